@@ -1,0 +1,42 @@
+// Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { runtimeCatalogue } from '../domain/runtimes.js';
+import type { RedisFactory } from '../lib/redis-connection.js';
+import { createRunQueue } from '../queue/run-queue.js';
+import { createKeys } from '../store/keys.js';
+import { createRunStore } from '../store/run-store.js';
+import { buildApp } from '../app.js';
+
+export interface ApiServiceOptions {
+  config: Config;
+  redis: RedisFactory;
+  log: Logger;
+  /** Readiness checks of a worker in the same process (Docker). */
+  extraReadiness?: Record<string, () => Promise<unknown>>;
+}
+
+export async function createApiService({ config, redis: factory, log, extraReadiness = {} }: ApiServiceOptions) {
+  const redis = factory.commands();
+  const keys = createKeys(config.keyPrefix);
+  const queue = createRunQueue({ connection: factory.bullmq(), prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
+  const app = await buildApp({
+    config,
+    log,
+    store: createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
+    queue,
+    redis,
+    blockingRedis: factory.blocking,
+    keys,
+    catalogue: runtimeCatalogue,
+    readiness: { redis: () => redis.ping(), ...extraReadiness },
+  });
+  return {
+    app,
+    async close(): Promise<void> {
+      await app.close();
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

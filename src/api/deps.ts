@@ -1,0 +1,24 @@
+// What the HTTP API is built from. Passed in by the entry points; the API never touches Docker.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Runtime } from '../domain/runtimes.js';
+import type { RunQueue } from '../queue/run-queue.js';
+import type { Keys } from '../store/keys.js';
+import type { RunStore } from '../store/run-store.js';
+
+export interface AppDependencies {
+  config: Config;
+  log: Logger;
+  store: RunStore;
+  queue: Pick<RunQueue, 'enqueue' | 'remove'>;
+  /** Shared connection for plain commands. */
+  redis: Redis;
+  /** A new connection for one blocking read (WebSocket stream, wait); the caller closes it. */
+  blockingRedis: () => Redis;
+  keys: Keys;
+  catalogue: readonly Runtime[];
+  /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */
+  readiness: Record<string, () => Promise<unknown>>;
+  newId?: () => string;
+}

@@ -1,0 +1,30 @@
+// Maps every error to Fastify's error shape plus a stable `code` from the table. Client
+// mistakes say what is wrong; a service fault is logged and answered without its message.
+import { STATUS_CODES } from 'node:http';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, errorCodes, type ErrorCode } from './errors.js';
+
+function codeFor(error: FastifyError): ErrorCode {
+  if (error instanceof ApiError) return error.code;
+  if (error.validation) return 'invalid_request';
+  const status = error.statusCode ?? 500;
+  if (status === 413) return 'payload_too_large';
+  if (status === 404) return 'not_found';
+  if (status === 429) return 'rate_limited';
+  if (status >= 400 && status < 500) return 'invalid_request';
+  return 'internal_error';
+}
+
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string) {
+  const statusCode = errorCodes[code].statusCode;
+  return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode], code, message });
+}
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const code = codeFor(error);
+  if (errorCodes[code].statusCode >= 500) {
+    request.log.error({ err: error }, 'request failed');
+    return sendError(reply, code, errorCodes[code].message);
+  }
+  return sendError(reply, code, error.message);
+}

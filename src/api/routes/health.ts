@@ -1,0 +1,31 @@
+// GET /healthz (the process answers) and GET /readyz (its backing services answer).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { HealthSchema } from '../schemas.js';
+
+export interface HealthOptions {
+  readiness: Record<string, () => Promise<unknown>>;
+}
+
+const CHECK_TIMEOUT_MS = 2000;
+
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, { readiness }) => {
+  app.get('/healthz', { schema: { summary: 'The process is alive', tags: ['health'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }));
+
+  app.get('/readyz', {
+    schema: { summary: 'Redis (and, where a worker runs, Docker) answer', tags: ['health'], response: { 200: HealthSchema, 503: HealthSchema } },
+  }, async (_request, reply) => {
+    const checks: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(readiness).map(async ([name, check]) => {
+        try {
+          await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref())]);
+          checks[name] = 'ok';
+        } catch (error) {
+          checks[name] = `unavailable: ${(error as Error).message}`;
+        }
+      }),
+    );
+    const ready = Object.values(checks).every((c) => c === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
+  });
+};

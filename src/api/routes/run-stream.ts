@@ -1,0 +1,97 @@
+// GET /runs/{id}/stream: the run's frames over WebSocket, replayed from the start (or after
+// ?from=N) and then live, ending with the record and close 1000. Client frames: stdin and
+// eof for interactive runs, cancel for any.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { WebSocket } from 'ws';
+import type { RunRecord } from '../../domain/run-record.js';
+import { readFrames, type EventFrame } from '../../store/event-stream.js';
+import { sendInput } from '../../store/run-input.js';
+import type { AppDependencies } from '../deps.js';
+import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
+
+export const CloseCode = { normal: 1000, notFound: 4404, badFrame: 4400 } as const;
+/** Above this many unsent bytes the reader waits for the client, so a slow client cannot grow the API's memory. */
+const HIGH_WATER_BYTES = 1024 * 1024;
+
+type ClientFrame = { type: 'stdin'; data: string } | { type: 'eof' } | { type: 'cancel' };
+
+function parseClientFrame(raw: string): ClientFrame | undefined {
+  try {
+    const frame = JSON.parse(raw) as Record<string, unknown>;
+    if (frame.type === 'stdin' && typeof frame.data === 'string') return { type: 'stdin', data: frame.data };
+    if (frame.type === 'eof' || frame.type === 'cancel') return { type: frame.type };
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+function serverFrame(frame: Exclude<EventFrame, { kind: 'end' }>, encoding: 'utf8' | 'base64'): string {
+  if (frame.kind === 'status') return JSON.stringify({ type: 'status', status: frame.status });
+  const data = encoding === 'base64' ? frame.data.toString('base64') : new TextDecoder().decode(frame.data);
+  return JSON.stringify({ type: frame.stream, seq: frame.seq, data, ...(frame.phase === 'run' ? {} : { phase: frame.phase }) });
+}
+
+async function send(socket: WebSocket, text: string): Promise<void> {
+  if (socket.bufferedAmount < HIGH_WATER_BYTES) return socket.send(text);
+  await new Promise<void>((resolve) => socket.send(text, () => resolve()));
+}
+
+export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
+  const { store, keys, config } = deps;
+
+  app.get('/runs/:id/stream', {
+    websocket: true,
+    schema: {
+      summary: 'Stream a run (WebSocket)',
+      description: 'Server frames: status, stdout, stderr (with seq), end (with the record), then close 1000. Unknown run: close 4404.',
+      tags: ['runs'],
+      params: RunIdParamsSchema,
+      querystring: StreamQuerySchema,
+    },
+  }, (socket, request) => {
+    const { id } = request.params;
+    const closed = new AbortController();
+    socket.on('close', () => closed.abort());
+    const log = request.log.child({ runId: id });
+    const recordReady: Promise<RunRecord | undefined> = store.get(id);
+
+    // Handlers go on before any await, so no client frame is dropped.
+    socket.on('message', (raw) => {
+      const frame = parseClientFrame(raw.toString());
+      if (!frame) return socket.close(CloseCode.badFrame, 'unknown frame');
+      void recordReady.then(async (record) => {
+        if (!record) return;
+        if (frame.type === 'cancel') {
+          if ((await store.cancel(id, new Date().toISOString())) === 'cancelled') await deps.queue.remove(id);
+        } else if (record.interactive) {
+          const input = frame.type === 'stdin' ? { kind: 'stdin' as const, data: Buffer.from(frame.data, 'utf8') } : { kind: 'eof' as const };
+          await sendInput(deps.redis, keys, id, input, config.retentionSeconds);
+        }
+      }).catch((error) => log.error({ err: error }, 'could not pass a client frame on'));
+    });
+
+    void (async () => {
+      const record = await recordReady;
+      if (!record) return socket.close(CloseCode.notFound, 'run not found');
+      const redis = deps.blockingRedis();
+      try {
+        const encoding = request.query.encoding ?? 'utf8';
+        for await (const frame of readFrames(redis, keys, id, { after: request.query.from ?? 0, signal: closed.signal })) {
+          if (frame.kind === 'end') {
+            await send(socket, JSON.stringify({ type: 'end', run: await store.get(id) }));
+            socket.close(CloseCode.normal);
+            return;
+          }
+          await send(socket, serverFrame(frame, encoding));
+        }
+      } finally {
+        redis.disconnect();
+      }
+    })().catch((error) => {
+      if (closed.signal.aborted) return;
+      log.error({ err: error }, 'stream failed');
+      socket.close(1011, 'internal error');
+    });
+  });
+};

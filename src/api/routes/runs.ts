@@ -1,0 +1,72 @@
+// POST /runs, GET /runs/{id}, DELETE /runs/{id}.
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { AppDependencies } from '../deps.js';
+import { ApiError } from '../errors.js';
+import { prepareSubmission } from '../run-submission.js';
+import { waitForEnd } from '../run-waiter.js';
+import { ErrorSchema, RunIdParamsSchema, RunRecordSchema, RunRequestSchema, SubmitQuerySchema } from '../schemas.js';
+
+/** How long DELETE waits for a running run's worker to confirm the kill. */
+const CANCEL_CONFIRM_MS = 3000;
+
+export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
+  const { store, queue, config, keys } = deps;
+  const newId = deps.newId ?? randomUUID;
+  const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 503: ErrorSchema };
+
+  const getRecord = async (id: string) => {
+    const record = await store.get(id);
+    if (!record) throw new ApiError('not_found', `no run ${id}`);
+    return record;
+  };
+
+  app.post('/runs', {
+    schema: {
+      summary: 'Submit code to run',
+      description: 'Queues a run and answers 202 at once; with ?wait=true holds the request until the run ends (up to WAIT_MAX_MS).',
+      tags: ['runs'],
+      body: RunRequestSchema,
+      querystring: SubmitQuerySchema,
+      response: { 200: RunRecordSchema, 202: RunRecordSchema, ...errors },
+    },
+  }, async (request, reply) => {
+    const { record, request: runRequest } = prepareSubmission(request.body, config, deps.catalogue, newId(), new Date());
+    await store.create(record, runRequest);
+    await queue.enqueue(record.id);
+    request.log.info({ runId: record.id, language: record.language }, 'run queued');
+    reply.header('location', `/runs/${record.id}`);
+    if (request.query.wait && (await waitForEnd(deps.blockingRedis, keys, record.id, config.waitMaxMs))) {
+      return reply.code(200).send(await getRecord(record.id));
+    }
+    return reply.code(202).send(request.query.wait ? await getRecord(record.id) : record);
+  });
+
+  app.get('/runs/:id', {
+    schema: {
+      summary: 'Read a run record',
+      tags: ['runs'],
+      params: RunIdParamsSchema,
+      response: { 200: RunRecordSchema, 404: ErrorSchema },
+    },
+  }, async (request) => getRecord(request.params.id));
+
+  app.delete('/runs/:id', {
+    schema: {
+      summary: 'Cancel a run',
+      description: 'A queued run never starts; a running one has its container killed within a second. 409 when it has already ended.',
+      tags: ['runs'],
+      params: RunIdParamsSchema,
+      response: { 202: RunRecordSchema, 404: ErrorSchema, 409: ErrorSchema },
+    },
+  }, async (request, reply) => {
+    const { id } = request.params;
+    const outcome = await store.cancel(id, new Date().toISOString());
+    if (outcome === 'missing') throw new ApiError('not_found', `no run ${id}`);
+    if (outcome === 'ended') throw new ApiError('conflict', `run ${id} has already ended`);
+    if (outcome === 'cancelled') await queue.remove(id);
+    else await waitForEnd(deps.blockingRedis, keys, id, CANCEL_CONFIRM_MS);
+    request.log.info({ runId: id, outcome }, 'run cancel requested');
+    return reply.code(202).send(await getRecord(id));
+  });
+};

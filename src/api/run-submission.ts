@@ -1,0 +1,105 @@
+// Turns a schema-valid POST /runs body into a run record and the request the worker needs,
+// or an ApiError: unknown language, a limit above the maximum, a bad file name, network
+// not allowed. Pure apart from the id and the clock it is given.
+import type { Config } from '../config/config.js';
+import { fileNameProblem } from '../domain/file-names.js';
+import { LimitExceededError, resolveLimits, type Limits } from '../domain/limits.js';
+import { RunStatus, type RunRecord } from '../domain/run-record.js';
+import { findRuntime, type Runtime } from '../domain/runtimes.js';
+import type { RunRequest } from '../store/run-store.js';
+import { ApiError } from './errors.js';
+import type { RunRequestBody } from './schemas.js';
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function limitsFromConfig(config: Config): { defaults: Limits; maxima: Limits } {
+  return {
+    defaults: { timeMs: config.runTimeMs, memoryMb: config.runMemoryMb, cpus: config.runCpus, pids: config.runPids, outputBytes: config.runOutputBytes, diskMb: config.runDiskMb },
+    maxima: { timeMs: config.runTimeMaxMs, memoryMb: config.runMemoryMaxMb, cpus: config.runCpusMax, pids: config.runPidsMax, outputBytes: config.runOutputMaxBytes, diskMb: config.runDiskMaxMb },
+  };
+}
+
+function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { name: string; content: Buffer }[] {
+  if ((body.source === undefined) === (body.files === undefined)) {
+    throw new ApiError('invalid_request', 'give exactly one of source and files');
+  }
+  if (body.source !== undefined) return [{ name: runtime.fileName, content: Buffer.from(body.source, 'utf8') }];
+  const files = body.files!;
+  if (files.length > config.filesMaxCount) throw new ApiError('invalid_request', `at most ${config.filesMaxCount} files`);
+  const names = new Set<string>();
+  return files.map((file) => {
+    const problem = fileNameProblem(file.name, { maxBytes: config.fileNameMaxBytes });
+    if (problem) throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} ${problem}`);
+    if (names.has(file.name)) throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} is given twice`);
+    names.add(file.name);
+    if (file.encoding === 'base64' && !BASE64.test(file.content)) {
+      throw new ApiError('invalid_request', `file ${JSON.stringify(file.name)} is not valid base64`);
+    }
+    return { name: file.name, content: Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8') };
+  }).map((file, _, all) => {
+    // A name used as a folder of another cannot also be a file.
+    if (all.some((other) => other.name.startsWith(file.name + '/'))) {
+      throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} is also a folder of another file`);
+    }
+    return file;
+  });
+}
+
+export interface Submission {
+  record: RunRecord;
+  request: RunRequest;
+}
+
+export function prepareSubmission(body: RunRequestBody, config: Config, catalogue: readonly Runtime[], id: string, now: Date): Submission {
+  const runtime = findRuntime(catalogue, body.language);
+  if (!runtime) throw new ApiError('unknown_language', `no runtime is called ${JSON.stringify(body.language)}; see GET /runtimes`);
+  if (body.network && !config.networkAllowed) throw new ApiError('forbidden', 'network access is not allowed on this server');
+
+  const { defaults, maxima } = limitsFromConfig(config);
+  let limits: Limits;
+  try {
+    limits = resolveLimits(body.limits, defaults, maxima);
+  } catch (error) {
+    if (error instanceof LimitExceededError) throw new ApiError('limit_exceeded', error.message);
+    throw error;
+  }
+
+  const files = decodeFiles(body, runtime, config);
+  const totalBytes = files.reduce((sum, f) => sum + f.content.length, 0);
+  if (totalBytes > config.filesMaxBytes) throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, above the maximum of ${config.filesMaxBytes}`);
+  if (totalBytes > limits.diskMb * 1024 * 1024) throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, more than the work folder (limits.diskMb) holds`);
+
+  const args = body.args ?? [];
+  const env = body.env ?? {};
+  if ([...args, ...Object.values(env)].some((s) => s.includes('\0'))) throw new ApiError('invalid_request', 'args and env values may not contain NUL');
+
+  const record: RunRecord = {
+    id,
+    language: runtime.language,
+    status: RunStatus.queued,
+    verdict: null,
+    createdAt: now.toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    exitCode: null,
+    signal: null,
+    timeMs: null,
+    cpuTimeMs: null,
+    memoryBytes: null,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    compile: null,
+    limits,
+    interactive: body.interactive ?? false,
+  };
+  const request: RunRequest = {
+    files: files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
+    stdin: body.stdin ?? '',
+    args,
+    env,
+    network: body.network ?? false,
+  };
+  return { record, request };
+}

@@ -1,0 +1,72 @@
+// Request and reply schemas of the HTTP API: the one source for validation, types and
+// openapi.yaml (scripts/write-openapi.ts).
+import { Type, type Static } from '@sinclair/typebox';
+import { LimitsSchema, RunRecordSchema } from '../domain/run-record.js';
+
+export const ErrorSchema = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    error: Type.String(),
+    code: Type.String(),
+    message: Type.String(),
+  },
+  { $id: 'Error' },
+);
+
+export const FileSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'relative path in the work folder; sub-folders allowed' }),
+    content: Type.String(),
+    encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { default: 'utf8' })),
+  },
+  { additionalProperties: false },
+);
+
+export const RunRequestSchema = Type.Object(
+  {
+    language: Type.String({ minLength: 1, description: 'a runtime id or alias from GET /runtimes' }),
+    source: Type.Optional(Type.String({ description: "one file, saved under the runtime's fileName" })),
+    files: Type.Optional(Type.Array(FileSchema, { minItems: 1, description: 'the first file is the entry point' })),
+    stdin: Type.Optional(Type.String({ default: '' })),
+    args: Type.Optional(Type.Array(Type.String(), { default: [] })),
+    env: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), { default: {} }),
+    ),
+    limits: Type.Optional(Type.Partial(LimitsSchema)),
+    network: Type.Optional(Type.Boolean({ default: false })),
+    interactive: Type.Optional(
+      Type.Boolean({ default: false, description: 'stdin comes from WebSocket frames instead of `stdin`' }),
+    ),
+  },
+  { additionalProperties: false, $id: 'RunRequest' },
+);
+export type RunRequestBody = Static<typeof RunRequestSchema>;
+
+export const RunIdParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const SubmitQuerySchema = Type.Object({
+  wait: Type.Optional(Type.Boolean({ default: false, description: 'hold the request until the run ends (up to the server maximum)' })),
+});
+
+export const StreamQuerySchema = Type.Object({
+  from: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'resume after output frame N' })),
+  encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { default: 'utf8' })),
+});
+
+export const RuntimeSchema = Type.Object(
+  {
+    language: Type.String(),
+    version: Type.String({ description: 'read from the runtime image; "unknown" until a worker has reported it' }),
+    aliases: Type.Array(Type.String()),
+    compiled: Type.Boolean(),
+    fileName: Type.String(),
+  },
+  { $id: 'Runtime' },
+);
+
+export const HealthSchema = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  checks: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+
+export { RunRecordSchema };

@@ -1,0 +1,39 @@
+// buildApp(deps): the Fastify instance with every route, no env reads and no listen.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
+import Fastify from 'fastify';
+import type { AppDependencies } from './api/deps.js';
+import { errorHandler, sendError } from './api/error-handler.js';
+import { healthRoutes } from './api/routes/health.js';
+import { runStreamRoutes } from './api/routes/run-stream.js';
+import { runRoutes } from './api/routes/runs.js';
+import { runtimeRoutes } from './api/routes/runtimes.js';
+import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
+import { openapiDocument } from './api/openapi-document.js';
+
+export async function buildApp(deps: AppDependencies) {
+  const app = Fastify({
+    loggerInstance: deps.log,
+    bodyLimit: deps.config.bodyLimitBytes,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.addSchema(ErrorSchema);
+  app.addSchema(RunRecordSchema);
+
+  await app.register(swagger, { openapi: openapiDocument });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+
+  await app.register(healthRoutes, { readiness: deps.readiness });
+  await app.register(runtimeRoutes, deps);
+  await app.register(runRoutes, deps);
+  await app.register(runStreamRoutes, deps);
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -1,0 +1,124 @@
+// The service's settings: one declarative table (name, default, parser, bounds, meaning),
+// read once from the environment by the entry points. Pure: loadConfig(env) never reads
+// process.env itself, so tests pass the values they need.
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface Setting<T> {
+  env: string;
+  default: T;
+  parse: Parser<T>;
+  description: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const integer =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> =>
+  (raw, name) => {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+
+const decimal =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+
+const text: Parser<string> = (raw) => raw;
+
+const boolean: Parser<boolean> = (raw, name) => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+};
+
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw, name) => {
+    if ((values as string[]).includes(raw)) return raw as T;
+    throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+  };
+
+const MiB = 1024 * 1024;
+
+const settings = {
+  port: { env: 'PORT', default: 8080, parse: integer(0, 65535), description: 'HTTP port of the API (and of the all-in-one process)' },
+  host: { env: 'HOST', default: '127.0.0.1', parse: text, description: 'address the HTTP server binds to; 0.0.0.0 to serve other hosts' },
+  workerPort: { env: 'WORKER_PORT', default: 8081, parse: integer(0, 65535), description: 'health and metrics port of a standalone worker process' },
+  logLevel: { env: 'LOG_LEVEL', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), description: 'pino log level' },
+  redisUrl: { env: 'REDIS_URL', default: '', parse: text, description: 'Redis to use; empty in the all-in-one mode starts a local redis-server child' },
+  dataDir: { env: 'DATA_DIR', default: './data', parse: text, description: 'folder for the embedded Redis data (append-only file)' },
+  keyPrefix: { env: 'REDIS_KEY_PREFIX', default: 'runbox', parse: text, description: 'prefix of every Redis key and of the BullMQ queue' },
+  workerConcurrency: { env: 'WORKER_CONCURRENCY', default: 2, parse: integer(1, 256), description: 'runs one worker process executes at once' },
+  jobAttempts: { env: 'JOB_ATTEMPTS', default: 3, parse: integer(1, 20), description: 'tries of a run whose sandbox could not be started (infrastructure faults)' },
+  jobBackoffMs: { env: 'JOB_BACKOFF_MS', default: 1000, parse: integer(0), description: 'first retry delay after an infrastructure fault; doubles each try' },
+  bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: 8 * MiB, parse: integer(1024), description: 'largest request body; larger ones get 413 payload_too_large' },
+  waitMaxMs: { env: 'WAIT_MAX_MS', default: 60_000, parse: integer(0), description: 'longest a POST /runs?wait=true request is held' },
+  retentionSeconds: { env: 'RUN_RETENTION_S', default: 86_400, parse: integer(60), description: 'how long run records and their event streams are kept' },
+  runTimeMs: { env: 'RUN_TIME_LIMIT_MS', default: 5_000, parse: integer(100), description: 'default wall-time limit of a run' },
+  runTimeMaxMs: { env: 'RUN_TIME_LIMIT_MAX_MS', default: 60_000, parse: integer(100), description: 'largest wall-time limit a request may ask for' },
+  runMemoryMb: { env: 'RUN_MEMORY_MB', default: 256, parse: integer(16), description: 'default memory limit (swap is the same: none)' },
+  runMemoryMaxMb: { env: 'RUN_MEMORY_MAX_MB', default: 2048, parse: integer(16), description: 'largest memory limit a request may ask for' },
+  runCpus: { env: 'RUN_CPUS', default: 1, parse: decimal(0.01, 64), description: 'default CPU quota in cores' },
+  runCpusMax: { env: 'RUN_CPUS_MAX', default: 2, parse: decimal(0.01, 64), description: 'largest CPU quota a request may ask for' },
+  runPids: { env: 'RUN_PIDS', default: 64, parse: integer(8), description: 'default limit on processes and threads' },
+  runPidsMax: { env: 'RUN_PIDS_MAX', default: 512, parse: integer(8), description: 'largest pids limit a request may ask for' },
+  runOutputBytes: { env: 'RUN_OUTPUT_BYTES', default: 1 * MiB, parse: integer(1024), description: 'default cap on stdout and on stderr, each' },
+  runOutputMaxBytes: { env: 'RUN_OUTPUT_MAX_BYTES', default: 16 * MiB, parse: integer(1024), description: 'largest output cap a request may ask for' },
+  runDiskMb: { env: 'RUN_DISK_MB', default: 64, parse: integer(1), description: 'default size of the writable work folder (tmpfs)' },
+  runDiskMaxMb: { env: 'RUN_DISK_MAX_MB', default: 512, parse: integer(1), description: 'largest work folder a request may ask for' },
+  compileTimeMs: { env: 'COMPILE_TIME_LIMIT_MS', default: 20_000, parse: integer(100), description: 'wall-time limit of a compile step' },
+  compileMemoryMb: { env: 'COMPILE_MEMORY_MB', default: 1024, parse: integer(16), description: 'memory limit of a compile step' },
+  compileOutputBytes: { env: 'COMPILE_OUTPUT_BYTES', default: 256 * 1024, parse: integer(1024), description: 'cap on compiler stdout and stderr, each' },
+  filesMaxCount: { env: 'FILES_MAX_COUNT', default: 100, parse: integer(1), description: 'most files in one request' },
+  filesMaxBytes: { env: 'FILES_MAX_BYTES', default: 4 * MiB, parse: integer(1), description: 'largest total size of a request\'s files (decoded)' },
+  fileNameMaxBytes: { env: 'FILE_NAME_MAX_BYTES', default: 255, parse: integer(1, 4096), description: 'longest file path in a request' },
+  networkAllowed: { env: 'NETWORK_ALLOWED', default: false, parse: boolean, description: 'whether runs may ask for network: true (else 403 forbidden)' },
+  sandboxRuntime: { env: 'SANDBOX_RUNTIME', default: 'runc', parse: text, description: 'Docker runtime of the sandboxes: runc, or runsc for gVisor' },
+  imagePrefix: { env: 'RUNTIME_IMAGE_PREFIX', default: 'runbox/', parse: text, description: 'runtime images are PREFIX<language>:latest' },
+  reaperIntervalMs: { env: 'REAPER_INTERVAL_MS', default: 60_000, parse: integer(1000), description: 'how often a worker removes stray sandboxes' },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof settings;
+export type Config = { [K in keyof Settings]: Settings[K]['default'] };
+
+/** Reads every setting from `env`, falling back to its default; throws ConfigError at once on a bad value. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const config: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    const raw = env[setting.env];
+    config[key] = raw === undefined || raw === '' ? setting.default : setting.parse(raw.trim(), setting.env);
+  }
+  const result = config as Config;
+  for (const [value, max, name] of [
+    [result.runTimeMs, result.runTimeMaxMs, 'RUN_TIME_LIMIT_MS'],
+    [result.runMemoryMb, result.runMemoryMaxMb, 'RUN_MEMORY_MB'],
+    [result.runCpus, result.runCpusMax, 'RUN_CPUS'],
+    [result.runPids, result.runPidsMax, 'RUN_PIDS'],
+    [result.runOutputBytes, result.runOutputMaxBytes, 'RUN_OUTPUT_BYTES'],
+    [result.runDiskMb, result.runDiskMaxMb, 'RUN_DISK_MB'],
+  ] as const) {
+    if (value > max) throw new ConfigError(`${name} (${value}) is above its maximum (${max})`);
+  }
+  return result;
+}
+
+/** The settings table as documentation rows (README and docs/configuration.md are checked against it). */
+export function describeSettings(): { env: string; default: unknown; description: string }[] {
+  return Object.values(settings as Record<string, Setting<unknown>>).map(({ env, default: d, description }) => ({
+    env,
+    default: d,
+    description,
+  }));
+}

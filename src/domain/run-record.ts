@@ -1,0 +1,92 @@
+// The run record: its lifecycle, verdicts and every field clients read back. The schema is
+// the one source for validation, TypeScript types and openapi.yaml.
+import { Type, type Static } from '@sinclair/typebox';
+
+export const RunStatus = {
+  queued: 'queued',
+  running: 'running',
+  completed: 'completed',
+  cancelled: 'cancelled',
+  failed: 'failed',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+export const finalStatuses: readonly RunStatus[] = [RunStatus.completed, RunStatus.cancelled, RunStatus.failed];
+
+export const Verdict = {
+  ok: 'ok',
+  runtimeError: 'runtime_error',
+  timeLimitExceeded: 'time_limit_exceeded',
+  memoryLimitExceeded: 'memory_limit_exceeded',
+  outputLimitExceeded: 'output_limit_exceeded',
+  compilationError: 'compilation_error',
+} as const;
+export type Verdict = (typeof Verdict)[keyof typeof Verdict];
+
+const Nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof Type.String>>(t: T) =>
+  Type.Union([t, Type.Null()]);
+
+export const LimitsSchema = Type.Object(
+  {
+    timeMs: Type.Integer({ minimum: 1, description: 'wall-time limit, milliseconds' }),
+    memoryMb: Type.Integer({ minimum: 8, description: 'memory limit (no swap), MiB' }),
+    cpus: Type.Number({ exclusiveMinimum: 0, description: 'CPU quota, cores' }),
+    pids: Type.Integer({ minimum: 4, description: 'most processes and threads' }),
+    outputBytes: Type.Integer({ minimum: 1, description: 'cap on stdout and on stderr, each, bytes' }),
+    diskMb: Type.Integer({ minimum: 1, description: 'size of the writable work folder, MiB' }),
+  },
+  { additionalProperties: false },
+);
+
+export const CompileResultSchema = Type.Object({
+  exitCode: Nullable(Type.Integer()),
+  stdout: Type.String(),
+  stderr: Type.String(),
+  timeMs: Type.Integer(),
+});
+
+export const RunRecordSchema = Type.Object(
+  {
+    id: Type.String(),
+    language: Type.String(),
+    status: Type.Union([
+      Type.Literal('queued'),
+      Type.Literal('running'),
+      Type.Literal('completed'),
+      Type.Literal('cancelled'),
+      Type.Literal('failed'),
+    ]),
+    verdict: Type.Union([
+      Type.Literal('ok'),
+      Type.Literal('runtime_error'),
+      Type.Literal('time_limit_exceeded'),
+      Type.Literal('memory_limit_exceeded'),
+      Type.Literal('output_limit_exceeded'),
+      Type.Literal('compilation_error'),
+      Type.Null(),
+    ]),
+    createdAt: Type.String({ format: 'date-time' }),
+    startedAt: Nullable(Type.String({ format: 'date-time' })),
+    finishedAt: Nullable(Type.String({ format: 'date-time' })),
+    exitCode: Nullable(Type.Integer()),
+    signal: Nullable(Type.String({ description: 'name of the signal that ended the program, e.g. SIGKILL' })),
+    timeMs: Nullable(Type.Integer({ description: 'wall time of the program, milliseconds' })),
+    cpuTimeMs: Nullable(Type.Integer({ description: 'CPU time (user + system) of the program, milliseconds' })),
+    memoryBytes: Nullable(Type.Integer({ description: "peak memory of the sandbox, from its cgroup" })),
+    stdout: Type.String(),
+    stderr: Type.String(),
+    stdoutTruncated: Type.Boolean(),
+    stderrTruncated: Type.Boolean(),
+    compile: Type.Union([CompileResultSchema, Type.Null()]),
+    limits: LimitsSchema,
+    interactive: Type.Boolean(),
+    error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),
+  },
+  { $id: 'RunRecord' },
+);
+export type RunRecord = Static<typeof RunRecordSchema>;
+// The schema spells the values out for TypeBox's types; these keep them equal to the constants.
+const _statusesMatch: RunRecord['status'] extends RunStatus ? (RunStatus extends RunRecord['status'] ? true : never) : never = true;
+const _verdictsMatch: Exclude<RunRecord['verdict'], null> extends Verdict ? (Verdict extends RunRecord['verdict'] ? true : never) : never = true;
+void _statusesMatch;
+void _verdictsMatch;
+export type CompileResult = Static<typeof CompileResultSchema>;

@@ -1,0 +1,74 @@
+// The runtime catalogue as data: what each language is called, where its source goes, and
+// how it is compiled and run. Adding a language = one entry here + deploy/runtimes/<id>/Dockerfile.
+
+export interface Runtime {
+  /** Id clients send as `language`; also the image name (RUNTIME_IMAGE_PREFIX + language). */
+  language: string;
+  aliases: string[];
+  /** Name the `source` field is saved under. */
+  fileName: string;
+  /** Extension of the sources handed to the compiler as `{sources}`. */
+  sourceExtension: string;
+  /** argv of the compile step; `{entry}` is the entry file, `{sources}` expands to every source file. */
+  compile?: string[];
+  /** argv of the program; `{entry}` is the entry file; the request's args follow. */
+  run: string[];
+  /** Extra environment for every execution of this runtime. */
+  env?: Record<string, string>;
+}
+
+export const runtimeCatalogue: readonly Runtime[] = [
+  {
+    language: 'python',
+    aliases: ['py', 'python3'],
+    fileName: 'main.py',
+    sourceExtension: '.py',
+    run: ['python3', '{entry}'],
+    // Unbuffered, so a playground sees each print as it happens.
+    env: { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+  },
+  {
+    language: 'javascript',
+    aliases: ['js', 'node', 'nodejs'],
+    fileName: 'main.js',
+    sourceExtension: '.js',
+    run: ['node', '{entry}'],
+  },
+  {
+    language: 'c',
+    aliases: ['gcc'],
+    fileName: 'main.c',
+    sourceExtension: '.c',
+    compile: ['gcc', '-O2', '-std=gnu17', '-o', 'main', '{sources}', '-lm'],
+    run: ['./main'],
+  },
+  {
+    language: 'cpp',
+    aliases: ['c++', 'g++'],
+    fileName: 'main.cpp',
+    sourceExtension: '.cpp',
+    compile: ['g++', '-O2', '-std=gnu++17', '-o', 'main', '{sources}'],
+    run: ['./main'],
+  },
+  {
+    language: 'bash',
+    aliases: ['sh', 'shell'],
+    fileName: 'main.sh',
+    sourceExtension: '.sh',
+    run: ['bash', '{entry}'],
+  },
+];
+
+/** Finds a runtime by id or alias, case-insensitively. */
+export function findRuntime(catalogue: readonly Runtime[], name: string): Runtime | undefined {
+  const wanted = name.toLowerCase();
+  return catalogue.find((r) => r.language === wanted || r.aliases.includes(wanted));
+}
+
+/** Expands `{entry}` and `{sources}` in an argv template. */
+export function expandCommand(template: readonly string[], entry: string, sources: readonly string[]): string[] {
+  return template.flatMap((part) => {
+    if (part === '{sources}') return sources.length > 0 ? [...sources] : [entry];
+    return [part.replaceAll('{entry}', entry)];
+  });
+}

@@ -1,0 +1,26 @@
+// Entry point: API and worker in one process; without REDIS_URL it starts its own
+// redis-server child with data under DATA_DIR. The embedded default for one machine.
+import { createApiService } from './api/api-service.js';
+import { loadConfig } from './config/config.js';
+import { startLocalRedis, type LocalRedis } from './lib/local-redis.js';
+import { createLogger } from './lib/logger.js';
+import { handleProcessLifecycle } from './lib/process-lifecycle.js';
+import { createRedisFactory } from './lib/redis-connection.js';
+import { startWorkerService } from './worker/worker-service.js';
+
+const config = loadConfig(process.env);
+const log = createLogger(config.logLevel, 'runbox');
+let localRedis: LocalRedis | undefined;
+if (!config.redisUrl) {
+  localRedis = await startLocalRedis(config.dataDir);
+  log.info({ url: localRedis.url, dataDir: config.dataDir }, 'started the embedded redis-server');
+}
+const redis = createRedisFactory(config.redisUrl || localRedis!.url);
+const worker = await startWorkerService({ config, redis, log });
+const api = await createApiService({ config, redis, log, extraReadiness: { docker: worker.readiness.docker } });
+handleProcessLifecycle(log, async () => {
+  await api.close();
+  await worker.close();
+  await localRedis?.stop();
+});
+await api.app.listen({ port: config.port, host: config.host });

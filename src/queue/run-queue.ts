@@ -1,0 +1,39 @@
+// The BullMQ job contract shared by the API and the worker: one job per run, job id = run
+// id, data = { runId }. The record lives in the store, so finished jobs are not kept.
+import { Queue, type ConnectionOptions } from 'bullmq';
+
+export interface RunJobData {
+  runId: string;
+}
+
+export const runQueueName = (prefix: string) => `${prefix}-runs`;
+
+export interface RunQueueOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  attempts: number;
+  backoffMs: number;
+}
+
+export function createRunQueue(options: RunQueueOptions) {
+  const queue = new Queue<RunJobData>(runQueueName(options.prefix), { connection: options.connection, prefix: 'bull' });
+
+  async function enqueue(runId: string): Promise<void> {
+    await queue.add('run', { runId }, {
+      jobId: runId,
+      attempts: options.attempts,
+      backoff: { type: 'exponential', delay: options.backoffMs },
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
+  }
+
+  /** Drops a queued job (a cancelled run); a job already taken by a worker stays. */
+  async function remove(runId: string): Promise<void> {
+    await queue.remove(runId).catch(() => undefined);
+  }
+
+  return { enqueue, remove, close: () => queue.close(), queue };
+}
+
+export type RunQueue = ReturnType<typeof createRunQueue>;

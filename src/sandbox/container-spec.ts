@@ -1,0 +1,95 @@
+// Builds the Docker create options of one sandbox from config and the runtime catalogue
+// alone: nothing a client sends chooses an image, a user, a mount, a capability or a
+// network. Pure, so the exact options are asserted in a unit test without a daemon.
+import type Docker from 'dockerode';
+import type { Limits } from '../domain/limits.js';
+
+export const SANDBOX_LABEL = 'runbox.sandbox';
+export const DEADLINE_LABEL = 'runbox.deadline';
+export const RUN_ID_LABEL = 'runbox.run-id';
+export const SANDBOX_USER = '1000:1000';
+export const WORK_DIR = '/work';
+const MiB = 1024 * 1024;
+/** How long past its own limit a sandbox may live before the worker or the reaper kills it. */
+export const DEADLINE_GRACE_MS = 30_000;
+
+export interface SandboxSpecOptions {
+  image: string;
+  /** argv of the program, run by runbox-run in the work folder. */
+  command: string[];
+  env: Record<string, string>;
+  limits: Limits;
+  /** Bytes of the tar of the work folder that will arrive first on stdin. */
+  archiveBytes: number;
+  /** Send back a tar of the work folder after a successful exit (compile steps). */
+  collect: boolean;
+  network: boolean;
+  /** Docker runtime: runc, or runsc (gVisor). */
+  runtime: string;
+  runId: string;
+  now: number;
+}
+
+export function runnerCommand(o: Pick<SandboxSpecOptions, 'command' | 'limits' | 'archiveBytes' | 'collect'>): string[] {
+  return [
+    '/usr/local/bin/runbox-run',
+    '--extract', String(o.archiveBytes),
+    '--time-ms', String(o.limits.timeMs),
+    '--output-bytes', String(o.limits.outputBytes),
+    ...(o.collect ? ['--collect'] : []),
+    '--',
+    ...o.command,
+  ];
+}
+
+export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreateOptions {
+  const memoryBytes = o.limits.memoryMb * MiB;
+  const diskBytes = o.limits.diskMb * MiB;
+  return {
+    Image: o.image,
+    Cmd: runnerCommand(o),
+    Env: Object.entries({ HOME: WORK_DIR, LANG: 'C.UTF-8', ...o.env }).map(([k, v]) => `${k}=${v}`),
+    WorkingDir: WORK_DIR,
+    User: SANDBOX_USER,
+    Labels: {
+      [SANDBOX_LABEL]: 'true',
+      [RUN_ID_LABEL]: o.runId,
+      [DEADLINE_LABEL]: String(o.now + o.limits.timeMs + DEADLINE_GRACE_MS),
+    },
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    NetworkDisabled: !o.network,
+    HostConfig: {
+      NetworkMode: o.network ? 'bridge' : 'none',
+      Runtime: o.runtime,
+      Memory: memoryBytes,
+      MemorySwap: memoryBytes,
+      NanoCpus: Math.round(o.limits.cpus * 1e9),
+      PidsLimit: o.limits.pids,
+      ReadonlyRootfs: true,
+      Tmpfs: {
+        [WORK_DIR]: `rw,exec,nosuid,nodev,size=${o.limits.diskMb}m,uid=1000,gid=1000,mode=0700`,
+        '/tmp': `rw,exec,nosuid,nodev,size=${o.limits.diskMb}m,mode=1777`,
+      },
+      ShmSize: 16 * MiB,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      Init: true,
+      IpcMode: 'private',
+      Ulimits: [
+        { Name: 'nofile', Soft: 1024, Hard: 1024 },
+        { Name: 'fsize', Soft: diskBytes, Hard: diskBytes },
+        { Name: 'core', Soft: 0, Hard: 0 },
+      ],
+      LogConfig: { Type: 'none', Config: {} },
+      Binds: [],
+      Mounts: [],
+      AutoRemove: false,
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Removes sandboxes that outlived their deadline: left by a worker that crashed, or by a
+// remove that failed. Safe with many workers on one host: it only takes expired ones.
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { DEADLINE_LABEL, SANDBOX_LABEL } from './container-spec.js';
+
+export interface ReaperOptions {
+  docker: Docker;
+  log: Logger;
+  intervalMs: number;
+}
+
+export function createReaper({ docker, log, intervalMs }: ReaperOptions) {
+  let timer: NodeJS.Timeout | undefined;
+
+  /** Removes every runbox sandbox whose deadline has passed; returns how many. */
+  async function reapOnce(now = Date.now()): Promise<number> {
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
+    const expired = containers.filter((c) => Number(c.Labels[DEADLINE_LABEL] ?? 0) < now);
+    await Promise.all(
+      expired.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch((error) => log.warn({ err: error, container: c.Id }, 'reaper could not remove a sandbox')),
+      ),
+    );
+    if (expired.length > 0) log.info({ removed: expired.length }, 'reaper removed stray sandboxes');
+    return expired.length;
+  }
+
+  function start(): void {
+    timer = setInterval(() => void reapOnce().catch((error) => log.warn({ err: error }, 'reaper pass failed')), intervalMs);
+    timer.unref();
+  }
+
+  function stop(): void {
+    if (timer) clearInterval(timer);
+  }
+
+  return { reapOnce, start, stop };
+}

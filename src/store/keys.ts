@@ -1,0 +1,12 @@
+// Every Redis key runbox uses, in one place.
+export function createKeys(prefix: string) {
+  return {
+    run: (id: string) => `${prefix}:run:${id}`,
+    /** Frames clients read: status, stdout/stderr, end. Stream ids are `<seq>-<n>`. */
+    events: (id: string) => `${prefix}:run:${id}:events`,
+    /** Frames clients send to a running run: stdin, eof, cancel. */
+    input: (id: string) => `${prefix}:run:${id}:input`,
+    runtimeVersions: () => `${prefix}:runtimes`,
+  };
+}
+export type Keys = ReturnType<typeof createKeys>;

@@ -1,0 +1,117 @@
+// Run records in Redis hashes, one JSON value per field, and the state transitions that must
+// be atomic (queued -> running, cancel) as Lua scripts. Each transition also appends its
+// status frame to the run's event stream in the same step, so a stream never disagrees
+// with its record.
+import type { Redis } from 'ioredis';
+import { RunStatus, type RunRecord } from '../domain/run-record.js';
+import type { Keys } from './keys.js';
+
+/** What the worker needs besides the record: the request as validated by the API. */
+export interface RunRequest {
+  files: { name: string; content: string }[]; // content is base64
+  stdin: string;
+  args: string[];
+  env: Record<string, string>;
+  network: boolean;
+}
+
+const REQUEST_FIELD = 'request';
+
+// KEYS: record, events; ARGV: startedAt (JSON)
+const START = `
+if redis.call('HGET', KEYS[1], 'status') ~= '"queued"' then return 0 end
+redis.call('HSET', KEYS[1], 'status', '"running"', 'startedAt', ARGV[1])
+redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'running')
+return 1`;
+
+// KEYS: record, events, input; ARGV: finishedAt (JSON), retention seconds
+// Returns the status the run had: queued runs end here, running ones get a cancel frame.
+const CANCEL = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return false end
+if status == '"queued"' then
+  redis.call('HSET', KEYS[1], 'status', '"cancelled"', 'finishedAt', ARGV[1])
+  redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'cancelled')
+  redis.call('XADD', KEYS[2], '0-*', 't', 'end')
+  redis.call('EXPIRE', KEYS[2], ARGV[2])
+elseif status == '"running"' then
+  redis.call('XADD', KEYS[3], '*', 't', 'cancel')
+  redis.call('EXPIRE', KEYS[3], ARGV[2])
+end
+return status`;
+
+export type CancelOutcome = 'cancelled' | 'cancelling' | 'ended' | 'missing';
+
+function encode(record: Partial<RunRecord>): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record)) if (value !== undefined) fields[key] = JSON.stringify(value);
+  return fields;
+}
+
+export interface RunStoreOptions {
+  redis: Redis;
+  keys: Keys;
+  retentionSeconds: number;
+}
+
+export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOptions) {
+  const ttl = (id: string) => [keys.run(id), keys.events(id), keys.input(id)].map((k) => ['expire', k, retentionSeconds]);
+
+  async function create(record: RunRecord, request: RunRequest): Promise<void> {
+    await redis
+      .multi()
+      .hset(keys.run(record.id), { ...encode(record), [REQUEST_FIELD]: JSON.stringify(request) })
+      .xadd(keys.events(record.id), '0-*', 't', 'status', 's', RunStatus.queued)
+      .expire(keys.run(record.id), retentionSeconds)
+      .expire(keys.events(record.id), retentionSeconds)
+      .exec();
+  }
+
+  async function get(id: string): Promise<RunRecord | undefined> {
+    const fields = await redis.hgetall(keys.run(id));
+    if (!fields.status) return undefined;
+    delete fields[REQUEST_FIELD];
+    const record: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) record[key] = JSON.parse(value);
+    return record as RunRecord;
+  }
+
+  async function getRequest(id: string): Promise<RunRequest | undefined> {
+    const raw = await redis.hget(keys.run(id), REQUEST_FIELD);
+    return raw ? (JSON.parse(raw) as RunRequest) : undefined;
+  }
+
+  /** queued -> running, atomically: false when the run was cancelled or another worker has it. */
+  async function markRunning(id: string, startedAt: string): Promise<boolean> {
+    return (await redis.eval(START, 2, keys.run(id), keys.events(id), JSON.stringify(startedAt))) === 1;
+  }
+
+  /** Back to queued after the sandbox could not start, so a retry may run it. */
+  async function markQueuedAgain(id: string): Promise<void> {
+    await redis.hset(keys.run(id), { status: JSON.stringify(RunStatus.queued), startedAt: 'null' });
+  }
+
+  /** Writes the final fields, then the status and end frames; the request is dropped. */
+  async function finish(id: string, final: Partial<RunRecord>, lastSeq: number): Promise<void> {
+    const multi = redis
+      .multi()
+      .hset(keys.run(id), encode(final))
+      .hdel(keys.run(id), REQUEST_FIELD)
+      .xadd(keys.events(id), `${lastSeq}-*`, 't', 'status', 's', final.status ?? RunStatus.failed)
+      .xadd(keys.events(id), `${lastSeq}-*`, 't', 'end');
+    for (const args of ttl(id)) multi.call(...(args as [string, ...(string | number)[]]));
+    await multi.exec();
+  }
+
+  async function cancel(id: string, finishedAt: string): Promise<CancelOutcome> {
+    const status = (await redis.eval(CANCEL, 3, keys.run(id), keys.events(id), keys.input(id), JSON.stringify(finishedAt), retentionSeconds)) as string | null;
+    if (status === null) return 'missing';
+    if (status === JSON.stringify(RunStatus.queued)) return 'cancelled';
+    if (status === JSON.stringify(RunStatus.running)) return 'cancelling';
+    return 'ended';
+  }
+
+  return { create, get, getRequest, markRunning, markQueuedAgain, finish, cancel };
+}
+
+export type RunStore = ReturnType<typeof createRunStore>;

@@ -1,0 +1,163 @@
+// The life of one run on a worker: take it (queued -> running, atomically), compile if the
+// runtime compiles, run, judge the outcome, publish every frame, and write the final record.
+// A program that fails is a completed run with a verdict; only the service failing is an
+// error, and this is the one place that decides whether such an error is retried.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Limits } from '../domain/limits.js';
+import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
+import { expandCommand, findRuntime, type Runtime } from '../domain/runtimes.js';
+import { verdictOf } from '../domain/verdict.js';
+import { createUtf8Chunker } from '../lib/utf8-chunks.js';
+import { packFiles } from '../sandbox/archive.js';
+import { SandboxError, type DockerSandbox, type ExecutionResult, type OutputStream } from '../sandbox/docker-sandbox.js';
+import { createEventPublisher, type EventPublisher, type OutputPhase } from '../store/event-stream.js';
+import type { Keys } from '../store/keys.js';
+import type { RunRequest, RunStore } from '../store/run-store.js';
+import { createRunInputPump } from './run-input-pump.js';
+
+export interface RunProcessorOptions {
+  store: RunStore;
+  sandbox: DockerSandbox;
+  redis: Redis;
+  keys: Keys;
+  catalogue: readonly Runtime[];
+  imagePrefix: string;
+  compileLimits: Pick<Limits, 'timeMs' | 'memoryMb' | 'outputBytes'>;
+  log: Logger;
+  /** Opens a connection of its own for the blocking read of a run's input. */
+  duplicateRedis: () => Redis;
+}
+
+export interface JobAttempt {
+  attemptsMade: number;
+  attempts: number;
+}
+
+const decode = (bytes: Buffer) => new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+
+/** Publishes output as UTF-8-whole frames, per stream and phase. */
+function createOutputSink(events: EventPublisher, phase: OutputPhase) {
+  const chunkers = { stdout: createUtf8Chunker(), stderr: createUtf8Chunker() };
+  return {
+    onOutput: (stream: OutputStream, data: Buffer) => events.output(stream, chunkers[stream].push(data), phase),
+    flush: () => {
+      for (const stream of ['stdout', 'stderr'] as const) events.output(stream, chunkers[stream].flush(), phase);
+    },
+  };
+}
+
+export function createRunProcessor(options: RunProcessorOptions) {
+  const { store, sandbox, log: baseLog } = options;
+
+  async function compile(runtime: Runtime, record: RunRecord, archive: Buffer, sources: string[], entry: string, events: EventPublisher, signal: AbortSignal) {
+    const sink = createOutputSink(events, 'compile');
+    const limits: Limits = { ...record.limits, ...options.compileLimits };
+    const result = await sandbox.execute({
+      runId: record.id,
+      image: options.imagePrefix + runtime.language + ':latest',
+      command: expandCommand(runtime.compile!, entry, sources),
+      env: runtime.env ?? {},
+      limits,
+      archive,
+      collect: true,
+      signal,
+      onOutput: sink.onOutput,
+    });
+    sink.flush();
+    let stderr = decode(result.stderr);
+    if (result.timedOut) stderr += `\ncompilation exceeded its time limit of ${limits.timeMs} ms`;
+    else if (result.oomKilled) stderr += `\ncompilation exceeded its memory limit of ${limits.memoryMb} MiB`;
+    const compileResult: CompileResult = { exitCode: result.exitCode, stdout: decode(result.stdout), stderr, timeMs: result.timeMs };
+    const ok = result.exitCode === 0 && !result.timedOut && !result.outputExceeded && result.archive !== null;
+    return { result, compileResult, ok };
+  }
+
+  function runFields(result: ExecutionResult): Partial<RunRecord> {
+    return {
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timeMs: result.timeMs,
+      cpuTimeMs: result.cpuTimeMs,
+      memoryBytes: result.memoryBytes,
+      stdout: decode(result.stdout),
+      stderr: decode(result.stderr),
+      stdoutTruncated: result.stdoutTruncated,
+      stderrTruncated: result.stderrTruncated,
+    };
+  }
+
+  async function execute(record: RunRecord, request: RunRequest, runtime: Runtime, events: EventPublisher, log: Logger): Promise<Partial<RunRecord>> {
+    const input = createRunInputPump(options.duplicateRedis(), options.keys, record.id, record.interactive);
+    try {
+      const files = request.files.map((f) => ({ name: f.name, content: Buffer.from(f.content, 'base64') }));
+      const entry = files[0].name;
+      let archive = await packFiles(files);
+      let compileResult: CompileResult | null = null;
+      if (runtime.compile) {
+        const sources = files.map((f) => f.name).filter((n) => n.endsWith(runtime.sourceExtension));
+        const compiled = await compile(runtime, record, archive, sources, entry, events, input.cancelSignal);
+        compileResult = compiled.compileResult;
+        if (compiled.result.cancelled) return { status: RunStatus.cancelled, compile: compileResult };
+        if (!compiled.ok) return { status: RunStatus.completed, verdict: Verdict.compilationError, compile: compileResult };
+        archive = compiled.result.archive!;
+        log.debug({ timeMs: compileResult.timeMs }, 'compiled');
+      }
+      const sink = createOutputSink(events, 'run');
+      const result = await sandbox.execute({
+        runId: record.id,
+        image: options.imagePrefix + runtime.language + ':latest',
+        command: [...expandCommand(runtime.run, entry, []), ...request.args],
+        env: { ...runtime.env, ...request.env },
+        limits: record.limits,
+        archive,
+        stdin: Buffer.from(request.stdin, 'utf8'),
+        stdinSource: input.stdinSource,
+        network: request.network,
+        signal: input.cancelSignal,
+        onOutput: sink.onOutput,
+      });
+      sink.flush();
+      if (result.cancelled) return { status: RunStatus.cancelled, compile: compileResult, ...runFields(result) };
+      return { status: RunStatus.completed, verdict: verdictOf(result), compile: compileResult, ...runFields(result) };
+    } finally {
+      await input.close();
+    }
+  }
+
+  /** Processes one job. Throws only for faults BullMQ should retry (or record as failed). */
+  async function process(runId: string, attempt: JobAttempt): Promise<void> {
+    const log = baseLog.child({ runId });
+    const [record, request] = await Promise.all([store.get(runId), store.getRequest(runId)]);
+    if (!record || !request) {
+      log.warn('run record is gone (expired or never written); dropping the job');
+      return;
+    }
+    const runtime = findRuntime(options.catalogue, record.language);
+    if (!(await store.markRunning(runId, new Date().toISOString()))) {
+      log.info({ status: record.status }, 'run is not queued any more; not running it');
+      return;
+    }
+    log.info({ language: record.language }, 'run started');
+    const events = createEventPublisher(options.redis, options.keys, runId);
+    let final: Partial<RunRecord>;
+    try {
+      if (!runtime) throw new SandboxError(`language ${record.language} is not in this worker's catalogue`, { retryable: false, started: false });
+      final = await execute(record, request, runtime, events, log);
+    } catch (error) {
+      const retry = error instanceof SandboxError && error.options.retryable && !error.options.started && attempt.attemptsMade + 1 < attempt.attempts;
+      if (retry) {
+        log.warn({ err: error }, 'sandbox could not start; the run goes back to the queue');
+        await store.markQueuedAgain(runId);
+        throw error;
+      }
+      log.error({ err: error }, 'run failed in the service');
+      final = { status: RunStatus.failed, error: error instanceof Error ? error.message : String(error) };
+    }
+    await events.flush().catch((error) => log.error({ err: error }, 'lost output frames'));
+    await store.finish(runId, { ...final, finishedAt: new Date().toISOString() }, events.lastSeq);
+    log.info({ status: final.status, verdict: final.verdict, timeMs: final.timeMs }, 'run finished');
+  }
+
+  return { process };
+}

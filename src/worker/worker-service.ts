@@ -1,0 +1,66 @@
+// A worker: takes run jobs from BullMQ and executes them in sandboxes on its Docker host.
+// Reaps stray sandboxes at start and periodically, and reports the runtime versions it has.
+import { Worker } from 'bullmq';
+import Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { runtimeCatalogue } from '../domain/runtimes.js';
+import type { RedisFactory } from '../lib/redis-connection.js';
+import { runQueueName, type RunJobData } from '../queue/run-queue.js';
+import { createDockerSandbox } from '../sandbox/docker-sandbox.js';
+import { createReaper } from '../sandbox/reaper.js';
+import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
+import { createKeys } from '../store/keys.js';
+import { createRunStore } from '../store/run-store.js';
+import { createRunProcessor } from './run-processor.js';
+
+export interface WorkerServiceOptions {
+  config: Config;
+  redis: RedisFactory;
+  log: Logger;
+  docker?: Docker;
+}
+
+export async function startWorkerService({ config, redis: factory, log, docker = new Docker() }: WorkerServiceOptions) {
+  const redis = factory.commands();
+  const keys = createKeys(config.keyPrefix);
+  const store = createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds });
+  const sandbox = createDockerSandbox({ docker, runtime: config.sandboxRuntime, log });
+  const reaper = createReaper({ docker, log, intervalMs: config.reaperIntervalMs });
+  await reaper.reapOnce();
+  reaper.start();
+
+  const versions = await readRuntimeVersions(docker, runtimeCatalogue, config.imagePrefix);
+  const missing = runtimeCatalogue.filter((r) => !versions[r.language]).map((r) => r.language);
+  if (missing.length > 0) log.warn({ missing }, 'runtime images are missing; runs of these languages will fail (make images builds them)');
+  if (Object.keys(versions).length > 0) await redis.hset(keys.runtimeVersions(), versions);
+
+  const processor = createRunProcessor({
+    store,
+    sandbox,
+    redis,
+    keys,
+    catalogue: runtimeCatalogue,
+    imagePrefix: config.imagePrefix,
+    compileLimits: { timeMs: config.compileTimeMs, memoryMb: config.compileMemoryMb, outputBytes: config.compileOutputBytes },
+    log,
+    duplicateRedis: factory.blocking,
+  });
+  const worker = new Worker<RunJobData>(
+    runQueueName(config.keyPrefix),
+    async (job) => processor.process(job.data.runId, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }),
+    { connection: factory.bullmq(), concurrency: config.workerConcurrency, prefix: 'bull' },
+  );
+  worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+  worker.on('failed', (job, error) => log.warn({ runId: job?.id, err: error }, 'job attempt failed'));
+  log.info({ concurrency: config.workerConcurrency, runtime: config.sandboxRuntime }, 'worker started');
+
+  return {
+    readiness: { redis: () => redis.ping(), docker: () => sandbox.ping() },
+    async close(): Promise<void> {
+      await worker.close();
+      reaper.stop();
+      redis.disconnect();
+    },
+  };
+}
