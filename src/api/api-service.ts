@@ -19,7 +19,8 @@ export interface ApiServiceOptions {
 export async function createApiService({ config, redis: factory, log, extraReadiness = {} }: ApiServiceOptions) {
   const redis = factory.commands();
   const keys = createKeys(config.keyPrefix);
-  const queue = createRunQueue({ connection: factory.bullmq(), prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
+  const queueConnection = factory.bullmq();
+  const queue = createRunQueue({ connection: queueConnection, prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
   const app = await buildApp({
     config,
     log,
@@ -36,6 +37,7 @@ export async function createApiService({ config, redis: factory, log, extraReadi
     async close(): Promise<void> {
       await app.close();
       await queue.close();
+      queueConnection.disconnect(); // BullMQ leaves a connection it was given open
       redis.disconnect();
     },
   };

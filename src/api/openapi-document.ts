@@ -1,12 +1,120 @@
 // The parts of openapi.yaml that are not derived from route schemas: the title, and the
-// WebSocket frames, which OpenAPI cannot express as a route (x-websocket-frames).
+// WebSocket route GET /runs/{id}/stream. @fastify/websocket hides WebSocket routes from
+// the generated document, so that path is written here: its parameters come from the
+// route's own schemas, its frames are JSON Schemas under components.schemas
+// (Stream*Frame), tied to the path by the extension x-websocket-frames. The frames
+// themselves are made in routes/run-stream.ts; keep the two in step.
+import { Type, type TObject } from '@sinclair/typebox';
+import { RunStatus } from '../domain/run-record.js';
+import { RunIdParamsSchema, StreamQuerySchema } from './schemas.js';
+
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+
+const StreamStatusFrameSchema = Type.Object(
+  {
+    type: Type.Literal('status'),
+    status: literals(Object.values(RunStatus)),
+  },
+  {
+    additionalProperties: false,
+    description: 'The run changed status. Carries no seq: ?from=N counts output frames only.',
+  },
+);
+
+const StreamOutputFrameSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]),
+    seq: Type.Integer({ minimum: 1, description: 'rises by one per output frame of the run (both streams, all phases), from 1' }),
+    data: Type.String({
+      description: 'the bytes as UTF-8 (a frame never splits a character; bytes that are not UTF-8 become U+FFFD), or base64 of the raw bytes with ?encoding=base64',
+    }),
+    phase: Type.Optional(Type.Literal('compile', { description: 'present for compiler output; absent for the program' })),
+  },
+  { additionalProperties: false, description: 'Output of the program, or of its compiler.' },
+);
+
+const StreamEndFrameSchema = Type.Object(
+  {
+    type: Type.Literal('end'),
+    run: Type.Ref('RunRecord'),
+  },
+  { additionalProperties: false, description: 'The last frame; the server then closes with 1000.' },
+);
+
+const StreamStdinFrameSchema = Type.Object(
+  {
+    type: Type.Literal('stdin'),
+    data: Type.String({ description: 'written to the program\'s standard input as UTF-8' }),
+  },
+  { additionalProperties: false, description: 'Interactive runs only (interactive: true); ignored otherwise.' },
+);
+
+const StreamEofFrameSchema = Type.Object(
+  { type: Type.Literal('eof') },
+  { additionalProperties: false, description: 'Closes the standard input of an interactive run.' },
+);
+
+const StreamCancelFrameSchema = Type.Object(
+  { type: Type.Literal('cancel') },
+  { additionalProperties: false, description: 'Cancels the run, as DELETE /runs/{id} does; the stream then ends as usual.' },
+);
+
+/** The WebSocket frame schemas, by component name (also used by tests to check real frames). */
+export const streamFrameSchemas = {
+  StreamStatusFrame: StreamStatusFrameSchema,
+  StreamOutputFrame: StreamOutputFrameSchema,
+  StreamEndFrame: StreamEndFrameSchema,
+  StreamStdinFrame: StreamStdinFrameSchema,
+  StreamEofFrame: StreamEofFrameSchema,
+  StreamCancelFrame: StreamCancelFrameSchema,
+};
+
+const ref = (name: keyof typeof streamFrameSchemas) => ({ $ref: `#/components/schemas/${name}` });
+
+/** A route schema's properties as OpenAPI 3.0 parameters (no `const`: a union of literals becomes an enum). */
+function parameters(location: 'path' | 'query', schema: TObject) {
+  return Object.entries(schema.properties).map(([name, property]) => {
+    const plain = JSON.parse(JSON.stringify(property)) as { description?: string; anyOf?: { const: string }[]; [key: string]: unknown };
+    const { description, anyOf, ...rest } = plain;
+    const converted = anyOf ? { type: 'string', enum: anyOf.map((a) => a.const), ...rest } : rest;
+    return {
+      name,
+      in: location,
+      required: location === 'path' || (schema.required ?? []).includes(name),
+      ...(description === undefined ? {} : { description }),
+      schema: converted,
+    };
+  });
+}
+
+const streamPath = {
+  get: {
+    summary: 'Stream a run (WebSocket)',
+    description: [
+      'Upgrades to a WebSocket and sends the run\'s frames as JSON text: status, stdout and stderr (with seq),',
+      'then end (with the record), then close 1000. A client that connects late gets every frame from the start',
+      '(replay), then live ones. Frame schemas: x-websocket-frames.',
+    ].join(' '),
+    tags: ['runs'],
+    parameters: [...parameters('path', RunIdParamsSchema), ...parameters('query', StreamQuerySchema)],
+    responses: {
+      101: { description: 'Switching Protocols: the WebSocket (an unknown run is then closed with 4404)' },
+      400: { description: 'invalid_request: a parameter does not match its schema (the usual error body)' },
+      404: { description: 'Not a WebSocket upgrade request (empty body)' },
+    },
+  },
+};
+
 export const openapiDocument = {
   openapi: '3.0.3',
   info: {
     title: 'runbox',
     version: '0.1.0',
-    description:
-      'Runs untrusted code in disposable, network-isolated containers. Errors have the shape {statusCode, error, code, message}.',
+    description: [
+      'Runs untrusted code in disposable, network-isolated containers.',
+      'Errors have the shape {statusCode, error, code, message}; `code` is stable (see the README).',
+      'GET /runs/{id}/stream is a WebSocket: its frames are the Stream*Frame schemas, listed per path under x-websocket-frames.',
+    ].join(' '),
   },
   tags: [
     { name: 'runs', description: 'Submit, read, cancel and stream runs' },
@@ -14,21 +122,29 @@ export const openapiDocument = {
     { name: 'health', description: 'Liveness and readiness' },
   ],
   components: {
-    schemas: {},
+    schemas: streamFrameSchemas,
+  },
+  // A getter, so each app gets a fresh object: @fastify/swagger adds the other routes'
+  // paths to the object it is given.
+  get paths() {
+    return { '/runs/{id}/stream': streamPath };
   },
   'x-websocket-frames': {
-    path: '/runs/{id}/stream',
-    server: {
-      status: { type: 'status', status: 'queued | running | completed | cancelled | failed' },
-      stdout: { type: 'stdout', seq: 'integer, +1 per output frame from 1', data: 'string (base64 with ?encoding=base64)', phase: 'compile (absent for the program)' },
-      stderr: { type: 'stderr', seq: 'integer', data: 'string', phase: 'compile (absent for the program)' },
-      end: { type: 'end', run: 'the run record (RunRecord)' },
+    '/runs/{id}/stream': {
+      description: [
+        'GET with Upgrade: websocket answers 101 and sends JSON text frames.',
+        'A client that connects late gets every frame from the start (replay), then live ones;',
+        '?from=N resumes after output frame N: the output frames with a higher seq and the status frames sent after frame N;',
+        '?encoding=base64 sends data as base64 of the raw bytes.',
+      ].join(' '),
+      server: { oneOf: [ref('StreamStatusFrame'), ref('StreamOutputFrame'), ref('StreamEndFrame')] },
+      client: { oneOf: [ref('StreamStdinFrame'), ref('StreamEofFrame'), ref('StreamCancelFrame')] },
+      closeCodes: {
+        1000: 'the run ended (sent after the end frame)',
+        1011: 'internal error of the API',
+        4400: 'the client sent a frame that is not one of the client frames',
+        4404: 'no such run (unknown, or expired)',
+      },
     },
-    client: {
-      stdin: { type: 'stdin', data: 'string; interactive runs only' },
-      eof: { type: 'eof' },
-      cancel: { type: 'cancel' },
-    },
-    closeCodes: { 1000: 'the run ended (after the end frame)', 4404: 'no such run', 4400: 'unknown client frame', 1011: 'internal error' },
   },
 };

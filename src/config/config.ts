@@ -97,8 +97,9 @@ export type Config = { [K in keyof Settings]: Settings[K]['default'] };
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const config: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
-    const raw = env[setting.env];
-    config[key] = raw === undefined || raw === '' ? setting.default : setting.parse(raw.trim(), setting.env);
+    // A blank value counts as unset: Number('  ') is 0, which would pass as a port or a delay.
+    const raw = env[setting.env]?.trim();
+    config[key] = raw === undefined || raw === '' ? setting.default : setting.parse(raw, setting.env);
   }
   const result = config as Config;
   for (const [value, max, name] of [

@@ -12,7 +12,7 @@ export function fileNameProblem(name: string, rules: FileNameRules): string | un
   if (Buffer.byteLength(name, 'utf8') > rules.maxBytes) return `is longer than ${rules.maxBytes} bytes`;
   if (name.includes('\0')) return 'contains a NUL byte';
   // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(name)) return 'contains a control character';
+  if (/[\x00-\x1f\x7f-\x9f]/.test(name)) return 'contains a control character'; // C0, DEL and C1 (U+009B is a terminal CSI)
   if (name.includes('\\')) return 'contains a backslash';
   if (name.startsWith('/')) return 'is absolute';
   const parts = name.split('/');

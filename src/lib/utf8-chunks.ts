@@ -7,7 +7,9 @@ export function incompleteTail(buf: Buffer): number {
   for (let back = 1; back <= Math.min(3, buf.length); back++) {
     const byte = buf[buf.length - back];
     if ((byte & 0xc0) === 0x80) continue; // continuation byte: look further back
-    const need = byte >= 0xf0 && byte <= 0xf7 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    // Only C2-DF, E0-EF and F0-F4 can start a valid sequence; any other byte is never
+    // completed by what follows, so holding it back would only delay it.
+    const need = byte >= 0xc2 && byte <= 0xdf ? 2 : byte >= 0xe0 && byte <= 0xef ? 3 : byte >= 0xf0 && byte <= 0xf4 ? 4 : 1;
     return need > back ? back : 0;
   }
   return 0;

@@ -46,10 +46,11 @@ export async function startWorkerService({ config, redis: factory, log, docker =
     log,
     duplicateRedis: factory.blocking,
   });
+  const workerConnection = factory.bullmq();
   const worker = new Worker<RunJobData>(
     runQueueName(config.keyPrefix),
     async (job) => processor.process(job.data.runId, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }),
-    { connection: factory.bullmq(), concurrency: config.workerConcurrency, prefix: 'bull' },
+    { connection: workerConnection, concurrency: config.workerConcurrency, prefix: 'bull' },
   );
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) => log.warn({ runId: job?.id, err: error }, 'job attempt failed'));
@@ -60,6 +61,7 @@ export async function startWorkerService({ config, redis: factory, log, docker =
     async close(): Promise<void> {
       await worker.close();
       reaper.stop();
+      workerConnection.disconnect(); // BullMQ leaves a connection it was given open
       redis.disconnect();
     },
   };

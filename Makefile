@@ -1,0 +1,47 @@
+# runbox: `make up` serves on PORT (default 8080); `make test` runs the whole suite.
+# Both set up whatever is missing first (Docker Engine, redis-server, npm packages, the
+# TypeScript build, runtime images) and take seconds when everything is in place.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help setup engine deps build images up up-api up-worker test test-unit test-integration bench clean
+
+help:
+	@echo "make up      set up what is missing, then serve API + worker on PORT (default 8080)"
+	@echo "make test    set up what is missing, then run the whole test suite"
+	@echo "make images  build the runtime images (skips those already built from the same sources)"
+
+engine:
+	@scripts/ensure-docker.sh
+	@scripts/ensure-redis.sh
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed
+
+build: deps
+	@npx tsc -p tsconfig.json
+
+images: engine
+	@scripts/build-images.sh
+
+setup: engine deps build images
+
+up: setup
+	node dist/main.js
+
+test: setup
+	npx tap
+
+test-unit: deps
+	npx tap test/unit
+
+test-integration: setup
+	npx tap test/integration
+
+bench: setup
+	node --import tsx scripts/bench-latency.ts
+
+clean:
+	rm -rf dist .tap

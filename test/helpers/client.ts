@@ -1,0 +1,57 @@
+// A small runbox client for integration tests: JSON over fetch, frames over WebSocket.
+import WebSocket from 'ws';
+
+export interface Reply<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function request<T = any>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+  const response = await fetch(base + path, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: any = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, headers: response.headers, body: parsed };
+}
+
+/** POST /runs?wait=true and return the final record (fails the test when it has not ended). */
+export async function runToEnd(base: string, run: Record<string, unknown>) {
+  const reply = await request(base, 'POST', '/runs?wait=true', run);
+  if (reply.status !== 200) throw new Error(`run did not end: ${reply.status} ${JSON.stringify(reply.body)}`);
+  return reply.body;
+}
+
+export interface StreamResult {
+  frames: any[];
+  closeCode: number;
+  /** ms since the socket opened, per frame. */
+  times: number[];
+}
+
+/** Opens a run's stream; `onOpen` may send client frames. Resolves on close. */
+export function readStream(wsBase: string, path: string, onOpen?: (ws: WebSocket) => void, onFrame?: (frame: any, ws: WebSocket) => void): Promise<StreamResult> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsBase + path);
+    const frames: any[] = [];
+    const times: number[] = [];
+    const opened = Date.now();
+    ws.on('open', () => onOpen?.(ws));
+    ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString());
+      frames.push(frame);
+      times.push(Date.now() - opened);
+      onFrame?.(frame, ws);
+    });
+    ws.on('close', (code) => resolve({ frames, closeCode: code, times }));
+    ws.on('error', reject);
+  });
+}

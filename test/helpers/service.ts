@@ -1,0 +1,95 @@
+// Starts a real runbox for an integration test: its own redis-server (random port, data in
+// a temporary folder), a worker on the real Docker engine, and the API on a random
+// loopback port. Everything is stopped in the test's teardown.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type { Redis } from 'ioredis';
+import pino from 'pino';
+import { createApiService } from '../../src/api/api-service.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { startLocalRedis, type LocalRedis } from '../../src/lib/local-redis.js';
+import { createRedisFactory } from '../../src/lib/redis-connection.js';
+import { RUN_ID_LABEL } from '../../src/sandbox/container-spec.js';
+import { startWorkerService } from '../../src/worker/worker-service.js';
+
+export const docker = new Docker();
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export interface TestRedis {
+  url: string;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A redis-server of the test's own; `dataDir` survives stop() so a restart finds the data.
+ * Without `t` the caller stops it (after whatever uses it, or that would hang reconnecting).
+ */
+export async function startTestRedis(t?: Teardown, dataDir = mkdtempSync(join(tmpdir(), 'runbox-test-'))): Promise<TestRedis> {
+  const server: LocalRedis = await startLocalRedis(dataDir);
+  t?.teardown(() => server.stop());
+  return { url: server.url, dataDir, stop: () => server.stop() };
+}
+
+export interface ServiceOptions {
+  env?: Record<string, string>;
+  /** Start no worker: runs stay queued (for cancel-while-queued tests). */
+  worker?: boolean;
+  redisUrl?: string;
+}
+
+export interface TestService {
+  url: string;
+  wsUrl: string;
+  config: Config;
+  redis: Redis;
+  stopApi(): Promise<void>;
+  stopWorker(): Promise<void>;
+}
+
+const silent = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export async function startService(t: Teardown, options: ServiceOptions = {}): Promise<TestService> {
+  const ownRedis = options.redisUrl ? undefined : await startTestRedis();
+  const redisUrl = options.redisUrl ?? ownRedis!.url;
+  const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', ...options.env });
+  const factory = createRedisFactory(redisUrl);
+  const worker = options.worker === false ? undefined : await startWorkerService({ config, redis: factory, log: silent, docker });
+  const api = await createApiService({ config, redis: factory, log: silent });
+  await api.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = api.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const redis = factory.commands();
+  let apiStopped = false;
+  let workerStopped = false;
+  const stopApi = async () => {
+    if (!apiStopped) await api.close();
+    apiStopped = true;
+  };
+  const stopWorker = async () => {
+    if (!workerStopped) await worker?.close();
+    workerStopped = true;
+  };
+  t.teardown(async () => {
+    await stopApi();
+    await stopWorker();
+    redis.disconnect();
+    await ownRedis?.stop();
+  });
+  return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, config, redis, stopApi, stopWorker };
+}
+
+/** Containers (running or not) of one run, found by label. */
+export async function containersOf(runId: string): Promise<string[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`${RUN_ID_LABEL}=${runId}`] } });
+  return list.map((c) => c.Id);
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

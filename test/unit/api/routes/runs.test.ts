@@ -1,0 +1,240 @@
+// POST /runs, GET /runs/{id} and DELETE /runs/{id} through app.inject(), with in-memory
+// stand-ins for the store and the queue that record every call. No Redis, no port.
+import pino from 'pino';
+import t, { type Test } from 'tap';
+import type { AppDependencies } from '../../../../src/api/deps.js';
+import { buildApp } from '../../../../src/app.js';
+import { loadConfig } from '../../../../src/config/config.js';
+import type { RunRecord } from '../../../../src/domain/run-record.js';
+import { runtimeCatalogue } from '../../../../src/domain/runtimes.js';
+import { createKeys } from '../../../../src/store/keys.js';
+import type { CancelOutcome, RunRequest, RunStore } from '../../../../src/store/run-store.js';
+
+interface Fakes {
+  created: { record: RunRecord; request: RunRequest }[];
+  enqueued: string[];
+  removed: string[];
+  records: Map<string, RunRecord>;
+  cancelOutcome: CancelOutcome;
+}
+
+async function setup(t: Test, env: Record<string, string> = {}) {
+  const fakes: Fakes = { created: [], enqueued: [], removed: [], records: new Map(), cancelOutcome: 'missing' };
+  const store = {
+    async create(record: RunRecord, request: RunRequest) {
+      fakes.created.push({ record, request });
+      fakes.records.set(record.id, record);
+    },
+    async get(id: string) {
+      return fakes.records.get(id);
+    },
+    async cancel() {
+      return fakes.cancelOutcome;
+    },
+  };
+  const deps: AppDependencies = {
+    config: loadConfig(env),
+    log: pino({ level: 'silent' }),
+    store: store as unknown as RunStore,
+    queue: {
+      enqueue: async (id) => void fakes.enqueued.push(id),
+      remove: async (id) => void fakes.removed.push(id),
+    },
+    redis: {} as AppDependencies['redis'],
+    blockingRedis: () => {
+      throw new Error('these tests never block on Redis');
+    },
+    keys: createKeys('test'),
+    catalogue: runtimeCatalogue,
+    readiness: {},
+    newId: () => 'run-1',
+  };
+  const app = await buildApp(deps);
+  t.teardown(() => app.close());
+  const post = (payload: unknown) => app.inject({ method: 'POST', url: '/runs', payload: payload as object });
+  return { app, fakes, post };
+}
+
+/** Asserts the documented error shape and that nothing reached the store or the queue. */
+function refused(t: Test, fakes: Fakes, res: { statusCode: number; json(): unknown }, statusCode: number, code: string, error: string) {
+  t.equal(res.statusCode, statusCode);
+  const body = res.json() as Record<string, unknown>;
+  t.same(Object.keys(body).sort(), ['code', 'error', 'message', 'statusCode']);
+  t.match(body, { statusCode, error, code, message: /\S/ });
+  t.same(fakes.enqueued, [], 'nothing enqueued');
+  t.same(fakes.created, [], 'no record written');
+}
+
+const valid = { language: 'python', source: 'print("hi")' };
+
+t.test('POST /runs answers 202 with the queued record and Location, and enqueues it once', async (t) => {
+  const { fakes, post } = await setup(t);
+  const res = await post(valid);
+  t.equal(res.statusCode, 202);
+  t.equal(res.headers.location, '/runs/run-1');
+  t.match(res.json(), { id: 'run-1', language: 'python', status: 'queued', verdict: null, stdout: '', limits: { timeMs: 5000, memoryMb: 256 } });
+  t.same(fakes.enqueued, ['run-1']);
+  t.equal(fakes.created.length, 1);
+  t.equal(fakes.created[0].record.id, 'run-1');
+  t.same(fakes.created[0].request.files, [{ name: 'main.py', content: Buffer.from('print("hi")').toString('base64') }]);
+});
+
+t.test('POST /runs writes the record before it enqueues the job', async (t) => {
+  const { fakes, post } = await setup(t);
+  const order: string[] = [];
+  const { created, enqueued } = fakes;
+  created.push = (...items) => (order.push('create'), Array.prototype.push.apply(created, items));
+  enqueued.push = (...items) => (order.push('enqueue'), Array.prototype.push.apply(enqueued, items));
+  await post(valid);
+  t.same(order, ['create', 'enqueue']);
+});
+
+t.test('POST /runs resolves an alias to the runtime id', async (t) => {
+  const { post } = await setup(t);
+  t.equal((await post({ language: 'py', source: '' })).json().language, 'python');
+});
+
+t.test('POST /runs accepts files in sub-folders, base64 or utf8', async (t) => {
+  const { fakes, post } = await setup(t);
+  const res = await post({ language: 'python', files: [{ name: 'main.py', content: 'import pkg.m' }, { name: 'pkg/m.py', content: 'eA==', encoding: 'base64' }] });
+  t.equal(res.statusCode, 202);
+  t.same(fakes.created[0].request.files.map((f) => [f.name, Buffer.from(f.content, 'base64').toString()]), [['main.py', 'import pkg.m'], ['pkg/m.py', 'x']]);
+});
+
+const schemaErrors: [why: string, body: unknown][] = [
+  ['language is missing', { source: 'x' }],
+  ['language is empty', { language: '', source: 'x' }],
+  ['a field is unknown', { ...valid, image: 'alpine' }],
+  ['a limit is unknown', { ...valid, limits: { swapMb: 1 } }],
+  ['limits.memoryMb is a word', { ...valid, limits: { memoryMb: 'lots' } }],
+  ['limits.memoryMb is a fraction', { ...valid, limits: { memoryMb: 1.5 } }],
+  ['limits.memoryMb is below the schema minimum', { ...valid, limits: { memoryMb: 1 } }],
+  ['limits.cpus is zero', { ...valid, limits: { cpus: 0 } }],
+  ['files is empty', { language: 'python', files: [] }],
+  ['a file has an empty name', { language: 'python', files: [{ name: '', content: '' }] }],
+  ['a file has an unknown encoding', { language: 'python', files: [{ name: 'a.py', content: '', encoding: 'hex' }] }],
+  ['an env name is not a variable name', { ...valid, env: { 'A-B': 'x' } }],
+  ['an env name holds =', { ...valid, env: { 'PATH=/tmp:': 'x' } }],
+  ['an env entry with a bad name has a number value', { ...valid, env: { 'A-B': 5 } }],
+  ['the body is an array', [valid]],
+];
+for (const [why, body] of schemaErrors) {
+  t.test(`POST /runs returns 400 invalid_request when ${why}`, async (t) => {
+    const { fakes, post } = await setup(t);
+    refused(t, fakes, await post(body), 400, 'invalid_request', 'Bad Request');
+  });
+}
+
+// Known bug (src/app.ts): the Ajv options coerce types in bodies as well as in query
+// strings, so "512" is taken as 512 (and "true" as true, 123 as "123", "x" as ["x"]).
+const coerced: [why: string, body: unknown][] = [
+  ['limits.memoryMb is a numeric string', { ...valid, limits: { memoryMb: '512' } }],
+  ['source is a number', { language: 'python', source: 123 }],
+  ['args is a string, not an array', { ...valid, args: 'x' }],
+];
+for (const [why, body] of coerced) {
+  t.test(`POST /runs returns 400 invalid_request when ${why}`, async (t) => {
+    const { fakes, post } = await setup(t);
+    const res = await post(body);
+    // Assertion-level todo: reported as "not ok # TODO" until src/app.ts is fixed, without failing the suite.
+    const todo = { todo: 'src/app.ts: ajv coerceTypes applies to request bodies, not only to query strings' };
+    t.equal(res.statusCode, 400, 'status 400', todo);
+    t.equal(fakes.enqueued.length, 0, 'nothing enqueued', todo);
+  });
+}
+
+t.test('POST /runs returns 400 invalid_request when both source and files are given', async (t) => {
+  const { fakes, post } = await setup(t);
+  refused(t, fakes, await post({ ...valid, files: [{ name: 'a.py', content: '' }] }), 400, 'invalid_request', 'Bad Request');
+});
+
+t.test('POST /runs returns 400 unknown_language for a language no runtime has', async (t) => {
+  const { fakes, post } = await setup(t);
+  const res = await post({ language: 'cobol', source: '' });
+  refused(t, fakes, res, 400, 'unknown_language', 'Bad Request');
+  t.match(res.json().message, /cobol/);
+});
+
+t.test('POST /runs returns 400 limit_exceeded when memoryMb is above the maximum', async (t) => {
+  const { fakes, post } = await setup(t, { RUN_MEMORY_MAX_MB: '1024' });
+  const res = await post({ ...valid, limits: { memoryMb: 1025 } });
+  refused(t, fakes, res, 400, 'limit_exceeded', 'Bad Request');
+  t.match(res.json().message, /memoryMb.*1025.*1024/);
+});
+
+t.test('POST /runs returns 400 limit_exceeded when timeMs is above the maximum', async (t) => {
+  const { fakes, post } = await setup(t);
+  refused(t, fakes, await post({ ...valid, limits: { timeMs: 60_001 } }), 400, 'limit_exceeded', 'Bad Request');
+});
+
+for (const name of ['../escape.py', '/etc/passwd', 'a/../../b', 'a\\b', 'a\u0000b', 'new\nline.py']) {
+  t.test(`POST /runs returns 400 invalid_file_name for ${JSON.stringify(name)}`, async (t) => {
+    const { fakes, post } = await setup(t);
+    refused(t, fakes, await post({ language: 'python', files: [{ name, content: 'x' }] }), 400, 'invalid_file_name', 'Bad Request');
+  });
+}
+
+t.test('POST /runs returns 400 invalid_file_name for a name given twice', async (t) => {
+  const { fakes, post } = await setup(t);
+  refused(t, fakes, await post({ language: 'python', files: [{ name: 'a.py', content: '' }, { name: 'a.py', content: '' }] }), 400, 'invalid_file_name', 'Bad Request');
+});
+
+t.test('POST /runs returns 403 forbidden for network: true when the server does not allow it', async (t) => {
+  const { fakes, post } = await setup(t);
+  refused(t, fakes, await post({ ...valid, network: true }), 403, 'forbidden', 'Forbidden');
+});
+
+t.test('POST /runs accepts network: true when NETWORK_ALLOWED is set', async (t) => {
+  const { fakes, post } = await setup(t, { NETWORK_ALLOWED: 'true' });
+  t.equal((await post({ ...valid, network: true })).statusCode, 202);
+  t.equal(fakes.created[0].request.network, true);
+});
+
+t.test('POST /runs returns 400 invalid_request for files above FILES_MAX_BYTES', async (t) => {
+  const { fakes, post } = await setup(t, { FILES_MAX_BYTES: '16' });
+  refused(t, fakes, await post({ language: 'python', source: 'x'.repeat(17) }), 400, 'invalid_request', 'Bad Request');
+});
+
+t.test('GET /runs/{id} returns 404 not_found for an unknown run', async (t) => {
+  const { app, fakes } = await setup(t);
+  const res = await app.inject({ method: 'GET', url: '/runs/nope' });
+  refused(t, fakes, res, 404, 'not_found', 'Not Found');
+});
+
+t.test('GET /runs/{id} returns the record a POST made', async (t) => {
+  const { app, post } = await setup(t);
+  const posted = (await post(valid)).json();
+  const res = await app.inject({ method: 'GET', url: '/runs/run-1' });
+  t.equal(res.statusCode, 200);
+  t.same(res.json(), posted);
+});
+
+t.test('DELETE /runs/{id} returns 404 not_found for an unknown run', async (t) => {
+  const { app, fakes } = await setup(t);
+  fakes.cancelOutcome = 'missing';
+  const res = await app.inject({ method: 'DELETE', url: '/runs/nope' });
+  t.equal(res.statusCode, 404);
+  t.equal(res.json().code, 'not_found');
+  t.same(fakes.removed, []);
+});
+
+t.test('DELETE /runs/{id} returns 409 conflict for a run that has ended', async (t) => {
+  const { app, fakes, post } = await setup(t);
+  await post(valid);
+  fakes.cancelOutcome = 'ended';
+  const res = await app.inject({ method: 'DELETE', url: '/runs/run-1' });
+  t.equal(res.statusCode, 409);
+  t.match(res.json(), { statusCode: 409, error: 'Conflict', code: 'conflict' });
+  t.same(fakes.removed, []);
+});
+
+t.test('DELETE /runs/{id} of a queued run drops its job and answers 202 with the record', async (t) => {
+  const { app, fakes, post } = await setup(t);
+  await post(valid);
+  fakes.cancelOutcome = 'cancelled';
+  fakes.records.set('run-1', { ...fakes.records.get('run-1')!, status: 'cancelled' });
+  const res = await app.inject({ method: 'DELETE', url: '/runs/run-1' });
+  t.equal(res.statusCode, 202);
+  t.match(res.json(), { id: 'run-1', status: 'cancelled' });
+  t.same(fakes.removed, ['run-1']);
+});

@@ -1,0 +1,200 @@
+import t, { type Test } from 'tap';
+import { ApiError } from '../../../src/api/errors.js';
+import { limitsFromConfig, prepareSubmission } from '../../../src/api/run-submission.js';
+import type { RunRequestBody } from '../../../src/api/schemas.js';
+import { loadConfig, type Config } from '../../../src/config/config.js';
+import { runtimeCatalogue } from '../../../src/domain/runtimes.js';
+
+const config = loadConfig({});
+const now = new Date('2030-01-02T03:04:05.000Z');
+const submit = (body: RunRequestBody, cfg: Config = config) => prepareSubmission(body, cfg, runtimeCatalogue, 'run-1', now);
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** Asserts that `body` is refused with `code`, and that the message matches `message`. */
+function refuses(t: Test, body: RunRequestBody, code: string, message?: RegExp, cfg: Config = config) {
+  t.throws(() => submit(body, cfg), { name: 'ApiError', code, ...(message ? { message } : {}) });
+  try {
+    submit(body, cfg);
+  } catch (error) {
+    t.equal(error instanceof ApiError, true, 'an ApiError, so the handler maps it');
+  }
+}
+
+t.test('queues a source run with the server defaults', async (t) => {
+  const { record, request } = submit({ language: 'python', source: 'print(1)' });
+  t.same(record, {
+    id: 'run-1',
+    language: 'python',
+    status: 'queued',
+    verdict: null,
+    createdAt: '2030-01-02T03:04:05.000Z',
+    startedAt: null,
+    finishedAt: null,
+    exitCode: null,
+    signal: null,
+    timeMs: null,
+    cpuTimeMs: null,
+    memoryBytes: null,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    compile: null,
+    limits: limitsFromConfig(config).defaults,
+    interactive: false,
+  });
+  t.same(request, { files: [{ name: 'main.py', content: b64('print(1)') }], stdin: '', args: [], env: {}, network: false });
+});
+
+t.test('applies the defaults from the config it is given', async (t) => {
+  const custom = loadConfig({ RUN_TIME_LIMIT_MS: '1234', RUN_MEMORY_MB: '99', RUN_CPUS: '0.25', RUN_PIDS: '10', RUN_OUTPUT_BYTES: '2048', RUN_DISK_MB: '7' });
+  t.same(submit({ language: 'python', source: '' }, custom).record.limits, { timeMs: 1234, memoryMb: 99, cpus: 0.25, pids: 10, outputBytes: 2048, diskMb: 7 });
+});
+
+t.test('takes the requested limits up to the maximum and defaults for the rest', async (t) => {
+  const { record } = submit({ language: 'python', source: '', limits: { timeMs: 60_000, memoryMb: 2048 } });
+  t.same(record.limits, { ...limitsFromConfig(config).defaults, timeMs: 60_000, memoryMb: 2048 });
+});
+
+t.test('resolves an alias to the runtime id, case-insensitively', async (t) => {
+  t.equal(submit({ language: 'py', source: '' }).record.language, 'python');
+  t.equal(submit({ language: 'PY', source: '' }).record.language, 'python');
+  t.equal(submit({ language: 'node', source: '' }).record.language, 'javascript');
+  t.equal(submit({ language: 'c++', source: '' }).record.language, 'cpp');
+});
+
+t.test("saves source under the runtime's file name", async (t) => {
+  t.equal(submit({ language: 'js', source: 'x' }).request.files[0].name, 'main.js');
+  t.equal(submit({ language: 'c', source: 'x' }).request.files[0].name, 'main.c');
+});
+
+t.test('passes stdin, args, env and interactive on', async (t) => {
+  const { record, request } = submit({ language: 'python', source: '', stdin: 'in\n', args: ['-x', 'two words'], env: { GREETING: 'hi' }, interactive: true });
+  t.equal(record.interactive, true);
+  t.match(request, { stdin: 'in\n', args: ['-x', 'two words'], env: { GREETING: 'hi' } });
+});
+
+t.test('base64-encodes every file in the request, in order, decoding base64 input first', async (t) => {
+  const binary = Buffer.from([0, 1, 2, 0xff, 0xfe]);
+  const { request } = submit({
+    language: 'python',
+    files: [
+      { name: 'main.py', content: 'import lib' },
+      { name: 'pkg/lib.py', content: b64('x = "é"'), encoding: 'base64' },
+      { name: 'data.bin', content: binary.toString('base64'), encoding: 'base64' },
+      { name: 'notes.txt', content: 'é€😀', encoding: 'utf8' },
+    ],
+  });
+  t.same(request.files, [
+    { name: 'main.py', content: b64('import lib') },
+    { name: 'pkg/lib.py', content: b64('x = "é"') },
+    { name: 'data.bin', content: binary.toString('base64') },
+    { name: 'notes.txt', content: b64('é€😀') },
+  ]);
+});
+
+t.test('returns 400 unknown_language for a language no runtime has', async (t) => {
+  refuses(t, { language: 'cobol', source: '' }, 'unknown_language', /cobol/);
+  refuses(t, { language: 'python ', source: '' }, 'unknown_language');
+});
+
+for (const [limit, value] of [['timeMs', 60_001], ['memoryMb', 2049], ['cpus', 2.5], ['pids', 513], ['outputBytes', 16 * 1024 * 1024 + 1], ['diskMb', 513]] as const) {
+  t.test(`returns 400 limit_exceeded when ${limit} is above the maximum`, async (t) => {
+    refuses(t, { language: 'python', source: '', limits: { [limit]: value } }, 'limit_exceeded', new RegExp(`limits\\.${limit} is ${value}`));
+  });
+}
+
+t.test('returns 403 forbidden when the run asks for network and the server does not allow it', async (t) => {
+  refuses(t, { language: 'python', source: '', network: true }, 'forbidden');
+  t.equal(new ApiError('forbidden').statusCode, 403);
+});
+
+t.test('allows network where the config does', async (t) => {
+  const open = loadConfig({ NETWORK_ALLOWED: 'true' });
+  t.equal(submit({ language: 'python', source: '', network: true }, open).request.network, true);
+  t.equal(submit({ language: 'python', source: '', network: false }).request.network, false);
+});
+
+t.test('returns 400 invalid_request when both source and files are given', async (t) => {
+  refuses(t, { language: 'python', source: 'a', files: [{ name: 'a.py', content: '' }] }, 'invalid_request', /exactly one of source and files/);
+});
+
+t.test('returns 400 invalid_request when neither source nor files is given', async (t) => {
+  refuses(t, { language: 'python' }, 'invalid_request', /exactly one of source and files/);
+});
+
+t.test('accepts an empty source', async (t) => {
+  t.equal(submit({ language: 'python', source: '' }).request.files[0].content, '');
+});
+
+for (const name of ['../x.py', '/etc/passwd', 'a/../b', 'a\0b', 'a\\b', 'a//b', '']) {
+  t.test(`returns 400 invalid_file_name for ${JSON.stringify(name)}`, async (t) => {
+    refuses(t, { language: 'python', files: [{ name: 'main.py', content: '' }, { name, content: '' }] }, 'invalid_file_name');
+  });
+}
+
+t.test('returns 400 invalid_file_name for a name over FILE_NAME_MAX_BYTES', async (t) => {
+  const cfg = loadConfig({ FILE_NAME_MAX_BYTES: '10' });
+  refuses(t, { language: 'python', files: [{ name: 'abcdefg.py', content: '' }] }, 'invalid_file_name', undefined, loadConfig({ FILE_NAME_MAX_BYTES: '9' }));
+  t.equal(submit({ language: 'python', files: [{ name: 'abcdefg.py', content: '' }] }, cfg).request.files.length, 1);
+});
+
+t.test('returns 400 invalid_file_name when a name is given twice', async (t) => {
+  refuses(t, { language: 'python', files: [{ name: 'main.py', content: 'a' }, { name: 'main.py', content: 'b' }] }, 'invalid_file_name', /given twice/);
+});
+
+t.test('returns 400 invalid_file_name when a name is also a folder of another file', async (t) => {
+  refuses(t, { language: 'python', files: [{ name: 'lib', content: '' }, { name: 'lib/x.py', content: '' }] }, 'invalid_file_name', /"lib" is also a folder/);
+  refuses(t, { language: 'python', files: [{ name: 'a/b/c.py', content: '' }, { name: 'a/b', content: '' }] }, 'invalid_file_name', /"a\/b" is also a folder/);
+});
+
+t.test('accepts names that only share a prefix with another', async (t) => {
+  const { request } = submit({ language: 'python', files: [{ name: 'lib', content: '' }, { name: 'lib2/x.py', content: '' }, { name: 'lib.py', content: '' }] });
+  t.same(request.files.map((f) => f.name), ['lib', 'lib2/x.py', 'lib.py']);
+});
+
+t.test('returns 400 invalid_request for content that is not base64', async (t) => {
+  for (const content of ['not base64!', 'YQ==YQ==', 'a b', 'YWJj\n']) {
+    refuses(t, { language: 'python', files: [{ name: 'main.py', content, encoding: 'base64' }] }, 'invalid_request', /not valid base64/);
+  }
+});
+
+t.test('returns 400 invalid_request for a NUL in args or env values', async (t) => {
+  refuses(t, { language: 'python', source: '', args: ['ok', 'a\0b'] }, 'invalid_request', /NUL/);
+  refuses(t, { language: 'python', source: '', env: { X: 'a\0' } }, 'invalid_request', /NUL/);
+});
+
+t.test('returns 400 invalid_request when the files add up to more than FILES_MAX_BYTES', async (t) => {
+  const cfg = loadConfig({ FILES_MAX_BYTES: '10' });
+  refuses(t, { language: 'python', files: [{ name: 'a.py', content: '123456' }, { name: 'b.py', content: '12345' }] }, 'invalid_request', /11 bytes, above the maximum of 10/, cfg);
+  t.equal(submit({ language: 'python', files: [{ name: 'a.py', content: '12345' }, { name: 'b.py', content: '12345' }] }, cfg).request.files.length, 2, 'exactly the maximum is fine');
+  refuses(t, { language: 'python', source: 'x'.repeat(11) }, 'invalid_request', /above the maximum/, cfg);
+});
+
+t.test('counts decoded bytes, not base64 characters, against FILES_MAX_BYTES', async (t) => {
+  const cfg = loadConfig({ FILES_MAX_BYTES: '9' });
+  t.equal(submit({ language: 'python', files: [{ name: 'a.bin', content: b64('123456789'), encoding: 'base64' }] }, cfg).request.files.length, 1);
+});
+
+t.test('returns 400 invalid_request for more than FILES_MAX_COUNT files', async (t) => {
+  const cfg = loadConfig({ FILES_MAX_COUNT: '2' });
+  refuses(t, { language: 'python', files: ['a', 'b', 'c'].map((name) => ({ name, content: '' })) }, 'invalid_request', /at most 2 files/, cfg);
+});
+
+t.test('returns 400 invalid_request when the files do not fit in limits.diskMb', async (t) => {
+  refuses(t, { language: 'python', source: 'x'.repeat(1024 * 1024 + 1), limits: { diskMb: 1 } }, 'invalid_request', /diskMb/);
+});
+
+t.test('checks the language before anything else', async (t) => {
+  refuses(t, { language: 'cobol', network: true, limits: { memoryMb: 1e6 } }, 'unknown_language');
+});
+
+for (const name of ['A-B', 'A=B', '', '1ABC', 'LD PRELOAD', 'A\0B']) {
+  t.test(`returns 400 invalid_request for the env name ${JSON.stringify(name)}`, async (t) => {
+    refuses(t, { language: 'python', source: '', env: { [name]: 'x' } }, 'invalid_request', /env .* must be a variable name/);
+  });
+}
+
+t.test('returns 400 invalid_request, not a crash, for an env value that is not a string', async (t) => {
+  refuses(t, { language: 'python', source: '', env: { 'A-B': 5 } as unknown as Record<string, string> }, 'invalid_request', /string value/);
+});
