@@ -4,8 +4,14 @@ import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errorCodes, type ErrorCode } from './errors.js';
 
+/** ioredis gave up on a command: Redis is down or unreachable, which may pass. */
+function isRedisUnavailable(error: Error): boolean {
+  return error.name === 'MaxRetriesPerRequestError' || /Connection is closed|ECONNREFUSED|Stream isn't writeable/.test(error.message);
+}
+
 function codeFor(error: FastifyError): ErrorCode {
   if (error instanceof ApiError) return error.code;
+  if (isRedisUnavailable(error)) return 'unavailable';
   if (error.validation) return 'invalid_request';
   const status = error.statusCode ?? 500;
   if (status === 413) return 'payload_too_large';
@@ -24,6 +30,7 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   const code = codeFor(error);
   if (errorCodes[code].statusCode >= 500) {
     request.log.error({ err: error }, 'request failed');
+    if (code === 'unavailable') reply.header('retry-after', '5');
     return sendError(reply, code, errorCodes[code].message);
   }
   return sendError(reply, code, error.message);

@@ -11,9 +11,6 @@ import { ApiError } from './errors.js';
 import type { RunRequestBody } from './schemas.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
-// Also in RunRequestSchema, but a TypeBox Record with a key pattern only checks the keys that
-// match it (patternProperties), so other names would get through to the container's Env.
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function limitsFromConfig(config: Config): { defaults: Limits; maxima: Limits } {
   return {
@@ -74,9 +71,6 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
 
   const args = body.args ?? [];
   const env = body.env ?? {};
-  for (const [name, value] of Object.entries(env)) {
-    if (!ENV_NAME.test(name) || typeof value !== 'string') throw new ApiError('invalid_request', `env ${JSON.stringify(name)} must be a variable name with a string value`);
-  }
   if ([...args, ...Object.values(env)].some((s) => s.includes('\0'))) throw new ApiError('invalid_request', 'args and env values may not contain NUL');
 
   const record: RunRecord = {

@@ -30,7 +30,11 @@ export const RunRequestSchema = Type.Object(
     stdin: Type.Optional(Type.String({ default: '' })),
     args: Type.Optional(Type.Array(Type.String(), { default: [] })),
     env: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), { default: {} }),
+      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), {
+        default: {},
+        additionalProperties: false,
+        description: 'extra environment variables; names are letters, digits and _',
+      }),
     ),
     limits: Type.Optional(Type.Partial(LimitsSchema)),
     network: Type.Optional(Type.Boolean({ default: false })),

@@ -166,6 +166,7 @@ export function createDockerSandbox(options: SandboxOptions) {
     let timedOut = false;
     let cancelled = false;
     let outputExceeded = false;
+    let tampered = false;
     let started = false;
     const timers: NodeJS.Timeout[] = [];
 
@@ -206,12 +207,24 @@ export function createDockerSandbox(options: SandboxOptions) {
           archiveChunks.push(Buffer.from(payload));
         } else if (type === RunnerFrame.result) {
           report = JSON.parse(payload.toString('utf8')) as RunnerReport;
+        } else {
+          throw new Error(`unknown frame type ${type}`);
         }
       };
       stream.on('data', (chunk: Buffer) => {
-        for (const frame of dockerFrames(chunk)) {
-          if (frame.type === 1) for (const f of runnerFrames(frame.payload)) onRunnerFrame(f.type, f.payload);
-          else if (frame.type === 2) runnerDiagnostics.push(Buffer.from(frame.payload));
+        if (tampered) return;
+        try {
+          for (const frame of dockerFrames(chunk)) {
+            if (frame.type === 1) for (const f of runnerFrames(frame.payload)) onRunnerFrame(f.type, f.payload);
+            else if (frame.type === 2) runnerDiagnostics.push(Buffer.from(frame.payload));
+          }
+        } catch (error) {
+          // The program wrote around runbox-run (its stdout is reachable through /proc):
+          // nothing more it sends is believed, and it is stopped.
+          tampered = true;
+          report = undefined;
+          outputs.stderr.push(Buffer.from(`\nrunbox: the program corrupted the sandbox's output stream (${(error as Error).message}); it was stopped\n`));
+          void kill();
         }
       });
 

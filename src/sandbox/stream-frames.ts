@@ -7,6 +7,17 @@ export interface Frame {
   payload: Buffer;
 }
 
+/**
+ * A frame announcing more than this is not from Docker or runbox-run (they write at most
+ * 64 KiB at once) but from a program writing to the supervisor's stdout directly; refusing
+ * it keeps the worker from buffering what the header claims (up to 4 GiB).
+ */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+export class FrameTooLargeError extends Error {
+  override name = 'FrameTooLargeError';
+}
+
 function createFrameParser(headerBytes: number, typeAt: number, sizeAt: number) {
   let pending: Buffer = Buffer.alloc(0);
   return (chunk: Buffer): Frame[] => {
@@ -15,6 +26,7 @@ function createFrameParser(headerBytes: number, typeAt: number, sizeAt: number) 
     let offset = 0;
     while (pending.length - offset >= headerBytes) {
       const size = pending.readUInt32BE(offset + sizeAt);
+      if (size > MAX_FRAME_BYTES) throw new FrameTooLargeError(`a frame of ${size} bytes is over the limit of ${MAX_FRAME_BYTES}`);
       if (pending.length - offset - headerBytes < size) break;
       const start = offset + headerBytes;
       frames.push({ type: pending[offset + typeAt], payload: pending.subarray(start, start + size) });

@@ -40,6 +40,21 @@ elseif status == '"running"' then
 end
 return status`;
 
+// KEYS: record, events; ARGV: finishedAt (JSON), error (JSON), retention seconds
+// A run left `running` by a worker that died: it ends failed, after its last frame.
+const FAIL_LOST = `
+if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
+redis.call('HSET', KEYS[1], 'status', '"failed"', 'finishedAt', ARGV[1], 'error', ARGV[2])
+redis.call('HDEL', KEYS[1], 'request')
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local seq = '0'
+if last[1] then seq = string.match(last[1][1], '^(%d+)') end
+redis.call('XADD', KEYS[2], seq .. '-*', 't', 'status', 's', 'failed')
+redis.call('XADD', KEYS[2], seq .. '-*', 't', 'end')
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return 1`;
+
 export type CancelOutcome = 'cancelled' | 'cancelling' | 'ended' | 'missing';
 
 function encode(record: Partial<RunRecord>): Record<string, string> {
@@ -86,9 +101,19 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
     return (await redis.eval(START, 2, keys.run(id), keys.events(id), JSON.stringify(startedAt))) === 1;
   }
 
-  /** Back to queued after the sandbox could not start, so a retry may run it. */
+  /** Back to queued after the sandbox could not start (and printed nothing), so a retry may run it. */
   async function markQueuedAgain(id: string): Promise<void> {
-    await redis.hset(keys.run(id), { status: JSON.stringify(RunStatus.queued), startedAt: 'null' });
+    await redis
+      .multi()
+      .hset(keys.run(id), { status: JSON.stringify(RunStatus.queued), startedAt: 'null' })
+      .xadd(keys.events(id), '0-*', 't', 'status', 's', RunStatus.queued)
+      .exec();
+  }
+
+  /** Ends a run whose worker was lost mid-run as failed; false when it was not running. */
+  async function failLost(id: string, error: string, finishedAt: string): Promise<boolean> {
+    const done = await redis.eval(FAIL_LOST, 2, keys.run(id), keys.events(id), JSON.stringify(finishedAt), JSON.stringify(error), retentionSeconds);
+    return done === 1;
   }
 
   /** Writes the final fields, then the status and end frames; the request is dropped. */
@@ -111,7 +136,7 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
     return 'ended';
   }
 
-  return { create, get, getRequest, markRunning, markQueuedAgain, finish, cancel };
+  return { create, get, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
 }
 
 export type RunStore = ReturnType<typeof createRunStore>;

@@ -133,6 +133,13 @@ export function createRunProcessor(options: RunProcessorOptions) {
       log.warn('run record is gone (expired or never written); dropping the job');
       return;
     }
+    if (record.status === RunStatus.running) {
+      // BullMQ hands a job out again when the worker that held it stopped answering. The
+      // program may have run, so it is never started a second time.
+      await store.failLost(runId, 'the worker running this run was lost; it was not run again', new Date().toISOString());
+      log.warn('run was left running by a lost worker; recorded as failed');
+      return;
+    }
     const runtime = findRuntime(options.catalogue, record.language);
     if (!(await store.markRunning(runId, new Date().toISOString()))) {
       log.info({ status: record.status }, 'run is not queued any more; not running it');
@@ -145,7 +152,13 @@ export function createRunProcessor(options: RunProcessorOptions) {
       if (!runtime) throw new SandboxError(`language ${record.language} is not in this worker's catalogue`, { retryable: false, started: false });
       final = await execute(record, request, runtime, events, log);
     } catch (error) {
-      const retry = error instanceof SandboxError && error.options.retryable && !error.options.started && attempt.attemptsMade + 1 < attempt.attempts;
+      // Retried only while nothing of the run happened yet: no container started, no frame out.
+      const retry =
+        error instanceof SandboxError &&
+        error.options.retryable &&
+        !error.options.started &&
+        events.lastSeq === 0 &&
+        attempt.attemptsMade + 1 < attempt.attempts;
       if (retry) {
         log.warn({ err: error }, 'sandbox could not start; the run goes back to the queue');
         await store.markQueuedAgain(runId);

@@ -7,6 +7,7 @@ import type { RunRecord } from '../../domain/run-record.js';
 import { readFrames, type EventFrame } from '../../store/event-stream.js';
 import { sendInput } from '../../store/run-input.js';
 import type { AppDependencies } from '../deps.js';
+import { ApiError } from '../errors.js';
 import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
 
 export const CloseCode = { normal: 1000, notFound: 4404, badFrame: 4400 } as const;
@@ -40,58 +41,62 @@ async function send(socket: WebSocket, text: string): Promise<void> {
 export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   const { store, keys, config } = deps;
 
-  app.get('/runs/:id/stream', {
-    websocket: true,
+  app.route({
+    method: 'GET',
+    url: '/runs/:id/stream',
     schema: {
-      summary: 'Stream a run (WebSocket)',
-      description: 'Server frames: status, stdout, stderr (with seq), end (with the record), then close 1000. Unknown run: close 4404.',
-      tags: ['runs'],
+      // Documented by hand in openapi-document.ts: OpenAPI has no words for WebSocket frames.
+      hide: true,
       params: RunIdParamsSchema,
       querystring: StreamQuerySchema,
     },
-  }, (socket, request) => {
-    const { id } = request.params;
-    const closed = new AbortController();
-    socket.on('close', () => closed.abort());
-    const log = request.log.child({ runId: id });
-    const recordReady: Promise<RunRecord | undefined> = store.get(id);
+    handler: async () => {
+      throw new ApiError('invalid_request', 'GET /runs/{id}/stream is a WebSocket: send Upgrade: websocket');
+    },
+    wsHandler: (socket, request) => {
+      const { id } = request.params;
+      const closed = new AbortController();
+      socket.on('close', () => closed.abort());
+      const log = request.log.child({ runId: id });
+      const recordReady: Promise<RunRecord | undefined> = store.get(id);
 
-    // Handlers go on before any await, so no client frame is dropped.
-    socket.on('message', (raw) => {
-      const frame = parseClientFrame(raw.toString());
-      if (!frame) return socket.close(CloseCode.badFrame, 'unknown frame');
-      void recordReady.then(async (record) => {
-        if (!record) return;
-        if (frame.type === 'cancel') {
-          if ((await store.cancel(id, new Date().toISOString())) === 'cancelled') await deps.queue.remove(id);
-        } else if (record.interactive) {
-          const input = frame.type === 'stdin' ? { kind: 'stdin' as const, data: Buffer.from(frame.data, 'utf8') } : { kind: 'eof' as const };
-          await sendInput(deps.redis, keys, id, input, config.retentionSeconds);
-        }
-      }).catch((error) => log.error({ err: error }, 'could not pass a client frame on'));
-    });
-
-    void (async () => {
-      const record = await recordReady;
-      if (!record) return socket.close(CloseCode.notFound, 'run not found');
-      const redis = deps.blockingRedis();
-      try {
-        const encoding = request.query.encoding ?? 'utf8';
-        for await (const frame of readFrames(redis, keys, id, { after: request.query.from ?? 0, signal: closed.signal })) {
-          if (frame.kind === 'end') {
-            await send(socket, JSON.stringify({ type: 'end', run: await store.get(id) }));
-            socket.close(CloseCode.normal);
-            return;
+      // Handlers go on before any await, so no client frame is dropped.
+      socket.on('message', (raw) => {
+        const frame = parseClientFrame(raw.toString());
+        if (!frame) return socket.close(CloseCode.badFrame, 'unknown frame');
+        void recordReady.then(async (record) => {
+          if (!record) return;
+          if (frame.type === 'cancel') {
+            if ((await store.cancel(id, new Date().toISOString())) === 'cancelled') await deps.queue.remove(id);
+          } else if (record.interactive) {
+            const input = frame.type === 'stdin' ? { kind: 'stdin' as const, data: Buffer.from(frame.data, 'utf8') } : { kind: 'eof' as const };
+            await sendInput(deps.redis, keys, id, input, config.retentionSeconds);
           }
-          await send(socket, serverFrame(frame, encoding));
+        }).catch((error) => log.error({ err: error }, 'could not pass a client frame on'));
+      });
+
+      void (async () => {
+        const record = await recordReady;
+        if (!record) return socket.close(CloseCode.notFound, 'run not found');
+        const redis = deps.blockingRedis();
+        try {
+          const encoding = request.query.encoding ?? 'utf8';
+          for await (const frame of readFrames(redis, keys, id, { after: request.query.from ?? 0, signal: closed.signal })) {
+            if (frame.kind === 'end') {
+              await send(socket, JSON.stringify({ type: 'end', run: await store.get(id) }));
+              socket.close(CloseCode.normal);
+              return;
+            }
+            await send(socket, serverFrame(frame, encoding));
+          }
+        } finally {
+          redis.disconnect();
         }
-      } finally {
-        redis.disconnect();
-      }
-    })().catch((error) => {
-      if (closed.signal.aborted) return;
-      log.error({ err: error }, 'stream failed');
-      socket.close(1011, 'internal error');
-    });
+      })().catch((error) => {
+        if (closed.signal.aborted) return;
+        log.error({ err: error }, 'stream failed');
+        socket.close(1011, 'internal error');
+      });
+    },
   });
 };

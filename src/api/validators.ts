@@ -1,0 +1,23 @@
+// Schema validation of requests. Query strings and params arrive as text and are coerced
+// (?wait=true, ?from=3); JSON bodies are not: "512" is not a number, 123 not a string.
+import { Ajv, type Options } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function createAjv(coerceTypes: Options['coerceTypes']): Ajv {
+  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+export function createValidatorCompiler(): FastifySchemaCompiler<any> {
+  const strict = createAjv(false);
+  const coercing = createAjv('array');
+  return ({ schema, httpPart }) => {
+    const ajv = httpPart === 'body' ? strict : coercing;
+    const id = (schema as { $id?: string }).$id;
+    return (id && ajv.getSchema(id)) || ajv.compile(schema as object);
+  };
+}
