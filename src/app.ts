@@ -7,6 +7,7 @@ import Fastify from 'fastify';
 import type { AppDependencies } from './api/deps.js';
 import { errorHandler, sendError } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
+import { metricsRoutes } from './api/routes/metrics.js';
 import { runStreamRoutes } from './api/routes/run-stream.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
@@ -31,6 +32,12 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
 
   await app.register(healthRoutes, { readiness: deps.readiness });
+  await app.register(metricsRoutes, {
+    metrics: deps.metrics.registry,
+    beforeScrape: async () => {
+      for (const [state, count] of Object.entries(await deps.queue.counts())) deps.metrics.queueJobs.set({ state }, count);
+    },
+  });
   await app.register(runtimeRoutes, deps);
   await app.register(runRoutes, deps);
   await app.register(runStreamRoutes, deps);

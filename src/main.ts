@@ -6,6 +6,7 @@ import { startLocalRedis, type LocalRedis } from './lib/local-redis.js';
 import { createLogger } from './lib/logger.js';
 import { handleProcessLifecycle } from './lib/process-lifecycle.js';
 import { createRedisFactory } from './lib/redis-connection.js';
+import { createRunMetrics } from './lib/run-metrics.js';
 import { startWorkerService } from './worker/worker-service.js';
 
 const config = loadConfig(process.env);
@@ -16,8 +17,9 @@ if (!config.redisUrl) {
   log.info({ url: localRedis.url, dataDir: config.dataDir }, 'started the embedded redis-server');
 }
 const redis = createRedisFactory(config.redisUrl || localRedis!.url);
-const worker = await startWorkerService({ config, redis, log });
-const api = await createApiService({ config, redis, log, extraReadiness: { docker: worker.readiness.docker } });
+const metrics = createRunMetrics();
+const worker = await startWorkerService({ config, redis, log, metrics });
+const api = await createApiService({ config, redis, log, metrics, extraReadiness: { docker: worker.readiness.docker } });
 handleProcessLifecycle(log, async () => {
   await api.close();
   await worker.close();

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
 import type { RedisFactory } from '../lib/redis-connection.js';
+import type { RunMetrics } from '../lib/run-metrics.js';
 import { createRunQueue } from '../queue/run-queue.js';
 import { createKeys } from '../store/keys.js';
 import { createRunStore } from '../store/run-store.js';
@@ -12,11 +13,12 @@ export interface ApiServiceOptions {
   config: Config;
   redis: RedisFactory;
   log: Logger;
+  metrics: RunMetrics;
   /** Readiness checks of a worker in the same process (Docker). */
   extraReadiness?: Record<string, () => Promise<unknown>>;
 }
 
-export async function createApiService({ config, redis: factory, log, extraReadiness = {} }: ApiServiceOptions) {
+export async function createApiService({ config, redis: factory, log, metrics, extraReadiness = {} }: ApiServiceOptions) {
   const redis = factory.commands();
   const keys = createKeys(config.keyPrefix);
   const queueConnection = factory.bullmq();
@@ -26,6 +28,7 @@ export async function createApiService({ config, redis: factory, log, extraReadi
     log,
     store: createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
     queue,
+    metrics,
     redis,
     blockingRedis: factory.blocking,
     keys,

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { RunMetrics } from '../lib/run-metrics.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { Keys } from '../store/keys.js';
@@ -11,7 +12,8 @@ export interface AppDependencies {
   config: Config;
   log: Logger;
   store: RunStore;
-  queue: Pick<RunQueue, 'enqueue' | 'remove'>;
+  queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'>;
+  metrics: RunMetrics;
   /** Shared connection for plain commands. */
   redis: Redis;
   /** A new connection for one blocking read (WebSocket stream, wait); the caller closes it. */

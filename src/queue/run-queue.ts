@@ -33,7 +33,12 @@ export function createRunQueue(options: RunQueueOptions) {
     await queue.remove(runId).catch(() => undefined);
   }
 
-  return { enqueue, remove, close: () => queue.close(), queue };
+  /** Jobs per state, for metrics and backpressure. */
+  async function counts(): Promise<Record<string, number>> {
+    return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+  }
+
+  return { enqueue, remove, counts, close: () => queue.close() };
 }
 
 export type RunQueue = ReturnType<typeof createRunQueue>;

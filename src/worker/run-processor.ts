@@ -8,6 +8,7 @@ import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
 import { expandCommand, findRuntime, type Runtime } from '../domain/runtimes.js';
 import { verdictOf } from '../domain/verdict.js';
+import type { RunMetrics } from '../lib/run-metrics.js';
 import { createUtf8Chunker } from '../lib/utf8-chunks.js';
 import { packFiles } from '../sandbox/archive.js';
 import { SandboxError, type DockerSandbox, type ExecutionResult, type OutputStream } from '../sandbox/docker-sandbox.js';
@@ -25,6 +26,7 @@ export interface RunProcessorOptions {
   imagePrefix: string;
   compileLimits: Pick<Limits, 'timeMs' | 'memoryMb' | 'outputBytes'>;
   log: Logger;
+  metrics: RunMetrics;
   /** Opens a connection of its own for the blocking read of a run's input. */
   duplicateRedis: () => Redis;
 }
@@ -164,12 +166,15 @@ export function createRunProcessor(options: RunProcessorOptions) {
         await store.markQueuedAgain(runId);
         throw error;
       }
+      options.metrics.sandboxFailures.inc();
       log.error({ err: error }, 'run failed in the service');
       final = { status: RunStatus.failed, error: error instanceof Error ? error.message : String(error) };
     }
     await events.flush().catch((error) => log.error({ err: error }, 'lost output frames'));
     await store.finish(runId, { ...final, finishedAt: new Date().toISOString() }, events.lastSeq);
     log.info({ status: final.status, verdict: final.verdict, timeMs: final.timeMs }, 'run finished');
+    options.metrics.finished.inc({ status: final.status ?? RunStatus.failed, verdict: final.verdict ?? 'none' });
+    if (final.timeMs) options.metrics.runSeconds.inc({}, final.timeMs / 1000);
   }
 
   return { process };

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
 import type { RedisFactory } from '../lib/redis-connection.js';
+import type { RunMetrics } from '../lib/run-metrics.js';
 import { runQueueName, type RunJobData } from '../queue/run-queue.js';
 import { createDockerSandbox } from '../sandbox/docker-sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
@@ -18,10 +19,11 @@ export interface WorkerServiceOptions {
   config: Config;
   redis: RedisFactory;
   log: Logger;
+  metrics: RunMetrics;
   docker?: Docker;
 }
 
-export async function startWorkerService({ config, redis: factory, log, docker = new Docker() }: WorkerServiceOptions) {
+export async function startWorkerService({ config, redis: factory, log, metrics, docker = new Docker() }: WorkerServiceOptions) {
   const redis = factory.commands();
   const keys = createKeys(config.keyPrefix);
   const store = createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds });
@@ -44,6 +46,7 @@ export async function startWorkerService({ config, redis: factory, log, docker =
     imagePrefix: config.imagePrefix,
     compileLimits: { timeMs: config.compileTimeMs, memoryMb: config.compileMemoryMb, outputBytes: config.compileOutputBytes },
     log,
+    metrics,
     duplicateRedis: factory.blocking,
   });
   const workerConnection = factory.bullmq();

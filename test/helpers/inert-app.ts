@@ -9,6 +9,7 @@ import type { AppDependencies } from '../../src/api/deps.js';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runtimeCatalogue } from '../../src/domain/runtimes.js';
+import { createRunMetrics } from '../../src/lib/run-metrics.js';
 import { createKeys } from '../../src/store/keys.js';
 
 /** An object whose every property is a function that throws, naming what was called. */
@@ -26,6 +27,7 @@ function inert<T>(name: string): T {
   ) as T;
 }
 
+/** App dependencies whose services throw when used; tests override the ones they exercise. */
 export function inertDependencies(overrides: Partial<AppDependencies> = {}): AppDependencies {
   const config = loadConfig({});
   return {
@@ -33,6 +35,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     log: pino({ level: 'silent' }),
     store: inert('store'),
     queue: inert('queue'),
+    metrics: createRunMetrics(),
     redis: inert('redis'),
     blockingRedis: () => inert('blockingRedis()'),
     keys: createKeys(config.keyPrefix),

@@ -11,6 +11,7 @@ import { createApiService } from '../../src/api/api-service.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startLocalRedis, type LocalRedis } from '../../src/lib/local-redis.js';
 import { createRedisFactory } from '../../src/lib/redis-connection.js';
+import { createRunMetrics } from '../../src/lib/run-metrics.js';
 import { RUN_ID_LABEL } from '../../src/sandbox/container-spec.js';
 import { startWorkerService } from '../../src/worker/worker-service.js';
 
@@ -59,8 +60,9 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
   const redisUrl = options.redisUrl ?? ownRedis!.url;
   const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', ...options.env });
   const factory = createRedisFactory(redisUrl);
-  const worker = options.worker === false ? undefined : await startWorkerService({ config, redis: factory, log: silent, docker });
-  const api = await createApiService({ config, redis: factory, log: silent });
+  const metrics = createRunMetrics();
+  const worker = options.worker === false ? undefined : await startWorkerService({ config, redis: factory, log: silent, docker, metrics });
+  const api = await createApiService({ config, redis: factory, log: silent, metrics });
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const address = api.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

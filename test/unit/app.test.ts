@@ -1,13 +1,11 @@
 // What buildApp does for every route: the error shape and codes of the error handler, the
 // body limit, unknown routes, and 5xx answers that never carry the internal message.
+import { inertDependencies } from '../helpers/inert-app.js';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import t, { type Test } from 'tap';
-import type { AppDependencies } from '../../src/api/deps.js';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
-import { runtimeCatalogue } from '../../src/domain/runtimes.js';
-import { createKeys } from '../../src/store/keys.js';
 import type { RunStore } from '../../src/store/run-store.js';
 
 async function setup(t: Test, options: { env?: Record<string, string>; create?: () => Promise<void>; get?: () => Promise<unknown> } = {}) {
@@ -29,23 +27,18 @@ async function setup(t: Test, options: { env?: Record<string, string>; create?: 
       return options.get?.();
     },
   };
-  const deps: AppDependencies = {
+  const deps = inertDependencies({
     config: loadConfig(options.env ?? {}),
     log: pino({ level: 'info' }, logStream),
     store: store as unknown as RunStore,
     queue: {
       enqueue: async () => void calls.push('queue.enqueue'),
       remove: async () => void calls.push('queue.remove'),
+      counts: async () => ({}),
     },
-    redis: {} as AppDependencies['redis'],
-    blockingRedis: () => {
-      throw new Error('no blocking reads in these tests');
-    },
-    keys: createKeys('test'),
-    catalogue: runtimeCatalogue,
     readiness: {},
     newId: () => 'run-1',
-  };
+  });
   const app = await buildApp(deps);
   t.teardown(() => app.close());
   return { app, calls, logLines };

@@ -34,6 +34,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
     const { record, request: runRequest } = prepareSubmission(request.body, config, deps.catalogue, newId(), new Date());
     await store.create(record, runRequest);
     await queue.enqueue(record.id);
+    deps.metrics.submitted.inc({ language: record.language });
     request.log.info({ runId: record.id, language: record.language }, 'run queued');
     reply.header('location', `/runs/${record.id}`);
     if (request.query.wait && (await waitForEnd(deps.blockingRedis, keys, record.id, config.waitMaxMs))) {

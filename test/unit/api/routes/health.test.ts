@@ -1,27 +1,11 @@
 // GET /healthz and GET /readyz through app.inject(), with readiness checks as stand-ins.
-import pino from 'pino';
+import { inertDependencies } from '../../../helpers/inert-app.js';
 import t, { type Test } from 'tap';
 import type { AppDependencies } from '../../../../src/api/deps.js';
 import { buildApp } from '../../../../src/app.js';
-import { loadConfig } from '../../../../src/config/config.js';
-import { runtimeCatalogue } from '../../../../src/domain/runtimes.js';
-import { createKeys } from '../../../../src/store/keys.js';
-import type { RunStore } from '../../../../src/store/run-store.js';
 
 async function setup(t: Test, readiness: AppDependencies['readiness']) {
-  const app = await buildApp({
-    config: loadConfig({}),
-    log: pino({ level: 'silent' }),
-    store: {} as RunStore,
-    queue: { enqueue: async () => undefined, remove: async () => undefined },
-    redis: {} as AppDependencies['redis'],
-    blockingRedis: () => {
-      throw new Error('no blocking reads here');
-    },
-    keys: createKeys('test'),
-    catalogue: runtimeCatalogue,
-    readiness,
-  });
+  const app = await buildApp(inertDependencies({ readiness }));
   t.teardown(() => app.close());
   return app;
 }

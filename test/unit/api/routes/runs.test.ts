@@ -1,13 +1,10 @@
 // POST /runs, GET /runs/{id} and DELETE /runs/{id} through app.inject(), with in-memory
 // stand-ins for the store and the queue that record every call. No Redis, no port.
-import pino from 'pino';
+import { inertDependencies } from '../../../helpers/inert-app.js';
 import t, { type Test } from 'tap';
-import type { AppDependencies } from '../../../../src/api/deps.js';
 import { buildApp } from '../../../../src/app.js';
 import { loadConfig } from '../../../../src/config/config.js';
 import type { RunRecord } from '../../../../src/domain/run-record.js';
-import { runtimeCatalogue } from '../../../../src/domain/runtimes.js';
-import { createKeys } from '../../../../src/store/keys.js';
 import type { CancelOutcome, RunRequest, RunStore } from '../../../../src/store/run-store.js';
 
 interface Fakes {
@@ -32,23 +29,16 @@ async function setup(t: Test, env: Record<string, string> = {}) {
       return fakes.cancelOutcome;
     },
   };
-  const deps: AppDependencies = {
+  const deps = inertDependencies({
     config: loadConfig(env),
-    log: pino({ level: 'silent' }),
     store: store as unknown as RunStore,
     queue: {
       enqueue: async (id) => void fakes.enqueued.push(id),
       remove: async (id) => void fakes.removed.push(id),
+      counts: async () => ({}),
     },
-    redis: {} as AppDependencies['redis'],
-    blockingRedis: () => {
-      throw new Error('these tests never block on Redis');
-    },
-    keys: createKeys('test'),
-    catalogue: runtimeCatalogue,
-    readiness: {},
     newId: () => 'run-1',
-  };
+  });
   const app = await buildApp(deps);
   t.teardown(() => app.close());
   const post = (payload: unknown) => app.inject({ method: 'POST', url: '/runs', payload: payload as object });

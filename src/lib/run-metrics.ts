@@ -1,0 +1,15 @@
+// The run metrics both the API and the worker record, named in one place.
+import { createMetrics, type Metrics } from './metrics.js';
+
+export function createRunMetrics(metrics: Metrics = createMetrics()) {
+  return {
+    registry: metrics,
+    submitted: metrics.counter('runbox_runs_submitted_total', 'Runs accepted by POST /runs, by language'),
+    finished: metrics.counter('runbox_runs_finished_total', 'Runs a worker finished, by status and verdict'),
+    runSeconds: metrics.counter('runbox_run_seconds_total', 'Wall time of finished programs, seconds'),
+    sandboxFailures: metrics.counter('runbox_sandbox_failures_total', 'Sandboxes that could not be created, started or read'),
+    queueJobs: metrics.gauge('runbox_queue_jobs', 'Jobs in the run queue, by state (read at scrape time)'),
+  };
+}
+
+export type RunMetrics = ReturnType<typeof createRunMetrics>;
