@@ -116,7 +116,7 @@ async function writeChunk(stream: Duplex, data: Buffer): Promise<void> {
 }
 
 export function createDockerSandbox(options: SandboxOptions) {
-  const { docker, log } = options;
+  const { docker } = options;
   const killGraceMs = options.killGraceMs ?? 2000;
 
   async function createContainer(request: ExecutionRequest): Promise<Docker.Container> {
@@ -155,6 +155,7 @@ export function createDockerSandbox(options: SandboxOptions) {
   }
 
   async function execute(request: ExecutionRequest): Promise<ExecutionResult> {
+    const log = options.log.child({ runId: request.runId });
     const container = await createContainer(request);
     const outputs = {
       stdout: createBoundedBuffer(request.limits.outputBytes),
