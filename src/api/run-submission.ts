@@ -14,8 +14,8 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function limitsFromConfig(config: Config): { defaults: Limits; maxima: Limits } {
   return {
-    defaults: { timeMs: config.runTimeMs, memoryMb: config.runMemoryMb, cpus: config.runCpus, pids: config.runPids, outputBytes: config.runOutputBytes, diskMb: config.runDiskMb },
-    maxima: { timeMs: config.runTimeMaxMs, memoryMb: config.runMemoryMaxMb, cpus: config.runCpusMax, pids: config.runPidsMax, outputBytes: config.runOutputMaxBytes, diskMb: config.runDiskMaxMb },
+    defaults: { timeMs: config.runTimeMs, cpuTimeMs: config.runCpuTimeMs, memoryMb: config.runMemoryMb, cpus: config.runCpus, pids: config.runPids, outputBytes: config.runOutputBytes, diskMb: config.runDiskMb },
+    maxima: { timeMs: config.runTimeMaxMs, cpuTimeMs: config.runCpuTimeMaxMs, memoryMb: config.runMemoryMaxMb, cpus: config.runCpusMax, pids: config.runPidsMax, outputBytes: config.runOutputMaxBytes, diskMb: config.runDiskMaxMb },
   };
 }
 
@@ -58,7 +58,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   const { defaults, maxima } = limitsFromConfig(config);
   let limits: Limits;
   try {
-    limits = resolveLimits(body.limits, defaults, maxima);
+    limits = resolveLimits(body.limits, defaults, maxima, runtime.limits);
   } catch (error) {
     if (error instanceof LimitExceededError) throw new ApiError('limit_exceeded', error.message);
     throw error;

@@ -66,8 +66,10 @@ const settings = {
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: 8 * MiB, parse: integer(1024), description: 'largest request body; larger ones get 413 payload_too_large' },
   waitMaxMs: { env: 'WAIT_MAX_MS', default: 60_000, parse: integer(0), description: 'longest a POST /runs?wait=true request is held' },
   retentionSeconds: { env: 'RUN_RETENTION_S', default: 86_400, parse: integer(60), description: 'how long run records and their event streams are kept' },
-  runTimeMs: { env: 'RUN_TIME_LIMIT_MS', default: 5_000, parse: integer(100), description: 'default wall-time limit of a run' },
+  runTimeMs: { env: 'RUN_TIME_LIMIT_MS', default: 10_000, parse: integer(100), description: 'default wall-time limit of a run (and of each test); leaves room over the CPU limit' },
   runTimeMaxMs: { env: 'RUN_TIME_LIMIT_MAX_MS', default: 60_000, parse: integer(100), description: 'largest wall-time limit a request may ask for' },
+  runCpuTimeMs: { env: 'RUN_CPU_TIME_LIMIT_MS', default: 5_000, parse: integer(10), description: 'default CPU-time limit of a run (and of each test), all its processes together' },
+  runCpuTimeMaxMs: { env: 'RUN_CPU_TIME_LIMIT_MAX_MS', default: 60_000, parse: integer(10), description: 'largest CPU-time limit a request may ask for' },
   runMemoryMb: { env: 'RUN_MEMORY_MB', default: 256, parse: integer(16), description: 'default memory limit (swap is the same: none)' },
   runMemoryMaxMb: { env: 'RUN_MEMORY_MAX_MB', default: 2048, parse: integer(16), description: 'largest memory limit a request may ask for' },
   runCpus: { env: 'RUN_CPUS', default: 1, parse: decimal(0.01, 64), description: 'default CPU quota in cores' },
@@ -104,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const result = config as Config;
   for (const [value, max, name] of [
     [result.runTimeMs, result.runTimeMaxMs, 'RUN_TIME_LIMIT_MS'],
+    [result.runCpuTimeMs, result.runCpuTimeMaxMs, 'RUN_CPU_TIME_LIMIT_MS'],
     [result.runMemoryMb, result.runMemoryMaxMb, 'RUN_MEMORY_MB'],
     [result.runCpus, result.runCpusMax, 'RUN_CPUS'],
     [result.runPids, result.runPidsMax, 'RUN_PIDS'],

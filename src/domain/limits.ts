@@ -1,8 +1,12 @@
-// Resource limits: server defaults, server maxima, and the one pure function that merges a
-// request's limits into them. A request may only ask for values up to the maxima.
+// Resource limits: server defaults, per-runtime defaults, server maxima, and the one pure
+// function that layers a request's limits over them. A request may only ask for values up
+// to the maxima; a runtime's defaults (a JVM wants more memory) never exceed them either.
 
 export interface Limits {
+  /** Wall time, ms. */
   timeMs: number;
+  /** CPU time (user + system, all processes), ms. */
+  cpuTimeMs: number;
   memoryMb: number;
   cpus: number;
   pids: number;
@@ -11,7 +15,7 @@ export interface Limits {
 }
 
 export type LimitName = keyof Limits;
-export const limitNames: readonly LimitName[] = ['timeMs', 'memoryMb', 'cpus', 'pids', 'outputBytes', 'diskMb'];
+export const limitNames: readonly LimitName[] = ['timeMs', 'cpuTimeMs', 'memoryMb', 'cpus', 'pids', 'outputBytes', 'diskMb'];
 
 export class LimitExceededError extends Error {
   override name = 'LimitExceededError';
@@ -24,13 +28,25 @@ export class LimitExceededError extends Error {
   }
 }
 
-export function resolveLimits(requested: Partial<Limits> | undefined, defaults: Limits, maxima: Limits): Limits {
+/**
+ * Server defaults, then the runtime's defaults (clamped to the maxima), then the request.
+ * A request that raises the CPU limit but names no wall limit gets a wall limit of twice
+ * its CPU limit (within the maximum), so the CPU limit can be reached.
+ */
+export function resolveLimits(requested: Partial<Limits> | undefined, defaults: Limits, maxima: Limits, runtimeDefaults: Partial<Limits> = {}): Limits {
   const limits = { ...defaults };
+  for (const name of limitNames) {
+    const value = runtimeDefaults[name];
+    if (value !== undefined) limits[name] = Math.min(value, maxima[name]);
+  }
   for (const name of limitNames) {
     const value = requested?.[name];
     if (value === undefined) continue;
     if (value > maxima[name]) throw new LimitExceededError(name, value, maxima[name]);
     limits[name] = value;
+  }
+  if (requested?.cpuTimeMs !== undefined && requested.timeMs === undefined) {
+    limits.timeMs = Math.min(Math.max(limits.timeMs, 2 * requested.cpuTimeMs), maxima.timeMs);
   }
   return limits;
 }

@@ -28,6 +28,7 @@ const Nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof 
 export const LimitsSchema = Type.Object(
   {
     timeMs: Type.Integer({ minimum: 1, description: 'wall-time limit, milliseconds' }),
+    cpuTimeMs: Type.Integer({ minimum: 1, description: 'CPU-time limit (user + system, all processes), milliseconds' }),
     memoryMb: Type.Integer({ minimum: 8, description: 'memory limit (no swap), MiB' }),
     cpus: Type.Number({ exclusiveMinimum: 0, description: 'CPU quota, cores' }),
     pids: Type.Integer({ minimum: 4, description: 'most processes and threads' }),

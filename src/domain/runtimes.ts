@@ -1,3 +1,5 @@
+import type { Limits } from './limits.js';
+
 // The runtime catalogue as data: what each language is called, where its source goes, and
 // how it is compiled and run. Adding a language = one entry here + deploy/runtimes/<id>/Dockerfile.
 
@@ -15,6 +17,12 @@ export interface Runtime {
   run: string[];
   /** Extra environment for every execution of this runtime. */
   env?: Record<string, string>;
+  /** This runtime's defaults over the server's (a JVM wants more memory); requests still override. */
+  limits?: Partial<Limits>;
+  /** This runtime's compile-step limits over the server's COMPILE_* settings. */
+  compileLimits?: Partial<Pick<Limits, 'timeMs' | 'memoryMb' | 'outputBytes'>>;
+  /** Docker runtime for this language (e.g. runsc), over SANDBOX_RUNTIME. */
+  sandboxRuntime?: string;
 }
 
 export const runtimeCatalogue: readonly Runtime[] = [

@@ -54,7 +54,9 @@ export function createRunProcessor(options: RunProcessorOptions) {
 
   async function compile(runtime: Runtime, record: RunRecord, archive: Buffer, sources: string[], entry: string, events: EventPublisher, signal: AbortSignal) {
     const sink = createOutputSink(events, 'compile');
-    const limits: Limits = { ...record.limits, ...options.compileLimits };
+    // The compiler gets its own limits; CPU time is bounded by its wall limit alone.
+    const compileLimits = { ...options.compileLimits, ...runtime.compileLimits };
+    const limits: Limits = { ...record.limits, ...compileLimits, cpuTimeMs: compileLimits.timeMs };
     const result = await sandbox.execute({
       runId: record.id,
       image: options.imagePrefix + runtime.language + ':latest',

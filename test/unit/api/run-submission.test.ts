@@ -47,8 +47,8 @@ t.test('queues a source run with the server defaults', async (t) => {
 });
 
 t.test('applies the defaults from the config it is given', async (t) => {
-  const custom = loadConfig({ RUN_TIME_LIMIT_MS: '1234', RUN_MEMORY_MB: '99', RUN_CPUS: '0.25', RUN_PIDS: '10', RUN_OUTPUT_BYTES: '2048', RUN_DISK_MB: '7' });
-  t.same(submit({ language: 'python', source: '' }, custom).record.limits, { timeMs: 1234, memoryMb: 99, cpus: 0.25, pids: 10, outputBytes: 2048, diskMb: 7 });
+  const custom = loadConfig({ RUN_TIME_LIMIT_MS: '1234', RUN_CPU_TIME_LIMIT_MS: '600', RUN_MEMORY_MB: '99', RUN_CPUS: '0.25', RUN_PIDS: '10', RUN_OUTPUT_BYTES: '2048', RUN_DISK_MB: '7' });
+  t.same(submit({ language: 'python', source: '' }, custom).record.limits, { timeMs: 1234, cpuTimeMs: 600, memoryMb: 99, cpus: 0.25, pids: 10, outputBytes: 2048, diskMb: 7 });
 });
 
 t.test('takes the requested limits up to the maximum and defaults for the rest', async (t) => {

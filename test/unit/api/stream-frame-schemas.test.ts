@@ -29,7 +29,7 @@ const record: RunRecord = {
   stdoutTruncated: false,
   stderrTruncated: false,
   compile: { exitCode: 0, stdout: '', stderr: 'warning\n', timeMs: 300 },
-  limits: { timeMs: 5000, memoryMb: 256, cpus: 1, pids: 64, outputBytes: 1048576, diskMb: 64 },
+  limits: { timeMs: 10000, cpuTimeMs: 5000, memoryMb: 256, cpus: 1, pids: 64, outputBytes: 1048576, diskMb: 64 },
   interactive: false,
 };
 

@@ -27,7 +27,8 @@ t.test('uses the documented defaults when the environment is empty', async (t) =
     keyPrefix: 'runbox',
     workerConcurrency: 2,
     bodyLimitBytes: 8 * MiB,
-    runTimeMs: 5_000,
+    runTimeMs: 10_000,
+    runCpuTimeMs: 5_000,
     runTimeMaxMs: 60_000,
     runMemoryMb: 256,
     runMemoryMaxMb: 2048,
@@ -131,7 +132,7 @@ for (const [defaultVar, defaultValue, maxVar, maxValue] of aboveMaximum) {
 }
 
 t.test('throws when only the maximum is lowered below the default', async (t) => {
-  t.throws(() => loadConfig({ RUN_TIME_LIMIT_MAX_MS: '1000' }), { name: 'ConfigError', message: /RUN_TIME_LIMIT_MS \(5000\) is above its maximum \(1000\)/ });
+  t.throws(() => loadConfig({ RUN_TIME_LIMIT_MAX_MS: '1000' }), { name: 'ConfigError', message: /RUN_TIME_LIMIT_MS \(10000\) is above its maximum \(1000\)/ });
 });
 
 t.test('never reads process.env itself', async (t) => {

@@ -1,8 +1,8 @@
 import t from 'tap';
 import { LimitExceededError, resolveLimits } from '../../../src/domain/limits.js';
 
-const defaults = { timeMs: 5000, memoryMb: 256, cpus: 1, pids: 64, outputBytes: 1024, diskMb: 64 };
-const maxima = { timeMs: 30000, memoryMb: 1024, cpus: 2, pids: 256, outputBytes: 4096, diskMb: 512 };
+const defaults = { timeMs: 5000, cpuTimeMs: 2000, memoryMb: 256, cpus: 1, pids: 64, outputBytes: 1024, diskMb: 64 };
+const maxima = { timeMs: 30000, cpuTimeMs: 20000, memoryMb: 1024, cpus: 2, pids: 256, outputBytes: 4096, diskMb: 512 };
 
 t.test('uses the server defaults when the request gives no limits', async (t) => {
   t.same(resolveLimits(undefined, defaults, maxima), defaults);

@@ -62,7 +62,7 @@ t.test('POST /runs answers 202 with the queued record and Location, and enqueues
   const res = await post(valid);
   t.equal(res.statusCode, 202);
   t.equal(res.headers.location, '/runs/run-1');
-  t.match(res.json(), { id: 'run-1', language: 'python', status: 'queued', verdict: null, stdout: '', limits: { timeMs: 5000, memoryMb: 256 } });
+  t.match(res.json(), { id: 'run-1', language: 'python', status: 'queued', verdict: null, stdout: '', limits: { timeMs: 10000, cpuTimeMs: 5000, memoryMb: 256 } });
   t.same(fakes.enqueued, ['run-1']);
   t.equal(fakes.created.length, 1);
   t.equal(fakes.created[0].record.id, 'run-1');
