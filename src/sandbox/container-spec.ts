@@ -23,20 +23,26 @@ export interface SandboxSpecOptions {
   archiveBytes: number;
   /** Send back a tar of the work folder after a successful exit (compile steps). */
   collect: boolean;
+  /** Judge mode: tests arrive on stdin after the files, each run as a fresh process. */
+  tests: boolean;
   network: boolean;
   /** Docker runtime: runc, or runsc (gVisor). */
   runtime: string;
   runId: string;
   now: number;
+  /** How long the sandbox may live (its wall limit, times its tests in judge mode). */
+  deadlineMs: number;
 }
 
-export function runnerCommand(o: Pick<SandboxSpecOptions, 'command' | 'limits' | 'archiveBytes' | 'collect'>): string[] {
+export function runnerCommand(o: Pick<SandboxSpecOptions, 'command' | 'limits' | 'archiveBytes' | 'collect' | 'tests'>): string[] {
   return [
     '/usr/local/bin/runbox-run',
     '--extract', String(o.archiveBytes),
     '--time-ms', String(o.limits.timeMs),
+    '--cpu-ms', String(o.limits.cpuTimeMs),
     '--output-bytes', String(o.limits.outputBytes),
     ...(o.collect ? ['--collect'] : []),
+    ...(o.tests ? ['--tests'] : []),
     '--',
     ...o.command,
   ];
@@ -54,7 +60,7 @@ export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreat
     Labels: {
       [SANDBOX_LABEL]: 'true',
       [RUN_ID_LABEL]: o.runId,
-      [DEADLINE_LABEL]: String(o.now + o.limits.timeMs + DEADLINE_GRACE_MS),
+      [DEADLINE_LABEL]: String(o.now + o.deadlineMs + DEADLINE_GRACE_MS),
     },
     AttachStdin: true,
     AttachStdout: true,

@@ -1,6 +1,6 @@
-// Runs one execution in a fresh container and removes it: create -> attach -> start ->
-// send files and stdin -> read framed output -> wait -> inspect -> remove, in every path.
-// The only module, with the reaper, that talks to Docker.
+// Runs programs in a fresh container and removes it: create -> attach -> start -> send
+// files (and stdin, or tests) -> read framed output -> wait -> inspect -> remove, in every
+// path. The only module, with the reaper and the version reader, that talks to Docker.
 import { constants } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
@@ -11,7 +11,7 @@ import { createDockerStreamParser, createRunnerFrameParser, RunnerFrame } from '
 
 export type OutputStream = 'stdout' | 'stderr';
 
-export interface ExecutionRequest {
+export interface SandboxRequest {
   runId: string;
   image: string;
   command: string[];
@@ -19,16 +19,29 @@ export interface ExecutionRequest {
   limits: Limits;
   /** Tar of the work folder, unpacked before the program starts. */
   archive: Buffer;
+  network?: boolean;
+  /** Docker runtime over the deployment's (a runtime that wants gVisor). */
+  runtime?: string;
+  /** Aborting kills the container at once (cancel). */
+  signal?: AbortSignal;
+}
+
+export interface ExecutionRequest extends SandboxRequest {
   /** Standard input, written after the archive; stdin is then closed. Ignored when stdinSource is set. */
   stdin?: Buffer;
   /** Interactive standard input: each chunk as it comes; stdin closes when it ends. */
   stdinSource?: AsyncIterable<Buffer>;
   /** Return a tar of the work folder after a successful exit (compile steps). */
   collect?: boolean;
-  network?: boolean;
-  /** Aborting kills the container at once (cancel). */
-  signal?: AbortSignal;
   onOutput?: (stream: OutputStream, data: Buffer) => void;
+}
+
+export interface TestsRequest extends SandboxRequest {
+  /** Each test's stdin; every test is a fresh process in the same container. */
+  tests: Buffer[];
+  onOutput?: (stream: OutputStream, data: Buffer, test: number) => void;
+  /** Called after each test; false stops the run (stopOnFailure). */
+  onTestEnd?: (test: number, result: ExecutionResult) => boolean;
 }
 
 export interface ExecutionResult {
@@ -67,6 +80,7 @@ interface RunnerReport {
   memoryBytes: number;
   oomKilled: boolean;
   timedOut: boolean;
+  cpuExceeded: boolean;
   outputExceeded: OutputStream | null;
 }
 
@@ -95,7 +109,7 @@ function createBoundedBuffer(cap: number) {
       const room = cap - size;
       if (data.length > room) overflow = true;
       const kept = data.length > room ? data.subarray(0, Math.max(room, 0)) : data;
-      if (kept.length > 0) chunks.push(kept);
+      if (kept.length > 0) chunks.push(Buffer.from(kept));
       size += kept.length;
       return kept;
     },
@@ -106,6 +120,41 @@ function createBoundedBuffer(cap: number) {
   };
 }
 
+/** One execution's output and report; the result combines them with what the host saw. */
+function createExecutionCollector(outputBytes: number) {
+  const outputs = { stdout: createBoundedBuffer(outputBytes), stderr: createBoundedBuffer(outputBytes) };
+  let report: RunnerReport | undefined;
+  const startedAt = performance.now();
+  return {
+    outputs,
+    setReport: (r: RunnerReport | undefined) => (report = r),
+    get reported() {
+      return report !== undefined;
+    },
+    result(host: { timedOut: boolean; cancelled: boolean; oomKilled: boolean; statusCode?: number; archive: Buffer | null }): ExecutionResult {
+      const exitSignal = report ? report.signal : host.statusCode !== undefined && host.statusCode > 128 ? host.statusCode - 128 : 0;
+      const exitCode = report ? (report.signal ? null : report.exitCode) : exitSignal || host.statusCode === undefined ? null : host.statusCode;
+      return {
+        exitCode,
+        signal: exitSignal ? signalName(exitSignal) : null,
+        timeMs: report?.timeMs ?? Math.round(performance.now() - startedAt),
+        cpuTimeMs: report?.cpuTimeMs ?? null,
+        memoryBytes: report && report.memoryBytes > 0 ? report.memoryBytes : null,
+        oomKilled: Boolean(report?.oomKilled || host.oomKilled),
+        timedOut: host.timedOut || Boolean(report?.timedOut || report?.cpuExceeded),
+        outputExceeded: outputs.stdout.overflow || outputs.stderr.overflow || Boolean(report?.outputExceeded),
+        cancelled: host.cancelled,
+        stdout: outputs.stdout.bytes(),
+        stderr: outputs.stderr.bytes(),
+        stdoutTruncated: outputs.stdout.overflow || report?.outputExceeded === 'stdout',
+        stderrTruncated: outputs.stderr.overflow || report?.outputExceeded === 'stderr',
+        archive: host.archive,
+      };
+    },
+  };
+}
+type ExecutionCollector = ReturnType<typeof createExecutionCollector>;
+
 async function writeChunk(stream: Duplex, data: Buffer): Promise<void> {
   if (data.length === 0 || stream.destroyed) return;
   if (!stream.write(data)) await new Promise<void>((resolve) => {
@@ -115,22 +164,44 @@ async function writeChunk(stream: Duplex, data: Buffer): Promise<void> {
   });
 }
 
+function lengthPrefixed(data: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32BE(data.length);
+  return Buffer.concat([head, data]);
+}
+
+/** What a mode (one execution, or tests) does with a started sandbox. */
+interface SandboxSession {
+  stream: Duplex;
+  /** The collector output and reports go to now. */
+  current: ExecutionCollector;
+  onOutput: (stream: OutputStream, data: Buffer) => void;
+  /** Resolves with each report, in order. */
+  nextReport: () => Promise<RunnerReport | undefined>;
+  /** Restarts the host's own kill timer for one execution. */
+  armTimer: () => void;
+  readonly hostTimedOut: boolean;
+  readonly cancelled: boolean;
+}
+
 export function createDockerSandbox(options: SandboxOptions) {
   const { docker } = options;
   const killGraceMs = options.killGraceMs ?? 2000;
 
-  async function createContainer(request: ExecutionRequest): Promise<Docker.Container> {
+  async function createContainer(request: SandboxRequest, mode: { collect: boolean; tests: number }): Promise<Docker.Container> {
     const spec = buildContainerSpec({
       image: request.image,
       command: request.command,
       env: request.env,
       limits: request.limits,
       archiveBytes: request.archive.length,
-      collect: request.collect ?? false,
+      collect: mode.collect,
+      tests: mode.tests > 0,
       network: request.network ?? false,
-      runtime: options.runtime,
+      runtime: request.runtime ?? options.runtime,
       runId: request.runId,
       now: Date.now(),
+      deadlineMs: request.limits.timeMs * Math.max(1, mode.tests) + killGraceMs * Math.max(1, mode.tests),
     });
     try {
       return await docker.createContainer(spec);
@@ -144,37 +215,38 @@ export function createDockerSandbox(options: SandboxOptions) {
     }
   }
 
-  async function feedStdin(stream: Duplex, request: ExecutionRequest): Promise<void> {
-    await writeChunk(stream, request.archive);
-    if (request.stdinSource) {
-      for await (const chunk of request.stdinSource) await writeChunk(stream, chunk);
-    } else if (request.stdin) {
-      await writeChunk(stream, request.stdin);
-    }
-    if (!stream.destroyed) stream.end();
-  }
-
-  async function execute(request: ExecutionRequest): Promise<ExecutionResult> {
+  /**
+   * The container lifecycle both modes share. `drive` feeds stdin and gathers results;
+   * whatever happens, the container is removed.
+   */
+  async function withSandbox<T>(
+    request: SandboxRequest,
+    mode: { collect: boolean; tests: number },
+    drive: (session: SandboxSession) => Promise<(host: { statusCode: number; oomKilled: boolean; archive: Buffer | null }) => T>,
+  ): Promise<T> {
     const log = options.log.child({ runId: request.runId });
-    const container = await createContainer(request);
-    const outputs = {
-      stdout: createBoundedBuffer(request.limits.outputBytes),
-      stderr: createBoundedBuffer(request.limits.outputBytes),
-    };
+    const container = await createContainer(request, mode);
     const archiveChunks: Buffer[] = [];
     const runnerDiagnostics: Buffer[] = [];
-    let report: RunnerReport | undefined;
-    let timedOut = false;
+    const reports: (RunnerReport | undefined)[] = [];
+    let reportWaiter: ((r: RunnerReport | undefined) => void) | undefined;
+    let hostTimedOut = false;
     let cancelled = false;
-    let outputExceeded = false;
     let tampered = false;
     let started = false;
-    const timers: NodeJS.Timeout[] = [];
+    let timer: NodeJS.Timeout | undefined;
 
     const kill = () => container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
     const onAbort = () => {
       cancelled = true;
       void kill();
+    };
+    const deliverReport = (report: RunnerReport | undefined) => {
+      if (reportWaiter) {
+        const waiter = reportWaiter;
+        reportWaiter = undefined;
+        waiter(report);
+      } else reports.push(report);
     };
 
     try {
@@ -192,26 +264,46 @@ export function createDockerSandbox(options: SandboxOptions) {
         stream.once('error', () => resolve());
       });
 
-      const dockerFrames = createDockerStreamParser();
-      const runnerFrames = createRunnerFrameParser();
+      const session: SandboxSession = {
+        stream,
+        current: createExecutionCollector(request.limits.outputBytes),
+        onOutput: () => undefined,
+        nextReport: () => (reports.length > 0 ? Promise.resolve(reports.shift()) : new Promise((resolve) => (reportWaiter = resolve))),
+        armTimer: () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            hostTimedOut = true;
+            void kill();
+          }, request.limits.timeMs + killGraceMs);
+        },
+        get hostTimedOut() {
+          return hostTimedOut;
+        },
+        get cancelled() {
+          return cancelled;
+        },
+      };
+
       const onRunnerFrame = (type: number, payload: Buffer) => {
         if (type === RunnerFrame.stdout || type === RunnerFrame.stderr) {
           const name: OutputStream = type === RunnerFrame.stdout ? 'stdout' : 'stderr';
-          const kept = outputs[name].push(payload);
-          if (kept.length > 0) request.onOutput?.(name, kept);
-          if (outputs[name].overflow && !outputExceeded) {
-            // runbox-run stops at the cap itself; this only fires if it was subverted.
-            outputExceeded = true;
-            void kill();
-          }
+          const buffer = session.current.outputs[name];
+          const kept = buffer.push(payload);
+          if (kept.length > 0) session.onOutput(name, kept);
+          // runbox-run stops at the cap itself; this only fires if it was subverted.
+          if (buffer.overflow) void kill();
         } else if (type === RunnerFrame.archive) {
           archiveChunks.push(Buffer.from(payload));
         } else if (type === RunnerFrame.result) {
-          report = JSON.parse(payload.toString('utf8')) as RunnerReport;
+          const report = JSON.parse(payload.toString('utf8')) as RunnerReport;
+          session.current.setReport(report);
+          deliverReport(report);
         } else {
           throw new Error(`unknown frame type ${type}`);
         }
       };
+      const dockerFrames = createDockerStreamParser();
+      const runnerFrames = createRunnerFrameParser();
       stream.on('data', (chunk: Buffer) => {
         if (tampered) return;
         try {
@@ -223,13 +315,14 @@ export function createDockerSandbox(options: SandboxOptions) {
           // The program wrote around runbox-run (its stdout is reachable through /proc):
           // nothing more it sends is believed, and it is stopped.
           tampered = true;
-          report = undefined;
-          outputs.stderr.push(Buffer.from(`\nrunbox: the program corrupted the sandbox's output stream (${(error as Error).message}); it was stopped\n`));
+          session.current.setReport(undefined);
+          session.current.outputs.stderr.push(Buffer.from(`\nrunbox: the program corrupted the sandbox's output stream (${(error as Error).message}); it was stopped\n`));
           void kill();
         }
       });
+      // The stream ending (container gone) answers a pending wait for a report with none.
+      void ended.then(() => deliverReport(undefined));
 
-      const startedAt = performance.now();
       try {
         await container.start();
       } catch (error) {
@@ -238,11 +331,9 @@ export function createDockerSandbox(options: SandboxOptions) {
       started = true;
       if (request.signal?.aborted) onAbort();
       request.signal?.addEventListener('abort', onAbort, { once: true });
-      timers.push(setTimeout(() => {
-        timedOut = true;
-        void kill();
-      }, request.limits.timeMs + killGraceMs));
-      feedStdin(stream, request).catch((error) => log.debug({ err: error }, 'stdin closed early'));
+      session.armTimer();
+
+      const finish = await drive(session);
 
       let status: { StatusCode: number };
       try {
@@ -250,37 +341,22 @@ export function createDockerSandbox(options: SandboxOptions) {
       } catch (error) {
         throw new SandboxError(`lost the sandbox while it ran: ${(error as Error).message}`, { retryable: false, started: true, cause: error });
       }
-      const hostTimeMs = Math.round(performance.now() - startedAt);
       // The attach stream ends right after the exit; wait briefly for its last frames.
-      await Promise.race([ended, new Promise((r) => timers.push(setTimeout(r, 2000)))]);
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
       stream.destroy();
-
       const state = await container.inspect().then((i) => i.State, () => undefined);
       const diagnostics = Buffer.concat(runnerDiagnostics).toString('utf8').trim();
-      if (!report && !timedOut && !cancelled && diagnostics) log.warn({ diagnostics }, 'runbox-run ended without a report');
-
-      const exitSignal = report ? report.signal : status.StatusCode > 128 ? status.StatusCode - 128 : 0;
-      return {
-        exitCode: report ? (report.signal ? null : report.exitCode) : exitSignal ? null : status.StatusCode,
-        signal: exitSignal ? signalName(exitSignal) : null,
-        timeMs: report?.timeMs ?? hostTimeMs,
-        cpuTimeMs: report?.cpuTimeMs ?? null,
-        memoryBytes: report && report.memoryBytes >= 0 ? report.memoryBytes : null,
-        oomKilled: Boolean(report?.oomKilled || state?.OOMKilled),
-        timedOut: timedOut || Boolean(report?.timedOut),
-        outputExceeded: outputExceeded || Boolean(report?.outputExceeded),
-        cancelled,
-        stdout: outputs.stdout.bytes(),
-        stderr: outputs.stderr.bytes(),
-        stdoutTruncated: outputs.stdout.overflow || report?.outputExceeded === 'stdout',
-        stderrTruncated: outputs.stderr.overflow || report?.outputExceeded === 'stderr',
+      if (diagnostics && !hostTimedOut && !cancelled) log.warn({ diagnostics }, 'runbox-run reported a problem');
+      return finish({
+        statusCode: status.StatusCode,
+        oomKilled: Boolean(state?.OOMKilled),
         archive: archiveChunks.length > 0 ? Buffer.concat(archiveChunks) : null,
-      };
+      });
     } catch (error) {
       if (error instanceof SandboxError) throw error;
       throw new SandboxError(`sandbox failed: ${(error as Error).message}`, { retryable: !started, started, cause: error });
     } finally {
-      for (const t of timers) clearTimeout(t);
+      clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
       await container.remove({ force: true, v: true }).catch((error) => {
         if (statusCodeOf(error) !== 404) log.error({ err: error, container: container.id }, 'could not remove a sandbox; the reaper will');
@@ -288,12 +364,52 @@ export function createDockerSandbox(options: SandboxOptions) {
     }
   }
 
+  /** One execution: files, then stdin (or interactive stdin), then the report. */
+  async function execute(request: ExecutionRequest): Promise<ExecutionResult> {
+    return withSandbox(request, { collect: request.collect ?? false, tests: 0 }, async (session) => {
+      session.onOutput = (stream, data) => request.onOutput?.(stream, data);
+      const feed = async () => {
+        await writeChunk(session.stream, request.archive);
+        if (request.stdinSource) for await (const chunk of request.stdinSource) await writeChunk(session.stream, chunk);
+        else if (request.stdin) await writeChunk(session.stream, request.stdin);
+        if (!session.stream.destroyed) session.stream.end();
+      };
+      feed().catch((error) => options.log.debug({ err: error, runId: request.runId }, 'stdin closed early'));
+      return (host) => session.current.result({ ...host, timedOut: session.hostTimedOut, cancelled: session.cancelled });
+    });
+  }
+
+  /** Judge mode: one container, each test a fresh process; stops early when onTestEnd says so. */
+  async function executeTests(request: TestsRequest): Promise<ExecutionResult[]> {
+    return withSandbox(request, { collect: false, tests: request.tests.length }, async (session) => {
+      const results: ExecutionResult[] = [];
+      await writeChunk(session.stream, request.archive);
+      for (let i = 0; i < request.tests.length; i++) {
+        session.current = createExecutionCollector(request.limits.outputBytes);
+        session.onOutput = (stream, data) => request.onOutput?.(stream, data, i);
+        session.armTimer();
+        await writeChunk(session.stream, lengthPrefixed(request.tests[i]));
+        const report = await session.nextReport();
+        const result = session.current.result({ timedOut: session.hostTimedOut, cancelled: session.cancelled, oomKilled: false, archive: null });
+        results.push(result);
+        if (!report || !(request.onTestEnd?.(i, result) ?? true)) break;
+      }
+      if (!session.stream.destroyed) session.stream.end();
+      return (host) => {
+        // A test the runner could not report on (the container died) gets what the host saw.
+        const last = results.at(-1);
+        if (last && last.cpuTimeMs === null) results[results.length - 1] = { ...last, ...session.current.result({ ...host, timedOut: session.hostTimedOut, cancelled: session.cancelled }) };
+        return results;
+      };
+    });
+  }
+
   /** Whether the Docker engine answers (readiness). */
   async function ping(): Promise<void> {
     await docker.ping();
   }
 
-  return { execute, ping };
+  return { execute, executeTests, ping };
 }
 
 export type DockerSandbox = ReturnType<typeof createDockerSandbox>;

@@ -17,13 +17,15 @@ function options(overrides: Partial<SandboxSpecOptions> = {}): SandboxSpecOption
     image: 'runbox/python:latest',
     command: ['python3', 'main.py', 'arg one'],
     env: { PYTHONUNBUFFERED: '1' },
-    limits: { timeMs: 3000, memoryMb: 128, cpus: 1.5, pids: 32, outputBytes: 4096, diskMb: 48 },
+    limits: { timeMs: 3000, cpuTimeMs: 2000, memoryMb: 128, cpus: 1.5, pids: 32, outputBytes: 4096, diskMb: 48 },
     archiveBytes: 10240,
     collect: false,
+    tests: false,
     network: false,
     runtime: 'runc',
     runId: 'run-123',
     now,
+    deadlineMs: 3000,
     ...overrides,
   };
 }
@@ -143,6 +145,7 @@ t.test('runs the program under runbox-run with the archive size, time and output
     '/usr/local/bin/runbox-run',
     '--extract', '10240',
     '--time-ms', '3000',
+    '--cpu-ms', '2000',
     '--output-bytes', '4096',
     '--',
     'python3', 'main.py', 'arg one',
@@ -154,15 +157,23 @@ t.test('asks runbox-run to collect the work folder only when asked', async (t) =
   const withCollect = buildContainerSpec(options({ collect: true })).Cmd as string[];
   t.equal(without.includes('--collect'), false);
   t.same(withCollect.slice(0, withCollect.indexOf('--')), [
-    '/usr/local/bin/runbox-run', '--extract', '10240', '--time-ms', '3000', '--output-bytes', '4096', '--collect',
+    '/usr/local/bin/runbox-run', '--extract', '10240', '--time-ms', '3000', '--cpu-ms', '2000', '--output-bytes', '4096', '--collect',
   ]);
   t.same(withCollect.slice(withCollect.indexOf('--') + 1), ['python3', 'main.py', 'arg one']);
+});
+
+t.test('asks runbox-run for judge mode only for tests, and gives the sandbox a deadline for all of them', async (t) => {
+  const spec = buildContainerSpec(options({ tests: true, deadlineMs: 30_000 }));
+  const cmd = spec.Cmd as string[];
+  t.equal(cmd[cmd.indexOf('--') - 1], '--tests');
+  t.equal((buildContainerSpec(options()).Cmd as string[]).includes('--tests'), false);
+  t.equal(spec.Labels?.[DEADLINE_LABEL], String(now + 30_000 + DEADLINE_GRACE_MS));
 });
 
 t.test('puts the program argv after -- so it cannot pass options to runbox-run', async (t) => {
   const cmd = runnerCommand({ ...options(), command: ['--collect', '--time-ms', '999999', '--'] });
   const end = cmd.indexOf('--');
-  t.same(cmd.slice(0, end), ['/usr/local/bin/runbox-run', '--extract', '10240', '--time-ms', '3000', '--output-bytes', '4096']);
+  t.same(cmd.slice(0, end), ['/usr/local/bin/runbox-run', '--extract', '10240', '--time-ms', '3000', '--cpu-ms', '2000', '--output-bytes', '4096']);
   t.same(cmd.slice(end + 1), ['--collect', '--time-ms', '999999', '--']);
 });
 
