@@ -6,7 +6,8 @@ import { fileNameProblem } from '../domain/file-names.js';
 import { LimitExceededError, resolveLimits, type Limits } from '../domain/limits.js';
 import { RunStatus, type RunRecord } from '../domain/run-record.js';
 import { findRuntime, type Runtime } from '../domain/runtimes.js';
-import type { RunRequest } from '../store/run-store.js';
+import type { JudgeRequest, RunRequest } from '../store/run-store.js';
+import { DEFAULT_FLOAT_TOLERANCE } from '../domain/compare.js';
 import { ApiError } from './errors.js';
 import type { RunRequestBody } from './schemas.js';
 
@@ -45,6 +46,27 @@ function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { 
   });
 }
 
+function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | undefined {
+  if (!body.tests) {
+    if (body.compare || body.stopOnFailure || body.isolateTests) throw new ApiError('invalid_request', 'compare, stopOnFailure and isolateTests need tests');
+    return undefined;
+  }
+  if (body.interactive) throw new ApiError('invalid_request', 'a run with tests cannot be interactive');
+  if (body.stdin) throw new ApiError('invalid_request', 'give each test its stdin instead of stdin');
+  if (body.tests.length > config.judgeMaxTests) throw new ApiError('limit_exceeded', `${body.tests.length} tests, above the server maximum of ${config.judgeMaxTests}`);
+  const expectedBytes = body.tests.reduce((sum, t) => sum + Buffer.byteLength(t.expected), 0);
+  if (expectedBytes > config.judgeExpectedMaxBytes) {
+    throw new ApiError('limit_exceeded', `the expected outputs add up to ${expectedBytes} bytes, above the server maximum of ${config.judgeExpectedMaxBytes}`);
+  }
+  return {
+    tests: body.tests.map((t, i) => ({ name: t.name ?? `test-${i + 1}`, stdin: t.stdin ?? '', expected: t.expected })),
+    compare: body.compare ?? 'trim',
+    floatTolerance: body.floatTolerance ?? DEFAULT_FLOAT_TOLERANCE,
+    stopOnFailure: body.stopOnFailure ?? false,
+    isolateTests: body.isolateTests ?? false,
+  };
+}
+
 export interface Submission {
   record: RunRecord;
   request: RunRequest;
@@ -69,6 +91,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   if (totalBytes > config.filesMaxBytes) throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, above the maximum of ${config.filesMaxBytes}`);
   if (totalBytes > limits.diskMb * 1024 * 1024) throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, more than the work folder (limits.diskMb) holds`);
 
+  const judge = prepareJudge(body, config);
   const args = body.args ?? [];
   const env = body.env ?? {};
   if ([...args, ...Object.values(env)].some((s) => s.includes('\0'))) throw new ApiError('invalid_request', 'args and env values may not contain NUL');
@@ -100,6 +123,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     args,
     env,
     network: body.network ?? false,
+    ...(judge ? { judge } : {}),
   };
   return { record, request };
 }

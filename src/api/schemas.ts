@@ -22,6 +22,15 @@ export const FileSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const TestCaseSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ maxLength: 200, description: 'default: test-1, test-2, ...' })),
+    stdin: Type.String({ default: '' }),
+    expected: Type.String({ description: 'the output the program must print, compared by `compare`' }),
+  },
+  { additionalProperties: false },
+);
+
 export const RunRequestSchema = Type.Object(
   {
     language: Type.String({ minLength: 1, description: 'a runtime id or alias from GET /runtimes' }),
@@ -41,6 +50,21 @@ export const RunRequestSchema = Type.Object(
     interactive: Type.Optional(
       Type.Boolean({ default: false, description: 'stdin comes from WebSocket frames instead of `stdin`' }),
     ),
+    tests: Type.Optional(
+      Type.Array(TestCaseSchema, {
+        minItems: 1,
+        description: 'judge mode: compile once, run each test as a fresh process (work folder restored between tests)',
+      }),
+    ),
+    compare: Type.Optional(
+      Type.Union([Type.Literal('exact'), Type.Literal('trim'), Type.Literal('tokens'), Type.Literal('float')], {
+        default: 'trim',
+        description: 'exact; trim (trailing spaces and blank lines ignored, the default); tokens; float (tokens, numbers within floatTolerance)',
+      }),
+    ),
+    floatTolerance: Type.Optional(Type.Number({ minimum: 0, default: 1e-6, description: 'absolute or relative, for compare "float"' })),
+    stopOnFailure: Type.Optional(Type.Boolean({ default: false, description: 'judge mode: stop at the first test that fails' })),
+    isolateTests: Type.Optional(Type.Boolean({ default: false, description: 'judge mode: each test in a container of its own' })),
   },
   { additionalProperties: false, $id: 'RunRequest' },
 );

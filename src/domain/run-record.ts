@@ -14,6 +14,8 @@ export const finalStatuses: readonly RunStatus[] = [RunStatus.completed, RunStat
 
 export const Verdict = {
   ok: 'ok',
+  accepted: 'accepted',
+  wrongAnswer: 'wrong_answer',
   runtimeError: 'runtime_error',
   timeLimitExceeded: 'time_limit_exceeded',
   memoryLimitExceeded: 'memory_limit_exceeded',
@@ -45,6 +47,28 @@ export const CompileResultSchema = Type.Object({
   timeMs: Type.Integer(),
 });
 
+export const TestResultSchema = Type.Object({
+  name: Type.String(),
+  verdict: Type.Union([
+    Type.Literal('accepted'),
+    Type.Literal('wrong_answer'),
+    Type.Literal('runtime_error'),
+    Type.Literal('time_limit_exceeded'),
+    Type.Literal('memory_limit_exceeded'),
+    Type.Literal('output_limit_exceeded'),
+  ]),
+  exitCode: Nullable(Type.Integer()),
+  signal: Nullable(Type.String()),
+  timeMs: Type.Integer({ description: 'wall time of this test, milliseconds' }),
+  cpuTimeMs: Nullable(Type.Integer({ description: 'CPU time of this test, milliseconds' })),
+  memoryBytes: Nullable(Type.Integer({ description: "peak resident memory of this test's processes" })),
+  stdout: Type.String({ description: 'up to JUDGE_TEST_OUTPUT_BYTES of it' }),
+  stderr: Type.String(),
+  stdoutTruncated: Type.Boolean(),
+  stderrTruncated: Type.Boolean(),
+});
+export type TestResult = Static<typeof TestResultSchema>;
+
 export const RunRecordSchema = Type.Object(
   {
     id: Type.String(),
@@ -58,6 +82,8 @@ export const RunRecordSchema = Type.Object(
     ]),
     verdict: Type.Union([
       Type.Literal('ok'),
+      Type.Literal('accepted'),
+      Type.Literal('wrong_answer'),
       Type.Literal('runtime_error'),
       Type.Literal('time_limit_exceeded'),
       Type.Literal('memory_limit_exceeded'),
@@ -78,6 +104,7 @@ export const RunRecordSchema = Type.Object(
     stdoutTruncated: Type.Boolean(),
     stderrTruncated: Type.Boolean(),
     compile: Type.Union([CompileResultSchema, Type.Null()]),
+    tests: Type.Optional(Type.Array(TestResultSchema, { description: 'judge mode: one result per test run' })),
     limits: LimitsSchema,
     interactive: Type.Boolean(),
     error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),

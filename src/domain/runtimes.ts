@@ -65,6 +65,93 @@ export const runtimeCatalogue: readonly Runtime[] = [
     sourceExtension: '.sh',
     run: ['bash', '{entry}'],
   },
+  {
+    language: 'typescript',
+    aliases: ['ts'],
+    fileName: 'main.ts',
+    sourceExtension: '.ts',
+    // tsc type-checks (strict) and emits main.js next to main.ts, with Node's types (Debian's
+    // @types/node) and no DOM; its diagnostics, printed on stdout, go to stderr.
+    compile: [
+      'sh', '-c', 'exec tsc --strict --noEmitOnError --skipLibCheck --target es2022 --lib es2022 --module commonjs --typeRoots /usr/share/nodejs/@types --types node "$@" >&2',
+      'tsc', '{sources}',
+    ],
+    // Runs the .js emitted for the entry: $0 is the entry, the request's args follow.
+    run: ['sh', '-c', 'exec node "${0%.ts}.js" "$@"', '{entry}'],
+  },
+  {
+    language: 'java',
+    aliases: ['jdk', 'openjdk'],
+    fileName: 'Main.java',
+    sourceExtension: '.java',
+    compile: ['javac', '-J-XX:+UseSerialGC', '-J-XX:TieredStopAtLevel=1', '-J-Xshare:auto', '-encoding', 'UTF-8', '-d', '.', '{sources}'],
+    run: ['java', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-cp', '.', 'Main'],
+    limits: { memoryMb: 512, pids: 128 },
+  },
+  {
+    language: 'go',
+    aliases: ['golang'],
+    fileName: 'main.go',
+    sourceExtension: '.go',
+    compile: ['go', 'build', '-o', 'main', '{sources}'],
+    run: ['./main'],
+    // The build cache goes to /tmp, so only the binary is carried into the run.
+    env: { GOCACHE: '/tmp/go-cache', GOPATH: '/tmp/go', CGO_ENABLED: '0' },
+  },
+  {
+    language: 'rust',
+    aliases: ['rs', 'rustc'],
+    fileName: 'main.rs',
+    sourceExtension: '.rs',
+    // One crate: rustc finds the other files through `mod`.
+    compile: ['rustc', '-O', '--edition', '2021', '-o', 'main', '{entry}'],
+    run: ['./main'],
+  },
+  {
+    language: 'ruby',
+    aliases: ['rb'],
+    fileName: 'main.rb',
+    sourceExtension: '.rb',
+    run: ['ruby', '{entry}'],
+  },
+  {
+    language: 'php',
+    aliases: [],
+    fileName: 'main.php',
+    sourceExtension: '.php',
+    run: ['php', '{entry}'],
+  },
+  {
+    language: 'perl',
+    aliases: ['pl'],
+    fileName: 'main.pl',
+    sourceExtension: '.pl',
+    run: ['perl', '{entry}'],
+  },
+  {
+    language: 'lua',
+    aliases: ['lua5.4'],
+    fileName: 'main.lua',
+    sourceExtension: '.lua',
+    run: ['lua5.4', '{entry}'],
+  },
+  {
+    language: 'haskell',
+    aliases: ['hs', 'ghc'],
+    fileName: 'main.hs',
+    sourceExtension: '.hs',
+    // Object and interface files go to /tmp, so only the binary is carried into the run.
+    compile: ['ghc', '-O', '-outputdir', '/tmp/ghc', '-o', 'main', '{sources}'],
+    run: ['./main'],
+  },
+  {
+    language: 'csharp',
+    aliases: ['cs', 'c#', 'mono', 'mcs'],
+    fileName: 'main.cs',
+    sourceExtension: '.cs',
+    compile: ['mcs', '-out:main.exe', '{sources}'],
+    run: ['mono', 'main.exe'],
+  },
 ];
 
 /** Finds a runtime by id or alias, case-insensitively. */

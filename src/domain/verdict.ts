@@ -18,3 +18,25 @@ export function verdictOf(outcome: ExecutionOutcome): Verdict {
   if (outcome.exitCode !== 0 || outcome.signal !== null) return Verdict.runtimeError;
   return Verdict.ok;
 }
+
+export const TestVerdict = {
+  accepted: 'accepted',
+  wrongAnswer: 'wrong_answer',
+  runtimeError: 'runtime_error',
+  timeLimitExceeded: 'time_limit_exceeded',
+  memoryLimitExceeded: 'memory_limit_exceeded',
+  outputLimitExceeded: 'output_limit_exceeded',
+} as const;
+export type TestVerdict = (typeof TestVerdict)[keyof typeof TestVerdict];
+
+/** A test passes when the program ran fine and its output matched. */
+export function testVerdictOf(outcome: ExecutionOutcome, outputMatched: boolean): TestVerdict {
+  const verdict = verdictOf(outcome);
+  if (verdict !== Verdict.ok) return verdict as TestVerdict;
+  return outputMatched ? TestVerdict.accepted : TestVerdict.wrongAnswer;
+}
+
+/** accepted when every test is; else the first failing test's verdict. */
+export function runVerdictOfTests(verdicts: readonly TestVerdict[]): TestVerdict {
+  return verdicts.find((v) => v !== TestVerdict.accepted) ?? TestVerdict.accepted;
+}

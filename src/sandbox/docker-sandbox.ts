@@ -395,12 +395,7 @@ export function createDockerSandbox(options: SandboxOptions) {
         if (!report || !(request.onTestEnd?.(i, result) ?? true)) break;
       }
       if (!session.stream.destroyed) session.stream.end();
-      return (host) => {
-        // A test the runner could not report on (the container died) gets what the host saw.
-        const last = results.at(-1);
-        if (last && last.cpuTimeMs === null) results[results.length - 1] = { ...last, ...session.current.result({ ...host, timedOut: session.hostTimedOut, cancelled: session.cancelled }) };
-        return results;
-      };
+      return () => results;
     });
   }
 

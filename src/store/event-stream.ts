@@ -4,11 +4,11 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 
-export type OutputPhase = 'compile' | 'run';
+export type OutputPhase = 'compile' | 'run' | 'test';
 
 export type EventFrame =
   | { kind: 'status'; status: string }
-  | { kind: 'output'; stream: 'stdout' | 'stderr'; seq: number; data: Buffer; phase: OutputPhase }
+  | { kind: 'output'; stream: 'stdout' | 'stderr'; seq: number; data: Buffer; phase: OutputPhase; test?: number }
   | { kind: 'end' };
 
 export function createEventPublisher(redis: Redis, keys: Keys, runId: string) {
@@ -18,12 +18,13 @@ export function createEventPublisher(redis: Redis, keys: Keys, runId: string) {
   let failure: unknown;
 
   return {
-    /** Appends one output frame; commands are pipelined in order on the connection. */
-    output(stream: 'stdout' | 'stderr', data: Buffer, phase: OutputPhase): void {
+    /** Appends one output frame (`test`: the test's index in judge mode); commands are pipelined in order. */
+    output(stream: 'stdout' | 'stderr', data: Buffer, phase: OutputPhase, test?: number): void {
       if (data.length === 0) return;
       seq += 1;
       const fields: (string | Buffer)[] = ['t', stream, 'd', data];
       if (phase !== 'run') fields.push('p', phase);
+      if (test !== undefined) fields.push('i', String(test));
       pending = redis.xadd(key, `${seq}-0`, ...fields).catch((error) => (failure ??= error));
     },
     get lastSeq() {
@@ -46,7 +47,15 @@ function parseEntry(id: string, raw: Buffer[]): EventFrame | undefined {
   if (type === 'end') return { kind: 'end' };
   if (type === 'stdout' || type === 'stderr') {
     const phase = (fields.get('p')?.toString() as OutputPhase | undefined) ?? 'run';
-    return { kind: 'output', stream: type, seq: Number(id.split('-')[0]), data: fields.get('d') ?? Buffer.alloc(0), phase };
+    const test = fields.get('i');
+    return {
+      kind: 'output',
+      stream: type,
+      seq: Number(id.split('-')[0]),
+      data: fields.get('d') ?? Buffer.alloc(0),
+      phase,
+      ...(test ? { test: Number(test.toString()) } : {}),
+    };
   }
   return undefined;
 }

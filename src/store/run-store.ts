@@ -3,6 +3,7 @@
 // status frame to the run's event stream in the same step, so a stream never disagrees
 // with its record.
 import type { Redis } from 'ioredis';
+import type { CompareMode } from '../domain/compare.js';
 import { RunStatus, type RunRecord } from '../domain/run-record.js';
 import type { Keys } from './keys.js';
 
@@ -13,6 +14,15 @@ export interface RunRequest {
   args: string[];
   env: Record<string, string>;
   network: boolean;
+  judge?: JudgeRequest;
+}
+
+export interface JudgeRequest {
+  tests: { name: string; stdin: string; expected: string }[];
+  compare: CompareMode;
+  floatTolerance: number;
+  stopOnFailure: boolean;
+  isolateTests: boolean;
 }
 
 const REQUEST_FIELD = 'request';

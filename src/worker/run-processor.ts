@@ -9,12 +9,13 @@ import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domai
 import { expandCommand, findRuntime, type Runtime } from '../domain/runtimes.js';
 import { verdictOf } from '../domain/verdict.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
-import { createUtf8Chunker } from '../lib/utf8-chunks.js';
 import { packFiles } from '../sandbox/archive.js';
-import { SandboxError, type DockerSandbox, type ExecutionResult, type OutputStream } from '../sandbox/docker-sandbox.js';
-import { createEventPublisher, type EventPublisher, type OutputPhase } from '../store/event-stream.js';
+import { SandboxError, type DockerSandbox, type ExecutionResult, type SandboxRequest } from '../sandbox/docker-sandbox.js';
+import { createEventPublisher, type EventPublisher } from '../store/event-stream.js';
 import type { Keys } from '../store/keys.js';
 import type { RunRequest, RunStore } from '../store/run-store.js';
+import { judgeTests } from './judge.js';
+import { createOutputSink, decodeOutput as decode } from './output-sink.js';
 import { createRunInputPump } from './run-input-pump.js';
 
 export interface RunProcessorOptions {
@@ -25,6 +26,8 @@ export interface RunProcessorOptions {
   catalogue: readonly Runtime[];
   imagePrefix: string;
   compileLimits: Pick<Limits, 'timeMs' | 'memoryMb' | 'outputBytes'>;
+  /** How much of each test's stdout and stderr a judged run's record keeps. */
+  testOutputBytes: number;
   log: Logger;
   metrics: RunMetrics;
   /** Opens a connection of its own for the blocking read of a run's input. */
@@ -34,19 +37,6 @@ export interface RunProcessorOptions {
 export interface JobAttempt {
   attemptsMade: number;
   attempts: number;
-}
-
-const decode = (bytes: Buffer) => new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-
-/** Publishes output as UTF-8-whole frames, per stream and phase. */
-function createOutputSink(events: EventPublisher, phase: OutputPhase) {
-  const chunkers = { stdout: createUtf8Chunker(), stderr: createUtf8Chunker() };
-  return {
-    onOutput: (stream: OutputStream, data: Buffer) => events.output(stream, chunkers[stream].push(data), phase),
-    flush: () => {
-      for (const stream of ['stdout', 'stderr'] as const) events.output(stream, chunkers[stream].flush(), phase);
-    },
-  };
 }
 
 export function createRunProcessor(options: RunProcessorOptions) {
@@ -64,6 +54,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
       env: runtime.env ?? {},
       limits,
       archive,
+      runtime: runtime.sandboxRuntime,
       collect: true,
       signal,
       onOutput: sink.onOutput,
@@ -107,18 +98,38 @@ export function createRunProcessor(options: RunProcessorOptions) {
         archive = compiled.result.archive!;
         log.debug({ timeMs: compileResult.timeMs }, 'compiled');
       }
-      const sink = createOutputSink(events, 'run');
-      const result = await sandbox.execute({
+      const execution: SandboxRequest = {
         runId: record.id,
         image: options.imagePrefix + runtime.language + ':latest',
         command: [...expandCommand(runtime.run, entry, []), ...request.args],
         env: { ...runtime.env, ...request.env },
         limits: record.limits,
         archive,
+        network: request.network,
+        runtime: runtime.sandboxRuntime,
+        signal: input.cancelSignal,
+      };
+      if (request.judge) {
+        const judged = await judgeTests({ sandbox, execution, judge: request.judge, events, testOutputBytes: options.testOutputBytes });
+        const failing = judged.tests.find((t) => t.verdict !== 'accepted') ?? judged.tests.at(-1);
+        return {
+          status: judged.cancelled ? RunStatus.cancelled : RunStatus.completed,
+          verdict: judged.cancelled ? null : judged.verdict,
+          compile: compileResult,
+          tests: judged.tests,
+          // The run's own figures: the deciding test's exit, the sums of time, the peak of memory.
+          exitCode: failing?.exitCode ?? null,
+          signal: failing?.signal ?? null,
+          timeMs: judged.tests.reduce((sum, t) => sum + t.timeMs, 0),
+          cpuTimeMs: judged.tests.reduce((sum, t) => sum + (t.cpuTimeMs ?? 0), 0),
+          memoryBytes: Math.max(0, ...judged.tests.map((t) => t.memoryBytes ?? 0)) || null,
+        };
+      }
+      const sink = createOutputSink(events, 'run');
+      const result = await sandbox.execute({
+        ...execution,
         stdin: Buffer.from(request.stdin, 'utf8'),
         stdinSource: input.stdinSource,
-        network: request.network,
-        signal: input.cancelSignal,
         onOutput: sink.onOutput,
       });
       sink.flush();

@@ -30,7 +30,13 @@ function parseClientFrame(raw: string): ClientFrame | undefined {
 function serverFrame(frame: Exclude<EventFrame, { kind: 'end' }>, encoding: 'utf8' | 'base64'): string {
   if (frame.kind === 'status') return JSON.stringify({ type: 'status', status: frame.status });
   const data = encoding === 'base64' ? frame.data.toString('base64') : new TextDecoder().decode(frame.data);
-  return JSON.stringify({ type: frame.stream, seq: frame.seq, data, ...(frame.phase === 'run' ? {} : { phase: frame.phase }) });
+  return JSON.stringify({
+    type: frame.stream,
+    seq: frame.seq,
+    data,
+    ...(frame.phase === 'run' ? {} : { phase: frame.phase }),
+    ...(frame.test === undefined ? {} : { test: frame.test }),
+  });
 }
 
 async function send(socket: WebSocket, text: string): Promise<void> {

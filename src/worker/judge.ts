@@ -1,0 +1,75 @@
+// Judge mode on a worker: every test as a fresh process in one sandbox (or, with
+// isolateTests, a sandbox each), each compared with its expected output and given a verdict.
+import { outputMatches } from '../domain/compare.js';
+import type { TestResult } from '../domain/run-record.js';
+import { runVerdictOfTests, testVerdictOf, TestVerdict } from '../domain/verdict.js';
+import type { DockerSandbox, ExecutionResult, SandboxRequest } from '../sandbox/docker-sandbox.js';
+import type { EventPublisher } from '../store/event-stream.js';
+import type { JudgeRequest } from '../store/run-store.js';
+import { createOutputSink, decodeOutput, type OutputSink } from './output-sink.js';
+
+export interface JudgeOptions {
+  sandbox: DockerSandbox;
+  /** The compiled (or source) work folder and how to run the program. */
+  execution: SandboxRequest;
+  judge: JudgeRequest;
+  events: EventPublisher;
+  /** How much of each test's stdout and stderr the record keeps. */
+  testOutputBytes: number;
+}
+
+export interface JudgeOutcome {
+  tests: TestResult[];
+  verdict: TestVerdict;
+  cancelled: boolean;
+}
+
+const clip = (bytes: Buffer, max: number) => ({ text: decodeOutput(bytes.subarray(0, max)), clipped: bytes.length > max });
+
+export async function judgeTests({ sandbox, execution, judge, events, testOutputBytes }: JudgeOptions): Promise<JudgeOutcome> {
+  const tests: TestResult[] = [];
+  let cancelled = false;
+  const sinks = judge.tests.map((_, i) => createOutputSink(events, 'test', i));
+
+  /** Records one test; false when the run should stop here. */
+  const record = (i: number, result: ExecutionResult, sink: OutputSink): boolean => {
+    sink.flush();
+    if (result.cancelled) {
+      cancelled = true;
+      return false;
+    }
+    const stdout = decodeOutput(result.stdout);
+    const verdict = testVerdictOf(result, outputMatches(stdout, judge.tests[i].expected, judge.compare, judge.floatTolerance));
+    const out = clip(result.stdout, testOutputBytes);
+    const err = clip(result.stderr, testOutputBytes);
+    tests.push({
+      name: judge.tests[i].name,
+      verdict,
+      exitCode: result.exitCode,
+      signal: result.signal,
+      timeMs: result.timeMs,
+      cpuTimeMs: result.cpuTimeMs,
+      memoryBytes: result.memoryBytes,
+      stdout: out.text,
+      stderr: err.text,
+      stdoutTruncated: result.stdoutTruncated || out.clipped,
+      stderrTruncated: result.stderrTruncated || err.clipped,
+    });
+    return !(judge.stopOnFailure && verdict !== TestVerdict.accepted);
+  };
+
+  if (judge.isolateTests) {
+    for (let i = 0; i < judge.tests.length; i++) {
+      const result = await sandbox.execute({ ...execution, stdin: Buffer.from(judge.tests[i].stdin), onOutput: sinks[i].onOutput });
+      if (!record(i, result, sinks[i])) break;
+    }
+  } else {
+    await sandbox.executeTests({
+      ...execution,
+      tests: judge.tests.map((t) => Buffer.from(t.stdin)),
+      onOutput: (stream, data, i) => sinks[i].onOutput(stream, data),
+      onTestEnd: (i, result) => record(i, result, sinks[i]),
+    });
+  }
+  return { tests, verdict: runVerdictOfTests(tests.map((t) => t.verdict)), cancelled };
+}
