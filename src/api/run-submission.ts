@@ -48,7 +48,9 @@ function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { 
 
 function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | undefined {
   if (!body.tests) {
-    if (body.compare || body.stopOnFailure || body.isolateTests) throw new ApiError('invalid_request', 'compare, stopOnFailure and isolateTests need tests');
+    if ([body.compare, body.floatTolerance, body.stopOnFailure, body.isolateTests].some((v) => v !== undefined)) {
+      throw new ApiError('invalid_request', 'compare, floatTolerance, stopOnFailure and isolateTests need tests');
+    }
     return undefined;
   }
   if (body.interactive) throw new ApiError('invalid_request', 'a run with tests cannot be interactive');

@@ -57,14 +57,14 @@ export const RunRequestSchema = Type.Object(
       }),
     ),
     compare: Type.Optional(
+      // No schema defaults for the judge fields: they are only allowed with tests.
       Type.Union([Type.Literal('exact'), Type.Literal('trim'), Type.Literal('tokens'), Type.Literal('float')], {
-        default: 'trim',
-        description: 'exact; trim (trailing spaces and blank lines ignored, the default); tokens; float (tokens, numbers within floatTolerance)',
+        description: 'judge mode: exact; trim (trailing spaces and blank lines ignored, the default); tokens; float (tokens, numbers within floatTolerance)',
       }),
     ),
-    floatTolerance: Type.Optional(Type.Number({ minimum: 0, default: 1e-6, description: 'absolute or relative, for compare "float"' })),
-    stopOnFailure: Type.Optional(Type.Boolean({ default: false, description: 'judge mode: stop at the first test that fails' })),
-    isolateTests: Type.Optional(Type.Boolean({ default: false, description: 'judge mode: each test in a container of its own' })),
+    floatTolerance: Type.Optional(Type.Number({ minimum: 0, description: 'judge mode, compare "float": absolute or relative tolerance (default 1e-6)' })),
+    stopOnFailure: Type.Optional(Type.Boolean({ description: 'judge mode: stop at the first test that fails (default false)' })),
+    isolateTests: Type.Optional(Type.Boolean({ description: 'judge mode: each test in a container of its own (default false)' })),
   },
   { additionalProperties: false, $id: 'RunRequest' },
 );

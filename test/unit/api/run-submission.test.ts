@@ -188,3 +188,26 @@ t.test('returns 400 invalid_request when the files do not fit in limits.diskMb',
 t.test('checks the language before anything else', async (t) => {
   refuses(t, { language: 'cobol', network: true, limits: { memoryMb: 1e6 } }, 'unknown_language');
 });
+
+t.test('judge mode: names tests, applies the comparison defaults, keeps expected outputs for the worker', async (t) => {
+  const { request, record } = submit({ language: 'python', source: '', tests: [{ stdin: '1', expected: '2' }, { name: 'big', stdin: '9', expected: '18' }] });
+  t.same(request.judge, {
+    tests: [{ name: 'test-1', stdin: '1', expected: '2' }, { name: 'big', stdin: '9', expected: '18' }],
+    compare: 'trim',
+    floatTolerance: 1e-6,
+    stopOnFailure: false,
+    isolateTests: false,
+  });
+  t.notOk('tests' in record && record.tests, 'the queued record has no test results yet');
+});
+
+t.test('judge mode: refuses what cannot go with tests, and more tests than the maximum', async (t) => {
+  const tests = [{ stdin: '', expected: '' }];
+  refuses(t, { language: 'python', source: '', tests, interactive: true }, 'invalid_request', /interactive/);
+  refuses(t, { language: 'python', source: '', tests, stdin: 'x' }, 'invalid_request', /stdin/);
+  refuses(t, { language: 'python', source: '', compare: 'exact' }, 'invalid_request', /need tests/);
+  refuses(t, { language: 'python', source: '', stopOnFailure: false }, 'invalid_request', /need tests/);
+  const few = loadConfig({ JUDGE_MAX_TESTS: '2', JUDGE_EXPECTED_MAX_BYTES: '5' });
+  refuses(t, { language: 'python', source: '', tests: [...tests, ...tests, ...tests] }, 'limit_exceeded', /3 tests/, few);
+  refuses(t, { language: 'python', source: '', tests: [{ stdin: '', expected: '123456' }] }, 'limit_exceeded', /expected outputs/, few);
+});

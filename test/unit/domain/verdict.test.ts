@@ -72,3 +72,16 @@ t.test('never gives compilation_error for an execution', async (t) => {
       seen.add(verdictOf({ exitCode, signal, timedOut, oomKilled, outputExceeded }));
   t.same([...seen].sort(), ['memory_limit_exceeded', 'ok', 'output_limit_exceeded', 'runtime_error', 'time_limit_exceeded']);
 });
+
+t.test('judge verdicts', async (t) => {
+  const { runVerdictOfTests, testVerdictOf } = await import('../../../src/domain/verdict.js');
+  const clean = { exitCode: 0, signal: null, timedOut: false, oomKilled: false, outputExceeded: false };
+  t.equal(testVerdictOf(clean, true), 'accepted');
+  t.equal(testVerdictOf(clean, false), 'wrong_answer');
+  t.equal(testVerdictOf({ ...clean, exitCode: 1 }, true), 'runtime_error', 'a crash with the right output is still a crash');
+  t.equal(testVerdictOf({ ...clean, timedOut: true }, true), 'time_limit_exceeded');
+  t.equal(testVerdictOf({ ...clean, oomKilled: true, signal: 'SIGKILL', exitCode: null }, false), 'memory_limit_exceeded');
+  t.equal(testVerdictOf({ ...clean, outputExceeded: true }, false), 'output_limit_exceeded');
+  t.equal(runVerdictOfTests(['accepted', 'accepted']), 'accepted');
+  t.equal(runVerdictOfTests(['accepted', 'time_limit_exceeded', 'wrong_answer']), 'time_limit_exceeded', 'the first failing test decides');
+});
