@@ -8,6 +8,7 @@ import type { AppDependencies } from './api/deps.js';
 import { errorHandler, sendError } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
 import { metricsRoutes } from './api/routes/metrics.js';
+import { runBatchRoutes } from './api/routes/run-batch.js';
 import { runStreamRoutes } from './api/routes/run-stream.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
@@ -40,6 +41,7 @@ export async function buildApp(deps: AppDependencies) {
   });
   await app.register(runtimeRoutes, deps);
   await app.register(runRoutes, deps);
+  await app.register(runBatchRoutes, deps);
   await app.register(runStreamRoutes, deps);
   return app;
 }

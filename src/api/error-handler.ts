@@ -21,9 +21,14 @@ function codeFor(error: FastifyError): ErrorCode {
   return 'internal_error';
 }
 
-export function sendError(reply: FastifyReply, code: ErrorCode, message: string) {
+/** The error shape of every failed request (and of each refused item of a batch). */
+export function errorBody(code: ErrorCode, message: string) {
   const statusCode = errorCodes[code].statusCode;
-  return reply.code(statusCode).send({ statusCode, error: STATUS_CODES[statusCode], code, message });
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', code, message };
+}
+
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string) {
+  return reply.code(errorCodes[code].statusCode).send(errorBody(code, message));
 }
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {

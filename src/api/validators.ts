@@ -21,3 +21,16 @@ export function createValidatorCompiler(): FastifySchemaCompiler<any> {
     return (id && ajv.getSchema(id)) || ajv.compile(schema as object);
   };
 }
+
+/**
+ * Validates one JSON value against a body schema the way a route would (defaults filled
+ * in, no coercion); returns the first error in Fastify's wording, or undefined.
+ */
+export function createBodyValidator(schema: object, name = 'body'): (value: unknown) => string | undefined {
+  const validate = createAjv(false).compile(schema);
+  return (value) => {
+    if (validate(value)) return undefined;
+    const error = validate.errors?.[0];
+    return error ? `${name}${error.instancePath.replaceAll('/', '.')} ${error.message}` : `${name} is not valid`;
+  };
+}

@@ -1,5 +1,6 @@
 // POST /runs, GET /runs/{id}, GET /runtimes, health: real Redis, real Docker, real containers.
 import t from 'tap';
+import { runtimeCatalogue } from '../../src/domain/runtimes.js';
 import { request, runToEnd } from '../helpers/client.js';
 import { containersOf, startService } from '../helpers/service.js';
 
@@ -55,13 +56,36 @@ t.test('runs and records', async (t) => {
     t.equal(reply.body.code, 'not_found');
   });
 
-  t.test('GET /runtimes lists the five languages with versions read from their images', async (t) => {
+  t.test('GET /runtimes lists the catalogue with versions read from their images', async (t) => {
     const reply = await request(base, 'GET', '/runtimes');
     t.equal(reply.status, 200);
     const byLanguage = Object.fromEntries(reply.body.map((r: any) => [r.language, r]));
-    t.same(Object.keys(byLanguage).sort(), ['bash', 'c', 'cpp', 'javascript', 'python']);
+    t.same(Object.keys(byLanguage).sort(), runtimeCatalogue.map((r) => r.language).sort());
     t.match(byLanguage.python, { version: /^3\.11\.\d+$/, aliases: ['py', 'python3'], compiled: false, fileName: 'main.py' });
     t.match(byLanguage.cpp, { version: /^\d+\.\d+\.\d+$/, compiled: true });
+  });
+
+  t.test('POST /runs/batch queues each valid run and refuses each bad one in place; GET /runs?ids reads them', async (t) => {
+    const reply = await request(base, 'POST', '/runs/batch', {
+      runs: [
+        { language: 'python', source: 'print("one")' },
+        { language: 'cobol', source: 'x' },
+        { language: 'bash', source: 'echo two' },
+        { language: 'python' , source: 'x', limits: { memoryMb: 'lots' } },
+      ],
+    });
+    t.equal(reply.status, 202);
+    t.match(reply.body, [{ id: String, status: 'queued' }, { error: { code: 'unknown_language' } }, { id: String, status: 'queued' }, { error: { code: 'invalid_request' } }]);
+    const ids = [reply.body[0].id, 'missing', reply.body[2].id];
+    let records: any[] = [];
+    for (let i = 0; i < 100; i++) {
+      records = (await request(base, 'GET', `/runs?ids=${ids.join(',')}`)).body;
+      if (records[0].status === 'completed' && records[2].status === 'completed') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    t.match(records, [{ id: ids[0], stdout: 'one\n' }, { id: 'missing', error: { code: 'not_found' } }, { id: ids[2], stdout: 'two\n' }]);
+    const tooMany = await request(base, 'POST', '/runs/batch', { runs: Array.from({ length: 21 }, () => ({ language: 'bash', source: 'true' })) });
+    t.equal(tooMany.status, 400);
   });
 
   t.test('healthz and readyz answer 200 when Redis is up', async (t) => {

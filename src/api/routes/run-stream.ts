@@ -8,6 +8,7 @@ import { readFrames, type EventFrame } from '../../store/event-stream.js';
 import { sendInput } from '../../store/run-input.js';
 import type { AppDependencies } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { createRunCommands } from '../run-commands.js';
 import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
 
 export const CloseCode = { normal: 1000, notFound: 4404, badFrame: 4400 } as const;
@@ -46,6 +47,7 @@ async function send(socket: WebSocket, text: string): Promise<void> {
 
 export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   const { store, keys, config } = deps;
+  const commands = createRunCommands(deps);
 
   app.route({
     method: 'GET',
@@ -73,7 +75,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
         void recordReady.then(async (record) => {
           if (!record) return;
           if (frame.type === 'cancel') {
-            if ((await store.cancel(id, new Date().toISOString())) === 'cancelled') await deps.queue.remove(id);
+            await commands.cancel(id);
           } else if (record.interactive) {
             const input = frame.type === 'stdin' ? { kind: 'stdin' as const, data: Buffer.from(frame.data, 'utf8') } : { kind: 'eof' as const };
             await sendInput(deps.redis, keys, id, input, config.retentionSeconds);

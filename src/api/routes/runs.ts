@@ -1,9 +1,8 @@
 // POST /runs, GET /runs/{id}, DELETE /runs/{id}.
-import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDependencies } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { prepareSubmission } from '../run-submission.js';
+import { createRunCommands } from '../run-commands.js';
 import { waitForEnd } from '../run-waiter.js';
 import { ErrorSchema, RunIdParamsSchema, RunRecordSchema, RunRequestSchema, SubmitQuerySchema } from '../schemas.js';
 
@@ -11,8 +10,8 @@ import { ErrorSchema, RunIdParamsSchema, RunRecordSchema, RunRequestSchema, Subm
 const CANCEL_CONFIRM_MS = 3000;
 
 export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const { store, queue, config, keys } = deps;
-  const newId = deps.newId ?? randomUUID;
+  const { store, config, keys } = deps;
+  const commands = createRunCommands(deps);
   const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 503: ErrorSchema };
 
   const getRecord = async (id: string) => {
@@ -31,11 +30,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
       response: { 200: RunRecordSchema, 202: RunRecordSchema, ...errors },
     },
   }, async (request, reply) => {
-    const { record, request: runRequest } = prepareSubmission(request.body, config, deps.catalogue, newId(), new Date());
-    await store.create(record, runRequest);
-    await queue.enqueue(record.id);
-    deps.metrics.submitted.inc({ language: record.language });
-    request.log.info({ runId: record.id, language: record.language }, 'run queued');
+    const record = await commands.submit(request.body);
     reply.header('location', `/runs/${record.id}`);
     if (request.query.wait && (await waitForEnd(deps.blockingRedis, keys, record.id, config.waitMaxMs))) {
       return reply.code(200).send(await getRecord(record.id));
@@ -62,12 +57,10 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
     },
   }, async (request, reply) => {
     const { id } = request.params;
-    const outcome = await store.cancel(id, new Date().toISOString());
+    const outcome = await commands.cancel(id);
     if (outcome === 'missing') throw new ApiError('not_found', `no run ${id}`);
     if (outcome === 'ended') throw new ApiError('conflict', `run ${id} has already ended`);
-    if (outcome === 'cancelled') await queue.remove(id);
-    else await waitForEnd(deps.blockingRedis, keys, id, CANCEL_CONFIRM_MS);
-    request.log.info({ runId: id, outcome }, 'run cancel requested');
+    if (outcome === 'cancelling') await waitForEnd(deps.blockingRedis, keys, id, CANCEL_CONFIRM_MS);
     return reply.code(202).send(await getRecord(id));
   });
 };

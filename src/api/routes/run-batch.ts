@@ -1,0 +1,65 @@
+// POST /runs/batch (up to 20 runs, each validated and queued on its own) and
+// GET /runs?ids=a,b,c (several records at once).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { AppDependencies } from '../deps.js';
+import { errorBody } from '../error-handler.js';
+import { ApiError } from '../errors.js';
+import { createRunCommands } from '../run-commands.js';
+import { ErrorSchema, RunRecordSchema, RunRequestSchema, type RunRequestBody } from '../schemas.js';
+import { createBodyValidator } from '../validators.js';
+
+export const BATCH_MAX_RUNS = 20;
+export const LIST_MAX_IDS = 100;
+
+const BatchItemSchema = Type.Union([
+  Type.Object({ id: Type.String(), status: Type.Literal('queued') }),
+  Type.Object({ error: ErrorSchema }),
+]);
+
+const ListItemSchema = Type.Union([RunRecordSchema, Type.Object({ id: Type.String(), error: ErrorSchema })]);
+
+export const runBatchRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
+  const commands = createRunCommands(deps);
+  const validateRun = createBodyValidator(RunRequestSchema, 'runs[i]');
+
+  app.post('/runs/batch', {
+    schema: {
+      summary: 'Submit several runs',
+      description: `Up to ${BATCH_MAX_RUNS} runs, each validated on its own: the answer lists, in order, {id, status} for each queued run and {error} for each refused one.`,
+      tags: ['runs'],
+      body: Type.Object({ runs: Type.Array(Type.Unknown(), { minItems: 1, maxItems: BATCH_MAX_RUNS }) }, { additionalProperties: false }),
+      response: { 202: Type.Array(BatchItemSchema), 400: ErrorSchema, 413: ErrorSchema },
+    },
+  }, async (request, reply) => {
+    const results = [];
+    for (const run of request.body.runs) {
+      try {
+        const problem = validateRun(run);
+        if (problem) throw new ApiError('invalid_request', problem);
+        const record = await commands.submit(run as RunRequestBody);
+        results.push({ id: record.id, status: 'queued' as const });
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        results.push({ error: errorBody(error.code, error.message) });
+      }
+    }
+    return reply.code(202).send(results);
+  });
+
+  app.get('/runs', {
+    schema: {
+      summary: 'Read several run records',
+      description: `?ids=a,b,c (up to ${LIST_MAX_IDS}): the records in that order; an unknown id gives {id, error} in its place.`,
+      tags: ['runs'],
+      querystring: Type.Object({ ids: Type.String({ minLength: 1, description: 'comma-separated run ids' }) }),
+      response: { 200: Type.Array(ListItemSchema), 400: ErrorSchema },
+    },
+  }, async (request) => {
+    const ids = request.query.ids.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
+    if (ids.length === 0 || ids.length > LIST_MAX_IDS) throw new ApiError('invalid_request', `ids must name 1 to ${LIST_MAX_IDS} runs`);
+    return Promise.all(
+      ids.map(async (id) => (await deps.store.get(id)) ?? { id, error: errorBody('not_found', `no run ${id}`) }),
+    );
+  });
+};
