@@ -8,6 +8,8 @@ import { RunStatus, type RunRecord } from '../domain/run-record.js';
 import { findRuntime, type Runtime } from '../domain/runtimes.js';
 import type { JudgeRequest, RunRequest } from '../store/run-store.js';
 import { DEFAULT_FLOAT_TOLERANCE } from '../domain/compare.js';
+import { isIP } from 'node:net';
+import { isPrivateAddress } from '../lib/address-policy.js';
 import { ApiError } from './errors.js';
 import type { RunRequestBody } from './schemas.js';
 
@@ -69,6 +71,23 @@ function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | unde
   };
 }
 
+/** Early refusals; the worker checks the resolved address again when it delivers. */
+function checkWebhook(raw: string, config: Config): string {
+  if (!config.webhookSecret) throw new ApiError('forbidden', 'webhooks are not enabled on this server (WEBHOOK_SECRET is not set)');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ApiError('invalid_request', 'webhook is not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ApiError('invalid_request', 'webhook must be an http or https URL');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!config.webhookAllowPrivate && (isIP(host) ? isPrivateAddress(host) : /^localhost$|\.localhost$/i.test(host))) {
+    throw new ApiError('invalid_request', `webhook host ${url.hostname} is a private address`);
+  }
+  return url.toString();
+}
+
 export interface Submission {
   record: RunRecord;
   request: RunRequest;
@@ -94,6 +113,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   if (totalBytes > limits.diskMb * 1024 * 1024) throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, more than the work folder (limits.diskMb) holds`);
 
   const judge = prepareJudge(body, config);
+  const webhook = body.webhook === undefined ? undefined : checkWebhook(body.webhook, config);
   const args = body.args ?? [];
   const env = body.env ?? {};
   if ([...args, ...Object.values(env)].some((s) => s.includes('\0'))) throw new ApiError('invalid_request', 'args and env values may not contain NUL');
@@ -118,6 +138,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     compile: null,
     limits,
     interactive: body.interactive ?? false,
+    ...(webhook ? { webhook } : {}),
   };
   const request: RunRequest = {
     files: files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),

@@ -64,6 +64,9 @@ export const RunRequestSchema = Type.Object(
     ),
     floatTolerance: Type.Optional(Type.Number({ minimum: 0, description: 'judge mode, compare "float": absolute or relative tolerance (default 1e-6)' })),
     stopOnFailure: Type.Optional(Type.Boolean({ description: 'judge mode: stop at the first test that fails (default false)' })),
+    webhook: Type.Optional(
+      Type.String({ maxLength: 2048, description: 'http(s) URL POSTed the final record once the run ends, signed (X-Runbox-Signature: sha256=HMAC of the body)' }),
+    ),
     isolateTests: Type.Optional(Type.Boolean({ description: 'judge mode: each test in a container of its own (default false)' })),
   },
   { additionalProperties: false, $id: 'RunRequest' },

@@ -107,6 +107,7 @@ export const RunRecordSchema = Type.Object(
     tests: Type.Optional(Type.Array(TestResultSchema, { description: 'judge mode: one result per test run' })),
     limits: LimitsSchema,
     interactive: Type.Boolean(),
+    webhook: Type.Optional(Type.String({ description: 'where the final record is POSTed' })),
     error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),
   },
   { $id: 'RunRecord' },

@@ -30,6 +30,8 @@ export interface RunProcessorOptions {
   testOutputBytes: number;
   log: Logger;
   metrics: RunMetrics;
+  /** Where finished runs with a webhook are handed for delivery. */
+  webhooks: { enqueue(runId: string): Promise<void> };
   /** Opens a connection of its own for the blocking read of a run's input. */
   duplicateRedis: () => Redis;
 }
@@ -185,6 +187,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     }
     await events.flush().catch((error) => log.error({ err: error }, 'lost output frames'));
     await store.finish(runId, { ...final, finishedAt: new Date().toISOString() }, events.lastSeq);
+    if (record.webhook) await options.webhooks.enqueue(runId);
     log.info({ status: final.status, verdict: final.verdict, timeMs: final.timeMs }, 'run finished');
     options.metrics.finished.inc({ status: final.status ?? RunStatus.failed, verdict: final.verdict ?? 'none' });
     if (final.timeMs) options.metrics.runSeconds.inc({}, final.timeMs / 1000);

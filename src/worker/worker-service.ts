@@ -8,12 +8,14 @@ import { runtimeCatalogue } from '../domain/runtimes.js';
 import type { RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { runQueueName, type RunJobData } from '../queue/run-queue.js';
+import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
 import { createDockerSandbox } from '../sandbox/docker-sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
 import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
 import { createKeys } from '../store/keys.js';
 import { createRunStore } from '../store/run-store.js';
 import { createRunProcessor } from './run-processor.js';
+import { createWebhookProcessor } from './webhook-processor.js';
 
 export interface WorkerServiceOptions {
   config: Config;
@@ -37,6 +39,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   if (missing.length > 0) log.warn({ missing }, 'runtime images are missing; runs of these languages will fail (make images builds them)');
   if (Object.keys(versions).length > 0) await redis.hset(keys.runtimeVersions(), versions);
 
+  const webhookConnection = factory.bullmq();
+  const webhooks = createWebhookQueue({ connection: webhookConnection, prefix: config.keyPrefix, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs });
   const processor = createRunProcessor({
     store,
     sandbox,
@@ -48,6 +52,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     testOutputBytes: config.judgeTestOutputBytes,
     log,
     metrics,
+    webhooks,
     duplicateRedis: factory.blocking,
   });
   const workerConnection = factory.bullmq();
@@ -56,6 +61,14 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     async (job) => processor.process(job.data.runId, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }),
     { connection: workerConnection, concurrency: config.workerConcurrency, prefix: 'bull' },
   );
+  const deliver = createWebhookProcessor(store, { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate }, log);
+  const webhookWorkerConnection = factory.bullmq();
+  const webhookWorker = new Worker<WebhookJobData>(
+    webhookQueueName(config.keyPrefix),
+    async (job) => deliver(job.data.runId, job.attemptsMade + 1),
+    { connection: webhookWorkerConnection, concurrency: 8, prefix: 'bull' },
+  );
+  webhookWorker.on('error', (error) => log.error({ err: error }, 'webhook worker error'));
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) => log.warn({ runId: job?.id, err: error }, 'job attempt failed'));
   log.info({ concurrency: config.workerConcurrency, runtime: config.sandboxRuntime }, 'worker started');
@@ -63,9 +76,11 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   return {
     readiness: { redis: () => redis.ping(), docker: () => sandbox.ping() },
     async close(): Promise<void> {
-      await worker.close();
+      await Promise.all([worker.close(), webhookWorker.close()]);
+      await webhooks.close();
       reaper.stop();
-      workerConnection.disconnect(); // BullMQ leaves a connection it was given open
+      // BullMQ leaves connections it was given open.
+      for (const connection of [workerConnection, webhookWorkerConnection, webhookConnection]) connection.disconnect();
       redis.disconnect();
     },
   };

@@ -1,0 +1,66 @@
+// POSTs a finished run's record to its webhook, signed, to an address checked against the
+// private ranges at connect time (the checked address is the one used, so a DNS answer
+// that changes between check and connect cannot redirect it).
+import { lookup } from 'node:dns/promises';
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { isPrivateAddress } from '../lib/address-policy.js';
+import { SIGNATURE_HEADER, signBody } from '../lib/signature.js';
+
+export interface WebhookOptions {
+  secret: string;
+  timeoutMs: number;
+  allowPrivate: boolean;
+}
+
+export class WebhookError extends Error {
+  override name = 'WebhookError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+async function resolveAllowed(hostname: string, allowPrivate: boolean): Promise<{ address: string; family: number }> {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true });
+  if (addresses.length === 0) throw new WebhookError(`${hostname} has no address`, true);
+  if (!allowPrivate) {
+    const refused = addresses.find((a) => isPrivateAddress(a.address));
+    if (refused) throw new WebhookError(`${hostname} resolves to ${refused.address}, a private address (WEBHOOK_ALLOW_PRIVATE is off)`, false);
+  }
+  return addresses[0];
+}
+
+export async function deliverWebhook(url: string, body: string, runId: string, options: WebhookOptions): Promise<number> {
+  const target = new URL(url);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new WebhookError(`webhook must be http or https, not ${target.protocol}`, false);
+  const { address, family } = await resolveAllowed(target.hostname, options.allowPrivate);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const requestOptions: RequestOptions = {
+    method: 'POST',
+    timeout: options.timeoutMs,
+    headers: {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'user-agent': 'runbox-webhook',
+      'x-runbox-run-id': runId,
+      [SIGNATURE_HEADER]: signBody(options.secret, body),
+    },
+    lookup: (_host, _opts, callback) => callback(null, address, family),
+  };
+  return new Promise((resolve, reject) => {
+    const req = send(target, requestOptions, (res) => {
+      res.resume();
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) resolve(status);
+      else reject(new WebhookError(`webhook answered ${status}`, status >= 500 || status === 429 || status === 408));
+    });
+    req.on('timeout', () => req.destroy(new WebhookError(`webhook did not answer within ${options.timeoutMs} ms`, true)));
+    req.on('error', (error) => reject(error instanceof WebhookError ? error : new WebhookError(error.message, true)));
+    req.end(body);
+  });
+}
