@@ -27,7 +27,7 @@ export function unitOf(env: string): string {
 }
 
 function formatDefault(value: unknown, unit: string): string {
-  if (value === '') return '(empty)';
+  if (value === '' || (Array.isArray(value) && value.length === 0)) return '(empty)';
   if (typeof value !== 'number' || unit !== 'bytes') return `\`${String(value)}\``;
   const human = value % MiB === 0 ? `${value / MiB} MiB` : value % KiB === 0 ? `${value / KiB} KiB` : '';
   return human ? `\`${value}\` (${human})` : `\`${value}\``;

@@ -2,9 +2,12 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify from 'fastify';
+import { authPlugin } from './api/auth.js';
 import type { AppDependencies } from './api/deps.js';
+import { ApiError } from './api/errors.js';
 import { errorHandler, sendError } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
 import { metricsRoutes } from './api/routes/metrics.js';
@@ -31,6 +34,19 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(swagger, { openapi: openapiDocument });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(authPlugin, { keys: deps.config.apiKeys });
+  if (deps.config.rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: deps.config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      redis: deps.redis,
+      nameSpace: `${deps.config.keyPrefix}:ratelimit:`,
+      enableDraftSpec: true,
+      // Per key; per address where no keys are configured (or before a key is checked).
+      keyGenerator: (request) => (request.principal && deps.config.apiKeys.length > 0 ? `key:${request.principal.name}` : `ip:${request.ip}`),
+      errorResponseBuilder: (_request, context) => new ApiError('rate_limited', `at most ${context.max} requests per minute; retry in ${context.after}`),
+    });
+  }
 
   await app.register(healthRoutes, { readiness: deps.readiness });
   await app.register(metricsRoutes, {

@@ -25,4 +25,4 @@ handleProcessLifecycle(log, async () => {
   await worker.close();
   await localRedis?.stop();
 });
-await api.app.listen({ port: config.port, host: config.host });
+await api.listen();

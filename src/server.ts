@@ -14,4 +14,4 @@ if (!config.redisUrl) {
 }
 const api = await createApiService({ config, redis: createRedisFactory(config.redisUrl), log, metrics: createRunMetrics() });
 handleProcessLifecycle(log, () => api.close());
-await api.app.listen({ port: config.port, host: config.host });
+await api.listen();

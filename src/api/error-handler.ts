@@ -33,9 +33,11 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string)
 
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const code = codeFor(error);
+  if (errorCodes[code].statusCode === 503) reply.header('retry-after', '5');
+  // Our own errors say what is wrong; anything else in a 5xx is a fault: logged, not shown.
+  if (error instanceof ApiError) return sendError(reply, code, error.message);
   if (errorCodes[code].statusCode >= 500) {
     request.log.error({ err: error }, 'request failed');
-    if (code === 'unavailable') reply.header('retry-after', '5');
     return sendError(reply, code, errorCodes[code].message);
   }
   return sendError(reply, code, error.message);

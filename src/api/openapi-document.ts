@@ -28,9 +28,14 @@ const StreamOutputFrameSchema = Type.Object(
     data: Type.String({
       description: 'the bytes as UTF-8 (a frame never splits a character; bytes that are not UTF-8 become U+FFFD), or base64 of the raw bytes with ?encoding=base64',
     }),
-    phase: Type.Optional(Type.Literal('compile', { description: 'present for compiler output; absent for the program' })),
+    phase: Type.Optional(
+      Type.Union([Type.Literal('compile'), Type.Literal('test')], {
+        description: 'compile: compiler output; test: output of one test of a judged run (see test); absent for the program of a run without tests',
+      }),
+    ),
+    test: Type.Optional(Type.Integer({ minimum: 0, description: 'with phase test: the index of the test in the request\'s tests, from 0' })),
   },
-  { additionalProperties: false, description: 'Output of the program, or of its compiler.' },
+  { additionalProperties: false, description: 'Output of the program, of its compiler, or of one test of a judged run.' },
 );
 
 const StreamEndFrameSchema = Type.Object(
@@ -119,7 +124,7 @@ export const openapiDocument = {
   tags: [
     { name: 'runs', description: 'Submit, read, cancel and stream runs' },
     { name: 'runtimes', description: 'Languages' },
-    { name: 'health', description: 'Liveness and readiness' },
+    { name: 'health', description: 'Liveness, readiness and metrics' },
   ],
   components: {
     schemas: streamFrameSchemas,

@@ -1,34 +1,55 @@
 // What the API does to runs, shared by its routes (POST /runs, the batch, DELETE, the
-// stream's cancel frame): submit = validate, write the record, enqueue; cancel.
+// stream's cancel frame, the reads): submit = admit, validate, write, enqueue; cancel;
+// find a run the caller may see. A run of another key is reported as missing.
 import { randomUUID } from 'node:crypto';
 import type { RunRecord } from '../domain/run-record.js';
 import type { CancelOutcome } from '../store/run-store.js';
+import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';
+import { ApiError } from './errors.js';
 import { prepareSubmission } from './run-submission.js';
 import type { RunRequestBody } from './schemas.js';
 
 export function createRunCommands(deps: AppDependencies) {
   const newId = deps.newId ?? randomUUID;
+  const { config } = deps;
 
-  /** Throws ApiError for bad input, before anything is written. */
-  async function submit(body: RunRequestBody): Promise<RunRecord> {
-    const { record, request } = prepareSubmission(body, deps.config, deps.catalogue, newId(), new Date());
-    await deps.store.create(record, request);
+  async function checkQueueRoom(): Promise<void> {
+    if (config.queueMaxWaiting === 0) return;
+    const counts = await deps.queue.counts();
+    const waiting = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+    if (waiting >= config.queueMaxWaiting) throw new ApiError('queue_full', `${waiting} runs are waiting; retry later`);
+  }
+
+  /** Throws ApiError for bad input or no room, before anything is written. */
+  async function submit(body: RunRequestBody, principal: Principal): Promise<RunRecord> {
+    const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date());
+    await checkQueueRoom();
+    if (!(await deps.store.create(record, request, principal.name, config.keyMaxInFlight))) {
+      throw new ApiError('rate_limited', `this key already has ${config.keyMaxInFlight} runs queued or running`);
+    }
     await deps.queue.enqueue(record.id);
     deps.metrics.submitted.inc({ language: record.language });
-    deps.log.info({ runId: record.id, language: record.language }, 'run queued');
+    deps.log.info({ runId: record.id, language: record.language, key: principal.name }, 'run queued');
     return record;
   }
 
+  /** The record, if the caller may see it. */
+  async function find(id: string, principal: Principal): Promise<RunRecord | undefined> {
+    const owned = await deps.store.getOwned(id);
+    return owned && canSee(principal, owned.owner) ? owned.record : undefined;
+  }
+
   /** A queued run ends here and leaves the queue; a running one is told to stop. */
-  async function cancel(id: string): Promise<CancelOutcome> {
+  async function cancel(id: string, principal: Principal): Promise<CancelOutcome> {
+    if (!(await find(id, principal))) return 'missing';
     const outcome = await deps.store.cancel(id, new Date().toISOString());
     if (outcome === 'cancelled') await deps.queue.remove(id);
     if (outcome === 'cancelled' || outcome === 'cancelling') deps.log.info({ runId: id, outcome }, 'run cancel requested');
     return outcome;
   }
 
-  return { submit, cancel };
+  return { submit, find, cancel };
 }
 
 export type RunCommands = ReturnType<typeof createRunCommands>;

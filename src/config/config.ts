@@ -50,6 +50,31 @@ const oneOf =
     throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
   };
 
+export const apiScopes = ['runs', 'read', 'admin'] as const;
+export type ApiScope = (typeof apiScopes)[number];
+
+export interface ApiKeyEntry {
+  name: string;
+  scopes: ApiScope[];
+  /** sha256 hex of the key; the key itself is never configured or stored. */
+  sha256: string;
+}
+
+/** NAME:SCOPE+SCOPE:SHA256HEX, comma-separated. `npm run key:new` makes an entry. */
+const apiKeyList: Parser<ApiKeyEntry[]> = (raw, name) =>
+  raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      const [keyName, scopes, sha256, ...rest] = entry.split(':');
+      const scopeList = (scopes ?? '').split('+').filter((s) => s.length > 0);
+      if (!keyName || rest.length > 0 || !/^[0-9a-f]{64}$/.test(sha256 ?? '') || scopeList.length === 0 || scopeList.some((s) => !(apiScopes as readonly string[]).includes(s))) {
+        throw new ConfigError(`${name}: each entry is NAME:SCOPES:SHA256 with SCOPES from ${apiScopes.join('+')} and the key's sha256 in hex; got "${keyName ?? ''}:..."`);
+      }
+      return { name: keyName, scopes: scopeList as ApiScope[], sha256: sha256! };
+    });
+
 const MiB = 1024 * 1024;
 
 const settings = {
@@ -94,6 +119,12 @@ const settings = {
   filesMaxCount: { env: 'FILES_MAX_COUNT', default: 100, parse: integer(1), description: 'most files in one request' },
   filesMaxBytes: { env: 'FILES_MAX_BYTES', default: 4 * MiB, parse: integer(1), description: 'largest total size of a request\'s files (decoded)' },
   fileNameMaxBytes: { env: 'FILE_NAME_MAX_BYTES', default: 255, parse: integer(1, 4096), description: 'longest file path in a request' },
+  apiKeys: { env: 'API_KEYS', default: [] as ApiKeyEntry[], parse: apiKeyList, description: 'API keys as NAME:SCOPES:SHA256, comma-separated (scopes runs, read, admin joined by +); none: no auth, loopback only' },
+  rateLimitPerMinute: { env: 'RATE_LIMIT_PER_MINUTE', default: 600, parse: integer(0), description: 'requests per minute per API key (per address without keys); 0 turns it off' },
+  keyMaxInFlight: { env: 'KEY_MAX_IN_FLIGHT', default: 50, parse: integer(0), description: 'runs one key may have queued or running at once (429 beyond); 0: no cap' },
+  queueMaxWaiting: { env: 'QUEUE_MAX_WAITING', default: 10_000, parse: integer(0), description: 'runs waiting in the queue before POST /runs answers 503 queue_full; 0: no cap' },
+  wsMaxPerKey: { env: 'WS_MAX_PER_KEY', default: 20, parse: integer(1), description: 'open run streams per key on one API process (close 4429 beyond)' },
+  stdinMaxBytes: { env: 'STDIN_MAX_BYTES', default: 1 * MiB, parse: integer(0), description: 'largest stdin of a run (and of each test)' },
   networkAllowed: { env: 'NETWORK_ALLOWED', default: false, parse: boolean, description: 'whether runs may ask for network: true (else 403 forbidden)' },
   sandboxRuntime: { env: 'SANDBOX_RUNTIME', default: 'runc', parse: text, description: 'Docker runtime of the sandboxes: runc, or runsc for gVisor' },
   imagePrefix: { env: 'RUNTIME_IMAGE_PREFIX', default: 'runbox/', parse: text, description: 'runtime images are PREFIX<language>:latest' },

@@ -152,6 +152,66 @@ export const runtimeCatalogue: readonly Runtime[] = [
     compile: ['mcs', '-out:main.exe', '{sources}'],
     run: ['mono', 'main.exe'],
   },
+  {
+    language: 'kotlin',
+    aliases: ['kt'],
+    fileName: 'main.kt',
+    sourceExtension: '.kt',
+    compile: ['kotlinc', '-include-runtime', '-d', 'main.jar', '{sources}'],
+    run: ['java', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-jar', 'main.jar'],
+    env: { JAVA_OPTS: '-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto' },
+    limits: { memoryMb: 512, pids: 128 },
+  },
+  {
+    language: 'fortran',
+    aliases: ['f90', 'gfortran'],
+    fileName: 'main.f90',
+    sourceExtension: '.f90',
+    compile: ['gfortran', '-O2', '-o', 'main', '{sources}'],
+    run: ['./main'],
+  },
+  {
+    language: 'pascal',
+    aliases: ['pas', 'fpc', 'freepascal'],
+    fileName: 'main.pas',
+    sourceExtension: '.pas',
+    // Units and object files go to /tmp; only warnings and errors, printed on stdout, go to stderr.
+    compile: ['sh', '-c', 'exec fpc -O2 -v0we -l- -FU/tmp -omain "$@" >&2', 'fpc', '{entry}'],
+    run: ['./main'],
+  },
+  {
+    language: 'ocaml',
+    aliases: ['ml'],
+    fileName: 'main.ml',
+    sourceExtension: '.ml',
+    // Modules are linked in dependency order (ocamldep -sort), whatever order the files came in.
+    compile: ['sh', '-c', 'exec ocamlopt -o main $(ocamldep -sort "$@")', 'ocamlopt', '{sources}'],
+    run: ['./main'],
+  },
+  {
+    language: 'r',
+    aliases: ['rscript'],
+    fileName: 'main.R',
+    sourceExtension: '.R',
+    run: ['Rscript', '{entry}'],
+  },
+  {
+    language: 'd',
+    aliases: ['dlang', 'gdc'],
+    fileName: 'main.d',
+    sourceExtension: '.d',
+    compile: ['gdc', '-O2', '-o', 'main', '{sources}'],
+    run: ['./main'],
+  },
+  {
+    language: 'nim',
+    aliases: ['nimrod'],
+    fileName: 'main.nim',
+    sourceExtension: '.nim',
+    // Nim compiles through C; its cache (the generated C) goes to /tmp.
+    compile: ['nim', 'compile', '-d:release', '--hints:off', '--nimcache:/tmp/nimcache', '-o:main', '{entry}'],
+    run: ['./main'],
+  },
 ];
 
 /** Finds a runtime by id or alias, case-insensitively. */

@@ -1,5 +1,9 @@
-// The one pino logger of a process. Credentials and client code never reach the logs.
+// The one pino logger of a process. Credentials and client code never reach the logs: the
+// Authorization header is redacted, an access_token in a URL is masked, bodies are never logged.
 import pino, { type Logger } from 'pino';
+
+/** Masks the value of access_token in a logged URL. */
+export const maskToken = (url: string) => url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]');
 
 export function createLogger(level: string, name: string): Logger {
   return pino({
@@ -8,6 +12,15 @@ export function createLogger(level: string, name: string): Logger {
     redact: {
       paths: ['req.headers.authorization', 'req.headers.cookie', '*.source', '*.files', '*.stdin', '*.env'],
       censor: '[redacted]',
+    },
+    serializers: {
+      req: (req: { method?: string; url?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        method: req.method,
+        url: req.url === undefined ? undefined : maskToken(req.url),
+        host: req.hostname,
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort,
+      }),
     },
   });
 }

@@ -7,6 +7,8 @@ export function createKeys(prefix: string) {
     /** Frames clients send to a running run: stdin, eof, cancel. */
     input: (id: string) => `${prefix}:run:${id}:input`,
     runtimeVersions: () => `${prefix}:runtimes`,
+    /** Runs a key has queued or running: a sorted set, score = when the entry lapses. */
+    inFlight: (owner: string) => `${prefix}:inflight:${owner}`,
   };
 }
 export type Keys = ReturnType<typeof createKeys>;

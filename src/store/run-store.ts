@@ -26,6 +26,26 @@ export interface JudgeRequest {
 }
 
 const REQUEST_FIELD = 'request';
+/** Hidden fields: who submitted the run, and the in-flight set it counts in (plain strings). */
+const OWNER_FIELD = 'owner';
+const IN_FLIGHT_FIELD = 'inflight';
+const hiddenFields = [REQUEST_FIELD, OWNER_FIELD, IN_FLIGHT_FIELD];
+
+// Leaves the in-flight set of the run's key; part of every script that ends a run.
+const RELEASE = `
+local inflight = redis.call('HGET', KEYS[1], '${IN_FLIGHT_FIELD}')
+if inflight then redis.call('ZREM', inflight, ARGV[#ARGV]) end`;
+
+// KEYS: in-flight set; ARGV: now ms, lapse ms, max, run id
+const ADMIT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if tonumber(ARGV[3]) > 0 and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** An in-flight entry lapses after this, even if a crash kept it from being released. */
+const IN_FLIGHT_LAPSE_MS = 60 * 60 * 1000;
 
 // KEYS: record, events; ARGV: startedAt (JSON)
 const START = `
@@ -34,12 +54,13 @@ redis.call('HSET', KEYS[1], 'status', '"running"', 'startedAt', ARGV[1])
 redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'running')
 return 1`;
 
-// KEYS: record, events, input; ARGV: finishedAt (JSON), retention seconds
+// KEYS: record, events, input; ARGV: finishedAt (JSON), retention seconds, run id
 // Returns the status the run had: queued runs end here, running ones get a cancel frame.
 const CANCEL = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return false end
 if status == '"queued"' then
+  ${RELEASE}
   redis.call('HSET', KEYS[1], 'status', '"cancelled"', 'finishedAt', ARGV[1])
   redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'cancelled')
   redis.call('XADD', KEYS[2], '0-*', 't', 'end')
@@ -50,10 +71,11 @@ elseif status == '"running"' then
 end
 return status`;
 
-// KEYS: record, events; ARGV: finishedAt (JSON), error (JSON), retention seconds
+// KEYS: record, events; ARGV: finishedAt (JSON), error (JSON), retention seconds, run id
 // A run left `running` by a worker that died: it ends failed, after its last frame.
 const FAIL_LOST = `
 if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
+${RELEASE}
 redis.call('HSET', KEYS[1], 'status', '"failed"', 'finishedAt', ARGV[1], 'error', ARGV[2])
 redis.call('HDEL', KEYS[1], 'request')
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
@@ -64,6 +86,9 @@ redis.call('XADD', KEYS[2], seq .. '-*', 't', 'end')
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1`;
+
+// KEYS: record; ARGV: run id
+const FINISH_RELEASE = RELEASE;
 
 export type CancelOutcome = 'cancelled' | 'cancelling' | 'ended' | 'missing';
 
@@ -82,23 +107,36 @@ export interface RunStoreOptions {
 export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOptions) {
   const ttl = (id: string) => [keys.run(id), keys.events(id), keys.input(id)].map((k) => ['expire', k, retentionSeconds]);
 
-  async function create(record: RunRecord, request: RunRequest): Promise<void> {
+  /**
+   * Writes a queued run, counted in its owner's in-flight set; false (and nothing written)
+   * when the owner already has `maxInFlight` runs queued or running (0: no cap).
+   */
+  async function create(record: RunRecord, request: RunRequest, owner: string, maxInFlight = 0): Promise<boolean> {
+    const inFlight = keys.inFlight(owner);
+    if ((await redis.eval(ADMIT, 1, inFlight, Date.now(), IN_FLIGHT_LAPSE_MS, maxInFlight, record.id)) !== 1) return false;
     await redis
       .multi()
-      .hset(keys.run(record.id), { ...encode(record), [REQUEST_FIELD]: JSON.stringify(request) })
+      .hset(keys.run(record.id), { ...encode(record), [REQUEST_FIELD]: JSON.stringify(request), [OWNER_FIELD]: owner, [IN_FLIGHT_FIELD]: inFlight })
       .xadd(keys.events(record.id), '0-*', 't', 'status', 's', RunStatus.queued)
       .expire(keys.run(record.id), retentionSeconds)
       .expire(keys.events(record.id), retentionSeconds)
       .exec();
+    return true;
+  }
+
+  /** The record and who owns it; undefined when there is no such run (or it expired). */
+  async function getOwned(id: string): Promise<{ record: RunRecord; owner: string | undefined } | undefined> {
+    const fields = await redis.hgetall(keys.run(id));
+    if (!fields.status) return undefined;
+    const owner = fields[OWNER_FIELD];
+    for (const hidden of hiddenFields) delete fields[hidden];
+    const record: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(fields)) record[key] = JSON.parse(value);
+    return { record: record as RunRecord, owner };
   }
 
   async function get(id: string): Promise<RunRecord | undefined> {
-    const fields = await redis.hgetall(keys.run(id));
-    if (!fields.status) return undefined;
-    delete fields[REQUEST_FIELD];
-    const record: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(fields)) record[key] = JSON.parse(value);
-    return record as RunRecord;
+    return (await getOwned(id))?.record;
   }
 
   async function getRequest(id: string): Promise<RunRequest | undefined> {
@@ -122,7 +160,7 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
 
   /** Ends a run whose worker was lost mid-run as failed; false when it was not running. */
   async function failLost(id: string, error: string, finishedAt: string): Promise<boolean> {
-    const done = await redis.eval(FAIL_LOST, 2, keys.run(id), keys.events(id), JSON.stringify(finishedAt), JSON.stringify(error), retentionSeconds);
+    const done = await redis.eval(FAIL_LOST, 2, keys.run(id), keys.events(id), JSON.stringify(finishedAt), JSON.stringify(error), retentionSeconds, id);
     return done === 1;
   }
 
@@ -130,6 +168,7 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
   async function finish(id: string, final: Partial<RunRecord>, lastSeq: number): Promise<void> {
     const multi = redis
       .multi()
+      .eval(FINISH_RELEASE, 1, keys.run(id), id)
       .hset(keys.run(id), encode(final))
       .hdel(keys.run(id), REQUEST_FIELD)
       .xadd(keys.events(id), `${lastSeq}-*`, 't', 'status', 's', final.status ?? RunStatus.failed)
@@ -139,14 +178,14 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
   }
 
   async function cancel(id: string, finishedAt: string): Promise<CancelOutcome> {
-    const status = (await redis.eval(CANCEL, 3, keys.run(id), keys.events(id), keys.input(id), JSON.stringify(finishedAt), retentionSeconds)) as string | null;
+    const status = (await redis.eval(CANCEL, 3, keys.run(id), keys.events(id), keys.input(id), JSON.stringify(finishedAt), retentionSeconds, id)) as string | null;
     if (status === null) return 'missing';
     if (status === JSON.stringify(RunStatus.queued)) return 'cancelled';
     if (status === JSON.stringify(RunStatus.running)) return 'cancelling';
     return 'ended';
   }
 
-  return { create, get, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
+  return { create, get, getOwned, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
 }
 
 export type RunStore = ReturnType<typeof createRunStore>;

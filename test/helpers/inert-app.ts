@@ -29,7 +29,7 @@ function inert<T>(name: string): T {
 
 /** App dependencies whose services throw when used; tests override the ones they exercise. */
 export function inertDependencies(overrides: Partial<AppDependencies> = {}): AppDependencies {
-  const config = loadConfig({});
+  const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0' });
   return {
     config,
     log: pino({ level: 'silent' }),

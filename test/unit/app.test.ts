@@ -21,14 +21,16 @@ async function setup(t: Test, options: { env?: Record<string, string>; create?: 
     async create() {
       calls.push('store.create');
       await options.create?.();
+      return true;
     },
-    async get() {
+    async getOwned() {
       calls.push('store.get');
-      return options.get?.();
+      const record = await options.get?.();
+      return record ? { record, owner: 'anonymous' } : undefined;
     },
   };
   const deps = inertDependencies({
-    config: loadConfig(options.env ?? {}),
+    config: loadConfig({ RATE_LIMIT_PER_MINUTE: '0', ...options.env }),
     log: pino({ level: 'info' }, logStream),
     store: store as unknown as RunStore,
     queue: {

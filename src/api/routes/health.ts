@@ -9,9 +9,11 @@ export interface HealthOptions {
 const CHECK_TIMEOUT_MS = 2000;
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, { readiness }) => {
-  app.get('/healthz', { schema: { summary: 'The process is alive', tags: ['health'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }));
+  // Health is never rate limited or authenticated: supervisors must always reach it.
+  app.get('/healthz', { config: { rateLimit: false }, schema: { summary: 'The process is alive', tags: ['health'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }));
 
   app.get('/readyz', {
+    config: { rateLimit: false },
     schema: { summary: 'Redis (and, where a worker runs, Docker) answer', tags: ['health'], response: { 200: HealthSchema, 503: HealthSchema } },
   }, async (_request, reply) => {
     const checks: Record<string, string> = {};

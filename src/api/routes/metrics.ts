@@ -10,6 +10,7 @@ export interface MetricsRouteOptions {
 
 export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics, beforeScrape }) => {
   app.get('/metrics', {
+    config: { scope: 'admin' },
     schema: {
       summary: 'Prometheus metrics',
       tags: ['health'],

@@ -24,6 +24,7 @@ export const runBatchRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async 
   const validateRun = createBodyValidator(RunRequestSchema, 'runs[i]');
 
   app.post('/runs/batch', {
+    config: { scope: 'runs' },
     schema: {
       summary: 'Submit several runs',
       description: `Up to ${BATCH_MAX_RUNS} runs, each validated on its own: the answer lists, in order, {id, status} for each queued run and {error} for each refused one.`,
@@ -37,7 +38,7 @@ export const runBatchRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async 
       try {
         const problem = validateRun(run);
         if (problem) throw new ApiError('invalid_request', problem);
-        const record = await commands.submit(run as RunRequestBody);
+        const record = await commands.submit(run as RunRequestBody, request.principal);
         results.push({ id: record.id, status: 'queued' as const });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
@@ -48,6 +49,7 @@ export const runBatchRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async 
   });
 
   app.get('/runs', {
+    config: { scope: 'read' },
     schema: {
       summary: 'Read several run records',
       description: `?ids=a,b,c (up to ${LIST_MAX_IDS}): the records in that order; an unknown id gives {id, error} in its place.`,
@@ -59,7 +61,7 @@ export const runBatchRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async 
     const ids = request.query.ids.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
     if (ids.length === 0 || ids.length > LIST_MAX_IDS) throw new ApiError('invalid_request', `ids must name 1 to ${LIST_MAX_IDS} runs`);
     return Promise.all(
-      ids.map(async (id) => (await deps.store.get(id)) ?? { id, error: errorBody('not_found', `no run ${id}`) }),
+      ids.map(async (id) => (await commands.find(id, request.principal)) ?? { id, error: errorBody('not_found', `no run ${id}`) }),
     );
   });
 };

@@ -11,7 +11,7 @@ import { ApiError } from '../errors.js';
 import { createRunCommands } from '../run-commands.js';
 import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
 
-export const CloseCode = { normal: 1000, notFound: 4404, badFrame: 4400 } as const;
+export const CloseCode = { normal: 1000, notFound: 4404, badFrame: 4400, tooMany: 4429 } as const;
 /** Above this many unsent bytes the reader waits for the client, so a slow client cannot grow the API's memory. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 
@@ -46,12 +46,15 @@ async function send(socket: WebSocket, text: string): Promise<void> {
 }
 
 export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const { store, keys, config } = deps;
+  const { keys, config } = deps;
   const commands = createRunCommands(deps);
+  /** Open streams per key on this process (WS_MAX_PER_KEY). */
+  const openStreams = new Map<string, number>();
 
   app.route({
     method: 'GET',
     url: '/runs/:id/stream',
+    config: { scope: 'read' },
     schema: {
       // Documented by hand in openapi-document.ts: OpenAPI has no words for WebSocket frames.
       hide: true,
@@ -64,18 +67,28 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
     wsHandler: (socket, request) => {
       const { id } = request.params;
       const closed = new AbortController();
-      socket.on('close', () => closed.abort());
+      const key = request.principal.name;
+      openStreams.set(key, (openStreams.get(key) ?? 0) + 1);
+      socket.on('close', () => {
+        closed.abort();
+        const left = (openStreams.get(key) ?? 1) - 1;
+        if (left > 0) openStreams.set(key, left);
+        else openStreams.delete(key);
+      });
+      if ((openStreams.get(key) ?? 0) > config.wsMaxPerKey) return socket.close(CloseCode.tooMany, 'too many open streams for this key');
+      const mayControl = request.principal.scopes.includes('runs') || request.principal.scopes.includes('admin');
       const log = request.log.child({ runId: id });
-      const recordReady: Promise<RunRecord | undefined> = store.get(id);
+      const recordReady: Promise<RunRecord | undefined> = commands.find(id, request.principal);
 
       // Handlers go on before any await, so no client frame is dropped.
       socket.on('message', (raw) => {
         const frame = parseClientFrame(raw.toString());
         if (!frame) return socket.close(CloseCode.badFrame, 'unknown frame');
+        if (!mayControl) return; // a read-only key watches; it does not type or cancel
         void recordReady.then(async (record) => {
           if (!record) return;
           if (frame.type === 'cancel') {
-            await commands.cancel(id);
+            await commands.cancel(id, request.principal);
           } else if (record.interactive) {
             const input = frame.type === 'stdin' ? { kind: 'stdin' as const, data: Buffer.from(frame.data, 'utf8') } : { kind: 'eof' as const };
             await sendInput(deps.redis, keys, id, input, config.retentionSeconds);
@@ -91,7 +104,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
           const encoding = request.query.encoding ?? 'utf8';
           for await (const frame of readFrames(redis, keys, id, { after: request.query.from ?? 0, signal: closed.signal })) {
             if (frame.kind === 'end') {
-              await send(socket, JSON.stringify({ type: 'end', run: await store.get(id) }));
+              await send(socket, JSON.stringify({ type: 'end', run: await commands.find(id, request.principal) }));
               socket.close(CloseCode.normal);
               return;
             }

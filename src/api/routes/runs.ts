@@ -1,6 +1,7 @@
 // POST /runs, GET /runs/{id}, DELETE /runs/{id}.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDependencies } from '../deps.js';
+import type { Principal } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { createRunCommands } from '../run-commands.js';
 import { waitForEnd } from '../run-waiter.js';
@@ -10,17 +11,18 @@ import { ErrorSchema, RunIdParamsSchema, RunRecordSchema, RunRequestSchema, Subm
 const CANCEL_CONFIRM_MS = 3000;
 
 export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const { store, config, keys } = deps;
+  const { config, keys } = deps;
   const commands = createRunCommands(deps);
   const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 503: ErrorSchema };
 
-  const getRecord = async (id: string) => {
-    const record = await store.get(id);
+  const getRecord = async (id: string, principal: Principal) => {
+    const record = await commands.find(id, principal);
     if (!record) throw new ApiError('not_found', `no run ${id}`);
     return record;
   };
 
   app.post('/runs', {
+    config: { scope: 'runs' },
     schema: {
       summary: 'Submit code to run',
       description: 'Queues a run and answers 202 at once; with ?wait=true holds the request until the run ends (up to WAIT_MAX_MS).',
@@ -30,24 +32,26 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
       response: { 200: RunRecordSchema, 202: RunRecordSchema, ...errors },
     },
   }, async (request, reply) => {
-    const record = await commands.submit(request.body);
+    const record = await commands.submit(request.body, request.principal);
     reply.header('location', `/runs/${record.id}`);
     if (request.query.wait && (await waitForEnd(deps.blockingRedis, keys, record.id, config.waitMaxMs))) {
-      return reply.code(200).send(await getRecord(record.id));
+      return reply.code(200).send(await getRecord(record.id, request.principal));
     }
-    return reply.code(202).send(request.query.wait ? await getRecord(record.id) : record);
+    return reply.code(202).send(request.query.wait ? await getRecord(record.id, request.principal) : record);
   });
 
   app.get('/runs/:id', {
+    config: { scope: 'read' },
     schema: {
       summary: 'Read a run record',
       tags: ['runs'],
       params: RunIdParamsSchema,
       response: { 200: RunRecordSchema, 404: ErrorSchema },
     },
-  }, async (request) => getRecord(request.params.id));
+  }, async (request) => getRecord(request.params.id, request.principal));
 
   app.delete('/runs/:id', {
+    config: { scope: 'runs' },
     schema: {
       summary: 'Cancel a run',
       description: 'A queued run never starts; a running one has its container killed within a second. 409 when it has already ended.',
@@ -57,10 +61,10 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
     },
   }, async (request, reply) => {
     const { id } = request.params;
-    const outcome = await commands.cancel(id);
+    const outcome = await commands.cancel(id, request.principal);
     if (outcome === 'missing') throw new ApiError('not_found', `no run ${id}`);
     if (outcome === 'ended') throw new ApiError('conflict', `run ${id} has already ended`);
     if (outcome === 'cancelling') await waitForEnd(deps.blockingRedis, keys, id, CANCEL_CONFIRM_MS);
-    return reply.code(202).send(await getRecord(id));
+    return reply.code(202).send(await getRecord(id, request.principal));
   });
 };

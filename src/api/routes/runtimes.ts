@@ -6,6 +6,7 @@ import { RuntimeSchema } from '../schemas.js';
 
 export const runtimeRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   app.get('/runtimes', {
+    config: { scope: 'read' },
     schema: { summary: 'List the languages', tags: ['runtimes'], response: { 200: Type.Array(RuntimeSchema) } },
   }, async () => {
     const versions = await deps.redis.hgetall(deps.keys.runtimeVersions());

@@ -53,7 +53,7 @@ function fakeRedis(): Redis {
 }
 
 function fakeStore(known: RunRecord | undefined): RunStore {
-  return { get: async (id: string) => (id === known?.id ? known : undefined) } as unknown as RunStore;
+  return { getOwned: async (id: string) => (id === known?.id ? { record: known, owner: 'anonymous' } : undefined) } as unknown as RunStore;
 }
 
 type InertApp = Awaited<ReturnType<typeof buildInertApp>>['app'];

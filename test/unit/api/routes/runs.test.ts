@@ -21,16 +21,18 @@ async function setup(t: Test, env: Record<string, string> = {}) {
     async create(record: RunRecord, request: RunRequest) {
       fakes.created.push({ record, request });
       fakes.records.set(record.id, record);
+      return true;
     },
-    async get(id: string) {
-      return fakes.records.get(id);
+    async getOwned(id: string) {
+      const record = fakes.records.get(id);
+      return record ? { record, owner: 'anonymous' } : undefined;
     },
     async cancel() {
       return fakes.cancelOutcome;
     },
   };
   const deps = inertDependencies({
-    config: loadConfig(env),
+    config: loadConfig({ RATE_LIMIT_PER_MINUTE: '0', ...env }),
     store: store as unknown as RunStore,
     queue: {
       enqueue: async (id) => void fakes.enqueued.push(id),

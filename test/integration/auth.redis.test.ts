@@ -1,0 +1,87 @@
+// API keys, scopes and ownership; per-key rate limit and in-flight cap; the queue cap.
+import t from 'tap';
+import WebSocket from 'ws';
+import { sha256Hex } from '../../src/api/auth.js';
+import { readStream, request } from '../helpers/client.js';
+import { startService } from '../helpers/service.js';
+
+const keys = { alice: 'alice-key', bob: 'bob-key', reader: 'reader-key', root: 'root-key' };
+const API_KEYS = [
+  `alice:runs+read:${sha256Hex(keys.alice)}`,
+  `bob:runs+read:${sha256Hex(keys.bob)}`,
+  `reader:read:${sha256Hex(keys.reader)}`,
+  `root:admin:${sha256Hex(keys.root)}`,
+].join(',');
+const as = (key: string) => ({ authorization: `Bearer ${key}` });
+const hello = { language: 'bash', source: 'echo hi' };
+
+t.test('keys, scopes and ownership', async (t) => {
+  const { url, wsUrl } = await startService(t, { worker: false, env: { API_KEYS } });
+
+  t.test('no key or a wrong key is 401 unauthorized; health stays open', async (t) => {
+    for (const headers of [{}, as('nope'), { authorization: 'Basic abc' }]) {
+      const reply = await request(url, 'POST', '/runs', hello, headers);
+      t.equal(reply.status, 401);
+      t.equal(reply.body.code, 'unauthorized');
+    }
+    t.equal((await request(url, 'GET', '/runtimes')).status, 401);
+    t.equal((await request(url, 'GET', '/healthz')).status, 200);
+    t.equal((await request(url, 'GET', '/readyz')).status, 200);
+  });
+
+  t.test('a run belongs to its key: another key gets 404, and 4404 on the stream', async (t) => {
+    const { status, body: run } = await request(url, 'POST', '/runs', hello, as(keys.alice));
+    t.equal(status, 202);
+    t.equal((await request(url, 'GET', `/runs/${run.id}`, undefined, as(keys.alice))).status, 200);
+    const foreign = await request(url, 'GET', `/runs/${run.id}`, undefined, as(keys.bob));
+    t.equal(foreign.status, 404);
+    t.equal(foreign.body.code, 'not_found');
+    t.equal((await request(url, 'DELETE', `/runs/${run.id}`, undefined, as(keys.bob))).status, 404);
+    t.match((await request(url, 'GET', `/runs?ids=${run.id}`, undefined, as(keys.bob))).body, [{ id: run.id, error: { code: 'not_found' } }]);
+    const stream = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${wsUrl}/runs/${run.id}/stream`, { headers: as(keys.bob) });
+      ws.on('close', (code) => resolve(code));
+    });
+    t.equal(stream, 4404);
+    t.equal((await request(url, 'GET', `/runs/${run.id}`, undefined, as(keys.root))).status, 200, 'admin sees every run');
+    t.equal((await request(url, 'DELETE', `/runs/${run.id}`, undefined, as(keys.alice))).status, 202, 'the owner cancels it');
+    const { frames, closeCode } = await readStream(wsUrl, `/runs/${run.id}/stream?access_token=${keys.alice}`);
+    t.equal(closeCode, 1000, 'a browser can pass the key as access_token');
+    t.equal(frames.at(-1).run.status, 'cancelled');
+  });
+
+  t.test('a read-only key reads but cannot submit; metrics need admin', async (t) => {
+    const reply = await request(url, 'POST', '/runs', hello, as(keys.reader));
+    t.equal(reply.status, 403);
+    t.equal(reply.body.code, 'forbidden');
+    t.equal((await request(url, 'GET', '/runtimes', undefined, as(keys.reader))).status, 200);
+    t.equal((await request(url, 'GET', '/metrics', undefined, as(keys.alice))).status, 403);
+    t.equal((await request(url, 'GET', '/metrics', undefined, as(keys.root))).status, 200);
+  });
+});
+
+t.test('a key over its rate limit gets 429 rate_limited with RateLimit headers; other keys go on', async (t) => {
+  const { url } = await startService(t, { worker: false, env: { API_KEYS, RATE_LIMIT_PER_MINUTE: '3' } });
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await request(url, 'GET', '/runtimes', undefined, as(keys.alice))).status);
+  t.same(statuses, [200, 200, 200, 429]);
+  const limited = await request(url, 'GET', '/runtimes', undefined, as(keys.alice));
+  t.equal(limited.body.code, 'rate_limited');
+  t.ok(limited.headers.get('ratelimit-limit') && limited.headers.get('ratelimit-reset'), 'RateLimit-* headers');
+  t.equal((await request(url, 'GET', '/runtimes', undefined, as(keys.bob))).status, 200);
+});
+
+t.test('runs in flight per key are capped, and a full queue answers 503 queue_full with Retry-After', async (t) => {
+  const { url } = await startService(t, { worker: false, env: { API_KEYS, KEY_MAX_IN_FLIGHT: '2', QUEUE_MAX_WAITING: '3' } });
+  const a = [];
+  for (let i = 0; i < 3; i++) a.push(await request(url, 'POST', '/runs', hello, as(keys.alice)));
+  t.same(a.map((r) => r.status), [202, 202, 429]);
+  t.equal(a[2].body.code, 'rate_limited');
+  await request(url, 'DELETE', `/runs/${a[0].body.id}`, undefined, as(keys.alice));
+  t.equal((await request(url, 'POST', '/runs', hello, as(keys.alice))).status, 202, 'a cancelled run frees its slot');
+  t.equal((await request(url, 'POST', '/runs', hello, as(keys.bob))).status, 202, 'another key has slots of its own');
+  const b = await request(url, 'POST', '/runs', hello, as(keys.bob));
+  t.equal(b.status, 503, 'three runs wait: the queue is full');
+  t.equal(b.body.code, 'queue_full');
+  t.equal(b.headers.get('retry-after'), '5');
+});
