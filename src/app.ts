@@ -12,7 +12,7 @@ import { errorHandler, sendError } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
-import { runStreamRoutes } from './api/routes/run-stream.js';
+import { CloseCode, runStreamRoutes } from './api/routes/run-stream.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
@@ -33,7 +33,15 @@ export async function buildApp(deps: AppDependencies) {
 
   await app.register(swagger, { openapi: openapiDocument });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(websocket, {
+    options: { maxPayload: 1024 * 1024 },
+    // On shutdown every stream hears 1001 (going away) after the frames already sent; its
+    // client resumes on another API process with ?from=N.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.close(CloseCode.goingAway, 'server shutting down');
+      this.websocketServer.close(() => done());
+    },
+  });
   await app.register(authPlugin, { keys: deps.config.apiKeys });
   if (deps.config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {

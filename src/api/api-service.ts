@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
-import type { RedisFactory } from '../lib/redis-connection.js';
+import { warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { createRunQueue } from '../queue/run-queue.js';
 import { createKeys } from '../store/keys.js';
@@ -35,6 +35,8 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     catalogue: runtimeCatalogue,
     readiness: { redis: () => redis.ping(), ...extraReadiness },
   });
+  await warnIfEvicting(redis, log);
+
   /** Without API keys anyone who reaches the port may run code: then only loopback is served. */
   async function listen(): Promise<string> {
     const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(config.host);

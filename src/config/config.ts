@@ -128,6 +128,7 @@ const settings = {
   networkAllowed: { env: 'NETWORK_ALLOWED', default: false, parse: boolean, description: 'whether runs may ask for network: true (else 403 forbidden)' },
   sandboxRuntime: { env: 'SANDBOX_RUNTIME', default: 'runc', parse: text, description: 'Docker runtime of the sandboxes: runc, or runsc for gVisor' },
   imagePrefix: { env: 'RUNTIME_IMAGE_PREFIX', default: 'runbox/', parse: text, description: 'runtime images are PREFIX<language>:latest' },
+  shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 30_000, parse: integer(0), description: 'on SIGTERM, how long a worker lets running runs finish before it kills them (recorded as failed)' },
   reaperIntervalMs: { env: 'REAPER_INTERVAL_MS', default: 60_000, parse: integer(1000), description: 'how often a worker removes stray sandboxes' },
 } satisfies Record<string, Setting<unknown>>;
 

@@ -84,8 +84,11 @@ export const runtimeCatalogue: readonly Runtime[] = [
     aliases: ['jdk', 'openjdk'],
     fileName: 'Main.java',
     sourceExtension: '.java',
+    // javac is a short-lived JVM: the C1 compiler alone and the serial GC start it faster
+    // (about 0.4 s instead of 0.6 s for a small class). The program keeps the full JIT; its
+    // heap may use half the memory limit, the rest is the JVM's own (metaspace, code, threads).
     compile: ['javac', '-J-XX:+UseSerialGC', '-J-XX:TieredStopAtLevel=1', '-J-Xshare:auto', '-encoding', 'UTF-8', '-d', '.', '{sources}'],
-    run: ['java', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-cp', '.', 'Main'],
+    run: ['java', '-XX:+UseSerialGC', '-XX:MaxRAMPercentage=50', '-Xshare:auto', '-cp', '.', 'Main'],
     limits: { memoryMb: 512, pids: 128 },
   },
   {
@@ -157,9 +160,12 @@ export const runtimeCatalogue: readonly Runtime[] = [
     aliases: ['kt'],
     fileName: 'main.kt',
     sourceExtension: '.kt',
+    // kotlinc (a JVM) reads JAVA_OPTS: C1 alone and the serial GC halve its time (1.8 s
+    // instead of 3.4 s for hello); -PrintWarnings hides the JVM's notice about the -noverify
+    // that Debian's kotlinc script passes. The jar carries the Kotlin runtime.
     compile: ['kotlinc', '-include-runtime', '-d', 'main.jar', '{sources}'],
-    run: ['java', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-jar', 'main.jar'],
-    env: { JAVA_OPTS: '-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto' },
+    run: ['java', '-XX:+UseSerialGC', '-XX:MaxRAMPercentage=50', '-Xshare:auto', '-jar', 'main.jar'],
+    env: { JAVA_OPTS: '-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -XX:-PrintWarnings' },
     limits: { memoryMb: 512, pids: 128 },
   },
   {

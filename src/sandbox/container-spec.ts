@@ -12,6 +12,8 @@ export const WORK_DIR = '/work';
 const MiB = 1024 * 1024;
 /** How long past its own limit a sandbox may live before the worker or the reaper kills it. */
 export const DEADLINE_GRACE_MS = 30_000;
+/** Threads gVisor itself runs inside a sandbox's pids cgroup. */
+export const RUNSC_PIDS_OVERHEAD = 512;
 
 export interface SandboxSpecOptions {
   image: string;
@@ -75,7 +77,10 @@ export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreat
       Memory: memoryBytes,
       MemorySwap: memoryBytes,
       NanoCpus: Math.round(o.limits.cpus * 1e9),
-      PidsLimit: o.limits.pids,
+      // gVisor's own threads (the Sentry, the Gofer) count in the container's pids cgroup, so
+      // under runsc the program's limit is RLIMIT_NPROC, enforced by gVisor's kernel, and the
+      // cgroup gets room for gVisor on top. Under runc, nproc would count the uid host-wide.
+      PidsLimit: o.runtime === 'runsc' ? o.limits.pids + RUNSC_PIDS_OVERHEAD : o.limits.pids,
       ReadonlyRootfs: true,
       Tmpfs: {
         [WORK_DIR]: `rw,exec,nosuid,nodev,size=${o.limits.diskMb}m,uid=1000,gid=1000,mode=0700`,
@@ -85,12 +90,16 @@ export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreat
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
-      Init: true,
+      // runbox-run is PID 1 itself: the kernel keeps the program's signals (SIGKILL, SIGSTOP)
+      // from it, and it is not dumpable, so nothing in the sandbox can ptrace the init or
+      // reach the container's stdout through /proc/1/fd. docker-init would be both.
+      Init: false,
       IpcMode: 'private',
       Ulimits: [
         { Name: 'nofile', Soft: 1024, Hard: 1024 },
         { Name: 'fsize', Soft: diskBytes, Hard: diskBytes },
         { Name: 'core', Soft: 0, Hard: 0 },
+        ...(o.runtime === 'runsc' ? [{ Name: 'nproc', Soft: o.limits.pids, Hard: o.limits.pids }] : []),
       ],
       LogConfig: { Type: 'none', Config: {} },
       Binds: [],

@@ -43,6 +43,8 @@ export interface JobAttempt {
 
 export function createRunProcessor(options: RunProcessorOptions) {
   const { store, sandbox, log: baseLog } = options;
+  /** Aborted when the worker's shutdown grace period is over: what still runs is killed. */
+  const shutdown = new AbortController();
 
   async function compile(runtime: Runtime, record: RunRecord, archive: Buffer, sources: string[], entry: string, events: EventPublisher, signal: AbortSignal) {
     const sink = createOutputSink(events, 'compile');
@@ -86,6 +88,12 @@ export function createRunProcessor(options: RunProcessorOptions) {
 
   async function execute(record: RunRecord, request: RunRequest, runtime: Runtime, events: EventPublisher, log: Logger): Promise<Partial<RunRecord>> {
     const input = createRunInputPump(options.duplicateRedis(), options.keys, record.id, record.interactive);
+    const stop = AbortSignal.any([input.cancelSignal, shutdown.signal]);
+    /** A run stopped by its client is cancelled; one stopped by the worker's shutdown failed. */
+    const interrupted = (): Partial<RunRecord> =>
+      input.cancelSignal.aborted
+        ? { status: RunStatus.cancelled }
+        : { status: RunStatus.failed, error: 'the worker shut down before the run ended' };
     try {
       const files = request.files.map((f) => ({ name: f.name, content: Buffer.from(f.content, 'base64') }));
       const entry = files[0].name;
@@ -93,9 +101,9 @@ export function createRunProcessor(options: RunProcessorOptions) {
       let compileResult: CompileResult | null = null;
       if (runtime.compile) {
         const sources = files.map((f) => f.name).filter((n) => n.endsWith(runtime.sourceExtension));
-        const compiled = await compile(runtime, record, archive, sources, entry, events, input.cancelSignal);
+        const compiled = await compile(runtime, record, archive, sources, entry, events, stop);
         compileResult = compiled.compileResult;
-        if (compiled.result.cancelled) return { status: RunStatus.cancelled, compile: compileResult };
+        if (compiled.result.cancelled) return { ...interrupted(), compile: compileResult };
         if (!compiled.ok) return { status: RunStatus.completed, verdict: Verdict.compilationError, compile: compileResult };
         archive = compiled.result.archive!;
         log.debug({ timeMs: compileResult.timeMs }, 'compiled');
@@ -109,13 +117,13 @@ export function createRunProcessor(options: RunProcessorOptions) {
         archive,
         network: request.network,
         runtime: runtime.sandboxRuntime,
-        signal: input.cancelSignal,
+        signal: stop,
       };
       if (request.judge) {
         const judged = await judgeTests({ sandbox, execution, judge: request.judge, events, testOutputBytes: options.testOutputBytes });
         const failing = judged.tests.find((t) => t.verdict !== 'accepted') ?? judged.tests.at(-1);
         return {
-          status: judged.cancelled ? RunStatus.cancelled : RunStatus.completed,
+          ...(judged.cancelled ? interrupted() : { status: RunStatus.completed }),
           verdict: judged.cancelled ? null : judged.verdict,
           compile: compileResult,
           tests: judged.tests,
@@ -135,7 +143,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
         onOutput: sink.onOutput,
       });
       sink.flush();
-      if (result.cancelled) return { status: RunStatus.cancelled, compile: compileResult, ...runFields(result) };
+      if (result.cancelled) return { ...interrupted(), compile: compileResult, ...runFields(result) };
       return { status: RunStatus.completed, verdict: verdictOf(result), compile: compileResult, ...runFields(result) };
     } finally {
       await input.close();
@@ -193,5 +201,10 @@ export function createRunProcessor(options: RunProcessorOptions) {
     if (final.timeMs) options.metrics.runSeconds.inc({}, final.timeMs / 1000);
   }
 
-  return { process };
+  /** Kills every run still in flight; each ends failed, saying the worker shut down. */
+  function abortAll(): void {
+    shutdown.abort();
+  }
+
+  return { process, abortAll };
 }

@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
-import type { RedisFactory } from '../lib/redis-connection.js';
+import { warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { runQueueName, type RunJobData } from '../queue/run-queue.js';
 import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
@@ -29,6 +29,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const redis = factory.commands();
   const keys = createKeys(config.keyPrefix);
   const store = createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds });
+  await warnIfEvicting(redis, log);
   const sandbox = createDockerSandbox({ docker, runtime: config.sandboxRuntime, log });
   const reaper = createReaper({ docker, log, intervalMs: config.reaperIntervalMs });
   await reaper.reapOnce();
@@ -75,8 +76,17 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
 
   return {
     readiness: { redis: () => redis.ping(), docker: () => sandbox.ping() },
+    /** Takes no new job; lets running ones finish within SHUTDOWN_GRACE_MS, then kills and records them. */
     async close(): Promise<void> {
-      await Promise.all([worker.close(), webhookWorker.close()]);
+      const closing = Promise.all([worker.close(), webhookWorker.close()]);
+      let graceTimer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<boolean>((resolve) => (graceTimer = setTimeout(() => resolve(true), config.shutdownGraceMs)));
+      if (await Promise.race([closing.then(() => false), graceOver])) {
+        log.warn({ graceMs: config.shutdownGraceMs }, 'shutdown grace period over: killing the runs still in flight');
+        processor.abortAll();
+      }
+      await closing;
+      clearTimeout(graceTimer);
       await webhooks.close();
       reaper.stop();
       // BullMQ leaves connections it was given open.

@@ -3,7 +3,7 @@
 // mode with sum. The catalogue is iterated, so an entry without fixtures (or without an
 // image) fails here. Languages run a few at a time; no container is left by any run.
 import { readFileSync } from 'node:fs';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { runtimeCatalogue, type Runtime } from '../../src/domain/runtimes.js';
 import { request, runToEnd } from '../helpers/client.js';
 import { containersOf, startService } from '../helpers/service.js';
@@ -64,7 +64,7 @@ t.test('every language in the catalogue', async (t) => {
   };
 
   /** The record, after asserting the run ended and left no container. */
-  const recordOf = (t: Tap.Test, outcome: Outcome | undefined) => {
+  const recordOf = (t: Test, outcome: Outcome | undefined) => {
     if (outcome === undefined || 'error' in outcome) {
       t.fail(outcome?.error ?? 'not run');
       return undefined;

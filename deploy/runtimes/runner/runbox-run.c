@@ -1,5 +1,5 @@
 /*
- * runbox-run: the supervisor inside every runbox sandbox (PID 2, under docker-init).
+ * runbox-run: the supervisor inside every runbox sandbox, and its init (PID 1).
  *
  * It unpacks the run's files from stdin, runs the program with its own pipes, frames the
  * program's stdout and stderr onto its own stdout, enforces the wall, CPU and output
@@ -21,6 +21,11 @@
  *
  * It runs as the same unprivileged user as the program, so it is not a security boundary:
  * the worker enforces every limit again from outside (container kill, cgroup, byte count).
+ * What keeps the program from speaking in its name: as PID 1 it gets no signal from its own
+ * PID namespace that it has no handler for (SIGKILL and SIGSTOP included), and it makes
+ * itself non-dumpable, so the program can neither ptrace it nor open its stdout (the
+ * container's, where the frames go) through /proc/1/fd. As init it also reaps the orphans
+ * the program leaves, so their zombies do not fill the pids limit.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -100,7 +105,8 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static pid_t spawn(char *const argv[], int in_fd, int out_fd, int err_fd, int64_t cpu_ms) {
+/* cpu_secs > 0: RLIMIT_CPU of the child (SIGXCPU at cpu_secs, SIGKILL a second later). */
+static pid_t spawn(char *const argv[], int in_fd, int out_fd, int err_fd, int64_t cpu_secs) {
   pid_t pid = fork();
   if (pid < 0) die("fork");
   if (pid == 0) {
@@ -109,10 +115,8 @@ static pid_t spawn(char *const argv[], int in_fd, int out_fd, int err_fd, int64_
     if (err_fd >= 0 && dup2(err_fd, 2) < 0) _exit(126);
     for (int fd = 3; fd < 1024; fd++) close(fd);
     signal(SIGPIPE, SIG_DFL);
-    if (cpu_ms > 0) {
-      /* A backstop for when the cgroup cannot be read: SIGXCPU, then SIGKILL a second later. */
-      rlim_t secs = (rlim_t)((cpu_ms + 999) / 1000) + 1;
-      struct rlimit rl = {secs, secs + 1};
+    if (cpu_secs > 0) {
+      struct rlimit rl = {(rlim_t)cpu_secs, (rlim_t)cpu_secs + 1};
       setrlimit(RLIMIT_CPU, &rl);
     }
     execvp(argv[0], argv);
@@ -246,8 +250,12 @@ static void execute(char **argv, const struct limits *lim, const char *input, si
   int64_t cpu_cgroup_before = cgroup_cpu_ms();
   long long max_rss_kb = 0;
 
+  /* The cgroup gives the CPU time of every process, polled below; RLIMIT_CPU is per process
+     and whole seconds: a backstop a second late, or the only limit where there is no
+     cgroup to read (gVisor). */
+  int64_t cpu_secs = lim->cpu_ms > 0 ? (lim->cpu_ms + 999) / 1000 + (cpu_cgroup_before >= 0 ? 1 : 0) : 0;
   int64_t started = now_ms();
-  pid_t child = spawn(argv, input ? in[0] : 0, out[1], err[1], lim->cpu_ms);
+  pid_t child = spawn(argv, input ? in[0] : 0, out[1], err[1], cpu_secs);
   close(out[1]);
   close(err[1]);
   if (input) {
@@ -266,12 +274,16 @@ static void execute(char **argv, const struct limits *lim, const char *input, si
 
   while (open_fds > 0) {
     if (!exited) {
+      /* Reap every child that ended: the program, and the orphans reparented to us. */
       struct rusage ru;
-      pid_t got = wait4(child, &r->status, WNOHANG, &ru);
-      if (got == child) {
+      int status;
+      pid_t got;
+      while (!exited && (got = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+        if (ru.ru_maxrss > max_rss_kb) max_rss_kb = ru.ru_maxrss;
+        if (got != child) continue;
+        r->status = status;
         exited = 1;
         ended = now_ms();
-        if (ru.ru_maxrss > max_rss_kb) max_rss_kb = ru.ru_maxrss;
         /* Whatever the program left running dies with it; its pipes then reach EOF. */
         kill(-1, SIGKILL);
         if (fds[2].fd >= 0) { close(fds[2].fd); fds[2].fd = -1; }
@@ -366,11 +378,13 @@ int main(int argc, char **argv) {
   }
   if (i >= argc) { dprintf(2, "usage: runbox-run [options] -- program [args]\n"); return 125; }
 
+  /* Not dumpable: no ptrace, and /proc/<our pid>/fd (our stdout) is root's, not the program's. */
+  prctl(PR_SET_DUMPABLE, 0);
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa = {0};
   sa.sa_handler = on_child; /* SIGCHLD interrupts poll, so an exit is seen at once */
   sigaction(SIGCHLD, &sa, NULL);
-  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  prctl(PR_SET_CHILD_SUBREAPER, 1); /* orphans come to us also when we are not PID 1 */
 
   char *archive = malloc(extract_bytes > 0 ? (size_t)extract_bytes : 1);
   if (!archive) die("malloc");

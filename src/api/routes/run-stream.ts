@@ -11,7 +11,7 @@ import { ApiError } from '../errors.js';
 import { createRunCommands } from '../run-commands.js';
 import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
 
-export const CloseCode = { normal: 1000, notFound: 4404, badFrame: 4400, tooMany: 4429 } as const;
+export const CloseCode = { normal: 1000, goingAway: 1001, notFound: 4404, badFrame: 4400, tooMany: 4429 } as const;
 /** Above this many unsent bytes the reader waits for the client, so a slow client cannot grow the API's memory. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 
@@ -50,6 +50,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
   const commands = createRunCommands(deps);
   /** Open streams per key on this process (WS_MAX_PER_KEY). */
   const openStreams = new Map<string, number>();
+
 
   app.route({
     method: 'GET',

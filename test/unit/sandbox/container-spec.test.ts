@@ -89,10 +89,11 @@ t.test('keeps Docker default seccomp and AppArmor profiles (no unconfined overri
   t.notMatch(JSON.stringify(spec), /unconfined/);
 });
 
-t.test('runs as the non-root user 1000:1000 under an init process', async (t) => {
+t.test('runs as the non-root user 1000:1000 with runbox-run as PID 1, not docker-init', async (t) => {
   const spec = buildContainerSpec(options());
   t.equal(spec.User, '1000:1000');
-  t.equal(spec.HostConfig?.Init, true);
+  t.equal(spec.HostConfig?.Init, false, 'docker-init would be a traceable PID 1 holding the container stdout');
+  t.equal(spec.Cmd?.[0], '/usr/local/bin/runbox-run');
 });
 
 t.test('sets the nofile, fsize and core ulimits', async (t) => {
@@ -218,4 +219,14 @@ t.test('attaches stdin, stdout and stderr without a TTY', async (t) => {
 t.test('leaves removal to the worker and the reaper, not AutoRemove', async (t) => {
   // AutoRemove would race the worker's inspect after exit (OOMKilled, exit code).
   t.equal(buildContainerSpec(options()).HostConfig?.AutoRemove, false);
+});
+
+t.test('under gVisor the program is held by RLIMIT_NPROC and the pids cgroup leaves room for gVisor', async (t) => {
+  const { RUNSC_PIDS_OVERHEAD } = await import('../../../src/sandbox/container-spec.js');
+  const gvisor = buildContainerSpec(options({ runtime: 'runsc' }));
+  t.equal(gvisor.HostConfig?.PidsLimit, 32 + RUNSC_PIDS_OVERHEAD);
+  t.same(gvisor.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc'), { Name: 'nproc', Soft: 32, Hard: 32 });
+  const runc = buildContainerSpec(options());
+  t.equal(runc.HostConfig?.PidsLimit, 32);
+  t.equal(runc.HostConfig?.Ulimits?.some((u) => u.Name === 'nproc'), false, 'nproc would count the uid across the host under runc');
 });
