@@ -14,7 +14,7 @@ engine:
 	@scripts/ensure-docker.sh
 	@scripts/ensure-redis.sh
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 

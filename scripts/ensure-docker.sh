@@ -11,11 +11,15 @@ command -v curl >/dev/null || apt_install curl ca-certificates
 engine_answers && exit 0
 
 command -v dockerd >/dev/null || apt_install docker.io
+# gVisor, for SANDBOX_RUNTIME=runsc (or a runtime's sandboxRuntime); daemon.json names it.
+command -v runsc >/dev/null || apt_install runsc
 # Engine defaults for runbox: no container logs on disk (output is taken through attach),
 # live-restore so a daemon restart does not kill running sandboxes.
 if [ ! -f /etc/docker/daemon.json ]; then
   mkdir -p /etc/docker
   cp "$(dirname "$0")/../deploy/docker/daemon.json" /etc/docker/daemon.json
+elif ! grep -q runsc /etc/docker/daemon.json; then
+  log "/etc/docker/daemon.json has no runsc runtime: SANDBOX_RUNTIME=runsc will not work (see deploy/docker/daemon.json)"
 fi
 if ! pgrep -x dockerd >/dev/null; then
   rm -f /var/run/docker.pid   # left behind by a dockerd killed with its session

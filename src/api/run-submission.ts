@@ -112,6 +112,8 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   if (totalBytes > config.filesMaxBytes) throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, above the maximum of ${config.filesMaxBytes}`);
   if (totalBytes > limits.diskMb * 1024 * 1024) throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, more than the work folder (limits.diskMb) holds`);
 
+  const stdinBytes = Math.max(Buffer.byteLength(body.stdin ?? ''), ...(body.tests ?? []).map((t) => Buffer.byteLength(t.stdin ?? '')));
+  if (stdinBytes > config.stdinMaxBytes) throw new ApiError('payload_too_large', `stdin of ${stdinBytes} bytes is above the server maximum of ${config.stdinMaxBytes}`);
   const judge = prepareJudge(body, config);
   const webhook = body.webhook === undefined ? undefined : checkWebhook(body.webhook, config);
   const args = body.args ?? [];

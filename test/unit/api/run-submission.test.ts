@@ -211,3 +211,10 @@ t.test('judge mode: refuses what cannot go with tests, and more tests than the m
   refuses(t, { language: 'python', source: '', tests: [...tests, ...tests, ...tests] }, 'limit_exceeded', /3 tests/, few);
   refuses(t, { language: 'python', source: '', tests: [{ stdin: '', expected: '123456' }] }, 'limit_exceeded', /expected outputs/, few);
 });
+
+t.test('stdin above STDIN_MAX_BYTES, for the run or one test, is 413 payload_too_large', async (t) => {
+  const small = loadConfig({ STDIN_MAX_BYTES: '4' });
+  refuses(t, { language: 'python', source: '', stdin: '12345' }, 'payload_too_large', /stdin of 5 bytes/, small);
+  refuses(t, { language: 'python', source: '', tests: [{ stdin: '1', expected: '' }, { stdin: '123456', expected: '' }] }, 'payload_too_large', /stdin of 6 bytes/, small);
+  t.equal(submit({ language: 'python', source: '', stdin: '1234' }, small).request.stdin, '1234');
+});
