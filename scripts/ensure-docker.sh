@@ -8,11 +8,11 @@ SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 engine_answers() { curl -sf --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1; }
 
 command -v curl >/dev/null || apt_install curl ca-certificates
+# gVisor, for SANDBOX_RUNTIME=runsc (or a runtime's sandboxRuntime); daemon.json names it.
+command -v runsc >/dev/null || apt_install runsc
 engine_answers && exit 0
 
 command -v dockerd >/dev/null || apt_install docker.io
-# gVisor, for SANDBOX_RUNTIME=runsc (or a runtime's sandboxRuntime); daemon.json names it.
-command -v runsc >/dev/null || apt_install runsc
 # Engine defaults for runbox: no container logs on disk (output is taken through attach),
 # live-restore so a daemon restart does not kill running sandboxes.
 if [ ! -f /etc/docker/daemon.json ]; then

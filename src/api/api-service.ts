@@ -5,6 +5,7 @@ import { runtimeCatalogue } from '../domain/runtimes.js';
 import { warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { createRunQueue } from '../queue/run-queue.js';
+import { createWebhookQueue } from '../queue/webhook-queue.js';
 import { createKeys } from '../store/keys.js';
 import { createRunStore } from '../store/run-store.js';
 import { buildApp } from '../app.js';
@@ -23,11 +24,14 @@ export async function createApiService({ config, redis: factory, log, metrics, e
   const keys = createKeys(config.keyPrefix);
   const queueConnection = factory.bullmq();
   const queue = createRunQueue({ connection: queueConnection, prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
+  const webhookConnection = factory.bullmq();
+  const webhooks = createWebhookQueue({ connection: webhookConnection, prefix: config.keyPrefix, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs });
   const app = await buildApp({
     config,
     log,
     store: createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
     queue,
+    webhooks,
     metrics,
     redis,
     blockingRedis: factory.blocking,
@@ -52,8 +56,10 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     listen,
     async close(): Promise<void> {
       await app.close();
-      await queue.close();
-      queueConnection.disconnect(); // BullMQ leaves a connection it was given open
+      await Promise.all([queue.close(), webhooks.close()]);
+      // BullMQ leaves connections it was given open.
+      queueConnection.disconnect();
+      webhookConnection.disconnect();
       redis.disconnect();
     },
   };

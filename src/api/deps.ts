@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
+import type { WebhookQueue } from '../queue/webhook-queue.js';
 import type { Keys } from '../store/keys.js';
 import type { RunStore } from '../store/run-store.js';
 
@@ -13,6 +14,8 @@ export interface AppDependencies {
   log: Logger;
   store: RunStore;
   queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'>;
+  /** Runs that end in the API (cancelled while queued) hand their webhook here. */
+  webhooks: Pick<WebhookQueue, 'enqueue'>;
   metrics: RunMetrics;
   /** Shared connection for plain commands. */
   redis: Redis;

@@ -146,9 +146,11 @@ export const openapiDocument = {
       client: { oneOf: [ref('StreamStdinFrame'), ref('StreamEofFrame'), ref('StreamCancelFrame')] },
       closeCodes: {
         1000: 'the run ended (sent after the end frame)',
+        1001: 'the API process is shutting down; reconnect with ?from=N to resume',
         1011: 'internal error of the API',
         4400: 'the client sent a frame that is not one of the client frames',
-        4404: 'no such run (unknown, or expired)',
+        4404: 'no such run (unknown, expired, or another API key\'s)',
+        4429: 'this API key already has WS_MAX_PER_KEY streams open on this API process',
       },
     },
   },

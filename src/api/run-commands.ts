@@ -42,9 +42,13 @@ export function createRunCommands(deps: AppDependencies) {
 
   /** A queued run ends here and leaves the queue; a running one is told to stop. */
   async function cancel(id: string, principal: Principal): Promise<CancelOutcome> {
-    if (!(await find(id, principal))) return 'missing';
+    const record = await find(id, principal);
+    if (!record) return 'missing';
     const outcome = await deps.store.cancel(id, new Date().toISOString());
-    if (outcome === 'cancelled') await deps.queue.remove(id);
+    if (outcome === 'cancelled') {
+      await deps.queue.remove(id);
+      if (record.webhook) await deps.webhooks.enqueue(id); // the run ended here, not on a worker
+    }
     if (outcome === 'cancelled' || outcome === 'cancelling') deps.log.info({ runId: id, outcome }, 'run cancel requested');
     return outcome;
   }

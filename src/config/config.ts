@@ -129,6 +129,8 @@ const settings = {
   sandboxRuntime: { env: 'SANDBOX_RUNTIME', default: 'runc', parse: text, description: 'Docker runtime of the sandboxes: runc, or runsc for gVisor' },
   imagePrefix: { env: 'RUNTIME_IMAGE_PREFIX', default: 'runbox/', parse: text, description: 'runtime images are PREFIX<language>:latest' },
   shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 30_000, parse: integer(0), description: 'on SIGTERM, how long a worker lets running runs finish before it kills them (recorded as failed)' },
+  workerLockMs: { env: 'WORKER_LOCK_MS', default: 30_000, parse: integer(1000), description: 'how long a worker holds a job without renewing its lock (renewed every half of it); a worker that died is noticed after about this long' },
+  workerStalledIntervalMs: { env: 'WORKER_STALLED_INTERVAL_MS', default: 30_000, parse: integer(500), description: 'how often workers look for jobs whose lock lapsed (their worker died); such a run ends failed, never runs twice' },
   reaperIntervalMs: { env: 'REAPER_INTERVAL_MS', default: 60_000, parse: integer(1000), description: 'how often a worker removes stray sandboxes' },
 } satisfies Record<string, Setting<unknown>>;
 

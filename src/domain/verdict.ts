@@ -36,7 +36,8 @@ export function testVerdictOf(outcome: ExecutionOutcome, outputMatched: boolean)
   return outputMatched ? TestVerdict.accepted : TestVerdict.wrongAnswer;
 }
 
-/** accepted when every test is; else the first failing test's verdict. */
+/** accepted when every test is (and there was one); else the first failing test's verdict. */
 export function runVerdictOfTests(verdicts: readonly TestVerdict[]): TestVerdict {
+  if (verdicts.length === 0) return TestVerdict.runtimeError; // nothing ran: never accepted
   return verdicts.find((v) => v !== TestVerdict.accepted) ?? TestVerdict.accepted;
 }

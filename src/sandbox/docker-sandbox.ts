@@ -390,9 +390,13 @@ export function createDockerSandbox(options: SandboxOptions) {
         session.armTimer();
         await writeChunk(session.stream, lengthPrefixed(request.tests[i]));
         const report = await session.nextReport();
+        // Without a report the sandbox died during this test (killed by the worker at its
+        // deadline, cancelled, or broken by the program): the test still gets a result, from
+        // what the host saw, and no test after it runs.
         const result = session.current.result({ timedOut: session.hostTimedOut, cancelled: session.cancelled, oomKilled: false, archive: null });
         results.push(result);
-        if (!report || !(request.onTestEnd?.(i, result) ?? true)) break;
+        const goOn = request.onTestEnd?.(i, result) ?? true;
+        if (!report || !goOn) break;
       }
       if (!session.stream.destroyed) session.stream.end();
       return () => results;

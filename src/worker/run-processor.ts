@@ -161,8 +161,11 @@ export function createRunProcessor(options: RunProcessorOptions) {
     if (record.status === RunStatus.running) {
       // BullMQ hands a job out again when the worker that held it stopped answering. The
       // program may have run, so it is never started a second time.
-      await store.failLost(runId, 'the worker running this run was lost; it was not run again', new Date().toISOString());
-      log.warn('run was left running by a lost worker; recorded as failed');
+      if (await store.failLost(runId, 'the worker running this run was lost; it was not run again', new Date().toISOString())) {
+        log.warn('run was left running by a lost worker; recorded as failed');
+        options.metrics.finished.inc({ status: RunStatus.failed, verdict: 'none' });
+        if (record.webhook) await options.webhooks.enqueue(runId);
+      }
       return;
     }
     const runtime = findRuntime(options.catalogue, record.language);

@@ -35,10 +35,15 @@ async function resolveAllowed(hostname: string, allowPrivate: boolean): Promise<
   return addresses[0];
 }
 
+/** One try, bounded as a whole (DNS, connect, answer) by options.timeoutMs. */
 export async function deliverWebhook(url: string, body: string, runId: string, options: WebhookOptions): Promise<number> {
+  const signal = AbortSignal.timeout(options.timeoutMs);
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new WebhookError(`webhook must be http or https, not ${target.protocol}`, false);
-  const { address, family } = await resolveAllowed(target.hostname, options.allowPrivate);
+  const { address, family } = await Promise.race([
+    resolveAllowed(target.hostname, options.allowPrivate),
+    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new WebhookError(`resolving ${target.hostname} took over ${options.timeoutMs} ms`, true)))),
+  ]);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const requestOptions: RequestOptions = {
     method: 'POST',
@@ -51,6 +56,7 @@ export async function deliverWebhook(url: string, body: string, runId: string, o
       [SIGNATURE_HEADER]: signBody(options.secret, body),
     },
     lookup: (_host, _opts, callback) => callback(null, address, family),
+    signal,
   };
   return new Promise((resolve, reject) => {
     const req = send(target, requestOptions, (res) => {
@@ -60,7 +66,10 @@ export async function deliverWebhook(url: string, body: string, runId: string, o
       else reject(new WebhookError(`webhook answered ${status}`, status >= 500 || status === 429 || status === 408));
     });
     req.on('timeout', () => req.destroy(new WebhookError(`webhook did not answer within ${options.timeoutMs} ms`, true)));
-    req.on('error', (error) => reject(error instanceof WebhookError ? error : new WebhookError(error.message, true)));
+    req.on('error', (error) => {
+      if (signal.aborted) reject(new WebhookError(`webhook did not answer within ${options.timeoutMs} ms`, true));
+      else reject(error instanceof WebhookError ? error : new WebhookError(error.message, true));
+    });
     req.end(body);
   });
 }

@@ -9,6 +9,7 @@ export function createWebhookProcessor(store: RunStore, options: WebhookOptions,
   return async function process(runId: string, attempt: number): Promise<void> {
     const record = await store.get(runId);
     if (!record?.webhook) return;
+    if (!options.secret) throw new UnrecoverableError('WEBHOOK_SECRET is not set on this worker: webhooks are never sent unsigned');
     try {
       const status = await deliverWebhook(record.webhook, JSON.stringify(record), runId, options);
       log.info({ runId, status, attempt }, 'webhook delivered');

@@ -60,7 +60,9 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const worker = new Worker<RunJobData>(
     runQueueName(config.keyPrefix),
     async (job) => processor.process(job.data.runId, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }),
-    { connection: workerConnection, concurrency: config.workerConcurrency, prefix: 'bull' },
+    // The lock and the stalled check decide how soon a job whose worker died is handed out
+    // again (and its run recorded as failed by the processor).
+    { connection: workerConnection, concurrency: config.workerConcurrency, prefix: 'bull', lockDuration: config.workerLockMs, stalledInterval: config.workerStalledIntervalMs },
   );
   const deliver = createWebhookProcessor(store, { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate }, log);
   const webhookWorkerConnection = factory.bullmq();

@@ -35,6 +35,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     log: pino({ level: 'silent' }),
     store: inert('store'),
     queue: inert('queue'),
+    webhooks: inert('webhooks'),
     metrics: createRunMetrics(),
     redis: inert('redis'),
     blockingRedis: () => inert('blockingRedis()'),

@@ -210,7 +210,9 @@ static void restore(const char *archive, size_t len) {
   char *argv[] = {"/bin/sh", "-c",
                   "chmod -R u+rwX /work /tmp /dev/shm 2>/dev/null;"
                   "rm -rf /work/* /work/.[!.]* /work/..?* /tmp/* /tmp/.[!.]* /tmp/..?*"
-                  " /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* 2>/dev/null; true",
+                  " /dev/shm/* /dev/shm/.[!.]* /dev/shm/..?* 2>/dev/null;"
+                  /* System V shared memory, queues and semaphores outlive processes: drop them too. */
+                  " ipcrm --all 2>/dev/null; true",
                   NULL};
   wait_ok(spawn(argv, -1, -1, -1, 0));
   unpack(archive, len);
