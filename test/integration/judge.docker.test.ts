@@ -1,7 +1,7 @@
 // Judge mode on real containers: compile once, each test a fresh process with the work
 // folder restored, verdicts per test and for the run, comparison modes, limits per test.
 import t from 'tap';
-import { readStream, runToEnd } from '../helpers/client.js';
+import { readStream, request, runToEnd } from '../helpers/client.js';
 import { containersOf, startService } from '../helpers/service.js';
 
 const aPlusB = '#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<"\\n";}';
@@ -119,6 +119,24 @@ t.test('judge mode', async (t) => {
     const record = await runToEnd(url, { language: 'c', source: 'int main( {', tests: [{ stdin: '', expected: '' }] });
     t.equal(record.verdict, 'compilation_error');
     t.notOk(record.tests?.length, 'no test ran');
+  });
+
+  t.test('a judged run cancelled mid-test ends cancelled, never accepted', async (t) => {
+    const { body: run } = await request(url, 'POST', '/runs', {
+      language: 'bash',
+      source: 'read x; echo "$x"; [ "$x" = 2 ] && sleep 30; true',
+      tests: [{ stdin: '1', expected: '1' }, { stdin: '2', expected: '2' }, { stdin: '3', expected: '3' }],
+    });
+    for (let i = 0; i < 100; i++) {
+      const { body } = await request(url, 'GET', `/runs/${run.id}`);
+      if (body.status === 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const { body: record } = await request(url, 'DELETE', `/runs/${run.id}`);
+    t.equal(record.status, 'cancelled');
+    t.equal(record.verdict, null);
+    t.same(await containersOf(run.id), []);
   });
 
   t.test('test output frames carry phase "test" and the test index', async (t) => {
