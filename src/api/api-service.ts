@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
-import { warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
+import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { createRunQueue } from '../queue/run-queue.js';
 import { createWebhookQueue } from '../queue/webhook-queue.js';
@@ -22,9 +22,9 @@ export interface ApiServiceOptions {
 export async function createApiService({ config, redis: factory, log, metrics, extraReadiness = {} }: ApiServiceOptions) {
   const redis = factory.commands();
   const keys = createKeys(config.keyPrefix);
-  const queueConnection = factory.bullmq();
+  const queueConnection = factory.producer();
   const queue = createRunQueue({ connection: queueConnection, prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
-  const webhookConnection = factory.bullmq();
+  const webhookConnection = factory.producer();
   const webhooks = createWebhookQueue({ connection: webhookConnection, prefix: config.keyPrefix, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs });
   const app = await buildApp({
     config,
@@ -37,7 +37,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     blockingRedis: factory.blocking,
     keys,
     catalogue: runtimeCatalogue,
-    readiness: { redis: () => redis.ping(), ...extraReadiness },
+    readiness: { redis: () => pingRedis(redis), ...extraReadiness },
   });
   await warnIfEvicting(redis, log);
 

@@ -6,7 +6,7 @@ import { ApiError, errorCodes, type ErrorCode } from './errors.js';
 
 /** ioredis gave up on a command: Redis is down or unreachable, which may pass. */
 function isRedisUnavailable(error: Error): boolean {
-  return error.name === 'MaxRetriesPerRequestError' || /Connection is closed|ECONNREFUSED|Stream isn't writeable/.test(error.message);
+  return error.name === 'MaxRetriesPerRequestError' || /Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|LOADING/.test(error.message);
 }
 
 function codeFor(error: FastifyError): ErrorCode {

@@ -14,6 +14,8 @@ import { ApiError } from './errors.js';
 import type { RunRequestBody } from './schemas.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Linux's MAX_ARG_STRLEN: no single argument or environment string may reach it. */
+export const ARG_STRING_MAX_BYTES = 128 * 1024;
 
 export function limitsFromConfig(config: Config): { defaults: Limits; maxima: Limits } {
   return {
@@ -118,7 +120,14 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   const webhook = body.webhook === undefined ? undefined : checkWebhook(body.webhook, config);
   const args = body.args ?? [];
   const env = body.env ?? {};
-  if ([...args, ...Object.values(env)].some((s) => s.includes('\0'))) throw new ApiError('invalid_request', 'args and env values may not contain NUL');
+  const strings = [...args, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+  if (strings.some((s) => s.includes('\0'))) throw new ApiError('invalid_request', 'args and env values may not contain NUL');
+  // The kernel refuses one string of 128 KiB or more, and all of them past ARG_MAX; Docker
+  // refuses a create of several MiB. Each is said here, not as a failed run.
+  const longest = Math.max(0, ...strings.map((s) => Buffer.byteLength(s)));
+  if (longest >= ARG_STRING_MAX_BYTES) throw new ApiError('payload_too_large', `an argument or environment variable of ${longest} bytes; each must be under ${ARG_STRING_MAX_BYTES}`);
+  const total = strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0);
+  if (total > config.argsEnvMaxBytes) throw new ApiError('payload_too_large', `args and env add up to ${total} bytes, above the server maximum of ${config.argsEnvMaxBytes}`);
 
   const record: RunRecord = {
     id,

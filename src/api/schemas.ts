@@ -15,7 +15,7 @@ export const ErrorSchema = Type.Object(
 
 export const FileSchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, description: 'relative path in the work folder; sub-folders allowed' }),
+    name: Type.String({ description: 'relative path in the work folder; sub-folders allowed (rules: docs/sandbox.md)' }),
     content: Type.String(),
     encoding: Type.Optional(Type.Union([Type.Literal('utf8'), Type.Literal('base64')], { default: 'utf8' })),
   },

@@ -124,6 +124,7 @@ const settings = {
   keyMaxInFlight: { env: 'KEY_MAX_IN_FLIGHT', default: 50, parse: integer(0), description: 'runs one key may have queued or running at once (429 beyond); 0: no cap' },
   queueMaxWaiting: { env: 'QUEUE_MAX_WAITING', default: 10_000, parse: integer(0), description: 'runs waiting in the queue before POST /runs answers 503 queue_full; 0: no cap' },
   wsMaxPerKey: { env: 'WS_MAX_PER_KEY', default: 20, parse: integer(1), description: 'open run streams per key on one API process (close 4429 beyond)' },
+  argsEnvMaxBytes: { env: 'ARGS_ENV_MAX_BYTES', default: 1 * MiB, parse: integer(1024, 1536 * 1024), description: 'largest total of a run\'s args and env (each string also under 128 KiB, the kernel\'s limit)' },
   stdinMaxBytes: { env: 'STDIN_MAX_BYTES', default: 1 * MiB, parse: integer(0), description: 'largest stdin of a run (and of each test)' },
   networkAllowed: { env: 'NETWORK_ALLOWED', default: false, parse: boolean, description: 'whether runs may ask for network: true (else 403 forbidden)' },
   sandboxRuntime: { env: 'SANDBOX_RUNTIME', default: 'runc', parse: text, description: 'Docker runtime of the sandboxes: runc, or runsc for gVisor' },

@@ -1,7 +1,8 @@
 import type { Limits } from './limits.js';
 
 // The runtime catalogue as data: what each language is called, where its source goes, and
-// how it is compiled and run. Adding a language = one entry here + deploy/runtimes/<id>/Dockerfile.
+// how it is compiled and run. Adding a language = one entry here + deploy/runtimes/<id>/Dockerfile
+// + its fixtures in test/fixtures/languages/<id>/ (docs/languages.md, step by step).
 
 export interface Runtime {
   /** Id clients send as `language`; also the image name (RUNTIME_IMAGE_PREFIX + language). */

@@ -3,12 +3,37 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisFactory {
-  /** Plain commands of the API: fail fast when Redis is away instead of queueing forever. */
+  /** Plain commands of the API: once connected, a command while Redis is away fails at once (503), never waits. */
   commands(): Redis;
+  /** The API's BullMQ queues (adding jobs, counting them): fails fast like commands(). */
+  producer(): Redis;
+  /** Plain commands of a worker: wait for Redis to come back, so a run's frames and final record are written late, not lost. */
+  durable(): Redis;
   /** A connection for one blocking read (XREAD BLOCK). */
   blocking(): Redis;
-  /** For BullMQ, which requires maxRetriesPerRequest: null. */
+  /** For BullMQ workers, which require maxRetriesPerRequest: null. */
   bullmq(): Redis;
+}
+
+/** How long an API connection may take to reach Redis before the attempt counts as failed. */
+const CONNECT_TIMEOUT_MS = 2_000;
+
+/**
+ * Until its first connection a command waits for it (start-up); from then on a command sent
+ * while Redis is away fails at once instead of waiting in ioredis's offline queue, where a
+ * request would hang and a write the client was told failed could still land later.
+ */
+function failFast(redis: Redis): Redis {
+  redis.once('ready', () => {
+    redis.options.enableOfflineQueue = false;
+  });
+  return redis;
+}
+
+/** Readiness: says at once that the connection is down instead of waiting for it. */
+export async function pingRedis(redis: Redis): Promise<void> {
+  if (redis.status !== 'ready') throw new Error(`no connection to Redis (${redis.status})`);
+  await redis.ping();
 }
 
 /**
@@ -26,8 +51,10 @@ export async function warnIfEvicting(redis: Redis, log: { warn(obj: object, msg:
 export function createRedisFactory(url: string): RedisFactory {
   const make = (options: RedisOptions) => new Redis(url, { lazyConnect: false, ...options });
   return {
-    commands: () => make({ maxRetriesPerRequest: 2 }),
-    blocking: () => make({ maxRetriesPerRequest: 1 }),
+    commands: () => failFast(make({ maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS })),
+    producer: () => failFast(make({ maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS })),
+    durable: () => make({ maxRetriesPerRequest: null }),
+    blocking: () => make({ maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS }),
     bullmq: () => make({ maxRetriesPerRequest: null }),
   };
 }

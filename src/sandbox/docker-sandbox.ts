@@ -92,7 +92,9 @@ export interface SandboxOptions {
   killGraceMs?: number;
 }
 
-const signalNames = new Map(Object.entries(constants.signals).map(([name, no]) => [no, name]));
+// The first name of each number wins: SIGABRT, not its alias SIGIOT.
+const signalNames = new Map<number, string>();
+for (const [name, no] of Object.entries(constants.signals)) if (!signalNames.has(no)) signalNames.set(no, name);
 const signalName = (no: number) => signalNames.get(no) ?? `SIG${no}`;
 
 function statusCodeOf(error: unknown): number | undefined {
@@ -206,9 +208,11 @@ export function createDockerSandbox(options: SandboxOptions) {
     try {
       return await docker.createContainer(spec);
     } catch (error) {
-      const missingImage = statusCodeOf(error) === 404;
+      const status = statusCodeOf(error) ?? 500;
+      const missingImage = status === 404;
       throw new SandboxError(missingImage ? `runtime image ${request.image} is not built` : `cannot create the sandbox: ${(error as Error).message}`, {
-        retryable: !missingImage,
+        // Docker refusing the request (4xx) will refuse it again; only its faults may pass.
+        retryable: status >= 500,
         started: false,
         cause: error,
       });

@@ -5,7 +5,7 @@ import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
-import { warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
+import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { runQueueName, type RunJobData } from '../queue/run-queue.js';
 import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
@@ -26,7 +26,7 @@ export interface WorkerServiceOptions {
 }
 
 export async function startWorkerService({ config, redis: factory, log, metrics, docker = new Docker() }: WorkerServiceOptions) {
-  const redis = factory.commands();
+  const redis = factory.durable();
   const keys = createKeys(config.keyPrefix);
   const store = createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds });
   await warnIfEvicting(redis, log);
@@ -77,7 +77,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   log.info({ concurrency: config.workerConcurrency, runtime: config.sandboxRuntime }, 'worker started');
 
   return {
-    readiness: { redis: () => redis.ping(), docker: () => sandbox.ping() },
+    readiness: { redis: () => pingRedis(redis), docker: () => sandbox.ping() },
     /** Takes no new job; lets running ones finish within SHUTDOWN_GRACE_MS, then kills and records them. */
     async close(): Promise<void> {
       const closing = Promise.all([worker.close(), webhookWorker.close()]);

@@ -6,12 +6,13 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { call, followStream, waitFor, waitForStatus } from './helpers/client.js';
 import { startCluster } from './helpers/cluster.js';
-import { containersOf, sandboxStarts } from './helpers/docker.js';
+import { containersOf, watchSandboxStarts } from './helpers/docker.js';
 
 t.test('a worker killed mid-run: the run ends failed once, its stream ends, its container is reaped', async (t) => {
   const cluster = await startCluster(t, { workers: 1 });
   const [first] = cluster.workers;
-  const since = new Date();
+  const starts = await watchSandboxStarts();
+  t.teardown(() => starts.stop());
   const token = `token-${randomUUID()}`;
   // Prints its token once, then sleeps: a second execution would print it again.
   const { status, body: run } = await cluster.submit({ language: 'bash', source: `echo ${token}; sleep 8`, limits: { timeMs: 10_000 } });
@@ -49,17 +50,18 @@ t.test('a worker killed mid-run: the run ends failed once, its stream ends, its 
   await waitFor('the orphan container to be reaped', 60_000, async () => ((await containersOf([run.id])).length === 0 ? true : undefined), 1_000);
   t.pass('the orphan container was removed by the reaper');
   await second.waitForLog((l) => /reaper removed/.test(String(l.msg)), 5_000, 'the reaper log line');
-  t.equal((await sandboxStarts([run.id], since)).get(run.id), 1, 'the engine started one sandbox for the run, ever');
+  t.equal((await starts.stop()).get(run.id), 1, 'the engine started one sandbox for the run, ever');
 
   // The survivor keeps serving.
   const after = await call(cluster.api.url, 'POST', '/runs?wait=true', { language: 'bash', source: 'echo after' }, 30_000);
   t.match(after.body, { status: 'completed', stdout: 'after\n' }, 'the surviving worker runs new work');
 });
 
-t.test('a worker killed right after it took a run, before its container started: the run ends once', async (t) => {
+t.test('a worker killed the moment its run turns running: the run still ends once', async (t) => {
   const cluster = await startCluster(t, { workers: 1 });
   const [first] = cluster.workers;
-  const since = new Date();
+  const watch = await watchSandboxStarts();
+  t.teardown(() => watch.stop());
   const token = `token-${randomUUID()}`;
   const { body: run } = await cluster.submit({ language: 'bash', source: `echo ${token}` });
   // The record turns running before the container is created: kill the worker at that moment.
@@ -68,7 +70,7 @@ t.test('a worker killed right after it took a run, before its container started:
   await first.exited;
   await cluster.startWorker();
   const record = await waitForStatus(cluster.api.url, run.id, 30_000);
-  const starts = (await sandboxStarts([run.id], since)).get(run.id) ?? 0;
+  const starts = (await watch.stop()).get(run.id) ?? 0;
   t.comment(`ended ${record.status}; sandboxes started: ${starts}`);
   t.ok(starts <= 1, 'never started twice');
   if (record.status === 'completed') t.match(record, { stdout: `${token}\n` }, 'it had finished before the kill');

@@ -20,27 +20,40 @@ export async function removeContainersOf(runIds: Iterable<string>): Promise<void
   }
 }
 
+export interface SandboxStartWatch {
+  /** Sandboxes started per run id since the watch began. */
+  counts(): Map<string, number>;
+  /** Waits a moment for the engine's last events, then stops watching. */
+  stop(): Promise<Map<string, number>>;
+}
+
 /**
- * How many sandbox containers were started for each run between `since` and now, read
- * from the engine's event log: the engine keeps it even after the container is removed.
+ * Counts sandbox container starts per run, live from the engine's event stream: a program
+ * that ran twice had two sandboxes, even after both were removed. (Live, because the
+ * engine keeps only its last few hundred events, which a busy host overwrites quickly.)
  */
-export async function sandboxStarts(runIds: Iterable<string>, since: Date): Promise<Map<string, number>> {
-  const wanted = new Set(runIds);
-  const until = Math.ceil(Date.now() / 1000) + 1;
-  // The engine may not have published the last events yet; `until` a second ahead waits for them.
+export async function watchSandboxStarts(): Promise<SandboxStartWatch> {
+  const counts = new Map<string, number>();
   const stream = (await docker.getEvents({
-    since: Math.floor(since.getTime() / 1000) - 1,
-    until,
     filters: { type: ['container'], event: ['start'], label: [`${SANDBOX_LABEL}=true`] },
-  })) as NodeJS.ReadableStream;
-  let text = '';
-  for await (const chunk of stream) text += chunk.toString();
-  const counts = new Map<string, number>([...wanted].map((id) => [id, 0]));
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const event = JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } };
-    const runId = event.Actor?.Attributes?.[RUN_ID_LABEL];
-    if (runId && wanted.has(runId)) counts.set(runId, (counts.get(runId) ?? 0) + 1);
-  }
-  return counts;
+  })) as NodeJS.ReadableStream & { destroy(): void };
+  let rest = '';
+  stream.on('data', (chunk: Buffer) => {
+    const lines = (rest + chunk.toString()).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      const runId = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.[RUN_ID_LABEL];
+      if (runId) counts.set(runId, (counts.get(runId) ?? 0) + 1);
+    }
+  });
+  stream.on('error', () => undefined);
+  return {
+    counts: () => counts,
+    async stop() {
+      await new Promise((r) => setTimeout(r, 1000));
+      stream.destroy();
+      return counts;
+    },
+  };
 }

@@ -130,7 +130,9 @@ export function spawnChild(name: string, command: string, args: string[], env: R
       return result;
     },
     tail(lines = 30) {
+      // Request lines say little about a fault; the service's own lines say what happened.
       return logs
+        .filter((l) => l.msg !== 'incoming request' && l.msg !== 'request completed')
         .slice(-lines)
         .map((l) => `  [${name}] ${l.level ?? ''} ${l.msg ?? ''} ${JSON.stringify({ ...l, level: undefined, msg: undefined, time: undefined, pid: undefined, hostname: undefined, name: undefined })}`)
         .join('\n');
