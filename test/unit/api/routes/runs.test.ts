@@ -103,7 +103,6 @@ const schemaErrors: [why: string, body: unknown][] = [
   ['limits.memoryMb is below the schema minimum', { ...valid, limits: { memoryMb: 1 } }],
   ['limits.cpus is zero', { ...valid, limits: { cpus: 0 } }],
   ['files is empty', { language: 'python', files: [] }],
-  ['a file has an empty name', { language: 'python', files: [{ name: '', content: '' }] }],
   ['a file has an unknown encoding', { language: 'python', files: [{ name: 'a.py', content: '', encoding: 'hex' }] }],
   ['an env name is not a variable name', { ...valid, env: { 'A-B': 'x' } }],
   ['an env name holds =', { ...valid, env: { 'PATH=/tmp:': 'x' } }],
@@ -113,6 +112,14 @@ const schemaErrors: [why: string, body: unknown][] = [
   ['an env value is not a string', { ...valid, env: { A: 5 } }],
   ['the body is an array', [valid]],
 ];
+t.test('POST /runs returns 400 invalid_file_name when a file has an empty name', async (t) => {
+  const { fakes, post } = await setup(t);
+  const res = await post({ language: 'python', files: [{ name: '', content: '' }] });
+  t.equal(res.statusCode, 400);
+  t.equal(res.json().code, 'invalid_file_name');
+  t.same(fakes.enqueued, []);
+});
+
 for (const [why, body] of schemaErrors) {
   t.test(`POST /runs returns 400 invalid_request when ${why}`, async (t) => {
     const { fakes, post } = await setup(t);
