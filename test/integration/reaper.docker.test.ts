@@ -23,8 +23,8 @@ t.test('reapOnce removes expired sandboxes and keeps live ones', async (t) => {
   t.teardown(() => live.remove({ force: true }).catch(() => undefined));
 
   const reaper = createReaper({ docker, log: pino({ level: 'silent' }), intervalMs: 60_000 });
-  const removed = await reaper.reapOnce();
-  t.ok(removed >= 1, 'removed at least the stray one');
+  // Another worker's reaper on this engine may take the stray first: what counts is that it is gone.
+  await reaper.reapOnce();
   t.same(await containersOf(`stray-${suffix}`), [], 'the expired sandbox is gone');
   t.equal((await containersOf(`live-${suffix}`)).length, 1, 'the live sandbox stays');
 });

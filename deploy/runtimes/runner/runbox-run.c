@@ -398,11 +398,11 @@ int main(int argc, char **argv) {
   struct report r;
   if (!tests) {
     execute(argv + i, &lim, NULL, 0, &r);
-    /* The sandbox's cgroup peak counts what was charged to it (tmpfs files, anonymous memory)
-       but not shared library pages already cached by another cgroup; a process's peak RSS
-       counts those. The larger of the two is the figure. */
+    /* The sandbox's cgroup peak: what the memory limit counts (anonymous memory, tmpfs
+       files, page cache it brought in), so it never exceeds the limit. Library pages another
+       cgroup already cached are not charged here. Without a cgroup (gVisor): peak RSS. */
     long long peak = cgroup_peak_memory();
-    if (peak > r.memory_bytes) r.memory_bytes = peak;
+    if (peak > 0) r.memory_bytes = peak;
     if (do_collect && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0 && !r.timed_out && !r.cpu_exceeded && r.exceeded < 0) collect();
     send_report(&r);
     return 0;
