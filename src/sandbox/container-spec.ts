@@ -52,13 +52,18 @@ export function runnerCommand(o: Pick<SandboxSpecOptions, 'command' | 'limits' |
 
 export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreateOptions {
   const memoryBytes = o.limits.memoryMb * MiB;
+  // Under gVisor root inside is the Sentry's, powerless on the host: runbox-run starts as
+  // root with just the capabilities to drop to uid 1000 for everything else and to kill
+  // what the program leaves, so the program cannot reach its supervisor (gVisor does not
+  // honour non-dumpable the way Linux does). Under runc all of it runs as uid 1000.
+  const gvisor = o.runtime === 'runsc';
   const diskBytes = o.limits.diskMb * MiB;
   return {
     Image: o.image,
     Cmd: runnerCommand(o),
     Env: Object.entries({ HOME: WORK_DIR, LANG: 'C.UTF-8', ...o.env }).map(([k, v]) => `${k}=${v}`),
     WorkingDir: WORK_DIR,
-    User: SANDBOX_USER,
+    User: gvisor ? '0:0' : SANDBOX_USER,
     Labels: {
       [SANDBOX_LABEL]: 'true',
       [RUN_ID_LABEL]: o.runId,
@@ -83,11 +88,12 @@ export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreat
       PidsLimit: o.runtime === 'runsc' ? o.limits.pids + RUNSC_PIDS_OVERHEAD : o.limits.pids,
       ReadonlyRootfs: true,
       Tmpfs: {
-        [WORK_DIR]: `rw,exec,nosuid,nodev,size=${o.limits.diskMb}m,uid=1000,gid=1000,mode=0700`,
+        [WORK_DIR]: `rw,exec,nosuid,nodev,size=${o.limits.diskMb}m,uid=1000,gid=1000,mode=0755`,
         '/tmp': `rw,exec,nosuid,nodev,size=${o.limits.diskMb}m,mode=1777`,
       },
       ShmSize: 16 * MiB,
       CapDrop: ['ALL'],
+      ...(gvisor ? { CapAdd: ['SETUID', 'SETGID', 'KILL'] } : {}),
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       // runbox-run is PID 1 itself: the kernel keeps the program's signals (SIGKILL, SIGSTOP)

@@ -58,7 +58,9 @@ const silent = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export async function startService(t: Teardown, options: ServiceOptions = {}): Promise<TestService> {
   const ownRedis = options.redisUrl ? undefined : await startTestRedis();
   const redisUrl = options.redisUrl ?? ownRedis!.url;
-  const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', ...options.env });
+  // RUNBOX_TEST_SANDBOX_RUNTIME=runsc runs a suite under gVisor (make test does, for the attacks).
+  const runtime = process.env.RUNBOX_TEST_SANDBOX_RUNTIME ?? 'runc';
+  const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', SANDBOX_RUNTIME: runtime, ...options.env });
   const factory = createRedisFactory(redisUrl);
   const metrics = createRunMetrics();
   const worker = options.worker === false ? undefined : await startWorkerService({ config, redis: factory, log: silent, docker, metrics });

@@ -40,10 +40,13 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CHUNK 65536
+#define SANDBOX_UID 1000
+#define SANDBOX_GID 1000
 
 struct limits {
   int64_t time_ms, cpu_ms;
@@ -118,6 +121,13 @@ static pid_t spawn(char *const argv[], int in_fd, int out_fd, int err_fd, int64_
     if (cpu_secs > 0) {
       struct rlimit rl = {(rlim_t)cpu_secs, (rlim_t)cpu_secs + 1};
       setrlimit(RLIMIT_CPU, &rl);
+    }
+    /* Started as root (under gVisor, where root inside is the Sentry's, not the host's):
+       everything but the supervisor runs as the sandbox user, so the program cannot touch
+       its supervisor at all. */
+    if (getuid() == 0 && (setgroups(0, NULL) < 0 || setgid(SANDBOX_GID) < 0 || setuid(SANDBOX_UID) < 0)) {
+      dprintf(2, "runbox-run: cannot drop to uid %d: %s\n", SANDBOX_UID, strerror(errno));
+      _exit(126);
     }
     execvp(argv[0], argv);
     dprintf(2, "runbox-run: cannot execute %s: %s\n", argv[0], strerror(errno));

@@ -230,3 +230,14 @@ t.test('under gVisor the program is held by RLIMIT_NPROC and the pids cgroup lea
   t.equal(runc.HostConfig?.PidsLimit, 32);
   t.equal(runc.HostConfig?.Ulimits?.some((u) => u.Name === 'nproc'), false, 'nproc would count the uid across the host under runc');
 });
+
+t.test('under gVisor runbox-run starts as root with only SETUID, SETGID and KILL, to drop the program to uid 1000', async (t) => {
+  const gvisor = buildContainerSpec(options({ runtime: 'runsc' }));
+  t.equal(gvisor.User, '0:0');
+  t.same(gvisor.HostConfig?.CapDrop, ['ALL']);
+  t.same(gvisor.HostConfig?.CapAdd, ['SETUID', 'SETGID', 'KILL']);
+  t.same(gvisor.HostConfig?.SecurityOpt, ['no-new-privileges']);
+  const runc = buildContainerSpec(options());
+  t.equal(runc.User, '1000:1000', 'under runc nothing runs as root, not even the supervisor');
+  t.equal(runc.HostConfig?.CapAdd, undefined);
+});
