@@ -30,14 +30,15 @@ if [ ${#langs[@]} -eq 0 ]; then
 fi
 for lang in "${langs[@]}"; do
   image="$PREFIX$lang:latest"
-  hash=$(source_hash $RUNTIMES/$lang/Dockerfile <(echo "$runner_hash"))
+  hash=$(source_hash $RUNTIMES/$lang/Dockerfile $RUNTIMES/sandbox.Dockerfile <(echo "$runner_hash"))
   [ "$(built_hash "$image")" = "$hash" ] && continue
   log "building $image"
-  docker build -q --build-arg BASE_IMAGE="$BASE_IMAGE" --build-arg RUNNER_IMAGE="$RUNNER_IMAGE" \
-    -t "$image.build" -f $RUNTIMES/$lang/Dockerfile $RUNTIMES >/dev/null
-  version=$(docker run --rm --network none "$image.build" cat /etc/runbox-version)
-  printf 'FROM %s\nLABEL runbox.version="%s" runbox.source-hash="%s"\n' "$image.build" "$version" "$hash" |
-    docker build -q -t "$image" - >/dev/null
-  docker rmi "$image.build" >/dev/null
+  # The language's own packages (cached apart from runbox-run, so a supervisor change does
+  # not reinstall them), then the shared sandbox layer with the version as a label.
+  docker build -q --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$image.packages" -f $RUNTIMES/$lang/Dockerfile $RUNTIMES >/dev/null
+  version=$(docker run --rm --network none "$image.packages" cat /etc/runbox-version)
+  docker build -q --build-arg RUNNER_IMAGE="$RUNNER_IMAGE" --build-arg PACKAGES_IMAGE="$image.packages" \
+    --label runbox.version="$version" --label runbox.source-hash="$hash" \
+    -t "$image" -f $RUNTIMES/sandbox.Dockerfile $RUNTIMES >/dev/null
   log "built $image (version $version)"
 done
