@@ -88,6 +88,22 @@ t.test('verdicts and languages', async (t) => {
     t.equal(record.verdict, 'memory_limit_exceeded');
   });
 
+  t.test('memory_limit_exceeded also when a shell runs the hog, and when the program catches MemoryError badly', async (t) => {
+    const underShell = await run({
+      language: 'python',
+      source: 'import subprocess\nr = subprocess.run(["sh", "-c", "python3 -c \'x = bytearray(300 * 1024 * 1024)\'"])\nprint("parent goes on", r.returncode)',
+      limits: { memoryMb: 64 },
+    });
+    t.equal(underShell.stdout, 'parent goes on 137\n', 'the parent survived its child');
+    t.equal(underShell.verdict, 'memory_limit_exceeded', 'the kernel killed a child for memory');
+    const catching = await run({
+      language: 'python',
+      source: ['blocks = []', 'try:', '    while True: blocks.append(bytearray(8 * 1024 * 1024))', 'except MemoryError:', '    print("caught")'].join('\n'),
+      limits: { memoryMb: 64 },
+    });
+    t.equal(catching.verdict, 'memory_limit_exceeded');
+  });
+
   t.test('output past outputBytes stops the program: output_limit_exceeded, truncated', async (t) => {
     const record = await run({ language: 'python', source: 'while True: print("y" * 1000)', limits: { outputBytes: 10_000 } });
     t.match(record, { verdict: 'output_limit_exceeded', stdoutTruncated: true, stderrTruncated: false });
@@ -118,4 +134,12 @@ t.test('verdicts and languages', async (t) => {
     t.equal(root, 'readonly');
     t.match(caps, /CapEff:\s+0+$/);
   });
+});
+
+t.test('a compile that runs out of time is compilation_error and says so', async (t) => {
+  const { url } = await startService(t, { env: { COMPILE_TIME_LIMIT_MS: '300' } });
+  const record = await runToEnd(url, { language: 'cpp', source: '#include <bits/stdc++.h>\nint main(){std::cout<<1;}' });
+  t.equal(record.verdict, 'compilation_error');
+  t.match(record.compile.stderr, /time limit of 300 ms/);
+  t.same(await containersOf(record.id), []);
 });
