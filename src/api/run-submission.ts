@@ -99,6 +99,11 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   const runtime = findRuntime(catalogue, body.language);
   if (!runtime) throw new ApiError('unknown_language', `no runtime is called ${JSON.stringify(body.language)}; see GET /runtimes`);
   if (body.network && !config.networkAllowed) throw new ApiError('forbidden', 'network access is not allowed on this server');
+  // Root inside only where it is powerless outside: gVisor's root is its Sentry's (host uid
+  // nobody); under userns-remap it is an unprivileged host uid. Never under plain runc.
+  if (body.root && (runtime.sandboxRuntime ?? config.sandboxRuntime) !== 'runsc' && !config.usernsRemap) {
+    throw new ApiError('forbidden', `root inside needs gVisor (SANDBOX_RUNTIME=runsc) or an engine with userns-remap (USERNS_REMAP); ${runtime.language} runs under plain runc here`);
+  }
 
   const { defaults, maxima } = limitsFromConfig(config);
   let limits: Limits;
@@ -157,6 +162,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     args,
     env,
     network: body.network ?? false,
+    ...(body.root ? { root: true } : {}),
     ...(judge ? { judge } : {}),
   };
   return { record, request };

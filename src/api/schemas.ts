@@ -47,6 +47,9 @@ export const RunRequestSchema = Type.Object(
     ),
     limits: Type.Optional(Type.Partial(LimitsSchema)),
     network: Type.Optional(Type.Boolean({ default: false })),
+    root: Type.Optional(
+      Type.Boolean({ description: 'run the program as root inside; only where root is powerless outside (gVisor, or an engine with userns-remap), else 403' }),
+    ),
     interactive: Type.Optional(
       Type.Boolean({ default: false, description: 'stdin comes from WebSocket frames instead of `stdin`' }),
     ),

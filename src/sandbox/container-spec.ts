@@ -12,6 +12,12 @@ export const WORK_DIR = '/work';
 const MiB = 1024 * 1024;
 /** How long past its own limit a sandbox may live before the worker or the reaper kills it. */
 export const DEADLINE_GRACE_MS = 30_000;
+/**
+ * What a root program gets: Docker's default set, the powers a package manager or a tool
+ * that insists on uid 0 expects. Only ever granted where root is powerless on the host.
+ */
+export const ROOT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'] as const;
+
 /** Threads gVisor itself runs inside a sandbox's pids cgroup. */
 export const RUNSC_PIDS_OVERHEAD = 512;
 
@@ -27,6 +33,8 @@ export interface SandboxSpecOptions {
   collect: boolean;
   /** Judge mode: tests arrive on stdin after the files, each run as a fresh process. */
   tests: boolean;
+  /** Root inside (only where root is powerless outside: gVisor, or an engine with userns-remap). */
+  root?: boolean;
   network: boolean;
   /** Docker runtime: runc, or runsc (gVisor). */
   runtime: string;
@@ -36,7 +44,7 @@ export interface SandboxSpecOptions {
   deadlineMs: number;
 }
 
-export function runnerCommand(o: Pick<SandboxSpecOptions, 'command' | 'limits' | 'archiveBytes' | 'collect' | 'tests'>): string[] {
+export function runnerCommand(o: Pick<SandboxSpecOptions, 'command' | 'limits' | 'archiveBytes' | 'collect' | 'tests' | 'root'>): string[] {
   return [
     '/usr/local/bin/runbox-run',
     '--extract', String(o.archiveBytes),
@@ -45,6 +53,7 @@ export function runnerCommand(o: Pick<SandboxSpecOptions, 'command' | 'limits' |
     '--output-bytes', String(o.limits.outputBytes),
     ...(o.collect ? ['--collect'] : []),
     ...(o.tests ? ['--tests'] : []),
+    ...(o.root ? ['--root'] : []),
     '--',
     ...o.command,
   ];
@@ -63,7 +72,7 @@ export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreat
     Cmd: runnerCommand(o),
     Env: Object.entries({ HOME: WORK_DIR, LANG: 'C.UTF-8', ...o.env }).map(([k, v]) => `${k}=${v}`),
     WorkingDir: WORK_DIR,
-    User: gvisor ? '0:0' : SANDBOX_USER,
+    User: gvisor || o.root ? '0:0' : SANDBOX_USER,
     Labels: {
       [SANDBOX_LABEL]: 'true',
       [RUN_ID_LABEL]: o.runId,
@@ -93,7 +102,7 @@ export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreat
       },
       ShmSize: 16 * MiB,
       CapDrop: ['ALL'],
-      ...(gvisor ? { CapAdd: ['SETUID', 'SETGID', 'KILL'] } : {}),
+      ...(o.root ? { CapAdd: [...ROOT_CAPABILITIES] } : gvisor ? { CapAdd: ['SETUID', 'SETGID', 'KILL'] } : {}),
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       // runbox-run is PID 1 itself: the kernel keeps the program's signals (SIGKILL, SIGSTOP)

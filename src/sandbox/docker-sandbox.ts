@@ -22,6 +22,8 @@ export interface SandboxRequest {
   network?: boolean;
   /** Docker runtime over the deployment's (a runtime that wants gVisor). */
   runtime?: string;
+  /** The program runs as root inside (allowed by the API only where that is safe). */
+  root?: boolean;
   /** Aborting kills the container at once (cancel). */
   signal?: AbortSignal;
 }
@@ -199,6 +201,7 @@ export function createDockerSandbox(options: SandboxOptions) {
       archiveBytes: request.archive.length,
       collect: mode.collect,
       tests: mode.tests > 0,
+      root: request.root ?? false,
       network: request.network ?? false,
       runtime: request.runtime ?? options.runtime,
       runId: request.runId,

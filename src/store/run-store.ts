@@ -14,6 +14,8 @@ export interface RunRequest {
   args: string[];
   env: Record<string, string>;
   network: boolean;
+  /** Root inside, already checked as allowed for this runtime. */
+  root?: boolean;
   judge?: JudgeRequest;
 }
 
@@ -87,8 +89,18 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1`;
 
-// KEYS: record; ARGV: run id
-const FINISH_RELEASE = RELEASE;
+// KEYS: record, events, input; ARGV: retention seconds, last seq, final status, field, value, ..., run id
+// Only a running run is finished: a run already ended (recorded lost while a worker it was
+// taken from still ran it, or a write replayed after a Redis reconnect) keeps its one end.
+const FINISH = `
+if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
+${RELEASE}
+redis.call('HSET', KEYS[1], unpack(ARGV, 4, #ARGV - 1))
+redis.call('HDEL', KEYS[1], '${REQUEST_FIELD}')
+redis.call('XADD', KEYS[2], ARGV[2] .. '-*', 't', 'status', 's', ARGV[3])
+redis.call('XADD', KEYS[2], ARGV[2] .. '-*', 't', 'end')
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+return 1`;
 
 export type CancelOutcome = 'cancelled' | 'cancelling' | 'ended' | 'missing';
 
@@ -105,8 +117,6 @@ export interface RunStoreOptions {
 }
 
 export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOptions) {
-  const ttl = (id: string) => [keys.run(id), keys.events(id), keys.input(id)].map((k) => ['expire', k, retentionSeconds]);
-
   /**
    * Writes a queued run, counted in its owner's in-flight set; false (and nothing written)
    * when the owner already has `maxInFlight` runs queued or running (0: no cap).
@@ -164,17 +174,14 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
     return done === 1;
   }
 
-  /** Writes the final fields, then the status and end frames; the request is dropped. */
-  async function finish(id: string, final: Partial<RunRecord>, lastSeq: number): Promise<void> {
-    const multi = redis
-      .multi()
-      .eval(FINISH_RELEASE, 1, keys.run(id), id)
-      .hset(keys.run(id), encode(final))
-      .hdel(keys.run(id), REQUEST_FIELD)
-      .xadd(keys.events(id), `${lastSeq}-*`, 't', 'status', 's', final.status ?? RunStatus.failed)
-      .xadd(keys.events(id), `${lastSeq}-*`, 't', 'end');
-    for (const args of ttl(id)) multi.call(...(args as [string, ...(string | number)[]]));
-    await multi.exec();
+  /**
+   * Writes the final fields, then the status and end frames, in one step; the request is
+   * dropped. False (and nothing written) when the run is not running any more.
+   */
+  async function finish(id: string, final: Partial<RunRecord>, lastSeq: number): Promise<boolean> {
+    const fields = Object.entries(encode(final)).flat();
+    const done = await redis.eval(FINISH, 3, keys.run(id), keys.events(id), keys.input(id), retentionSeconds, lastSeq, final.status ?? RunStatus.failed, ...fields, id);
+    return done === 1;
   }
 
   async function cancel(id: string, finishedAt: string): Promise<CancelOutcome> {

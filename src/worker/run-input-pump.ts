@@ -35,7 +35,10 @@ export function createRunInputPump(redis: Redis, keys: Keys, runId: string, inte
       stop.abort();
       wake?.();
       redis.disconnect();
-      await pumped;
+      // Not awaited: a read waiting for a Redis that is away never settles once its
+      // connection is closed (ioredis), and would hold the run (and its job) forever.
+      // Nothing the pump does after the abort matters any more.
+      void pumped;
     },
   };
 }

@@ -116,6 +116,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
         limits: record.limits,
         archive,
         network: request.network,
+        root: request.root,
         runtime: runtime.sandboxRuntime,
         signal: stop,
       };
@@ -197,7 +198,11 @@ export function createRunProcessor(options: RunProcessorOptions) {
       final = { status: RunStatus.failed, error: error instanceof Error ? error.message : String(error) };
     }
     await events.flush().catch((error) => log.error({ err: error }, 'lost output frames'));
-    await store.finish(runId, { ...final, finishedAt: new Date().toISOString() }, events.lastSeq);
+    if (!(await store.finish(runId, { ...final, finishedAt: new Date().toISOString() }, events.lastSeq))) {
+      // Another worker recorded it as lost meanwhile (this one's job lock had lapsed): that record stands.
+      log.warn({ status: final.status }, 'run had already been recorded as ended; this result is dropped');
+      return;
+    }
     if (record.webhook) await options.webhooks.enqueue(runId);
     log.info({ status: final.status, verdict: final.verdict, timeMs: final.timeMs }, 'run finished');
     options.metrics.finished.inc({ status: final.status ?? RunStatus.failed, verdict: final.verdict ?? 'none' });

@@ -48,6 +48,10 @@
 #define SANDBOX_UID 1000
 #define SANDBOX_GID 1000
 
+/* --root: the run asked for root inside and the worker allowed it (gVisor or userns-remap):
+   the program keeps uid 0 instead of dropping to the sandbox user. */
+static int keep_root = 0;
+
 struct limits {
   int64_t time_ms, cpu_ms;
   long long output_bytes;
@@ -125,7 +129,7 @@ static pid_t spawn(char *const argv[], int in_fd, int out_fd, int err_fd, int64_
     /* Started as root (under gVisor, where root inside is the Sentry's, not the host's):
        everything but the supervisor runs as the sandbox user, so the program cannot touch
        its supervisor at all. */
-    if (getuid() == 0 && (setgroups(0, NULL) < 0 || setgid(SANDBOX_GID) < 0 || setuid(SANDBOX_UID) < 0)) {
+    if (getuid() == 0 && !keep_root && (setgroups(0, NULL) < 0 || setgid(SANDBOX_GID) < 0 || setuid(SANDBOX_UID) < 0)) {
       dprintf(2, "runbox-run: cannot drop to uid %d: %s\n", SANDBOX_UID, strerror(errno));
       _exit(126);
     }
@@ -386,6 +390,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--output-bytes") && i + 1 < argc) lim.output_bytes = atoll(argv[++i]);
     else if (!strcmp(argv[i], "--collect")) do_collect = 1;
     else if (!strcmp(argv[i], "--tests")) tests = 1;
+    else if (!strcmp(argv[i], "--root")) keep_root = 1;
     else { dprintf(2, "runbox-run: unknown option %s\n", argv[i]); return 125; }
   }
   if (i >= argc) { dprintf(2, "usage: runbox-run [options] -- program [args]\n"); return 125; }

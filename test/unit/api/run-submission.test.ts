@@ -218,3 +218,10 @@ t.test('stdin above STDIN_MAX_BYTES, for the run or one test, is 413 payload_too
   refuses(t, { language: 'python', source: '', tests: [{ stdin: '1', expected: '' }, { stdin: '123456', expected: '' }] }, 'payload_too_large', /stdin of 6 bytes/, small);
   t.equal(submit({ language: 'python', source: '', stdin: '1234' }, small).request.stdin, '1234');
 });
+
+t.test('root inside: refused under plain runc, allowed under gVisor or with userns-remap', async (t) => {
+  refuses(t, { language: 'python', source: '', root: true }, 'forbidden', /gVisor|userns-remap/, loadConfig({ SANDBOX_RUNTIME: 'runc' }));
+  t.equal(submit({ language: 'python', source: '', root: true }, loadConfig({ SANDBOX_RUNTIME: 'runsc' })).request.root, true);
+  t.equal(submit({ language: 'python', source: '', root: true }, loadConfig({ USERNS_REMAP: 'true' })).request.root, true);
+  t.equal(submit({ language: 'python', source: '' }).request.root, undefined);
+});

@@ -241,3 +241,15 @@ t.test('under gVisor runbox-run starts as root with only SETUID, SETGID and KILL
   t.equal(runc.User, '1000:1000', 'under runc nothing runs as root, not even the supervisor');
   t.equal(runc.HostConfig?.CapAdd, undefined);
 });
+
+t.test('a root run gets uid 0 with Docker\'s default capabilities, and runbox-run is told to keep root', async (t) => {
+  const { ROOT_CAPABILITIES } = await import('../../../src/sandbox/container-spec.js');
+  const spec = buildContainerSpec(options({ runtime: 'runsc', root: true }));
+  t.equal(spec.User, '0:0');
+  t.same(spec.HostConfig?.CapAdd, [...ROOT_CAPABILITIES]);
+  t.notOk((spec.HostConfig?.CapAdd ?? []).some((c) => ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'SYS_MODULE'].includes(c)), 'nothing beyond Docker\'s defaults');
+  t.same(spec.HostConfig?.SecurityOpt, ['no-new-privileges']);
+  const cmd = spec.Cmd as string[];
+  t.ok(cmd.slice(0, cmd.indexOf('--')).includes('--root'));
+  t.notOk((buildContainerSpec(options()).Cmd as string[]).includes('--root'));
+});
