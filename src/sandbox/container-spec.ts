@@ -20,6 +20,19 @@ export const ROOT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', '
 
 /** Threads gVisor itself runs inside a sandbox's pids cgroup. */
 export const RUNSC_PIDS_OVERHEAD = 512;
+/** What runbox-run, root under gVisor, needs to drop everything else to uid 1000, and no more. */
+export const RUNSC_SUPERVISOR_CAPABILITIES = ['SETUID', 'SETGID', 'SETPCAP', 'KILL'] as const;
+
+/**
+ * RLIMIT_NPROC under gVisor, where it is the program's process limit: the program may hold
+ * pids - 1 processes and threads, as under runc, where runbox-run takes one of the cgroup's
+ * pids. gVisor counts a process against the uid that forked it and does not move it on
+ * setuid, so the program's first process, forked by runbox-run as root, is not counted
+ * against uid 1000: hence pids - 2. A root program is counted with runbox-run: pids.
+ */
+export function runscNproc(o: Pick<SandboxSpecOptions, 'limits' | 'root'>): number {
+  return o.root ? o.limits.pids : Math.max(1, o.limits.pids - 2);
+}
 
 export interface SandboxSpecOptions {
   image: string;
@@ -62,9 +75,10 @@ export function runnerCommand(o: Pick<SandboxSpecOptions, 'command' | 'limits' |
 export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreateOptions {
   const memoryBytes = o.limits.memoryMb * MiB;
   // Under gVisor root inside is the Sentry's, powerless on the host: runbox-run starts as
-  // root with just the capabilities to drop to uid 1000 for everything else and to kill
-  // what the program leaves, so the program cannot reach its supervisor (gVisor does not
-  // honour non-dumpable the way Linux does). Under runc all of it runs as uid 1000.
+  // root with just the capabilities to drop to uid 1000 for everything else (SETUID,
+  // SETGID), to empty the capability bounding set its children inherit (SETPCAP) and to kill
+  // what the program leaves (KILL), so the program cannot reach its supervisor (gVisor does
+  // not honour non-dumpable the way Linux does). Under runc all of it runs as uid 1000.
   const gvisor = o.runtime === 'runsc';
   const diskBytes = o.limits.diskMb * MiB;
   return {
@@ -102,7 +116,7 @@ export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreat
       },
       ShmSize: 16 * MiB,
       CapDrop: ['ALL'],
-      ...(o.root ? { CapAdd: [...ROOT_CAPABILITIES] } : gvisor ? { CapAdd: ['SETUID', 'SETGID', 'KILL'] } : {}),
+      ...(o.root ? { CapAdd: [...ROOT_CAPABILITIES] } : gvisor ? { CapAdd: [...RUNSC_SUPERVISOR_CAPABILITIES] } : {}),
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       // runbox-run is PID 1 itself: the kernel keeps the program's signals (SIGKILL, SIGSTOP)
@@ -114,7 +128,7 @@ export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreat
         { Name: 'nofile', Soft: 1024, Hard: 1024 },
         { Name: 'fsize', Soft: diskBytes, Hard: diskBytes },
         { Name: 'core', Soft: 0, Hard: 0 },
-        ...(o.runtime === 'runsc' ? [{ Name: 'nproc', Soft: o.limits.pids, Hard: o.limits.pids }] : []),
+        ...(gvisor ? [{ Name: 'nproc', Soft: runscNproc(o), Hard: runscNproc(o) }] : []),
       ],
       LogConfig: { Type: 'none', Config: {} },
       Binds: [],

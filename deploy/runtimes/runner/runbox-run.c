@@ -19,18 +19,28 @@
  *   'r' report, JSON: {"exitCode","signal","timeMs","cpuTimeMs","memoryBytes",
  *                      "oomKilled","timedOut","cpuExceeded","outputExceeded"}
  *
- * It runs as the same unprivileged user as the program, so it is not a security boundary:
- * the worker enforces every limit again from outside (container kill, cgroup, byte count).
- * What keeps the program from speaking in its name: as PID 1 it gets no signal from its own
- * PID namespace that it has no handler for (SIGKILL and SIGSTOP included), and it makes
- * itself non-dumpable, so the program can neither ptrace it nor open its stdout (the
+ * Under runc it runs as the same unprivileged user as the program, so it is not a security
+ * boundary: the worker enforces every limit again from outside (container kill, cgroup, byte
+ * count). What keeps the program from speaking in its name: as PID 1 it gets no signal from
+ * its own PID namespace that it has no handler for (SIGKILL and SIGSTOP included), and it
+ * makes itself non-dumpable, so the program can neither ptrace it nor open its stdout (the
  * container's, where the frames go) through /proc/1/fd. As init it also reaps the orphans
  * the program leaves, so their zombies do not fill the pids limit.
+ *
+ * Under gVisor, which honours neither of those the way Linux does, it starts as root (root
+ * of gVisor's kernel, an unprivileged uid on the host) and runs everything else as uid 1000,
+ * with an empty capability bounding set; and since gVisor does not load Docker's seccomp
+ * profile, every child gets a small filter of ours (install_filter).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,6 +48,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -51,6 +63,73 @@
 /* --root: the run asked for root inside and the worker allowed it (gVisor or userns-remap):
    the program keeps uid 0 instead of dropping to the sandbox user. */
 static int keep_root = 0;
+
+/* No seccomp filter was in force when we started: gVisor does not load Docker's profile (its
+   Sentry is the boundary), so what that profile forbids a process without capabilities and
+   gVisor would allow is forbidden by our own filter below, in every child. */
+static int own_filter = 0;
+
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "runbox-run: unknown architecture for the seccomp filter"
+#endif
+#define NAMESPACE_FLAGS \
+  (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+
+/*
+ * Refuses new namespaces, as Docker's default profile does for a process without
+ * CAP_SYS_ADMIN: unshare and clone with a namespace flag and setns fail with EPERM, clone3
+ * with ENOSYS (its flags are behind a pointer; libc falls back to clone), and so does any
+ * other ABI (i386, x32). Inside gVisor a user namespace would give the program every
+ * capability there, and gVisor lets such a process past RLIMIT_NPROC, the program's
+ * process limit under gVisor. Also refuses device nodes (mknod of a character or block
+ * device, EPERM), which gVisor lets a process without CAP_MKNOD create even on a nodev mount.
+ */
+static int install_filter(void) {
+  struct sock_filter filter[] = {
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+#if defined(__x86_64__)
+    BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000 /* __X32_SYSCALL_BIT */, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+#endif
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_setns, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    /* mknod(path, mode, dev) and mknodat(dirfd, path, mode, dev): no character or block device. */
+#ifdef SYS_mknod
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mknod, 2, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mknodat, 3, 0),
+    BPF_STMT(BPF_JMP | BPF_JA | BPF_K, 8),
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+    BPF_STMT(BPF_JMP | BPF_JA | BPF_K, 1),
+#else
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mknodat, 0, 6),
+#endif
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+    BPF_STMT(BPF_ALU | BPF_AND | BPF_K, S_IFMT),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFCHR, 1, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, S_IFBLK, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unshare, 1, 0),
+    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3),
+    /* unshare(flags) and clone(flags, ...): the flags are the first argument (low 32 bits). */
+    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+    BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, NAMESPACE_FLAGS, 0, 1),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {(unsigned short)(sizeof filter / sizeof filter[0]), filter};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return -1;
+  return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
 
 struct limits {
   int64_t time_ms, cpu_ms;
@@ -131,6 +210,10 @@ static pid_t spawn(char *const argv[], int in_fd, int out_fd, int err_fd, int64_
        its supervisor at all. */
     if (getuid() == 0 && !keep_root && (setgroups(0, NULL) < 0 || setgid(SANDBOX_GID) < 0 || setuid(SANDBOX_UID) < 0)) {
       dprintf(2, "runbox-run: cannot drop to uid %d: %s\n", SANDBOX_UID, strerror(errno));
+      _exit(126);
+    }
+    if (own_filter && install_filter() < 0) {
+      dprintf(2, "runbox-run: cannot install the seccomp filter: %s\n", strerror(errno));
       _exit(126);
     }
     execvp(argv[0], argv);
@@ -319,7 +402,13 @@ static void execute(char **argv, const struct limits *lim, const char *input, si
       }
     }
     int n = poll(fds, 3, exited ? 1000 : wait_ms);
-    if (n < 0 && errno != EINTR) die("poll");
+    if (n < 0) {
+      if (errno != EINTR) die("poll");
+      /* A child ended (SIGCHLD): reap it first. The revents are not to be trusted: gVisor
+         leaves the last call's there, and a read on a pipe that is not readable would block
+         until whatever holds its other end (an orphan) closes it. */
+      continue;
+    }
     if (n > 0 && fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
       ssize_t w = (fds[2].revents & POLLOUT) ? write(fds[2].fd, input + input_sent, input_len - input_sent) : -1;
       if (w > 0) input_sent += (size_t)w;
@@ -397,6 +486,17 @@ int main(int argc, char **argv) {
 
   /* Not dumpable: no ptrace, and /proc/<our pid>/fd (our stdout) is root's, not the program's. */
   prctl(PR_SET_DUMPABLE, 0);
+  own_filter = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0;
+  if (getuid() == 0 && !keep_root) {
+    /* Started as root to drop everything else to the sandbox user (gVisor): empty the
+       capability bounding set the children inherit (CAP_SETPCAP), so that the program's is
+       as empty as under runc. Our own capabilities stay; we never execute anything. */
+    for (int cap = 0; cap <= 63; cap++)
+      if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+        dprintf(2, "runbox-run: cannot empty the capability bounding set: %s\n", strerror(errno));
+        break;
+      }
+  }
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa = {0};
   sa.sa_handler = on_child; /* SIGCHLD interrupts poll, so an exit is seen at once */

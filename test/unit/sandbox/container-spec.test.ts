@@ -225,17 +225,25 @@ t.test('under gVisor the program is held by RLIMIT_NPROC and the pids cgroup lea
   const { RUNSC_PIDS_OVERHEAD } = await import('../../../src/sandbox/container-spec.js');
   const gvisor = buildContainerSpec(options({ runtime: 'runsc' }));
   t.equal(gvisor.HostConfig?.PidsLimit, 32 + RUNSC_PIDS_OVERHEAD);
-  t.same(gvisor.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc'), { Name: 'nproc', Soft: 32, Hard: 32 });
+  // The program's first process, forked by runbox-run as root, is not counted against uid
+  // 1000 by gVisor: nproc pids - 2 leaves the program pids - 1 tasks, as under runc.
+  t.same(gvisor.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc'), { Name: 'nproc', Soft: 30, Hard: 30 });
+  const root = buildContainerSpec(options({ runtime: 'runsc', root: true }));
+  t.same(root.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc'), { Name: 'nproc', Soft: 32, Hard: 32 }, 'a root program is counted with runbox-run');
+  const tiny = buildContainerSpec(options({ runtime: 'runsc', limits: { ...options().limits, pids: 2 } }));
+  t.equal(tiny.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc')?.Soft, 1, 'never below one process');
   const runc = buildContainerSpec(options());
   t.equal(runc.HostConfig?.PidsLimit, 32);
   t.equal(runc.HostConfig?.Ulimits?.some((u) => u.Name === 'nproc'), false, 'nproc would count the uid across the host under runc');
 });
 
-t.test('under gVisor runbox-run starts as root with only SETUID, SETGID and KILL, to drop the program to uid 1000', async (t) => {
+t.test('under gVisor runbox-run starts as root with only SETUID, SETGID, SETPCAP and KILL, to drop the program to uid 1000', async (t) => {
   const gvisor = buildContainerSpec(options({ runtime: 'runsc' }));
   t.equal(gvisor.User, '0:0');
   t.same(gvisor.HostConfig?.CapDrop, ['ALL']);
-  t.same(gvisor.HostConfig?.CapAdd, ['SETUID', 'SETGID', 'KILL']);
+  // SETUID and SETGID to drop to uid 1000, SETPCAP to empty the bounding set the program
+  // inherits, KILL to kill what it leaves. Nothing that reaches past gVisor's kernel.
+  t.same(gvisor.HostConfig?.CapAdd, ['SETUID', 'SETGID', 'SETPCAP', 'KILL']);
   t.same(gvisor.HostConfig?.SecurityOpt, ['no-new-privileges']);
   const runc = buildContainerSpec(options());
   t.equal(runc.User, '1000:1000', 'under runc nothing runs as root, not even the supervisor');
