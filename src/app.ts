@@ -42,6 +42,17 @@ export async function buildApp(deps: AppDependencies) {
       this.websocketServer.close(() => done());
     },
   });
+  // Once the server is closing, every response closes its connection: an idle keep-alive
+  // socket would otherwise hold the process for keepAliveTimeout (72 s) after shutdown began.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
   await app.register(authPlugin, { keys: deps.config.apiKeys });
   if (deps.config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {

@@ -3,11 +3,11 @@ import type { Redis } from 'ioredis';
 import { readFrames } from '../store/event-stream.js';
 import type { Keys } from '../store/keys.js';
 
-/** Resolves true when the run ended within `timeoutMs`. Uses a connection of its own. */
-export async function waitForEnd(connect: () => Redis, keys: Keys, runId: string, timeoutMs: number): Promise<boolean> {
-  if (timeoutMs <= 0) return false;
+/** Resolves true when the run ended within `timeoutMs` (false at once when `stop` aborts). Uses a connection of its own. */
+export async function waitForEnd(connect: () => Redis, keys: Keys, runId: string, timeoutMs: number, stop?: AbortSignal): Promise<boolean> {
+  if (timeoutMs <= 0 || stop?.aborted) return false;
   const redis = connect();
-  const signal = AbortSignal.timeout(timeoutMs);
+  const signal = stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs);
   try {
     for await (const frame of readFrames(redis, keys, runId, { after: 0, signal, blockMs: Math.min(timeoutMs, 1000) })) {
       if (frame.kind === 'end') return true;

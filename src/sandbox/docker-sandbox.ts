@@ -191,6 +191,8 @@ interface SandboxSession {
 export function createDockerSandbox(options: SandboxOptions) {
   const { docker } = options;
   const killGraceMs = options.killGraceMs ?? 2000;
+  /** How long the exit status may take once a sandbox's output stream has ended. */
+  const EXIT_STATUS_GRACE_MS = 10_000;
 
   async function createContainer(request: SandboxRequest, mode: { collect: boolean; tests: number }): Promise<Docker.Container> {
     const spec = buildContainerSpec({
@@ -344,7 +346,11 @@ export function createDockerSandbox(options: SandboxOptions) {
 
       let status: { StatusCode: number };
       try {
-        status = await waiting;
+        // A daemon that dies mid-run drops both connections, but dockerode's wait never
+        // settles then: once the output has ended, an exit status overdue means the engine is gone.
+        const overdue = ended.then(() => new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit status from the Docker engine ${EXIT_STATUS_GRACE_MS} ms after the output ended`)), EXIT_STATUS_GRACE_MS).unref()));
+        overdue.catch(() => undefined);
+        status = await Promise.race([waiting, overdue]);
       } catch (error) {
         throw new SandboxError(`lost the sandbox while it ran: ${(error as Error).message}`, { retryable: false, started: true, cause: error });
       }

@@ -14,7 +14,15 @@ export async function sendInput(redis: Redis, keys: Keys, runId: string, frame: 
 export async function* readInput(redis: Redis, keys: Keys, runId: string, signal: AbortSignal): AsyncGenerator<InputFrame> {
   let lastId = '0-0';
   while (!signal.aborted) {
-    const reply = await redis.xreadBuffer('COUNT', 64, 'BLOCK', 500, 'STREAMS', keys.input(runId), lastId);
+    let reply: Awaited<ReturnType<Redis['xreadBuffer']>>;
+    try {
+      reply = await redis.xreadBuffer('COUNT', 64, 'BLOCK', 500, 'STREAMS', keys.input(runId), lastId);
+    } catch {
+      // Redis is away (a restart): read on from the same frame once it is back, so a client's
+      // stdin and cancel still reach a run that outlived the outage.
+      if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 500));
+      continue;
+    }
     if (!reply) continue;
     for (const [, entries] of reply) {
       for (const [idBuf, raw] of entries) {

@@ -42,7 +42,8 @@ t.test('a worker killed mid-run: the run ends failed once, its stream ends, its 
   t.equal(closeCodes.at(-1), 1000, 'the stream closes normally');
   t.same(frames.filter((f) => f.type === 'status').map((f) => f.status), ['queued', 'running', 'failed'], 'one running frame: never started twice');
   t.same(frames.filter((f) => f.type === 'stdout').map((f) => f.data), [`${token}\n`], 'the token once');
-  t.equal(frames.filter((f) => f.type === 'end').length, 1, 'one end frame');
+  const stored = await cluster.inspect.xrange(`runbox:run:${run.id}:events`, '-', '+');
+  t.equal(stored.filter(([, fields]) => fields[1] === 'end').length, 1, 'one end frame in the stored stream');
   t.match(frames.at(-1), { type: 'end', run: { status: 'failed', error: /lost/ } });
 
   // The container outlives its worker (runbox-run stops the program at its time limit);

@@ -13,6 +13,12 @@ const CANCEL_CONFIRM_MS = 3000;
 export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   const { config, keys } = deps;
   const commands = createRunCommands(deps);
+  /** Aborted when the server starts to close: a held ?wait=true request answers 202 with the record as it stands. */
+  const closing = new AbortController();
+  app.addHook('preClose', (done) => {
+    closing.abort();
+    done();
+  });
   const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 503: ErrorSchema };
 
   const getRecord = async (id: string, principal: Principal) => {
@@ -34,7 +40,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
   }, async (request, reply) => {
     const record = await commands.submit(request.body, request.principal);
     reply.header('location', `/runs/${record.id}`);
-    if (request.query.wait && (await waitForEnd(deps.blockingRedis, keys, record.id, config.waitMaxMs))) {
+    if (request.query.wait && (await waitForEnd(deps.blockingRedis, keys, record.id, config.waitMaxMs, closing.signal))) {
       return reply.code(200).send(await getRecord(record.id, request.principal));
     }
     return reply.code(202).send(request.query.wait ? await getRecord(record.id, request.principal) : record);

@@ -2,6 +2,9 @@
 // (`node dist/server.js`) and worker processes (`node dist/worker.js`), configured through
 // the environment only, as an operator would. The test's teardown stops every process it
 // started (SIGKILL for what does not stop), removes the runs' containers and the data.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { call, waitFor } from './client.js';
 import { removeContainersOf } from './docker.js';
@@ -72,17 +75,20 @@ async function waitReady(child: Child, url: string, timeoutMs = 60_000): Promise
   ]);
 }
 
-export async function spawnApi(name: string, env: Record<string, string>, port?: number): Promise<ServiceProcess> {
+/** `track` sees the child as soon as it is spawned, so that a teardown stops it even if it never gets ready. */
+export async function spawnApi(name: string, env: Record<string, string>, port?: number, track?: (child: Child) => void): Promise<ServiceProcess> {
   const p = port ?? (await freePort());
   const child = spawnChild(name, process.execPath, ['dist/server.js'], processEnv({ ...env, PORT: String(p) }));
+  track?.(child);
   const url = `http://127.0.0.1:${p}`;
   await waitReady(child, url);
   return Object.assign(child, { port: p, url, wsUrl: `ws://127.0.0.1:${p}` });
 }
 
-export async function spawnWorker(name: string, env: Record<string, string>): Promise<ServiceProcess> {
+export async function spawnWorker(name: string, env: Record<string, string>, track?: (child: Child) => void): Promise<ServiceProcess> {
   const p = await freePort();
   const child = spawnChild(name, process.execPath, ['dist/worker.js'], processEnv({ ...env, WORKER_PORT: String(p) }));
+  track?.(child);
   const url = `http://127.0.0.1:${p}`;
   await waitReady(child, url);
   return Object.assign(child, { port: p, url, wsUrl: `ws://127.0.0.1:${p}` });
@@ -100,14 +106,28 @@ export async function startCluster(t: Tap, options: ClusterOptions = {}): Promis
   const runIds = new Set<string>();
   let apiCount = 0;
   let workerCount = 0;
+  /** Every child spawned, ready or not. */
+  const spawned: Child[] = [];
+  const track = (child: Child) => void spawned.push(child);
 
   t.teardown(async () => {
-    const all = [...apis, ...workers];
-    if (!t.passing()) for (const child of [...all, redis.child]) t.comment(`last log lines of ${child.name}:\n${child.tail(40)}`);
-    await Promise.all(all.map((child) => child.stop(5_000)));
-    inspect.disconnect();
-    await redis.destroy();
-    await removeContainersOf(runIds);
+    try {
+      if (!t.passing()) {
+        // The whole logs go to files for a post-mortem; the last lines into the test output.
+        const dir = mkdtempSync(join(tmpdir(), 'runbox-faults-logs-'));
+        for (const child of [...spawned, redis.child]) {
+          writeFileSync(join(dir, `${child.name.replace(/[^\w.-]/g, '_')}.log`), child.logs.map((l) => JSON.stringify(l)).join('\n') + '\n');
+          t.comment(`last log lines of ${child.name}:\n${child.tail(40)}`);
+        }
+        t.comment(`full logs: ${dir}`);
+      }
+    } finally {
+      // Each step runs whatever the one before it did.
+      await Promise.allSettled(spawned.map((child) => child.stop(5_000)));
+      inspect.disconnect();
+      await redis.destroy().catch(() => undefined);
+      await removeContainersOf(runIds).catch(() => undefined);
+    }
   });
 
   const cluster: Cluster = {
@@ -119,12 +139,12 @@ export async function startCluster(t: Tap, options: ClusterOptions = {}): Promis
       return apis[0];
     },
     async startApi(extra = {}, port) {
-      const api = await spawnApi(`api${++apiCount}`, { ...env, ...extra }, port);
+      const api = await spawnApi(`api${++apiCount}`, { ...env, ...extra }, port, track);
       apis.push(api);
       return api;
     },
     async startWorker(extra = {}) {
-      const worker = await spawnWorker(`worker${++workerCount}`, { ...env, ...extra });
+      const worker = await spawnWorker(`worker${++workerCount}`, { ...env, ...extra }, track);
       workers.push(worker);
       return worker;
     },

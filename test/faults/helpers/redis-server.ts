@@ -71,8 +71,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     stop: () => child.stop(10_000),
     start,
     async destroy() {
-      await child.stop(5_000);
-      rmSync(dir, { recursive: true, force: true });
+      try {
+        await child.stop(5_000);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

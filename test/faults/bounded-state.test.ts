@@ -1,0 +1,75 @@
+// Bounded state: every key a run leaves in Redis expires after RUN_RETENTION_S; BullMQ
+// keeps no finished job; deploy/redis.conf keeps writes (append-only, fsync every second)
+// and never evicts; and a process talking to a Redis that may evict says so at start.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { call, waitForStatus } from './helpers/client.js';
+import { startCluster, warnings } from './helpers/cluster.js';
+import { root, sleep } from './helpers/processes.js';
+
+const RETENTION_S = 60; // the smallest RUN_RETENTION_S the config allows
+const evictionWarning = /may evict keys/;
+
+t.test('every key of a run expires after RUN_RETENTION_S; BullMQ keeps no finished job', async (t) => {
+  const cluster = await startCluster(t, { workers: 1, env: { RUN_RETENTION_S: String(RETENTION_S), RATE_LIMIT_PER_MINUTE: '600', KEY_MAX_IN_FLIGHT: '50' } });
+  const { api, inspect } = cluster;
+  const ok = await call(api.url, 'POST', '/runs?wait=true', { language: 'bash', source: 'echo fine' }, 30_000);
+  t.match(ok.body, { status: 'completed', verdict: 'ok' });
+  const failing = await call(api.url, 'POST', '/runs?wait=true', { language: 'bash', source: 'echo oops >&2; exit 3' }, 30_000);
+  t.match(failing.body, { status: 'completed', verdict: 'runtime_error' });
+  const interactive = await cluster.submit({ language: 'bash', source: 'read line; echo "got $line"', interactive: true });
+  const { body: long } = await cluster.submit({ language: 'bash', source: 'sleep 30' });
+  await waitForStatus(api.url, long.id, 10_000, new Set(['running']));
+  t.equal((await call(api.url, 'DELETE', `/runs/${long.id}`)).status, 202, 'a running run cancelled (it gets an input stream)');
+  // The interactive run waits for stdin that never comes; cancel it too.
+  await waitForStatus(api.url, interactive.body.id, 10_000, new Set(['running']));
+  await call(api.url, 'DELETE', `/runs/${interactive.body.id}`);
+  const runs = [ok.body.id, failing.body.id, interactive.body.id, long.id];
+  for (const id of runs) await waitForStatus(api.url, id, 20_000);
+  await sleep(500);
+
+  // Every key in Redis, with its time to live.
+  const keys = (await inspect.keys('*')).sort();
+  const ttls = await Promise.all(keys.map(async (key) => [key, await inspect.ttl(key)] as const));
+  const runKeys = ttls.filter(([key]) => runs.some((id) => key.includes(id)));
+  t.ok(runKeys.length >= runs.length * 2, `each run left its record and event stream (${runKeys.length} keys)`);
+  t.same(runKeys.filter(([key]) => key.endsWith(':input')).length, 2, 'the cancelled runs have input streams');
+  t.same(runKeys.filter(([, ttl]) => !(ttl > 0 && ttl <= RETENTION_S)), [], `every key of a run expires within ${RETENTION_S} s`);
+  const forever = ttls.filter(([, ttl]) => ttl === -1).map(([key]) => key);
+  t.comment(`keys without expiry: ${forever.join(', ')}`);
+  // What may stay: the runtime versions, and BullMQ's own fixed bookkeeping for each queue.
+  const allowed = /^(runbox:runtimes|bull:runbox-(runs|webhooks):(meta|id|events|stalled-check|marker))$/;
+  t.same(forever.filter((key) => !allowed.test(key)), [], 'nothing else is kept forever');
+  t.same(ttls.filter(([key]) => key.startsWith('runbox:') && !key.startsWith('runbox:run:') && key !== 'runbox:runtimes').filter(([, ttl]) => ttl < 0), [], 'in-flight sets and rate-limit counters expire too');
+
+  const [completed, failed] = await Promise.all([inspect.zcard('bull:runbox-runs:completed'), inspect.zcard('bull:runbox-runs:failed')]);
+  t.same({ completed, failed }, { completed: 0, failed: 0 }, 'BullMQ keeps no completed or failed job');
+  t.same(keys.filter((key) => runs.some((id) => key.startsWith(`bull:runbox-runs:${id}`))), [], 'no job of these runs is left');
+  t.same(cluster.apis.concat(cluster.workers).flatMap((p) => warnings(p, evictionWarning)), [], 'no eviction warning with noeviction');
+});
+
+t.test('deploy/redis.conf: append-only, fsync every second, no eviction', async (t) => {
+  const text = await readFile(join(root, 'deploy/redis.conf'), 'utf8');
+  const directives = new Map(
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'))
+      .map((line) => {
+        const [name, ...value] = line.split(/\s+/);
+        return [name.toLowerCase(), value.join(' ')] as const;
+      }),
+  );
+  t.equal(directives.get('appendonly'), 'yes');
+  t.equal(directives.get('appendfsync'), 'everysec');
+  t.equal(directives.get('maxmemory-policy'), 'noeviction');
+});
+
+t.test('a Redis that may evict keys: the API and the worker warn at start', async (t) => {
+  const cluster = await startCluster(t, { workers: 1, redis: { maxmemoryPolicy: 'allkeys-lru' } });
+  for (const child of [cluster.api, ...cluster.workers]) {
+    const line = await child.waitForLog((l) => (l.level ?? 0) >= 40 && evictionWarning.test(String(l.msg)), 5_000, 'the eviction warning');
+    t.match(line, { level: 40, policy: 'allkeys-lru' }, `${child.name} warns, naming the policy: "${line.msg}"`);
+  }
+});
