@@ -151,6 +151,17 @@ export function createRunProcessor(options: RunProcessorOptions) {
     }
   }
 
+  /**
+   * Ends a run left `running` by a worker that died as failed, with its end frame and
+   * webhook; does nothing to a run in any other state.
+   */
+  async function recordLost(runId: string): Promise<void> {
+    if (!(await store.failLost(runId, 'the worker running this run was lost; it was not run again', new Date().toISOString()))) return;
+    baseLog.warn({ runId }, 'run was left running by a lost worker; recorded as failed');
+    options.metrics.finished.inc({ status: RunStatus.failed, verdict: 'none' });
+    if ((await store.get(runId))?.webhook) await options.webhooks.enqueue(runId);
+  }
+
   /** Processes one job. Throws only for faults BullMQ should retry (or record as failed). */
   async function process(runId: string, attempt: JobAttempt): Promise<void> {
     const log = baseLog.child({ runId });
@@ -162,11 +173,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     if (record.status === RunStatus.running) {
       // BullMQ hands a job out again when the worker that held it stopped answering. The
       // program may have run, so it is never started a second time.
-      if (await store.failLost(runId, 'the worker running this run was lost; it was not run again', new Date().toISOString())) {
-        log.warn('run was left running by a lost worker; recorded as failed');
-        options.metrics.finished.inc({ status: RunStatus.failed, verdict: 'none' });
-        if (record.webhook) await options.webhooks.enqueue(runId);
-      }
+      await recordLost(runId);
       return;
     }
     const runtime = findRuntime(options.catalogue, record.language);

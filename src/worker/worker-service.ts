@@ -62,7 +62,10 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     async (job) => processor.process(job.data.runId, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }),
     // The lock and the stalled check decide how soon a job whose worker died is handed out
     // again (and its run recorded as failed by the processor).
-    { connection: workerConnection, concurrency: config.workerConcurrency, prefix: 'bull', lockDuration: config.workerLockMs, stalledInterval: config.workerStalledIntervalMs },
+    // A job stalled more than maxStalledCount times is failed inside Redis without reaching a
+    // processor, which would leave its run `running`. Handed out again instead, it reaches
+    // one, which records the run as lost and completes the job: a program never runs twice.
+    { connection: workerConnection, concurrency: config.workerConcurrency, prefix: 'bull', lockDuration: config.workerLockMs, stalledInterval: config.workerStalledIntervalMs, maxStalledCount: 10 },
   );
   const deliver = createWebhookProcessor(store, { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate }, log);
   const webhookWorkerConnection = factory.bullmq();
