@@ -1,6 +1,7 @@
 // The BullMQ job contract shared by the API and the worker: one job per run, job id = run
 // id, data = { runId }. The record lives in the store, so finished jobs are not kept.
 import { Queue, type ConnectionOptions } from 'bullmq';
+import { runJobOptions } from './job-options.js';
 
 export interface RunJobData {
   runId: string;
@@ -19,13 +20,7 @@ export function createRunQueue(options: RunQueueOptions) {
   const queue = new Queue<RunJobData>(runQueueName(options.prefix), { connection: options.connection, prefix: 'bull' });
 
   async function enqueue(runId: string): Promise<void> {
-    await queue.add('run', { runId }, {
-      jobId: runId,
-      attempts: options.attempts,
-      backoff: { type: 'exponential', delay: options.backoffMs },
-      removeOnComplete: true,
-      removeOnFail: true,
-    });
+    await queue.add('run', { runId }, runJobOptions(runId, options.attempts, options.backoffMs));
   }
 
   /** Drops a queued job (a cancelled run); a job already taken by a worker stays. */

@@ -1,6 +1,7 @@
 // Webhook deliveries as BullMQ jobs (job id = run id), so a delivery is retried with
 // backoff and survives a worker restart. The record is read at delivery time.
 import { Queue, type ConnectionOptions } from 'bullmq';
+import { runJobOptions } from './job-options.js';
 
 export interface WebhookJobData {
   runId: string;
@@ -19,13 +20,7 @@ export function createWebhookQueue(options: WebhookQueueOptions) {
   const queue = new Queue<WebhookJobData>(webhookQueueName(options.prefix), { connection: options.connection, prefix: 'bull' });
   return {
     async enqueue(runId: string): Promise<void> {
-      await queue.add('webhook', { runId }, {
-        jobId: runId,
-        attempts: options.attempts,
-        backoff: { type: 'exponential', delay: options.backoffMs },
-        removeOnComplete: true,
-        removeOnFail: true,
-      });
+      await queue.add('webhook', { runId }, runJobOptions(runId, options.attempts, options.backoffMs));
     },
     close: () => queue.close(),
   };
