@@ -1,6 +1,7 @@
 // A run's frames in a Redis Stream. The worker appends output frames with id `<seq>-0` and
 // status frames with `<last seq>-*`, so a reader resumes after output frame N by reading
-// after id `N-0`, and replay and live reading are one XREAD loop.
+// after id `N-0`, and replay and live reading are one XREAD loop. Output is coalesced for a
+// few milliseconds and the number of frames is capped, so the stream stays bounded.
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 
@@ -11,27 +12,72 @@ export type EventFrame =
   | { kind: 'output'; stream: 'stdout' | 'stderr'; seq: number; data: Buffer; phase: OutputPhase; test?: number }
   | { kind: 'end' };
 
-export function createEventPublisher(redis: Redis, keys: Keys, runId: string) {
+/** How output becomes frames: coalesced briefly, so a program writing a byte at a time does not make a frame per byte. */
+export interface PublisherOptions {
+  /** Output that arrives within this many ms of a frame's first byte joins that frame. */
+  coalesceMs: number;
+  /** A frame is written once it holds this much. */
+  frameBytes: number;
+  /** The stream's cap: past it, output is written only in full frames and at the end. */
+  maxFrames: number;
+}
+
+export const defaultPublisherOptions: PublisherOptions = { coalesceMs: 10, frameBytes: 64 * 1024, maxFrames: 10_000 };
+
+interface Held {
+  stream: 'stdout' | 'stderr';
+  phase: OutputPhase;
+  test?: number;
+  chunks: Buffer[];
+  bytes: number;
+}
+
+export function createEventPublisher(redis: Redis, keys: Keys, runId: string, options: PublisherOptions = defaultPublisherOptions) {
   const key = keys.events(runId);
   let seq = 0;
   let pending: Promise<unknown> = Promise.resolve();
   let failure: unknown;
+  // Output not yet written, per stream, phase and test. Below the cap there is at most one
+  // (a change of stream writes the other first, so order is kept); past it, one of each.
+  const held = new Map<string, Held>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const write = (heldKey: string) => {
+    const frame = held.get(heldKey);
+    if (!frame) return;
+    held.delete(heldKey);
+    seq += 1;
+    const fields: (string | Buffer)[] = ['t', frame.stream, 'd', Buffer.concat(frame.chunks)];
+    if (frame.phase !== 'run') fields.push('p', frame.phase);
+    if (frame.test !== undefined) fields.push('i', String(frame.test));
+    pending = redis.xadd(key, `${seq}-0`, ...fields).catch((error) => (failure ??= error));
+  };
+  const writeAll = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    for (const heldKey of [...held.keys()]) write(heldKey);
+  };
 
   return {
-    /** Appends one output frame (`test`: the test's index in judge mode); commands are pipelined in order. */
+    /** Adds output (`test`: the test's index in judge mode); frames go out in order, pipelined. */
     output(stream: 'stdout' | 'stderr', data: Buffer, phase: OutputPhase, test?: number): void {
       if (data.length === 0) return;
-      seq += 1;
-      const fields: (string | Buffer)[] = ['t', stream, 'd', data];
-      if (phase !== 'run') fields.push('p', phase);
-      if (test !== undefined) fields.push('i', String(test));
-      pending = redis.xadd(key, `${seq}-0`, ...fields).catch((error) => (failure ??= error));
+      const heldKey = `${stream}/${phase}/${test ?? ''}`;
+      const capped = seq >= options.maxFrames;
+      if (!capped && !held.has(heldKey)) writeAll();
+      let frame = held.get(heldKey);
+      if (!frame) held.set(heldKey, (frame = { stream, phase, test, chunks: [], bytes: 0 }));
+      frame.chunks.push(data);
+      frame.bytes += data.length;
+      if (frame.bytes >= options.frameBytes) write(heldKey);
+      else if (!capped) timer ??= setTimeout(writeAll, options.coalesceMs);
     },
     get lastSeq() {
       return seq;
     },
-    /** Resolves when every frame appended so far is in Redis; rejects if one was lost. */
+    /** Writes what is held; resolves when every frame is in Redis, rejects if one was lost. */
     async flush(): Promise<void> {
+      writeAll();
       await pending;
       if (failure) throw failure;
     },
