@@ -19,25 +19,18 @@ export function verdictOf(outcome: ExecutionOutcome): Verdict {
   return Verdict.ok;
 }
 
-export const TestVerdict = {
-  accepted: 'accepted',
-  wrongAnswer: 'wrong_answer',
-  runtimeError: 'runtime_error',
-  timeLimitExceeded: 'time_limit_exceeded',
-  memoryLimitExceeded: 'memory_limit_exceeded',
-  outputLimitExceeded: 'output_limit_exceeded',
-} as const;
-export type TestVerdict = (typeof TestVerdict)[keyof typeof TestVerdict];
+/** A test's verdict: every run verdict but `ok` (a test is accepted or not) and `compilation_error` (the run's alone). */
+export type TestVerdict = Exclude<Verdict, typeof Verdict.ok | typeof Verdict.compilationError>;
 
 /** A test passes when the program ran fine and its output matched. */
 export function testVerdictOf(outcome: ExecutionOutcome, outputMatched: boolean): TestVerdict {
   const verdict = verdictOf(outcome);
   if (verdict !== Verdict.ok) return verdict as TestVerdict;
-  return outputMatched ? TestVerdict.accepted : TestVerdict.wrongAnswer;
+  return outputMatched ? Verdict.accepted : Verdict.wrongAnswer;
 }
 
 /** accepted when every test is (and there was one); else the first failing test's verdict. */
 export function runVerdictOfTests(verdicts: readonly TestVerdict[]): TestVerdict {
-  if (verdicts.length === 0) return TestVerdict.runtimeError; // nothing ran: never accepted
-  return verdicts.find((v) => v !== TestVerdict.accepted) ?? TestVerdict.accepted;
+  if (verdicts.length === 0) return Verdict.runtimeError; // nothing ran: never accepted
+  return verdicts.find((v) => v !== Verdict.accepted) ?? Verdict.accepted;
 }

@@ -1,8 +1,8 @@
 // Judge mode on a worker: every test as a fresh process in one sandbox (or, with
 // isolateTests, a sandbox each), each compared with its expected output and given a verdict.
 import { outputMatches } from '../domain/compare.js';
-import type { TestResult } from '../domain/run-record.js';
-import { runVerdictOfTests, testVerdictOf, TestVerdict } from '../domain/verdict.js';
+import { Verdict, type TestResult } from '../domain/run-record.js';
+import { runVerdictOfTests, testVerdictOf, type TestVerdict } from '../domain/verdict.js';
 import type { DockerSandbox, ExecutionResult, SandboxRequest } from '../sandbox/docker-sandbox.js';
 import type { EventPublisher } from '../store/event-stream.js';
 import type { JudgeRequest } from '../store/run-store.js';
@@ -55,7 +55,7 @@ export async function judgeTests({ sandbox, execution, judge, events, testOutput
       stdoutTruncated: result.stdoutTruncated || out.clipped,
       stderrTruncated: result.stderrTruncated || err.clipped,
     });
-    return !(judge.stopOnFailure && verdict !== TestVerdict.accepted);
+    return !(judge.stopOnFailure && verdict !== Verdict.accepted);
   };
 
   if (judge.isolateTests) {
