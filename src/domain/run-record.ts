@@ -47,16 +47,19 @@ export const CompileResultSchema = Type.Object({
   timeMs: Type.Integer(),
 });
 
+/** What a test can end with; a run adds `ok` (no tests) and `compilation_error`. */
+const TestVerdictSchema = Type.Union([
+  Type.Literal('accepted'),
+  Type.Literal('wrong_answer'),
+  Type.Literal('runtime_error'),
+  Type.Literal('time_limit_exceeded'),
+  Type.Literal('memory_limit_exceeded'),
+  Type.Literal('output_limit_exceeded'),
+]);
+
 export const TestResultSchema = Type.Object({
   name: Type.String(),
-  verdict: Type.Union([
-    Type.Literal('accepted'),
-    Type.Literal('wrong_answer'),
-    Type.Literal('runtime_error'),
-    Type.Literal('time_limit_exceeded'),
-    Type.Literal('memory_limit_exceeded'),
-    Type.Literal('output_limit_exceeded'),
-  ]),
+  verdict: TestVerdictSchema,
   exitCode: Nullable(Type.Integer()),
   signal: Nullable(Type.String()),
   timeMs: Type.Integer({ description: 'wall time of this test, milliseconds' }),
@@ -80,17 +83,7 @@ export const RunRecordSchema = Type.Object(
       Type.Literal('cancelled'),
       Type.Literal('failed'),
     ]),
-    verdict: Type.Union([
-      Type.Literal('ok'),
-      Type.Literal('accepted'),
-      Type.Literal('wrong_answer'),
-      Type.Literal('runtime_error'),
-      Type.Literal('time_limit_exceeded'),
-      Type.Literal('memory_limit_exceeded'),
-      Type.Literal('output_limit_exceeded'),
-      Type.Literal('compilation_error'),
-      Type.Null(),
-    ]),
+    verdict: Type.Union([Type.Literal('ok'), TestVerdictSchema, Type.Literal('compilation_error'), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
     startedAt: Nullable(Type.String({ format: 'date-time' })),
     finishedAt: Nullable(Type.String({ format: 'date-time' })),
