@@ -85,3 +85,42 @@ t.test('runs in flight per key are capped, and a full queue answers 503 queue_fu
   t.equal(b.body.code, 'queue_full');
   t.equal(b.headers.get('retry-after'), '5');
 });
+
+t.test('streams per key are capped (4429 beyond WS_MAX_PER_KEY); a stream the server closed no longer counts', async (t) => {
+  const { url, wsUrl } = await startService(t, { worker: false, env: { API_KEYS, WS_MAX_PER_KEY: '2' } });
+  const { body: run } = await request(url, 'POST', '/runs', hello, as(keys.alice));
+  const { body: bobRun } = await request(url, 'POST', '/runs', hello, as(keys.bob));
+  /** Opens a stream and resolves with its first event: the first frame's type, or the close code. */
+  const open = (runId: string, key: string) => {
+    const ws = new WebSocket(`${wsUrl}/runs/${runId}/stream`, { headers: as(key) });
+    const first = new Promise<string | number>((resolve) => {
+      ws.once('message', (data) => resolve(JSON.parse(data.toString()).type));
+      ws.once('close', (code) => resolve(code));
+    });
+    return { ws, first };
+  };
+  // The run stays queued (no worker), so these two streams stay open.
+  const held = [open(run.id, keys.alice), open(run.id, keys.alice)];
+  t.same(await Promise.all(held.map((s) => s.first)), ['status', 'status'], 'two streams open');
+  t.equal(await open(run.id, keys.alice).first, 4429, 'a third stream of the same key is refused');
+  const bob = open(bobRun.id, keys.bob);
+  t.equal(await bob.first, 'status', 'another key streams on');
+  bob.ws.close();
+
+  const closedOne = new Promise((resolve) => held[0].ws.once('close', resolve));
+  held[0].ws.close();
+  await closedOne;
+  const again = open(run.id, keys.alice);
+  t.equal(await again.first, 'status', 'a stream closed by its client frees its place');
+  for (const s of [held[1], again]) {
+    const closed = new Promise((resolve) => s.ws.once('close', resolve));
+    s.ws.close();
+    await closed;
+  }
+
+  // A client that opens the next stream the moment the server closed the last one is not
+  // refused: the server stops counting a stream before its close frame goes out.
+  const codes: (string | number)[] = [];
+  for (let i = 0; i < 20; i++) codes.push(await open('00000000-0000-4000-8000-000000000000', keys.alice).first);
+  t.same([...new Set(codes)], [4404], 'twenty unknown runs in a row: 4404 each, never 4429');
+});

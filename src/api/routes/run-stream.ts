@@ -11,7 +11,7 @@ import { ApiError } from '../errors.js';
 import { createRunCommands } from '../run-commands.js';
 import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
 
-export const CloseCode = { normal: 1000, goingAway: 1001, notFound: 4404, badFrame: 4400, tooMany: 4429 } as const;
+export const CloseCode = { normal: 1000, goingAway: 1001, internalError: 1011, notFound: 4404, badFrame: 4400, tooMany: 4429 } as const;
 /** Above this many unsent bytes the reader waits for the client, so a slow client cannot grow the API's memory. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 
@@ -70,13 +70,24 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
       const closed = new AbortController();
       const key = request.principal.name;
       openStreams.set(key, (openStreams.get(key) ?? 0) + 1);
-      socket.on('close', () => {
-        closed.abort();
+      let counted = true;
+      const release = () => {
+        if (!counted) return;
+        counted = false;
         const left = (openStreams.get(key) ?? 1) - 1;
         if (left > 0) openStreams.set(key, left);
         else openStreams.delete(key);
+      };
+      /** A stream the server closes stops counting before its close frame goes out, so a client that opens the next one at once is not refused. */
+      const close = (code: number, reason?: string) => {
+        release();
+        socket.close(code, reason);
+      };
+      socket.on('close', () => {
+        closed.abort();
+        release();
       });
-      if ((openStreams.get(key) ?? 0) > config.wsMaxPerKey) return socket.close(CloseCode.tooMany, 'too many open streams for this key');
+      if ((openStreams.get(key) ?? 0) > config.wsMaxPerKey) return close(CloseCode.tooMany, 'too many open streams for this key');
       const mayControl = request.principal.scopes.includes('runs') || request.principal.scopes.includes('admin');
       const log = request.log.child({ runId: id });
       const recordReady: Promise<RunRecord | undefined> = commands.find(id, request.principal);
@@ -84,7 +95,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
       // Handlers go on before any await, so no client frame is dropped.
       socket.on('message', (raw) => {
         const frame = parseClientFrame(raw.toString());
-        if (!frame) return socket.close(CloseCode.badFrame, 'unknown frame');
+        if (!frame) return close(CloseCode.badFrame, 'unknown frame');
         if (!mayControl) return; // a read-only key watches; it does not type or cancel
         void recordReady.then(async (record) => {
           if (!record) return;
@@ -99,14 +110,16 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
 
       void (async () => {
         const record = await recordReady;
-        if (!record) return socket.close(CloseCode.notFound, 'run not found');
+        if (!record) return close(CloseCode.notFound, 'run not found');
         const redis = deps.blockingRedis();
+        // A client gone: its blocking read ends now, not when XREAD BLOCK next returns.
+        closed.signal.addEventListener('abort', () => redis.disconnect(), { once: true });
         try {
           const encoding = request.query.encoding ?? 'utf8';
           for await (const frame of readFrames(redis, keys, id, { after: request.query.from ?? 0, signal: closed.signal })) {
             if (frame.kind === 'end') {
               await send(socket, JSON.stringify({ type: 'end', run: await commands.find(id, request.principal) }));
-              socket.close(CloseCode.normal);
+              close(CloseCode.normal);
               return;
             }
             await send(socket, serverFrame(frame, encoding));
@@ -117,7 +130,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
       })().catch((error) => {
         if (closed.signal.aborted) return;
         log.error({ err: error }, 'stream failed');
-        socket.close(1011, 'internal error');
+        close(CloseCode.internalError, 'internal error');
       });
     },
   });
