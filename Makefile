@@ -3,7 +3,7 @@
 # TypeScript build, runtime images) and take seconds when everything is in place.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup engine deps build images up up-api up-worker test test-unit test-integration test-faults bench clean
+.PHONY: help setup engine userns-engine deps build images up test test-unit test-integration test-faults bench clean
 
 help:
 	@echo "make up      set up what is missing, then serve API + worker on PORT (default 8080)"
@@ -28,18 +28,23 @@ images: engine
 
 setup: engine deps build images
 
+# A second engine with userns-remap beside the main one, with the bash image, for the
+# root-inside tests (test/integration/root-inside.docker.test.ts).
+userns-engine: images
+	@scripts/ensure-docker-userns.sh
+
 up: setup
 	node dist/main.js
 
 # Unit and integration tests, then the fault scenarios on real processes (test/faults, run
 # apart and one at a time; RUNBOX_FAULTS_DOCKER=1 lets one of them restart the Docker daemon).
-test: setup
+test: setup userns-engine
 	npx tap; status=$$?; RUNBOX_FAULTS_DOCKER=1 npm run test:faults && exit $$status
 
 test-unit: deps
 	npx tap test/unit
 
-test-integration: setup
+test-integration: setup userns-engine
 	npx tap test/integration
 
 test-faults: setup

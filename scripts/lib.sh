@@ -14,3 +14,25 @@ apt_install() {
   log "installing ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
+
+# engine_answers SOCK: whether a Docker Engine answers on that socket.
+engine_answers() { curl -sf --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1; }
+
+# start_dockerd SOCK PIDFILE LOGFILE [DOCKERD FLAG...]: starts a dockerd in the background
+# unless the one its pid file names is alive (a pid file left by a dockerd killed with its
+# session is cleared), then waits up to 60 s for SOCK to answer.
+start_dockerd() {
+  local sock=$1 pidfile=$2 logfile=$3
+  shift 3
+  engine_answers "$sock" && return 0
+  if ! { [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }; then
+    rm -f "$pidfile"
+    log "starting dockerd on $sock"
+    mkdir -p "$(dirname "$logfile")"
+    nohup dockerd --pidfile "$pidfile" "$@" >>"$logfile" 2>&1 &
+  fi
+  for _ in $(seq 1 120); do engine_answers "$sock" && return 0; sleep 0.5; done
+  log "dockerd did not answer on $sock within 60 s; see $logfile"
+  tail -n 20 "$logfile" >&2 || true
+  return 1
+}

@@ -127,7 +127,7 @@ const settings = {
   argsEnvMaxBytes: { env: 'ARGS_ENV_MAX_BYTES', default: 1 * MiB, parse: integer(1024, 1536 * 1024), description: 'largest total of a run\'s args and env (each string also under 128 KiB, the kernel\'s limit)' },
   stdinMaxBytes: { env: 'STDIN_MAX_BYTES', default: 1 * MiB, parse: integer(0), description: 'largest stdin of a run (and of each test)' },
   networkAllowed: { env: 'NETWORK_ALLOWED', default: false, parse: boolean, description: 'whether runs may ask for network: true (else 403 forbidden)' },
-  usernsRemap: { env: 'USERNS_REMAP', default: false, parse: boolean, description: 'set when the Docker engine runs with userns-remap: runs may then ask for root inside under runc too' },
+  usernsRemap: { env: 'USERNS_REMAP', default: false, parse: boolean, description: 'set when the Docker engine runs with userns-remap (deploy/docker/daemon.userns.json): runs may then ask for root inside under runc too; the worker checks the engine before each such run' },
   sandboxRuntime: { env: 'SANDBOX_RUNTIME', default: 'runc', parse: text, description: 'Docker runtime of the sandboxes: runc, or runsc for gVisor' },
   imagePrefix: { env: 'RUNTIME_IMAGE_PREFIX', default: 'runbox/', parse: text, description: 'runtime images are PREFIX<language>:latest' },
   shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 30_000, parse: integer(0), description: 'on SIGTERM, how long a worker lets running runs finish before it kills them (recorded as failed)' },

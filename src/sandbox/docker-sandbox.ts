@@ -194,7 +194,22 @@ export function createDockerSandbox(options: SandboxOptions) {
   /** How long the exit status may take once a sandbox's output stream has ended. */
   const EXIT_STATUS_GRACE_MS = 10_000;
 
+  /** Whether the engine runs with userns-remap: its root is an unprivileged uid on the host. Asked each time, so a reconfigured engine is seen. */
+  async function remapsUsers(): Promise<boolean> {
+    const info = (await docker.info()) as { SecurityOptions?: string[] };
+    return (info.SecurityOptions ?? []).some((option) => option.split(',').includes('name=userns'));
+  }
+
   async function createContainer(request: SandboxRequest, mode: { collect: boolean; tests: number }): Promise<Docker.Container> {
+    const runtime = request.runtime ?? options.runtime;
+    // The API allows root inside under runc only when told the engine remaps users; the
+    // engine is asked here, so a wrong USERNS_REMAP never makes a program root on the host.
+    if (request.root && runtime !== 'runsc' && !(await remapsUsers().catch(() => false))) {
+      throw new SandboxError('root inside refused: this Docker engine does not run with userns-remap, so root in a runc container would be root on the host (see docs/security.md)', {
+        retryable: false,
+        started: false,
+      });
+    }
     const spec = buildContainerSpec({
       image: request.image,
       command: request.command,
@@ -205,7 +220,7 @@ export function createDockerSandbox(options: SandboxOptions) {
       tests: mode.tests > 0,
       root: request.root ?? false,
       network: request.network ?? false,
-      runtime: request.runtime ?? options.runtime,
+      runtime,
       runId: request.runId,
       now: Date.now(),
       deadlineMs: request.limits.timeMs * Math.max(1, mode.tests) + killGraceMs * Math.max(1, mode.tests),
@@ -421,7 +436,7 @@ export function createDockerSandbox(options: SandboxOptions) {
     await docker.ping();
   }
 
-  return { execute, executeTests, ping };
+  return { execute, executeTests, ping, remapsUsers };
 }
 
 export type DockerSandbox = ReturnType<typeof createDockerSandbox>;

@@ -31,6 +31,9 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const store = createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds });
   await warnIfEvicting(redis, log);
   const sandbox = createDockerSandbox({ docker, runtime: config.sandboxRuntime, log });
+  if (config.usernsRemap && !(await sandbox.remapsUsers().catch(() => false))) {
+    log.error('USERNS_REMAP is set but this Docker engine does not run with userns-remap: root runs under runc will fail (see docs/security.md)');
+  }
   const reaper = createReaper({ docker, log, intervalMs: config.reaperIntervalMs });
   await reaper.reapOnce();
   reaper.start();

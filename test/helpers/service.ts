@@ -17,6 +17,9 @@ import { startWorkerService } from '../../src/worker/worker-service.js';
 
 export const docker = new Docker();
 
+/** The second engine, with userns-remap, that scripts/ensure-docker-userns.sh starts (make test does). */
+export const USERNS_DOCKER_SOCKET = process.env.USERNS_DOCKER_SOCK ?? '/run/runbox-userns/docker.sock';
+
 interface Teardown {
   teardown(fn: () => unknown): void;
 }
@@ -42,6 +45,8 @@ export interface ServiceOptions {
   /** Start no worker: runs stay queued (for cancel-while-queued tests). */
   worker?: boolean;
   redisUrl?: string;
+  /** The worker's Docker engine (default: DOCKER_HOST or /var/run/docker.sock). */
+  docker?: Docker;
 }
 
 export interface TestService {
@@ -63,7 +68,7 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
   const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', SANDBOX_RUNTIME: runtime, ...options.env });
   const factory = createRedisFactory(redisUrl);
   const metrics = createRunMetrics();
-  const worker = options.worker === false ? undefined : await startWorkerService({ config, redis: factory, log: silent, docker, metrics });
+  const worker = options.worker === false ? undefined : await startWorkerService({ config, redis: factory, log: silent, docker: options.docker ?? docker, metrics });
   const api = await createApiService({ config, redis: factory, log: silent, metrics });
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const address = api.app.server.address();

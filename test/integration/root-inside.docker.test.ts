@@ -1,11 +1,41 @@
 // Root inside, nobody outside: a run may ask for root only where that root is powerless on
 // the host. Under gVisor the program is root in the Sentry's kernel, and the Sentry runs as
-// an unprivileged host uid; under plain runc root is refused.
-import { readFileSync } from 'node:fs';
+// an unprivileged host uid; on an engine with userns-remap container uid 0 is a subordinate
+// host uid (the second engine scripts/ensure-docker-userns.sh starts); under plain runc
+// root is refused by the API and, should the API be told wrong, by the worker.
+import { existsSync, readFileSync } from 'node:fs';
+import Docker from 'dockerode';
 import t from 'tap';
 import { RUN_ID_LABEL } from '../../src/sandbox/container-spec.js';
 import { request, runToEnd } from '../helpers/client.js';
-import { docker, startService } from '../helpers/service.js';
+import { containersOf, docker, startService, USERNS_DOCKER_SOCKET } from '../helpers/service.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The host uid and uid map of a run's container, read from the host while the run sleeps. */
+async function hostView(engine: Docker, runId: string): Promise<{ uid?: string; uidMap?: string }> {
+  for (let i = 0; i < 100; i++) {
+    const [container] = await engine.listContainers({ filters: { label: [`${RUN_ID_LABEL}=${runId}`] } });
+    const pid = container ? (await engine.getContainer(container.Id).inspect()).State.Pid : 0;
+    if (pid > 0) {
+      return {
+        uid: /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1],
+        uidMap: readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' '),
+      };
+    }
+    await sleep(50);
+  }
+  return {};
+}
+
+async function recordAtEnd(url: string, runId: string) {
+  let record = (await request(url, 'GET', `/runs/${runId}`)).body;
+  for (let i = 0; i < 150 && !['completed', 'failed'].includes(record.status); i++) {
+    await sleep(100);
+    record = (await request(url, 'GET', `/runs/${runId}`)).body;
+  }
+  return record;
+}
 
 t.test('root inside is refused under plain runc', async (t) => {
   const { url } = await startService(t, { worker: false, env: { SANDBOX_RUNTIME: 'runc' } });
@@ -15,26 +45,38 @@ t.test('root inside is refused under plain runc', async (t) => {
   t.match(reply.body.message, /gVisor|userns-remap/);
 });
 
+t.test('USERNS_REMAP set wrongly: the worker asks the engine and refuses root, leaving no container', async (t) => {
+  const { url } = await startService(t, { env: { SANDBOX_RUNTIME: 'runc', USERNS_REMAP: 'true' } });
+  const record = await runToEnd(url, { language: 'bash', source: 'id -u', root: true }).catch((error: Error) => t.fail(error.message));
+  t.match(record, { status: 'failed', error: /userns-remap/, stdout: '' });
+  t.same(await containersOf(record.id), []);
+});
+
 t.test('under gVisor a root run is uid 0 inside and an unprivileged uid on the host', async (t) => {
   const { url } = await startService(t, { env: { SANDBOX_RUNTIME: 'runsc' } });
   const { body: run } = await request(url, 'POST', '/runs', { language: 'bash', source: 'id -u; echo written > /work/owned && cat /work/owned; sleep 2', root: true });
-  let hostUid: string | undefined;
-  for (let i = 0; i < 100 && hostUid === undefined; i++) {
-    const [container] = await docker.listContainers({ filters: { label: [`${RUN_ID_LABEL}=${run.id}`] } });
-    if (container) {
-      const pid = (await docker.getContainer(container.Id).inspect()).State.Pid;
-      if (pid > 0) hostUid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    }
-    if (hostUid === undefined) await new Promise((r) => setTimeout(r, 50));
-  }
-  t.ok(hostUid !== undefined && hostUid !== '0', `the sandbox's host process runs as uid ${hostUid}, not root`);
-  let record = (await request(url, 'GET', `/runs/${run.id}`)).body;
-  for (let i = 0; i < 100 && !['completed', 'failed'].includes(record.status); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    record = (await request(url, 'GET', `/runs/${run.id}`)).body;
-  }
-  t.match(record, { status: 'completed', verdict: 'ok', stdout: '0\nwritten\n' });
+  const { uid } = await hostView(docker, run.id);
+  t.ok(uid !== undefined && uid !== '0', `the sandbox's host process runs as uid ${uid}, not root`);
+  t.match(await recordAtEnd(url, run.id), { status: 'completed', verdict: 'ok', stdout: '0\nwritten\n' });
 
   const plain = await runToEnd(url, { language: 'bash', source: 'id -u' });
   t.equal(plain.stdout, '1000\n', 'without root a run under gVisor is uid 1000');
+});
+
+t.test('under userns-remap a root run is uid 0 with root powers inside and an unprivileged uid on the host', async (t) => {
+  t.ok(existsSync(USERNS_DOCKER_SOCKET), `a userns-remap engine answers on ${USERNS_DOCKER_SOCKET} (scripts/ensure-docker-userns.sh; make test starts it)`);
+  const engine = new Docker({ socketPath: USERNS_DOCKER_SOCKET });
+  const { url } = await startService(t, { docker: engine, env: { SANDBOX_RUNTIME: 'runc', USERNS_REMAP: 'true' } });
+  // chown needs CAP_CHOWN: root inside has its powers over the container's own files.
+  const source = 'id -u; touch /work/f && chown 4242:4242 /work/f && stat -c %u /work/f; sleep 2';
+  const { body: run } = await request(url, 'POST', '/runs', { language: 'bash', source, root: true });
+  const { uid, uidMap } = await hostView(engine, run.id);
+  t.ok(uid !== undefined && Number(uid) >= 65536, `container root is host uid ${uid}, a subordinate uid, not root`);
+  t.match(uidMap, /^0 \d+ \d+$/, `uid 0 inside maps elsewhere: ${uidMap}`);
+  t.not(uidMap?.split(' ')[1], '0');
+  t.match(await recordAtEnd(url, run.id), { status: 'completed', verdict: 'ok', stdout: '0\n4242\n' });
+
+  const plain = await runToEnd(url, { language: 'bash', source: 'id -u; chown 0 /work 2>&1 || echo refused' });
+  t.match(plain.stdout, /^1000\n[^]*refused\n$/, 'without root a run is uid 1000 with no powers, on this engine too');
+  t.same(await engine.listContainers({ all: true, filters: { label: [`${RUN_ID_LABEL}=${run.id}`] } }), [], 'no container left');
 });
