@@ -16,12 +16,16 @@ ROOT=${USERNS_DOCKER_ROOT:-/var/lib/runbox-userns}
 run_dir=$(dirname "$SOCK")
 mkdir -p "$run_dir" "$ROOT"
 
-# Its own data root, exec root (so its own containerd) and socket; no bridge or iptables
-# rules (sandboxes have no network), so it leaves the main engine's networking alone.
+# Its own data root, exec root (so its own containerd) and socket, and a bridge of its own
+# without iptables rules (sandboxes have no network), so it leaves the main engine's
+# networking alone. (Not `--bridge none`: a dockerd without a bridge deletes docker0.)
+BRIDGE=${USERNS_DOCKER_BRIDGE:-rbuserns0}
+command -v ip >/dev/null || apt_install iproute2
+ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add name "$BRIDGE" type bridge
 start_dockerd "$SOCK" "$run_dir/dockerd.pid" /var/log/runbox/dockerd-userns.log \
   --config-file deploy/docker/daemon.userns.json \
   --data-root "$ROOT/docker" --exec-root "$run_dir/exec" -H "unix://$SOCK" \
-  --bridge none --iptables=false --ip6tables=false --ip-masq=false
+  --bridge "$BRIDGE" --iptables=false --ip6tables=false --ip-masq=false
 
 images=("$@")
 [ ${#images[@]} -eq 0 ] && images=("${RUNTIME_IMAGE_PREFIX:-runbox/}bash:latest")
