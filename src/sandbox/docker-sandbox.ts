@@ -193,6 +193,9 @@ export function createDockerSandbox(options: SandboxOptions) {
   const killGraceMs = options.killGraceMs ?? 2000;
   /** How long the exit status may take once a sandbox's output stream has ended. */
   const EXIT_STATUS_GRACE_MS = 10_000;
+  /** How often, and how far apart, an unexplained SIGKILL is checked again for the engine's OOM flag. */
+  const OOM_RECHECKS = 10;
+  const OOM_RECHECK_MS = 100;
 
   /** Whether the engine runs with userns-remap: its root is an unprivileged uid on the host. Asked each time, so a reconfigured engine is seen. */
   async function remapsUsers(): Promise<boolean> {
@@ -372,7 +375,16 @@ export function createDockerSandbox(options: SandboxOptions) {
       // The attach stream ends right after the exit; wait briefly for its last frames.
       await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
       stream.destroy();
-      const state = await container.inspect().then((i) => i.State, () => undefined);
+      const inspectState = () => container.inspect().then((i) => i.State, () => undefined);
+      let state = await inspectState();
+      // Killed with no report and not by us: under gVisor an OOM kill takes the whole
+      // sandbox, supervisor included, and the engine may mark it OOMKilled only after the
+      // exit has been reported. Ask again briefly before calling it anything else.
+      const unexplainedKill = !session.current.reported && status.StatusCode === 128 + 9 && !hostTimedOut && !cancelled;
+      for (let i = 0; unexplainedKill && state && !state.OOMKilled && i < OOM_RECHECKS; i++) {
+        await new Promise((r) => setTimeout(r, OOM_RECHECK_MS));
+        state = await inspectState();
+      }
       const diagnostics = Buffer.concat(runnerDiagnostics).toString('utf8').trim();
       if (diagnostics && !hostTimedOut && !cancelled) log.warn({ diagnostics }, 'runbox-run reported a problem');
       return finish({
@@ -411,23 +423,35 @@ export function createDockerSandbox(options: SandboxOptions) {
   async function executeTests(request: TestsRequest): Promise<ExecutionResult[]> {
     return withSandbox(request, { collect: false, tests: request.tests.length }, async (session) => {
       const results: ExecutionResult[] = [];
+      /** The test the sandbox died in, if it did: its result needs the engine's view of the exit. */
+      let diedIn: number | undefined;
       await writeChunk(session.stream, request.archive);
       for (let i = 0; i < request.tests.length; i++) {
         session.current = createExecutionCollector(request.limits.outputBytes);
         session.onOutput = (stream, data) => request.onOutput?.(stream, data, i);
         session.armTimer();
         await writeChunk(session.stream, lengthPrefixed(request.tests[i]));
-        const report = await session.nextReport();
-        // Without a report the sandbox died during this test (killed by the worker at its
-        // deadline, cancelled, or broken by the program): the test still gets a result, from
-        // what the host saw, and no test after it runs.
+        if (!(await session.nextReport())) {
+          diedIn = i;
+          break;
+        }
         const result = session.current.result({ timedOut: session.hostTimedOut, cancelled: session.cancelled, oomKilled: false, archive: null });
         results.push(result);
-        const goOn = request.onTestEnd?.(i, result) ?? true;
-        if (!report || !goOn) break;
+        if (!(request.onTestEnd?.(i, result) ?? true)) break;
       }
       if (!session.stream.destroyed) session.stream.end();
-      return () => results;
+      return (host) => {
+        // Without a report the sandbox died during this test (killed by the worker at its
+        // deadline, cancelled, killed for memory with its supervisor under gVisor, or broken by
+        // the program): the test still gets a result, from what the engine saw, and no test
+        // after it runs.
+        if (diedIn !== undefined) {
+          const result = session.current.result({ ...host, archive: null, timedOut: session.hostTimedOut, cancelled: session.cancelled });
+          results.push(result);
+          request.onTestEnd?.(diedIn, result);
+        }
+        return results;
+      };
     });
   }
 

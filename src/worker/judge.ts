@@ -64,12 +64,19 @@ export async function judgeTests({ sandbox, execution, judge, events, testOutput
       if (!record(i, result, sinks[i])) break;
     }
   } else {
-    await sandbox.executeTests({
-      ...execution,
-      tests: judge.tests.map((t) => Buffer.from(t.stdin)),
-      onOutput: (stream, data, i) => sinks[i].onOutput(stream, data),
-      onTestEnd: (i, result) => record(i, result, sinks[i]),
-    });
+    // One sandbox for all tests. Should a test take the sandbox down with it (under gVisor an
+    // OOM kill takes the supervisor too), the tests after it go on in a fresh one.
+    let stopped = false;
+    while (!stopped && tests.length < judge.tests.length) {
+      const first = tests.length;
+      await sandbox.executeTests({
+        ...execution,
+        tests: judge.tests.slice(first).map((t) => Buffer.from(t.stdin)),
+        onOutput: (stream, data, i) => sinks[first + i].onOutput(stream, data),
+        onTestEnd: (i, result) => (stopped = !record(first + i, result, sinks[first + i])) === false,
+      });
+      if (tests.length === first) break; // no test ended: the sandbox cannot run them
+    }
   }
   return { tests, verdict: runVerdictOfTests(tests.map((t) => t.verdict)), cancelled };
 }
