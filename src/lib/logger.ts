@@ -1,11 +1,12 @@
 // The one pino logger of a process. Credentials and client code never reach the logs: the
 // Authorization header is redacted, an access_token in a URL is masked, bodies are never logged.
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Masks the value of access_token in a logged URL. */
 export const maskToken = (url: string) => url.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]');
 
-export function createLogger(level: string, name: string): Logger {
+/** `destination`: where the lines go (default stdout). */
+export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
   return pino({
     name,
     level,
@@ -22,5 +23,5 @@ export function createLogger(level: string, name: string): Logger {
         remotePort: req.socket?.remotePort,
       }),
     },
-  });
+  }, destination);
 }

@@ -1,0 +1,63 @@
+// What an operator's logs hold: requests, but never an API key, a run's source, files, stdin
+// or env; and a server without API keys serves loopback only and says so.
+import { Writable } from 'node:stream';
+import t, { type Test } from 'tap';
+import WebSocket from 'ws';
+import { createApiService } from '../../src/api/api-service.js';
+import { sha256Hex } from '../../src/api/auth.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createRedisFactory } from '../../src/lib/redis-connection.js';
+import { createRunMetrics } from '../../src/lib/run-metrics.js';
+import { request } from '../helpers/client.js';
+import { startTestRedis } from '../helpers/service.js';
+
+/** An API on a random port whose log lines (level info and up) are kept in memory. */
+async function startLoggedApi(t: Test, env: Record<string, string>) {
+  const redis = await startTestRedis(t);
+  const lines: string[] = [];
+  const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(...chunk.toString().split('\n').filter(Boolean)), done()) });
+  const config = loadConfig({ REDIS_URL: redis.url, PORT: '0', LOG_LEVEL: 'info', ...env });
+  const api = await createApiService({ config, redis: createRedisFactory(redis.url), log: createLogger('info', 'runbox-api', sink), metrics: createRunMetrics() });
+  t.teardown(() => api.close());
+  await api.listen();
+  return { api, lines };
+}
+
+t.test('keys, sources, files, stdin and env never reach the logs; requests do', async (t) => {
+  const key = 'key-S3CRET-abcdef';
+  const { api, lines } = await startLoggedApi(t, { API_KEYS: `alice:runs+read:${sha256Hex(key)}` });
+  const address = api.app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const auth = { authorization: `Bearer ${key}` };
+  const secret = (what: string) => `MARK-${what}-7f3a`;
+  const run = {
+    language: 'bash',
+    files: [{ name: 'main.sh', content: `echo ${secret('file')}` }],
+    stdin: secret('stdin'),
+    env: { TOKEN: secret('env') },
+  };
+  const accepted = await request(url, 'POST', '/runs', run, auth);
+  t.equal(accepted.status, 202);
+  t.equal((await request(url, 'POST', '/runs', { language: 'bash', source: `echo ${secret('source')}`, limits: { timeMs: -1 } }, auth)).status, 400, 'a refused body');
+  t.equal((await request(url, 'POST', '/runs', { language: 'bash', source: `echo ${secret('unauthorized')}` }, { authorization: `Bearer ${secret('wrong-key')}` })).status, 401);
+  await new Promise<void>((resolve) => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/runs/${accepted.body.id}/stream?access_token=${key}`);
+    ws.once('message', () => ws.close());
+    ws.once('close', () => resolve());
+  });
+  await new Promise((r) => setTimeout(r, 200));
+
+  const text = lines.join('\n');
+  t.match(text, /"url":"\/runs"/, 'requests are logged');
+  t.match(text, /access_token=\[redacted\]/, 'the stream request is logged with its token masked');
+  for (const what of ['file', 'stdin', 'env', 'source', 'unauthorized', 'wrong-key']) t.notMatch(text, secret(what), `no ${what} in the logs`);
+  t.notMatch(text, key, 'no API key in the logs');
+});
+
+t.test('without API keys the server serves loopback only, whatever HOST says, and warns', async (t) => {
+  const { api, lines } = await startLoggedApi(t, { HOST: '0.0.0.0' });
+  const address = api.app.server.address();
+  t.equal(typeof address === 'object' && address ? address.address : undefined, '127.0.0.1');
+  t.match(lines.join('\n'), /no API_KEYS configured: no authentication, serving on loopback only/);
+});
