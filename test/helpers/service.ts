@@ -51,6 +51,8 @@ export interface ServiceOptions {
 
 export interface TestService {
   url: string;
+  /** The API's Fastify app (its WebSocket server, for what the server holds per client). */
+  app: Awaited<ReturnType<typeof createApiService>>['app'];
   wsUrl: string;
   config: Config;
   redis: Redis;
@@ -90,7 +92,7 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
     redis.disconnect();
     await ownRedis?.stop();
   });
-  return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, config, redis, stopApi, stopWorker };
+  return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, app: api.app, config, redis, stopApi, stopWorker };
 }
 
 /** Containers (running or not) of one run, found by label. */

@@ -1,5 +1,6 @@
 // GET /runs/{id}/stream: order, live delivery, replay, resume, base64, 4404, hostile output.
 import t from 'tap';
+import WebSocket from 'ws';
 import { readStream, request, runToEnd } from '../helpers/client.js';
 import { startService } from '../helpers/service.js';
 
@@ -25,6 +26,42 @@ t.test('run stream', async (t) => {
     const end = frames.at(-1);
     t.equal(end.type, 'end');
     t.match(end.run, { id: run.id, status: 'completed', verdict: 'ok', stdout: 'first\nsecond\n', stderr: 'oops\n' });
+  });
+
+  t.test('a client that stops reading never makes the API buffer without bound; once it reads, every byte arrives', async (t) => {
+    // 15 MiB of output, far more than the loopback socket buffers hold.
+    const { body: run } = await request(url, 'POST', '/runs', {
+      language: 'python',
+      source: 'import sys\nfor i in range(240):\n    sys.stdout.write(str(i % 10) * 65536)\n    sys.stdout.flush()',
+      limits: { outputBytes: 16 * 1024 * 1024 },
+    });
+    const frames: any[] = [];
+    const ws = new WebSocket(`${wsUrl}/runs/${run.id}/stream`);
+    const closed = new Promise<number>((resolve) => ws.on('close', resolve));
+    ws.on('message', (data) => frames.push(JSON.parse(data.toString())));
+    await new Promise((resolve) => ws.once('open', resolve));
+    const socket = (ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+    socket.pause();
+
+    // While the client reads nothing, watch what the API holds for it until the run ends.
+    let maxBuffered = 0;
+    let record = (await request(url, 'GET', `/runs/${run.id}`)).body;
+    while (record.status === 'queued' || record.status === 'running') {
+      for (const client of service.app.websocketServer.clients) maxBuffered = Math.max(maxBuffered, client.bufferedAmount);
+      await new Promise((r) => setTimeout(r, 20));
+      record = (await request(url, 'GET', `/runs/${run.id}`)).body;
+    }
+    for (let i = 0; i < 25; i++) {
+      for (const client of service.app.websocketServer.clients) maxBuffered = Math.max(maxBuffered, client.bufferedAmount);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    t.equal(record.stdout.length, 240 * 65536, 'the program wrote 15 MiB');
+    t.ok(maxBuffered > 0 && maxBuffered < 2 * 1024 * 1024, `the API held at most ${maxBuffered} bytes for the stalled client (bound: 1 MiB + a frame)`);
+
+    socket.resume();
+    t.equal(await closed, 1000);
+    t.equal(frames.filter((f) => f.type === 'stdout').map((f) => f.data).join(''), record.stdout, 'every byte arrives once the client reads');
+    t.equal(frames.at(-1).type, 'end');
   });
 
   t.test('a late client gets the same frames as replay; ?from=N resumes after frame N', async (t) => {
