@@ -9,6 +9,7 @@ import { createWebhookQueue } from '../queue/webhook-queue.js';
 import { createKeys } from '../store/keys.js';
 import { createRunStore } from '../store/run-store.js';
 import { buildApp } from '../app.js';
+import { listenHost } from './listen-host.js';
 
 export interface ApiServiceOptions {
   config: Config;
@@ -43,12 +44,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
 
   /** Without API keys anyone who reaches the port may run code: then only loopback is served. */
   async function listen(): Promise<string> {
-    const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(config.host);
-    const host = config.apiKeys.length === 0 && !loopback ? '127.0.0.1' : config.host;
-    if (config.apiKeys.length === 0) {
-      log.warn({ requestedHost: config.host, host }, 'no API_KEYS configured: no authentication, serving on loopback only');
-    }
-    return app.listen({ port: config.port, host });
+    return app.listen({ port: config.port, host: listenHost(config, log) });
   }
 
   return {

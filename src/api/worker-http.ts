@@ -1,0 +1,31 @@
+// A standalone worker's own HTTP port (WORKER_PORT): /healthz and /readyz for supervisors,
+// /metrics for the admin scope of the API's keys, and on loopback only where no keys are set.
+import Fastify from 'fastify';
+import type { Logger } from 'pino';
+import { authPlugin } from './auth.js';
+import { errorHandler, sendError } from './error-handler.js';
+import { listenHost } from './listen-host.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import type { Config } from '../config/config.js';
+import type { Metrics } from '../lib/metrics.js';
+
+export interface WorkerHttpOptions {
+  config: Pick<Config, 'host' | 'apiKeys' | 'workerPort'>;
+  log: Logger;
+  readiness: Record<string, () => Promise<unknown>>;
+  metrics: Metrics;
+}
+
+export async function buildWorkerHttp({ config, log, readiness, metrics }: WorkerHttpOptions) {
+  const app = Fastify({ loggerInstance: log });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  await app.register(authPlugin, { keys: config.apiKeys });
+  await app.register(healthRoutes, { readiness });
+  await app.register(metricsRoutes, { metrics });
+  return {
+    app,
+    listen: () => app.listen({ port: config.workerPort, host: listenHost(config, log) }),
+  };
+}
