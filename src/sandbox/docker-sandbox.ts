@@ -193,9 +193,6 @@ export function createDockerSandbox(options: SandboxOptions) {
   const killGraceMs = options.killGraceMs ?? 2000;
   /** How long the exit status may take once a sandbox's output stream has ended. */
   const EXIT_STATUS_GRACE_MS = 10_000;
-  /** How often, and how far apart, an unexplained SIGKILL is checked again for the engine's OOM flag. */
-  const OOM_RECHECKS = 10;
-  const OOM_RECHECK_MS = 100;
 
   /** Whether the engine runs with userns-remap: its root is an unprivileged uid on the host. Asked each time, so a reconfigured engine is seen. */
   async function remapsUsers(): Promise<boolean> {
@@ -263,7 +260,12 @@ export function createDockerSandbox(options: SandboxOptions) {
     let started = false;
     let timer: NodeJS.Timeout | undefined;
 
-    const kill = () => container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+    /** Whether the worker itself killed the sandbox (limit, cancel, corrupted stream). */
+    let killedByWorker = false;
+    const kill = () => {
+      killedByWorker = true;
+      return container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+    };
     const onAbort = () => {
       cancelled = true;
       void kill();
@@ -375,21 +377,19 @@ export function createDockerSandbox(options: SandboxOptions) {
       // The attach stream ends right after the exit; wait briefly for its last frames.
       await Promise.race([ended, new Promise((r) => setTimeout(r, 2000).unref())]);
       stream.destroy();
-      const inspectState = () => container.inspect().then((i) => i.State, () => undefined);
-      let state = await inspectState();
-      // Killed with no report and not by us: under gVisor an OOM kill takes the whole
-      // sandbox, supervisor included, and the engine may mark it OOMKilled only after the
-      // exit has been reported. Ask again briefly before calling it anything else.
-      const unexplainedKill = !session.current.reported && status.StatusCode === 128 + 9 && !hostTimedOut && !cancelled;
-      for (let i = 0; unexplainedKill && state && !state.OOMKilled && i < OOM_RECHECKS; i++) {
-        await new Promise((r) => setTimeout(r, OOM_RECHECK_MS));
-        state = await inspectState();
-      }
+      const state = await container.inspect().then((i) => i.State, () => undefined);
+      // Under gVisor an OOM kill takes the whole sandbox, supervisor and report included, and
+      // the engine loses its OOM flag for many such sandboxes when several run at once (11 of
+      // 24 here, never set even seconds later). A SIGKILL that neither the worker sent nor a
+      // report explains can only be the kernel's OOM killer there (gVisor dying on its own
+      // exits 2), so it counts as one.
+      const unexplainedKill = !session.current.reported && status.StatusCode === 128 + 9 && !killedByWorker;
+      const oomKilled = Boolean(state?.OOMKilled) || (unexplainedKill && (request.runtime ?? options.runtime) === 'runsc');
       const diagnostics = Buffer.concat(runnerDiagnostics).toString('utf8').trim();
       if (diagnostics && !hostTimedOut && !cancelled) log.warn({ diagnostics }, 'runbox-run reported a problem');
       return finish({
         statusCode: status.StatusCode,
-        oomKilled: Boolean(state?.OOMKilled),
+        oomKilled,
         archive: archiveChunks.length > 0 ? Buffer.concat(archiveChunks) : null,
       });
     } catch (error) {

@@ -56,9 +56,9 @@ const runMs = (r: RunRecord) => Date.parse(r.finishedAt) - Date.parse(r.startedA
 const numberIn = (text: string, pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN);
 
 const OOM_UNDER_GVISOR =
-  "(a) under gVisor the OOM killer takes the whole sandbox, supervisor and report included; the verdict comes from " +
-  "Docker's OOMKilled, which the worker asks again for up to a second when a sandbox ends by a SIGKILL nobody explains " +
-  '(the engine may set it after reporting the exit). The limit holds the same';
+  '(a) under gVisor the OOM killer takes the whole sandbox, supervisor and report included, and Docker often loses ' +
+  'its OOMKilled flag there; the worker counts a SIGKILL it did not send and no report explains as the OOM killer ' +
+  '(see docs/security.md). The limit holds the same';
 
 /** Killed at the memory limit: memory_limit_exceeded (under gVisor too, see OOM_UNDER_GVISOR). */
 function killedForMemory(t: Test, r: RunRecord) {
