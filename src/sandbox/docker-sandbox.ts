@@ -383,8 +383,13 @@ export function createDockerSandbox(options: SandboxOptions) {
       // 24 here, never set even seconds later). A SIGKILL that neither the worker sent nor a
       // report explains can only be the kernel's OOM killer there (gVisor dying on its own
       // exits 2), so it counts as one.
-      const unexplainedKill = !session.current.reported && status.StatusCode === 128 + 9 && !killedByWorker;
-      const oomKilled = Boolean(state?.OOMKilled) || (unexplainedKill && (request.runtime ?? options.runtime) === 'runsc');
+      const gvisor = (request.runtime ?? options.runtime) === 'runsc';
+      const unexplained = !session.current.reported && !killedByWorker && !tampered;
+      const oomKilled = Boolean(state?.OOMKilled) || (gvisor && unexplained && status.StatusCode === 128 + 9);
+      if (gvisor && unexplained && !oomKilled) {
+        // gVisor's own kernel failed: say so, or the program would seem to have crashed.
+        session.current.outputs.stderr.push(Buffer.from(`\nrunbox: the gVisor sandbox itself failed (exit ${status.StatusCode}) before the program's report; a fork bomb or very heavy parallel forking does this under gVisor's ptrace platform, which runs out of host threads at the pids limit\n`));
+      }
       const diagnostics = Buffer.concat(runnerDiagnostics).toString('utf8').trim();
       if (diagnostics && !hostTimedOut && !cancelled) log.warn({ diagnostics }, 'runbox-run reported a problem');
       return finish({

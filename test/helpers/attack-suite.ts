@@ -77,7 +77,7 @@ const attackTable: Record<string, Attack> = {
       why:
         '(b) RLIMIT_NPROC holds, but gVisor\'s ptrace platform makes host threads for the forking processes until the ' +
         'pids cgroup (pids + 512) refuses one, and gVisor\'s kernel then dies with the sandbox and its supervisor: no report, ' +
-        'runtime_error. Contained (limit inside, cgroup outside, nothing left, next run clean); the verdict is todo',
+        'runtime_error, with a line in stderr saying gVisor failed. Contained (limit inside, cgroup outside, nothing left, next run clean); the verdict is todo',
       outcome: 'the process limit refuses fork (EAGAIN); gVisor may die at the pids cgroup: never ok, nothing left',
       check(t, r) {
         // When gVisor dies, what the program printed may die with it, unframed.
@@ -85,6 +85,7 @@ const attackTable: Record<string, Attack> = {
         t.match(r, { status: 'completed', stdout: printed ? /^fork refused: EAGAIN after \d+ children\n$/ : '' });
         if (printed) t.ok(numberIn(r.stdout, /after (\d+)/) < 64, 'fewer children than the pids limit');
         t.ok(['time_limit_exceeded', 'runtime_error'].includes(r.verdict), `never ok: ${r.verdict}`);
+        if (r.verdict === 'runtime_error') t.match(r.stderr, /runbox: the gVisor sandbox itself failed \(exit \d+\)/, 'the record says gVisor failed, not the program');
         t.equal(r.verdict, 'time_limit_exceeded', 'the real verdict', {
           todo: 'gVisor (ptrace platform) dies when its own threads reach the pids cgroup: runtime_error without a report',
         });
