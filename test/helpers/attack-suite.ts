@@ -6,7 +6,7 @@
 // assertion marked todo: it is reported on every run without failing the suite.
 //
 // The suite runs under a Docker runtime: test/integration/attacks.docker.test.ts under runc
-// (or RUNBOX_TEST_SANDBOX_RUNTIME), attacks.runsc.docker.test.ts under gVisor. Where gVisor
+// (or RUNBOX_TEST_SANDBOX_RUNTIME), runsc/attacks.docker.test.ts under gVisor. Where gVisor
 // behaves differently, an entry's `runsc` says why, and whether that is (a) legitimate, the
 // attack still contained, or (b) a weakness, and replaces the limits or the check with what
 // must still hold there.

@@ -17,6 +17,12 @@ import { startWorkerService } from '../../src/worker/worker-service.js';
 
 export const docker = new Docker();
 
+/**
+ * The sandboxes' Docker runtime in this test process: RUNBOX_TEST_SANDBOX_RUNTIME=runsc runs a
+ * suite under gVisor (the files in test/integration/runsc/ set it), else runc.
+ */
+export const sandboxRuntime = () => process.env.RUNBOX_TEST_SANDBOX_RUNTIME ?? 'runc';
+
 /** The second engine, with userns-remap, that scripts/ensure-docker-userns.sh starts (make test does). */
 export const USERNS_DOCKER_SOCKET = process.env.USERNS_DOCKER_SOCK ?? '/run/runbox-userns/docker.sock';
 
@@ -65,9 +71,7 @@ const silent = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export async function startService(t: Teardown, options: ServiceOptions = {}): Promise<TestService> {
   const ownRedis = options.redisUrl ? undefined : await startTestRedis();
   const redisUrl = options.redisUrl ?? ownRedis!.url;
-  // RUNBOX_TEST_SANDBOX_RUNTIME=runsc runs a suite under gVisor (attacks.runsc.docker.test.ts sets it).
-  const runtime = process.env.RUNBOX_TEST_SANDBOX_RUNTIME ?? 'runc';
-  const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', SANDBOX_RUNTIME: runtime, ...options.env });
+  const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', SANDBOX_RUNTIME: sandboxRuntime(), ...options.env });
   const factory = createRedisFactory(redisUrl);
   const metrics = createRunMetrics();
   const worker = options.worker === false ? undefined : await startWorkerService({ config, redis: factory, log: silent, docker: options.docker ?? docker, metrics });
