@@ -204,7 +204,12 @@ export function createDockerSandbox(options: SandboxOptions) {
     const runtime = request.runtime ?? options.runtime;
     // The API allows root inside under runc only when told the engine remaps users; the
     // engine is asked here, so a wrong USERNS_REMAP never makes a program root on the host.
-    if (request.root && runtime !== 'runsc' && !(await remapsUsers().catch(() => false))) {
+    const remaps = request.root && runtime !== 'runsc'
+      ? await remapsUsers().catch((error: Error) => {
+          throw new SandboxError(`cannot ask the Docker engine: ${error.message}`, { retryable: true, started: false, cause: error });
+        })
+      : true;
+    if (!remaps) {
       throw new SandboxError('root inside refused: this Docker engine does not run with userns-remap, so root in a runc container would be root on the host (see docs/security.md)', {
         retryable: false,
         started: false,
