@@ -200,8 +200,7 @@ export function createDockerSandbox(options: SandboxOptions) {
     return (info.SecurityOptions ?? []).some((option) => option.split(',').includes('name=userns'));
   }
 
-  async function createContainer(request: SandboxRequest, mode: { collect: boolean; tests: number }): Promise<Docker.Container> {
-    const runtime = request.runtime ?? options.runtime;
+  async function createContainer(request: SandboxRequest, runtime: string, mode: { collect: boolean; tests: number }): Promise<Docker.Container> {
     // The API allows root inside under runc only when told the engine remaps users; the
     // engine is asked here, so a wrong USERNS_REMAP never makes a program root on the host.
     const remaps = request.root && runtime !== 'runsc'
@@ -254,7 +253,8 @@ export function createDockerSandbox(options: SandboxOptions) {
     drive: (session: SandboxSession) => Promise<(host: { statusCode: number; oomKilled: boolean; archive: Buffer | null }) => T>,
   ): Promise<T> {
     const log = options.log.child({ runId: request.runId });
-    const container = await createContainer(request, mode);
+    const runtime = request.runtime ?? options.runtime;
+    const container = await createContainer(request, runtime, mode);
     const archiveChunks: Buffer[] = [];
     const runnerDiagnostics: Buffer[] = [];
     const reports: (RunnerReport | undefined)[] = [];
@@ -388,8 +388,8 @@ export function createDockerSandbox(options: SandboxOptions) {
       // 24 here, never set even seconds later). A SIGKILL that neither the worker sent nor a
       // report explains can only be the kernel's OOM killer there (gVisor dying on its own
       // exits 2), so it counts as one.
-      const gvisor = (request.runtime ?? options.runtime) === 'runsc';
-      const unexplained = !session.current.reported && !killedByWorker && !tampered;
+      const gvisor = runtime === 'runsc';
+      const unexplained = !session.current.reported && !killedByWorker;
       const oomKilled = Boolean(state?.OOMKilled) || (gvisor && unexplained && status.StatusCode === 128 + 9);
       if (gvisor && unexplained && !oomKilled) {
         // gVisor's own kernel failed: say so, or the program would seem to have crashed.

@@ -73,7 +73,10 @@ export async function judgeTests({ sandbox, execution, judge, events, testOutput
         ...execution,
         tests: judge.tests.slice(first).map((t) => Buffer.from(t.stdin)),
         onOutput: (stream, data, i) => sinks[first + i].onOutput(stream, data),
-        onTestEnd: (i, result) => (stopped = !record(first + i, result, sinks[first + i])) === false,
+        onTestEnd: (i, result) => {
+          stopped = !record(first + i, result, sinks[first + i]);
+          return !stopped;
+        },
       });
       if (tests.length === first) break; // no test ended: the sandbox cannot run them
     }
