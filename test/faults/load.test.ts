@@ -8,24 +8,10 @@ import { call, percentile, readStreamOnce, waitFor } from './helpers/client.js';
 import { startCluster } from './helpers/cluster.js';
 import { watchSandboxStarts } from './helpers/docker.js';
 import { sleep } from './helpers/processes.js';
+import { pool } from '../helpers/pool.js';
 
 const TOTAL = Number(process.env.RUNBOX_FAULTS_LOAD_RUNS ?? 1000);
 const BURST = 100;
-
-/** Runs `task` over `items`, `width` at a time. */
-async function pool<T, R>(items: T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await task(items[i]);
-      }
-    }),
-  );
-  return results;
-}
 
 t.test(`${TOTAL} runs in bursts of ${BURST} over two workers: none lost, none twice, records match streams`, async (t) => {
   const cluster = await startCluster(t, { workers: 2, env: { WORKER_CONCURRENCY: '2', LOG_LEVEL: 'warn' } });

@@ -16,6 +16,7 @@ import { extname } from 'node:path';
 import t, { type Test } from 'tap';
 import type { Limits } from '../../src/domain/limits.js';
 import { readStream, request, runToEnd, type Reply } from './client.js';
+import { pool } from './pool.js';
 import { containersOf, docker, startService } from './service.js';
 
 const programsDir = new URL('../fixtures/programs/', import.meta.url);
@@ -398,21 +399,6 @@ const attackTable: Record<string, Attack> = {
 /** Fixtures driven by a request-level test below rather than by the table. */
 const requestAttacks = new Set(['huge-args.py']);
 
-/** Runs `fn` over `items`, `size` at a time (the worker runs 2 at once; a third waits queued). */
-async function inGroups<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: size }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return results;
-}
-
 /**
  * Registers the suite's tests, under `runtime` (runc or runsc): each file of tap is a process
  * of its own, so each runtime is one file calling this.
@@ -537,7 +523,8 @@ export async function runAttackSuite(runtime: string): Promise<void> {
     });
 
     const entries = Object.entries(attacks);
-    const outcomes = await inGroups(entries, 3, async ([file, attack]) => {
+    // Three at a time: the worker runs 2 at once, a third waits queued.
+    const outcomes = await pool(entries, 3, async ([file, attack]) => {
       const body = { language: languageOf[extname(file)], source: readFileSync(new URL(file, programsDir), 'utf8'), limits: attack.limits };
       const runs: RunRecord[] = [];
       for (let i = 0; i < (attack.runs ?? 1); i++) runs.push(await runToEnd(url, body));

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import t from 'tap';
 import { RUN_ID_LABEL } from '../../src/sandbox/container-spec.js';
-import { request, runToEnd } from '../helpers/client.js';
+import { readStream, request, runToEnd } from '../helpers/client.js';
 import { containersOf, docker, startService, USERNS_DOCKER_SOCKET } from '../helpers/service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,13 +28,9 @@ async function hostView(engine: Docker, runId: string): Promise<{ uid?: string; 
   return {};
 }
 
-async function recordAtEnd(url: string, runId: string) {
-  let record = (await request(url, 'GET', `/runs/${runId}`)).body;
-  for (let i = 0; i < 150 && !['completed', 'failed'].includes(record.status); i++) {
-    await sleep(100);
-    record = (await request(url, 'GET', `/runs/${runId}`)).body;
-  }
-  return record;
+/** The run's final record, from the end frame of its stream. */
+async function recordAtEnd(wsUrl: string, runId: string) {
+  return (await readStream(wsUrl, `/runs/${runId}/stream`)).frames.at(-1)?.run;
 }
 
 t.test('root inside is refused under plain runc', async (t) => {
@@ -53,11 +49,11 @@ t.test('USERNS_REMAP set wrongly: the worker asks the engine and refuses root, l
 });
 
 t.test('under gVisor a root run is uid 0 inside and an unprivileged uid on the host', async (t) => {
-  const { url } = await startService(t, { env: { SANDBOX_RUNTIME: 'runsc' } });
+  const { url, wsUrl } = await startService(t, { env: { SANDBOX_RUNTIME: 'runsc' } });
   const { body: run } = await request(url, 'POST', '/runs', { language: 'bash', source: 'id -u; echo written > /work/owned && cat /work/owned; sleep 2', root: true });
   const { uid } = await hostView(docker, run.id);
   t.ok(uid !== undefined && uid !== '0', `the sandbox's host process runs as uid ${uid}, not root`);
-  t.match(await recordAtEnd(url, run.id), { status: 'completed', verdict: 'ok', stdout: '0\nwritten\n' });
+  t.match(await recordAtEnd(wsUrl, run.id), { status: 'completed', verdict: 'ok', stdout: '0\nwritten\n' });
 
   const plain = await runToEnd(url, { language: 'bash', source: 'id -u' });
   t.equal(plain.stdout, '1000\n', 'without root a run under gVisor is uid 1000');
@@ -66,7 +62,7 @@ t.test('under gVisor a root run is uid 0 inside and an unprivileged uid on the h
 t.test('under userns-remap a root run is uid 0 with root powers inside and an unprivileged uid on the host', async (t) => {
   t.ok(existsSync(USERNS_DOCKER_SOCKET), `a userns-remap engine answers on ${USERNS_DOCKER_SOCKET} (scripts/ensure-docker-userns.sh; make test starts it)`);
   const engine = new Docker({ socketPath: USERNS_DOCKER_SOCKET });
-  const { url } = await startService(t, { docker: engine, env: { SANDBOX_RUNTIME: 'runc', USERNS_REMAP: 'true' } });
+  const { url, wsUrl } = await startService(t, { docker: engine, env: { SANDBOX_RUNTIME: 'runc', USERNS_REMAP: 'true' } });
   // chown needs CAP_CHOWN: root inside has its powers over the container's own files.
   const source = 'id -u; touch /work/f && chown 4242:4242 /work/f && stat -c %u /work/f; sleep 2';
   const { body: run } = await request(url, 'POST', '/runs', { language: 'bash', source, root: true });
@@ -74,7 +70,7 @@ t.test('under userns-remap a root run is uid 0 with root powers inside and an un
   t.ok(uid !== undefined && Number(uid) >= 65536, `container root is host uid ${uid}, a subordinate uid, not root`);
   t.match(uidMap, /^0 \d+ \d+$/, `uid 0 inside maps elsewhere: ${uidMap}`);
   t.not(uidMap?.split(' ')[1], '0');
-  t.match(await recordAtEnd(url, run.id), { status: 'completed', verdict: 'ok', stdout: '0\n4242\n' });
+  t.match(await recordAtEnd(wsUrl, run.id), { status: 'completed', verdict: 'ok', stdout: '0\n4242\n' });
 
   const plain = await runToEnd(url, { language: 'bash', source: 'id -u; chown 0 /work 2>&1 || echo refused' });
   t.match(plain.stdout, /^1000\n[^]*refused\n$/, 'without root a run is uid 1000 with no powers, on this engine too');
