@@ -1,5 +1,5 @@
 // What the API does to runs, shared by its routes (POST /runs, the batch, DELETE, the
-// stream's cancel frame, the reads): submit = admit, validate, write, enqueue; cancel;
+// stream's cancel frame, the reads): submit = validate, admit and write, enqueue (or undo); cancel;
 // find a run the caller may see. A run of another key is reported as missing.
 import { randomUUID } from 'node:crypto';
 import type { RunRecord } from '../domain/run-record.js';
@@ -28,7 +28,13 @@ export function createRunCommands(deps: AppDependencies) {
     if (!(await deps.store.create(record, request, principal.name, config.keyMaxInFlight))) {
       throw new ApiError('rate_limited', `this key already has ${config.keyMaxInFlight} runs queued or running`);
     }
-    await deps.queue.enqueue(record.id);
+    try {
+      await deps.queue.enqueue(record.id);
+    } catch (error) {
+      // No job, no run: a record left queued would never start and would hold its key's place.
+      await deps.store.discard(record.id).catch((cause) => deps.log.error({ err: cause, runId: record.id }, 'could not remove a run that was not queued'));
+      throw error;
+    }
     deps.metrics.submitted.inc({ language: record.language });
     deps.log.info({ runId: record.id, language: record.language, key: principal.name }, 'run queued');
     return record;

@@ -4,6 +4,8 @@ export function createKeys(prefix: string) {
     run: (id: string) => `${prefix}:run:${id}`,
     /** Frames clients read: status, stdout/stderr, end. Stream ids are `<seq>-<n>`. */
     events: (id: string) => `${prefix}:run:${id}:events`,
+    /** The request as validated by the API (files, stdin, tests): for the worker, until the run ends. */
+    request: (id: string) => `${prefix}:run:${id}:request`,
     /** Frames clients send to a running run: stdin, eof, cancel. */
     input: (id: string) => `${prefix}:run:${id}:input`,
     runtimeVersions: () => `${prefix}:runtimes`,

@@ -27,23 +27,50 @@ export interface JudgeRequest {
   isolateTests: boolean;
 }
 
-const REQUEST_FIELD = 'request';
 /** Hidden fields: who submitted the run, and the in-flight set it counts in (plain strings). */
 const OWNER_FIELD = 'owner';
 const IN_FLIGHT_FIELD = 'inflight';
-const hiddenFields = [REQUEST_FIELD, OWNER_FIELD, IN_FLIGHT_FIELD];
+const hiddenFields = [OWNER_FIELD, IN_FLIGHT_FIELD];
 
-// Leaves the in-flight set of the run's key; part of every script that ends a run.
+// Every script below gets the same keys (record, events, input, request) and the run id as
+// its last argument.
+
+// Leaves the in-flight set of the run's key.
 const RELEASE = `
 local inflight = redis.call('HGET', KEYS[1], '${IN_FLIGHT_FIELD}')
 if inflight then redis.call('ZREM', inflight, ARGV[#ARGV]) end`;
 
-// KEYS: in-flight set; ARGV: now ms, lapse ms, max, run id
-const ADMIT = `
+// How every run ends (cancelled while queued, lost, finished): out of the in-flight set,
+// request dropped, status and end frames after output frame `seq`, everything kept for the
+// retention from now.
+const END_RUN = `
+local function end_run(seq, status, retention)
+  ${RELEASE}
+  redis.call('DEL', KEYS[4])
+  redis.call('XADD', KEYS[2], seq .. '-*', 't', 'status', 's', status)
+  redis.call('XADD', KEYS[2], seq .. '-*', 't', 'end')
+  for i = 1, 3 do redis.call('EXPIRE', KEYS[i], retention) end
+end`;
+
+// KEYS: in-flight set, record, events, request; ARGV: now ms, lapse ms, max, retention
+// seconds, owner, request (JSON), field, value, ..., run id. Admission to the owner's
+// in-flight set and the record, request and queued frame are one step: all or nothing.
+const CREATE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if tonumber(ARGV[3]) > 0 and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[4])
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[#ARGV])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[2], '${OWNER_FIELD}', ARGV[5], '${IN_FLIGHT_FIELD}', KEYS[1], unpack(ARGV, 7, #ARGV - 1))
+redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[4])
+redis.call('XADD', KEYS[3], '0-*', 't', 'status', 's', 'queued')
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+return 1`;
+
+// KEYS: record, events, input, request; ARGV: run id. Undoes CREATE (the job could not be queued).
+const DISCARD = `
+${RELEASE}
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
 return 1`;
 
 /** An in-flight entry lapses after this, even if a crash kept it from being released. */
@@ -56,50 +83,41 @@ redis.call('HSET', KEYS[1], 'status', '"running"', 'startedAt', ARGV[1])
 redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'running')
 return 1`;
 
-// KEYS: record, events, input; ARGV: finishedAt (JSON), retention seconds, run id
+// ARGV: finishedAt (JSON), retention seconds, run id
 // Returns the status the run had: queued runs end here, running ones get a cancel frame.
 const CANCEL = `
+${END_RUN}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return false end
 if status == '"queued"' then
-  ${RELEASE}
   redis.call('HSET', KEYS[1], 'status', '"cancelled"', 'finishedAt', ARGV[1])
-  redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'cancelled')
-  redis.call('XADD', KEYS[2], '0-*', 't', 'end')
-  redis.call('EXPIRE', KEYS[2], ARGV[2])
+  end_run('0', 'cancelled', ARGV[2])
 elseif status == '"running"' then
   redis.call('XADD', KEYS[3], '*', 't', 'cancel')
   redis.call('EXPIRE', KEYS[3], ARGV[2])
 end
 return status`;
 
-// KEYS: record, events; ARGV: finishedAt (JSON), error (JSON), retention seconds, run id
+// ARGV: finishedAt (JSON), error (JSON), retention seconds, run id
 // A run left `running` by a worker that died: it ends failed, after its last frame.
 const FAIL_LOST = `
+${END_RUN}
 if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
-${RELEASE}
 redis.call('HSET', KEYS[1], 'status', '"failed"', 'finishedAt', ARGV[1], 'error', ARGV[2])
-redis.call('HDEL', KEYS[1], 'request')
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local seq = '0'
 if last[1] then seq = string.match(last[1][1], '^(%d+)') end
-redis.call('XADD', KEYS[2], seq .. '-*', 't', 'status', 's', 'failed')
-redis.call('XADD', KEYS[2], seq .. '-*', 't', 'end')
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+end_run(seq, 'failed', ARGV[3])
 return 1`;
 
-// KEYS: record, events, input; ARGV: retention seconds, last seq, final status, field, value, ..., run id
+// ARGV: retention seconds, last seq, final status, field, value, ..., run id
 // Only a running run is finished: a run already ended (recorded lost while a worker it was
 // taken from still ran it, or a write replayed after a Redis reconnect) keeps its one end.
 const FINISH = `
+${END_RUN}
 if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
-${RELEASE}
 redis.call('HSET', KEYS[1], unpack(ARGV, 4, #ARGV - 1))
-redis.call('HDEL', KEYS[1], '${REQUEST_FIELD}')
-redis.call('XADD', KEYS[2], ARGV[2] .. '-*', 't', 'status', 's', ARGV[3])
-redis.call('XADD', KEYS[2], ARGV[2] .. '-*', 't', 'end')
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[1]) end
+end_run(ARGV[2], ARGV[3], ARGV[1])
 return 1`;
 
 export type CancelOutcome = 'cancelled' | 'cancelling' | 'ended' | 'missing';
@@ -117,21 +135,24 @@ export interface RunStoreOptions {
 }
 
 export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOptions) {
+  /** The four keys every script that ends or undoes a run takes. */
+  const runKeys = (id: string) => [keys.run(id), keys.events(id), keys.input(id), keys.request(id)];
+
   /**
    * Writes a queued run, counted in its owner's in-flight set; false (and nothing written)
    * when the owner already has `maxInFlight` runs queued or running (0: no cap).
    */
   async function create(record: RunRecord, request: RunRequest, owner: string, maxInFlight = 0): Promise<boolean> {
-    const inFlight = keys.inFlight(owner);
-    if ((await redis.eval(ADMIT, 1, inFlight, Date.now(), IN_FLIGHT_LAPSE_MS, maxInFlight, record.id)) !== 1) return false;
-    await redis
-      .multi()
-      .hset(keys.run(record.id), { ...encode(record), [REQUEST_FIELD]: JSON.stringify(request), [OWNER_FIELD]: owner, [IN_FLIGHT_FIELD]: inFlight })
-      .xadd(keys.events(record.id), '0-*', 't', 'status', 's', RunStatus.queued)
-      .expire(keys.run(record.id), retentionSeconds)
-      .expire(keys.events(record.id), retentionSeconds)
-      .exec();
-    return true;
+    const id = record.id;
+    const fields = Object.entries(encode(record)).flat();
+    const keyList = [keys.inFlight(owner), keys.run(id), keys.events(id), keys.request(id)];
+    const created = await redis.eval(CREATE, keyList.length, ...keyList, Date.now(), IN_FLIGHT_LAPSE_MS, maxInFlight, retentionSeconds, owner, JSON.stringify(request), ...fields, id);
+    return created === 1;
+  }
+
+  /** Removes a run that was written but could not be queued, and frees its in-flight place. */
+  async function discard(id: string): Promise<void> {
+    await redis.eval(DISCARD, 4, ...runKeys(id), id);
   }
 
   /** The record and who owns it; undefined when there is no such run (or it expired). */
@@ -150,7 +171,7 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
   }
 
   async function getRequest(id: string): Promise<RunRequest | undefined> {
-    const raw = await redis.hget(keys.run(id), REQUEST_FIELD);
+    const raw = await redis.get(keys.request(id));
     return raw ? (JSON.parse(raw) as RunRequest) : undefined;
   }
 
@@ -170,7 +191,7 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
 
   /** Ends a run whose worker was lost mid-run as failed; false when it was not running. */
   async function failLost(id: string, error: string, finishedAt: string): Promise<boolean> {
-    const done = await redis.eval(FAIL_LOST, 2, keys.run(id), keys.events(id), JSON.stringify(finishedAt), JSON.stringify(error), retentionSeconds, id);
+    const done = await redis.eval(FAIL_LOST, 4, ...runKeys(id), JSON.stringify(finishedAt), JSON.stringify(error), retentionSeconds, id);
     return done === 1;
   }
 
@@ -180,19 +201,19 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
    */
   async function finish(id: string, final: Partial<RunRecord>, lastSeq: number): Promise<boolean> {
     const fields = Object.entries(encode(final)).flat();
-    const done = await redis.eval(FINISH, 3, keys.run(id), keys.events(id), keys.input(id), retentionSeconds, lastSeq, final.status ?? RunStatus.failed, ...fields, id);
+    const done = await redis.eval(FINISH, 4, ...runKeys(id), retentionSeconds, lastSeq, final.status ?? RunStatus.failed, ...fields, id);
     return done === 1;
   }
 
   async function cancel(id: string, finishedAt: string): Promise<CancelOutcome> {
-    const status = (await redis.eval(CANCEL, 3, keys.run(id), keys.events(id), keys.input(id), JSON.stringify(finishedAt), retentionSeconds, id)) as string | null;
+    const status = (await redis.eval(CANCEL, 4, ...runKeys(id), JSON.stringify(finishedAt), retentionSeconds, id)) as string | null;
     if (status === null) return 'missing';
     if (status === JSON.stringify(RunStatus.queued)) return 'cancelled';
     if (status === JSON.stringify(RunStatus.running)) return 'cancelling';
     return 'ended';
   }
 
-  return { create, get, getOwned, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
+  return { create, discard, get, getOwned, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
 }
 
 export type RunStore = ReturnType<typeof createRunStore>;

@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { RunStore } from '../../src/store/run-store.js';
 
-async function setup(t: Test, options: { env?: Record<string, string>; create?: () => Promise<void>; get?: () => Promise<unknown> } = {}) {
+async function setup(t: Test, options: { env?: Record<string, string>; create?: () => Promise<void>; enqueue?: () => Promise<void>; get?: () => Promise<unknown> } = {}) {
   const calls: string[] = [];
   const logLines: Record<string, unknown>[] = [];
   const logStream = new Writable({
@@ -23,6 +23,9 @@ async function setup(t: Test, options: { env?: Record<string, string>; create?: 
       await options.create?.();
       return true;
     },
+    async discard() {
+      calls.push('store.discard');
+    },
     async getOwned() {
       calls.push('store.get');
       const record = await options.get?.();
@@ -34,7 +37,10 @@ async function setup(t: Test, options: { env?: Record<string, string>; create?: 
     log: pino({ level: 'info' }, logStream),
     store: store as unknown as RunStore,
     queue: {
-      enqueue: async () => void calls.push('queue.enqueue'),
+      enqueue: async () => {
+        calls.push('queue.enqueue');
+        await options.enqueue?.();
+      },
       remove: async () => void calls.push('queue.remove'),
       counts: async () => ({}),
     },
@@ -100,6 +106,17 @@ t.test('returns 404 not_found in the documented shape for an unknown route', asy
     errorShape(t, res, 404, 'Not Found', 'not_found');
   }
   t.same(calls, []);
+});
+
+t.test('a run that cannot be queued is removed again, so no record waits for a job that does not exist', async (t) => {
+  const { app, calls } = await setup(t, {
+    enqueue: async () => {
+      throw new Error('queue down');
+    },
+  });
+  const res = await app.inject({ method: 'POST', url: '/runs', payload: { language: 'python', source: 'print(1)' } });
+  errorShape(t, res, 500, 'Internal Server Error', 'internal_error');
+  t.same(calls, ['store.create', 'queue.enqueue', 'store.discard']);
 });
 
 t.test('answers 500 internal_error without the internal message when a dependency throws', async (t) => {

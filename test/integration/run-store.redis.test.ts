@@ -1,0 +1,63 @@
+// The run store's scripts on a real Redis: a run is written whole or not at all, a run that
+// could not be queued is undone, and every way a run ends drops its request and keeps its
+// record, events and input for the retention.
+import t, { type Test } from 'tap';
+import { Redis } from 'ioredis';
+import type { RunRecord } from '../../src/domain/run-record.js';
+import { createKeys } from '../../src/store/keys.js';
+import { createRunStore, type RunRequest } from '../../src/store/run-store.js';
+import { startTestRedis } from '../helpers/service.js';
+
+const keys = createKeys('runbox');
+const request: RunRequest = { files: [{ name: 'main.sh', content: Buffer.from('echo hi').toString('base64') }], stdin: '', args: [], env: {}, network: false };
+const record = (id: string) => ({ id, language: 'bash', status: 'queued', createdAt: new Date().toISOString() }) as unknown as RunRecord;
+
+t.test('run store', async (t) => {
+  const server = await startTestRedis(t);
+  const redis = new Redis(server.url);
+  t.teardown(() => redis.disconnect());
+  const store = createRunStore({ redis, keys, retentionSeconds: 3600 });
+
+  t.test('admission and the write are one step; discard undoes both', async (t) => {
+    t.equal(await store.create(record('a1'), request, 'alice', 1), true);
+    t.equal(await store.create(record('a2'), request, 'alice', 1), false, 'over the in-flight cap');
+    t.equal(await redis.exists(keys.run('a2'), keys.events('a2'), keys.request('a2')), 0, 'nothing of a refused run is written');
+    t.match(await store.getRequest('a1'), request);
+    t.notOk('request' in ((await store.get('a1')) ?? {}), 'the request is not part of the record');
+    await store.discard('a1');
+    t.equal(await redis.exists(keys.run('a1'), keys.events('a1'), keys.request('a1')), 0, 'record, events and request gone');
+    t.equal(await store.create(record('a3'), request, 'alice', 1), true, 'its in-flight place is free again');
+  });
+
+  const ended = async (t: Test, id: string) => {
+    t.equal(await redis.exists(keys.request(id)), 0, 'the request is dropped');
+    for (const key of [keys.run(id), keys.events(id)]) t.ok((await redis.ttl(key)) > 3000, `${key} kept for the retention`);
+    const frames = await redis.xrange(keys.events(id), '-', '+');
+    t.same(frames.at(-1)?.[1], ['t', 'end'], 'the stream ends');
+    t.equal(await redis.zscore(keys.inFlight('bob'), id), null, 'out of the in-flight set');
+  };
+
+  t.test('cancelled while queued', async (t) => {
+    await store.create(record('b1'), request, 'bob');
+    await redis.persist(keys.run('b1'));
+    t.equal(await store.cancel('b1', new Date().toISOString()), 'cancelled');
+    await ended(t, 'b1');
+  });
+
+  t.test('lost while running', async (t) => {
+    await store.create(record('b2'), request, 'bob');
+    t.equal(await store.markRunning('b2', new Date().toISOString()), true);
+    t.equal(await store.failLost('b2', 'worker lost', new Date().toISOString()), true);
+    t.match(await store.get('b2'), { status: 'failed', error: 'worker lost' });
+    await ended(t, 'b2');
+  });
+
+  t.test('finished', async (t) => {
+    await store.create(record('b3'), request, 'bob');
+    await store.markRunning('b3', new Date().toISOString());
+    t.equal(await store.finish('b3', { status: 'completed', verdict: 'ok' } as Partial<RunRecord>, 0), true);
+    t.equal(await store.finish('b3', { status: 'failed' } as Partial<RunRecord>, 0), false, 'a run ends once');
+    t.match(await store.get('b3'), { status: 'completed', verdict: 'ok' });
+    await ended(t, 'b3');
+  });
+});
