@@ -128,10 +128,13 @@ function createBoundedBuffer(cap: number) {
 function createExecutionCollector(outputBytes: number) {
   const outputs = { stdout: createBoundedBuffer(outputBytes), stderr: createBoundedBuffer(outputBytes) };
   let report: RunnerReport | undefined;
+  /** runbox's own words for the record's stderr: outside the program's cap, never a reason to call its output too long. */
+  const notes: string[] = [];
   const startedAt = performance.now();
   return {
     outputs,
     setReport: (r: RunnerReport | undefined) => (report = r),
+    note: (text: string) => void notes.push(`\nrunbox: ${text}\n`),
     get reported() {
       return report !== undefined;
     },
@@ -149,7 +152,7 @@ function createExecutionCollector(outputBytes: number) {
         outputExceeded: outputs.stdout.overflow || outputs.stderr.overflow || Boolean(report?.outputExceeded),
         cancelled: host.cancelled,
         stdout: outputs.stdout.bytes(),
-        stderr: outputs.stderr.bytes(),
+        stderr: Buffer.concat([outputs.stderr.bytes(), Buffer.from(notes.join(''))]),
         stdoutTruncated: outputs.stdout.overflow || report?.outputExceeded === 'stdout',
         stderrTruncated: outputs.stderr.overflow || report?.outputExceeded === 'stderr',
         archive: host.archive,
@@ -268,6 +271,7 @@ export function createDockerSandbox(options: SandboxOptions) {
     /** Whether the worker itself killed the sandbox (limit, cancel, corrupted stream). */
     let killedByWorker = false;
     const kill = () => {
+      if (killedByWorker) return;
       killedByWorker = true;
       return container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
     };
@@ -350,7 +354,7 @@ export function createDockerSandbox(options: SandboxOptions) {
           // nothing more it sends is believed, and it is stopped.
           tampered = true;
           session.current.setReport(undefined);
-          session.current.outputs.stderr.push(Buffer.from(`\nrunbox: the program corrupted the sandbox's output stream (${(error as Error).message}); it was stopped\n`));
+          session.current.note(`the program corrupted the sandbox's output stream (${(error as Error).message}); it was stopped`);
           void kill();
         }
       });
@@ -393,7 +397,7 @@ export function createDockerSandbox(options: SandboxOptions) {
       const oomKilled = Boolean(state?.OOMKilled) || (gvisor && unexplained && status.StatusCode === 128 + 9);
       if (gvisor && unexplained && !oomKilled) {
         // gVisor's own kernel failed: say so, or the program would seem to have crashed.
-        session.current.outputs.stderr.push(Buffer.from(`\nrunbox: the gVisor sandbox itself failed (exit ${status.StatusCode}) before the program's report; a fork bomb or very heavy parallel forking does this under gVisor's ptrace platform, which runs out of host threads at the pids limit\n`));
+        session.current.note(`the gVisor sandbox itself failed (exit ${status.StatusCode}) before the program's report; a fork bomb or very heavy parallel forking does this under gVisor's ptrace platform, which runs out of host threads at the pids limit`);
       }
       const diagnostics = Buffer.concat(runnerDiagnostics).toString('utf8').trim();
       if (diagnostics && !hostTimedOut && !cancelled) log.warn({ diagnostics }, 'runbox-run reported a problem');

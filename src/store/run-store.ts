@@ -83,6 +83,14 @@ redis.call('HSET', KEYS[1], 'status', '"running"', 'startedAt', ARGV[1])
 redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'running')
 return 1`;
 
+// KEYS: record, events. running -> queued, for a retry after the sandbox could not start;
+// a run that ended meanwhile (recorded lost, say) stays ended.
+const REQUEUE = `
+if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
+redis.call('HSET', KEYS[1], 'status', '"queued"', 'startedAt', 'null')
+redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'queued')
+return 1`;
+
 // ARGV: finishedAt (JSON), retention seconds, run id
 // Returns the status the run had: queued runs end here, running ones get a cancel frame.
 const CANCEL = `
@@ -180,13 +188,9 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
     return (await redis.eval(START, 2, keys.run(id), keys.events(id), JSON.stringify(startedAt))) === 1;
   }
 
-  /** Back to queued after the sandbox could not start (and printed nothing), so a retry may run it. */
-  async function markQueuedAgain(id: string): Promise<void> {
-    await redis
-      .multi()
-      .hset(keys.run(id), { status: JSON.stringify(RunStatus.queued), startedAt: 'null' })
-      .xadd(keys.events(id), '0-*', 't', 'status', 's', RunStatus.queued)
-      .exec();
+  /** Back to queued after the sandbox could not start (and printed nothing), so a retry may run it; false when the run is not running any more. */
+  async function markQueuedAgain(id: string): Promise<boolean> {
+    return (await redis.eval(REQUEUE, 2, keys.run(id), keys.events(id))) === 1;
   }
 
   /** Ends a run whose worker was lost mid-run as failed; false when it was not running. */

@@ -3,7 +3,7 @@
 import { outputMatches } from '../domain/compare.js';
 import { Verdict, type TestResult } from '../domain/run-record.js';
 import { runVerdictOfTests, testVerdictOf, type TestVerdict } from '../domain/verdict.js';
-import type { DockerSandbox, ExecutionResult, SandboxRequest } from '../sandbox/docker-sandbox.js';
+import { SandboxError, type DockerSandbox, type ExecutionResult, type SandboxRequest } from '../sandbox/docker-sandbox.js';
 import type { EventPublisher } from '../store/event-stream.js';
 import type { JudgeRequest } from '../store/run-store.js';
 import { createOutputSink, decodeOutput, type OutputSink } from './output-sink.js';
@@ -58,28 +58,37 @@ export async function judgeTests({ sandbox, execution, judge, events, testOutput
     return !(judge.stopOnFailure && verdict !== Verdict.accepted);
   };
 
-  if (judge.isolateTests) {
-    for (let i = 0; i < judge.tests.length; i++) {
-      const result = await sandbox.execute({ ...execution, stdin: Buffer.from(judge.tests[i].stdin), onOutput: sinks[i].onOutput });
-      if (!record(i, result, sinks[i])) break;
+  try {
+    if (judge.isolateTests) {
+      for (let i = 0; i < judge.tests.length; i++) {
+        const result = await sandbox.execute({ ...execution, stdin: Buffer.from(judge.tests[i].stdin), onOutput: sinks[i].onOutput });
+        if (!record(i, result, sinks[i])) break;
+      }
+    } else {
+      // One sandbox for all tests. Should a test take the sandbox down with it (under gVisor an
+      // OOM kill takes the supervisor too), the tests after it go on in a fresh one.
+      let stopped = false;
+      while (!stopped && tests.length < judge.tests.length) {
+        const first = tests.length;
+        await sandbox.executeTests({
+          ...execution,
+          tests: judge.tests.slice(first).map((t) => Buffer.from(t.stdin)),
+          onOutput: (stream, data, i) => sinks[first + i].onOutput(stream, data),
+          onTestEnd: (i, result) => {
+            stopped = !record(first + i, result, sinks[first + i]);
+            return !stopped;
+          },
+        });
+        if (tests.length === first) break; // no test ended: the sandbox cannot run them
+      }
     }
-  } else {
-    // One sandbox for all tests. Should a test take the sandbox down with it (under gVisor an
-    // OOM kill takes the supervisor too), the tests after it go on in a fresh one.
-    let stopped = false;
-    while (!stopped && tests.length < judge.tests.length) {
-      const first = tests.length;
-      await sandbox.executeTests({
-        ...execution,
-        tests: judge.tests.slice(first).map((t) => Buffer.from(t.stdin)),
-        onOutput: (stream, data, i) => sinks[first + i].onOutput(stream, data),
-        onTestEnd: (i, result) => {
-          stopped = !record(first + i, result, sinks[first + i]);
-          return !stopped;
-        },
-      });
-      if (tests.length === first) break; // no test ended: the sandbox cannot run them
+  } catch (error) {
+    // Once a test has run, so has the program: a later sandbox that fails to start must not
+    // send the run back to the queue to run again.
+    if (error instanceof SandboxError && tests.length > 0 && !error.options.started) {
+      throw new SandboxError(error.message, { ...error.options, started: true });
     }
+    throw error;
   }
   return { tests, verdict: runVerdictOfTests(tests.map((t) => t.verdict)), cancelled };
 }

@@ -155,11 +155,11 @@ export function createRunProcessor(options: RunProcessorOptions) {
    * Ends a run left `running` by a worker that died as failed, with its end frame and
    * webhook; does nothing to a run in any other state.
    */
-  async function recordLost(runId: string): Promise<void> {
-    if (!(await store.failLost(runId, 'the worker running this run was lost; it was not run again', new Date().toISOString()))) return;
-    baseLog.warn({ runId }, 'run was left running by a lost worker; recorded as failed');
+  async function recordLost(record: RunRecord): Promise<void> {
+    if (!(await store.failLost(record.id, 'the worker running this run was lost; it was not run again', new Date().toISOString()))) return;
+    baseLog.warn({ runId: record.id }, 'run was left running by a lost worker; recorded as failed');
     options.metrics.finished.inc({ status: RunStatus.failed, verdict: 'none' });
-    if ((await store.get(runId))?.webhook) await options.webhooks.enqueue(runId);
+    if (record.webhook) await options.webhooks.enqueue(record.id);
   }
 
   /** Processes one job. Throws only for faults BullMQ should retry (or record as failed). */
@@ -173,7 +173,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     if (record.status === RunStatus.running) {
       // BullMQ hands a job out again when the worker that held it stopped answering. The
       // program may have run, so it is never started a second time.
-      await recordLost(runId);
+      await recordLost(record);
       return;
     }
     const runtime = findRuntime(options.catalogue, record.language);
@@ -196,8 +196,11 @@ export function createRunProcessor(options: RunProcessorOptions) {
         events.lastSeq === 0 &&
         attempt.attemptsMade + 1 < attempt.attempts;
       if (retry) {
+        if (!(await store.markQueuedAgain(runId))) {
+          log.warn({ err: error }, 'sandbox could not start, and the run has ended meanwhile; not retried');
+          return;
+        }
         log.warn({ err: error }, 'sandbox could not start; the run goes back to the queue');
-        await store.markQueuedAgain(runId);
         throw error;
       }
       options.metrics.sandboxFailures.inc();

@@ -49,12 +49,16 @@ t.test('run store', async (t) => {
     t.equal(await store.markRunning('b2', new Date().toISOString()), true);
     t.equal(await store.failLost('b2', 'worker lost', new Date().toISOString()), true);
     t.match(await store.get('b2'), { status: 'failed', error: 'worker lost' });
+    t.equal(await store.markQueuedAgain('b2'), false, 'a retry does not bring an ended run back to queued');
+    t.match(await store.get('b2'), { status: 'failed' });
     await ended(t, 'b2');
   });
 
   t.test('finished', async (t) => {
     await store.create(record('b3'), request, 'bob');
     await store.markRunning('b3', new Date().toISOString());
+    t.equal(await store.markQueuedAgain('b3'), true, 'a running run goes back to queued for a retry');
+    t.equal(await store.markRunning('b3', new Date().toISOString()), true);
     t.equal(await store.finish('b3', { status: 'completed', verdict: 'ok' } as Partial<RunRecord>, 0), true);
     t.equal(await store.finish('b3', { status: 'failed' } as Partial<RunRecord>, 0), false, 'a run ends once');
     t.match(await store.get('b3'), { status: 'completed', verdict: 'ok' });
