@@ -16,7 +16,8 @@ ROOT=${USERNS_DOCKER_ROOT:-/var/lib/runbox-userns}
 run_dir=$(dirname "$SOCK")
 mkdir -p "$run_dir" "$ROOT"
 
-# Its own data root, exec root (so its own containerd) and socket, and a bridge of its own
+# Its own data root, exec root, socket and containerd namespaces (it shares a system
+# containerd where one runs, so its containers and images stay apart), and a bridge of its own
 # without iptables rules (sandboxes have no network), so it leaves the main engine's
 # networking alone. (Not `--bridge none`: a dockerd without a bridge deletes docker0.)
 BRIDGE=${USERNS_DOCKER_BRIDGE:-rbuserns0}
@@ -25,6 +26,7 @@ ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add name "$BRIDGE" type bridge
 start_dockerd "$SOCK" "$run_dir/dockerd.pid" /var/log/runbox/dockerd-userns.log \
   --config-file deploy/docker/daemon.userns.json \
   --data-root "$ROOT/docker" --exec-root "$run_dir/exec" -H "unix://$SOCK" \
+  --containerd-namespace runbox-userns --containerd-plugins-namespace runbox-userns-plugins \
   --bridge "$BRIDGE" --iptables=false --ip6tables=false --ip-masq=false
 
 images=("$@")

@@ -25,7 +25,9 @@ start_dockerd() {
   local sock=$1 pidfile=$2 logfile=$3
   shift 3
   engine_answers "$sock" && return 0
-  if ! { [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }; then
+  # Alive means that pid is a dockerd: a pid file that outlived its dockerd (and a reboot)
+  # may name some other process by now.
+  if [ "$(cat "/proc/$(cat "$pidfile" 2>/dev/null)/comm" 2>/dev/null)" != dockerd ]; then
     rm -f "$pidfile"
     log "starting dockerd on $sock"
     mkdir -p "$(dirname "$logfile")"

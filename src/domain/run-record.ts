@@ -32,7 +32,7 @@ export const LimitsSchema = Type.Object(
     timeMs: Type.Integer({ minimum: 1, description: 'wall-time limit, milliseconds' }),
     cpuTimeMs: Type.Integer({ minimum: 1, description: 'CPU-time limit (user + system, all processes), milliseconds' }),
     memoryMb: Type.Integer({ minimum: 8, description: 'memory limit (no swap), MiB' }),
-    cpus: Type.Number({ exclusiveMinimum: 0, description: 'CPU quota, cores' }),
+    cpus: Type.Number({ minimum: 0.01, description: 'CPU quota, cores (at least 0.01: the kernel refuses a smaller quota)' }),
     pids: Type.Integer({ minimum: 4, description: 'most processes and threads' }),
     outputBytes: Type.Integer({ minimum: 1, description: 'cap on stdout and on stderr, each, bytes' }),
     diskMb: Type.Integer({ minimum: 1, description: 'size of the writable work folder, MiB' }),

@@ -25,18 +25,23 @@ export async function startLocalRedis(dataDir: string, binary = 'redis-server'):
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   probe.on('error', () => undefined); // refused until the server listens
-  for (let i = 0; i < 100; i++) {
+  let answered = false;
+  for (let i = 0; i < 100 && !answered; i++) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}; is it installed? (make up installs it)`);
     try {
       await probe.connect();
       await probe.ping();
-      break;
+      answered = true;
     } catch {
       probe.disconnect();
       await new Promise((r) => setTimeout(r, 100));
     }
   }
   probe.disconnect();
+  if (!answered) {
+    child.kill('SIGKILL');
+    throw new Error(`redis-server did not answer on ${url} within 10 s`);
+  }
   return {
     url,
     async stop() {

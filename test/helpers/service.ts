@@ -34,16 +34,24 @@ export interface TestRedis {
   url: string;
   dataDir: string;
   stop(): Promise<void>;
+  /** Stops it and removes `dataDir`. */
+  discard(): Promise<void>;
 }
 
 /**
  * A redis-server of the test's own; `dataDir` survives stop() so a restart finds the data.
- * Without `t` the caller stops it (after whatever uses it, or that would hang reconnecting).
+ * Without `t` the caller stops it (after whatever uses it, or that would hang reconnecting)
+ * and removes `dataDir`; with `t`, a folder made here is removed at teardown.
  */
-export async function startTestRedis(t?: Teardown, dataDir = mkdtempSync(join(tmpdir(), 'runbox-test-'))): Promise<TestRedis> {
-  const server: LocalRedis = await startLocalRedis(dataDir);
-  t?.teardown(() => server.stop());
-  return { url: server.url, dataDir, stop: () => server.stop() };
+export async function startTestRedis(t?: Teardown, dataDir?: string): Promise<TestRedis> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'runbox-test-'));
+  const server: LocalRedis = await startLocalRedis(dir);
+  const discard = async () => {
+    await server.stop();
+    removeDir(dir);
+  };
+  t?.teardown(() => (dataDir ? server.stop() : discard()));
+  return { url: server.url, dataDir: dir, stop: () => server.stop(), discard };
 }
 
 export interface ServiceOptions {
@@ -94,7 +102,7 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
     await stopApi();
     await stopWorker();
     redis.disconnect();
-    await ownRedis?.stop();
+    await ownRedis?.discard();
   });
   return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, app: api.app, config, redis, stopApi, stopWorker };
 }

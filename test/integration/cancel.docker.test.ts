@@ -16,7 +16,7 @@ async function waitForStatus(url: string, id: string, status: string, timeoutMs 
 
 t.test('a queued run that is cancelled never starts, even once a worker comes', async (t) => {
   const redis = await startTestRedis();
-  t.teardown(() => redis.stop());
+  t.teardown(() => redis.discard());
   const apiOnly = await startService(t, { worker: false, redisUrl: redis.url });
   const { body: run } = await request(apiOnly.url, 'POST', '/runs', { language: 'bash', source: 'echo ran' });
   t.equal(run.status, 'queued');

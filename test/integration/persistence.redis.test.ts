@@ -13,7 +13,7 @@ t.test('a finished run reads back the same after API, worker and Redis restart',
   await first.stop();
 
   const second = await startTestRedis(undefined, first.dataDir);
-  t.teardown(() => second.stop());
+  t.teardown(() => second.discard());
   const restarted = await startService(t, { redisUrl: second.url });
   const reply = await request(restarted.url, 'GET', `/runs/${record.id}`);
   t.equal(reply.status, 200);
@@ -26,7 +26,7 @@ t.test('a finished run reads back the same after API, worker and Redis restart',
 
 t.test('a run queued while no worker runs is executed by the worker that starts later', async (t) => {
   const redis = await startTestRedis();
-  t.teardown(() => redis.stop());
+  t.teardown(() => redis.discard());
   const api = await startService(t, { worker: false, redisUrl: redis.url });
   const { body: run } = await request(api.url, 'POST', '/runs', { language: 'bash', source: 'echo eventually' });
   const worker = await startService(t, { redisUrl: redis.url });
@@ -39,7 +39,7 @@ t.test('a run queued while no worker runs is executed by the worker that starts 
 
 t.test('bad input is refused with its code and leaves no key and no job in Redis', async (t) => {
   const redis = await startTestRedis();
-  t.teardown(() => redis.stop());
+  t.teardown(() => redis.discard());
   const service = await startService(t, { worker: false, redisUrl: redis.url, env: { BODY_LIMIT_BYTES: '4096' } });
   const before = (await service.redis.keys('*')).sort();
   const cases: [unknown, number, string][] = [

@@ -16,7 +16,7 @@ async function waitForStatus(url: string, id: string, status: string) {
 
 t.test('a stopping worker finishes short runs and records long ones as failed', async (t) => {
   const redis = await startTestRedis();
-  t.teardown(() => redis.stop());
+  t.teardown(() => redis.discard());
   const api = await startService(t, { worker: false, redisUrl: redis.url });
   const worker = await startService(t, { redisUrl: redis.url, env: { SHUTDOWN_GRACE_MS: '1500' } });
   const { body: short } = await request(api.url, 'POST', '/runs', { language: 'bash', source: 'sleep 0.5; echo done' });

@@ -67,6 +67,14 @@ t.test('returns 400 invalid_request in the documented shape for malformed JSON',
   t.same(calls, [], 'nothing stored or enqueued');
 });
 
+t.test('returns 400 invalid_request for a CPU quota the kernel would refuse', async (t) => {
+  const { app, calls } = await setup(t);
+  const res = await app.inject({ method: 'POST', url: '/runs', payload: { language: 'python', source: 'print(1)', limits: { cpus: 0.001 } } });
+  errorShape(t, res, 400, 'Bad Request', 'invalid_request');
+  t.match(res.json(), { message: /cpus/ });
+  t.same(calls, [], 'nothing stored or enqueued');
+});
+
 t.test('returns 400 invalid_request for an empty JSON body', async (t) => {
   const { app, calls } = await setup(t);
   const res = await app.inject({ method: 'POST', url: '/runs', headers: { 'content-type': 'application/json' }, payload: '' });
