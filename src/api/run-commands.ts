@@ -61,5 +61,3 @@ export function createRunCommands(deps: AppDependencies) {
 
   return { submit, find, cancel };
 }
-
-export type RunCommands = ReturnType<typeof createRunCommands>;

@@ -9,7 +9,11 @@ export async function waitForEnd(connect: () => Redis, keys: Keys, runId: string
   const redis = connect();
   const signal = stop ? AbortSignal.any([AbortSignal.timeout(timeoutMs), stop]) : AbortSignal.timeout(timeoutMs);
   try {
-    for await (const frame of readFrames(redis, keys, runId, { after: 0, signal, blockMs: Math.min(timeoutMs, 1000) })) {
+    // Only the end matters: start after the last output frame written so far, not at the
+    // first, so a run with megabytes of output is not read through to find it.
+    const [last] = await redis.xrevrange(keys.events(runId), '+', '-', 'COUNT', 1);
+    const after = last ? Number(last[0].split('-')[0]) : 0;
+    for await (const frame of readFrames(redis, keys, runId, { after, signal, blockMs: Math.min(timeoutMs, 1000) })) {
       if (frame.kind === 'end') return true;
     }
     return false;

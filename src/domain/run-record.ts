@@ -10,7 +10,6 @@ export const RunStatus = {
   failed: 'failed',
 } as const;
 export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
-export const finalStatuses: readonly RunStatus[] = [RunStatus.completed, RunStatus.cancelled, RunStatus.failed];
 
 export const Verdict = {
   ok: 'ok',
