@@ -31,14 +31,22 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string)
   return reply.code(errorCodes[code].statusCode).send(errorBody(code, message));
 }
 
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+/**
+ * What a client is told of an error: its code and a message. Our own errors say what is
+ * wrong; anything else in a 5xx is a fault: logged, its message kept back.
+ */
+export function publicError(error: FastifyError, log: { error(obj: object, msg: string): void }): { code: ErrorCode; message: string } {
   const code = codeFor(error);
-  if (errorCodes[code].statusCode === 503) reply.header('retry-after', '5');
-  // Our own errors say what is wrong; anything else in a 5xx is a fault: logged, not shown.
-  if (error instanceof ApiError) return sendError(reply, code, error.message);
+  if (error instanceof ApiError) return { code, message: error.message };
   if (errorCodes[code].statusCode >= 500) {
-    request.log.error({ err: error }, 'request failed');
-    return sendError(reply, code, errorCodes[code].message);
+    log.error({ err: error }, 'request failed');
+    return { code, message: errorCodes[code].message };
   }
-  return sendError(reply, code, error.message);
+  return { code, message: error.message };
+}
+
+export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const { code, message } = publicError(error, request.log);
+  if (errorCodes[code].statusCode === 503) reply.header('retry-after', '5');
+  return sendError(reply, code, message);
 }

@@ -127,6 +127,21 @@ t.test('a run that cannot be queued is removed again, so no record waits for a j
   t.same(calls, ['store.create', 'queue.enqueue', 'store.discard']);
 });
 
+t.test('a batch answers each run for itself when a fault refuses one: the runs already queued stand', async (t) => {
+  let enqueued = 0;
+  const { app } = await setup(t, {
+    enqueue: async () => {
+      if (++enqueued === 2) throw new Error('queue hiccup');
+    },
+  });
+  const run = { language: 'python', source: 'print(1)' };
+  const res = await app.inject({ method: 'POST', url: '/runs/batch', payload: { runs: [run, run, run] } });
+  t.equal(res.statusCode, 202);
+  const items = res.json() as Record<string, any>[];
+  t.match(items, [{ status: 'queued' }, { error: { statusCode: 500, code: 'internal_error' } }, { status: 'queued' }]);
+  t.notMatch(res.body, /queue hiccup/, 'the fault itself is not shown');
+});
+
 t.test('answers 500 internal_error without the internal message when a dependency throws', async (t) => {
   const { app, calls, logLines } = await setup(t, {
     create: async () => {

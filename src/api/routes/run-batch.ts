@@ -2,8 +2,9 @@
 // GET /runs?ids=a,b,c (several records at once).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { FastifyError } from 'fastify';
 import type { AppDependencies } from '../deps.js';
-import { errorBody } from '../error-handler.js';
+import { errorBody, publicError } from '../error-handler.js';
 import { ApiError } from '../errors.js';
 import { createRunCommands } from '../run-commands.js';
 import { ErrorSchema, RunRecordSchema, RunRequestSchema, type RunRequestBody } from '../schemas.js';
@@ -41,8 +42,10 @@ export const runBatchRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async 
         const record = await commands.submit(run as RunRequestBody, request.principal);
         results.push({ id: record.id, status: 'queued' as const });
       } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        results.push({ error: errorBody(error.code, error.message) });
+        // Whatever refused this run (a fault too) is its item's answer: the runs already
+        // queued stand, and the client sees which ones did.
+        const { code, message } = publicError(error as FastifyError, request.log);
+        results.push({ error: errorBody(code, message) });
       }
     }
     return reply.code(202).send(results);
