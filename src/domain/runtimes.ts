@@ -222,6 +222,9 @@ export const runtimeCatalogue: readonly Runtime[] = [
 ];
 
 /** Finds a runtime by id or alias, case-insensitively. */
+/** The image a runtime runs in: RUNTIME_IMAGE_PREFIX + language, tag latest (scripts/build-images.sh builds it so). */
+export const imageOf = (prefix: string, runtime: Pick<Runtime, 'language'>) => `${prefix}${runtime.language}:latest`;
+
 export function findRuntime(catalogue: readonly Runtime[], name: string): Runtime | undefined {
   const wanted = name.toLowerCase();
   return catalogue.find((r) => r.language === wanted || r.aliases.includes(wanted));

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
-import { expandCommand, findRuntime, type Runtime } from '../domain/runtimes.js';
+import { expandCommand, findRuntime, imageOf, type Runtime } from '../domain/runtimes.js';
 import { verdictOf } from '../domain/verdict.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { packFiles } from '../sandbox/archive.js';
@@ -53,7 +53,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     const limits: Limits = { ...record.limits, ...compileLimits, cpuTimeMs: compileLimits.timeMs };
     const result = await sandbox.execute({
       runId: record.id,
-      image: options.imagePrefix + runtime.language + ':latest',
+      image: imageOf(options.imagePrefix, runtime),
       command: expandCommand(runtime.compile!, entry, sources),
       env: runtime.env ?? {},
       limits,
@@ -110,7 +110,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
       }
       const execution: SandboxRequest = {
         runId: record.id,
-        image: options.imagePrefix + runtime.language + ':latest',
+        image: imageOf(options.imagePrefix, runtime),
         command: [...expandCommand(runtime.run, entry, []), ...request.args],
         env: { ...runtime.env, ...request.env },
         limits: record.limits,
