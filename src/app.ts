@@ -8,7 +8,7 @@ import Fastify from 'fastify';
 import { authPlugin } from './api/auth.js';
 import type { AppDependencies } from './api/deps.js';
 import { ApiError } from './api/errors.js';
-import { errorHandler, sendError } from './api/error-handler.js';
+import { errorHandler, notFoundHandler } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
@@ -27,7 +27,7 @@ export async function buildApp(deps: AppDependencies) {
 
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
 

@@ -31,6 +31,11 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string)
   return reply.code(errorCodes[code].statusCode).send(errorBody(code, message));
 }
 
+/** 404 not_found for a route that does not exist, naming it. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`);
+}
+
 /**
  * What a client is told of an error: its code and a message. Our own errors say what is
  * wrong; anything else in a 5xx is a fault: logged, its message kept back.

@@ -3,7 +3,7 @@
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import { authPlugin } from './auth.js';
-import { errorHandler, sendError } from './error-handler.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
 import { listenHost } from './listen-host.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -20,7 +20,7 @@ export interface WorkerHttpOptions {
 export async function buildWorkerHttp({ config, log, readiness, metrics }: WorkerHttpOptions) {
   const app = Fastify({ loggerInstance: log });
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) => sendError(reply, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler(notFoundHandler);
   await app.register(authPlugin, { keys: config.apiKeys });
   await app.register(healthRoutes, { readiness });
   await app.register(metricsRoutes, { metrics });

@@ -64,11 +64,17 @@ export function createRunProcessor(options: RunProcessorOptions) {
       onOutput: sink.onOutput,
     });
     sink.flush();
+    // The compiler's outcome is judged like a program's; a limit it hit is said in its stderr.
+    const verdict = verdictOf(result);
+    const exceeded: Partial<Record<Verdict, string>> = {
+      [Verdict.timeLimitExceeded]: `time limit of ${limits.timeMs} ms`,
+      [Verdict.memoryLimitExceeded]: `memory limit of ${limits.memoryMb} MiB`,
+      [Verdict.outputLimitExceeded]: `output limit of ${limits.outputBytes} bytes`,
+    };
     let stderr = decode(result.stderr);
-    if (result.timedOut) stderr += `\ncompilation exceeded its time limit of ${limits.timeMs} ms`;
-    else if (result.oomKilled) stderr += `\ncompilation exceeded its memory limit of ${limits.memoryMb} MiB`;
+    if (exceeded[verdict]) stderr += `\ncompilation exceeded its ${exceeded[verdict]}`;
     const compileResult: CompileResult = { exitCode: result.exitCode, stdout: decode(result.stdout), stderr, timeMs: result.timeMs };
-    const ok = result.exitCode === 0 && !result.timedOut && !result.outputExceeded && result.archive !== null;
+    const ok = verdict === Verdict.ok && result.archive !== null;
     return { result, compileResult, ok };
   }
 

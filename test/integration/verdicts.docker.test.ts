@@ -146,3 +146,12 @@ t.test('a compile that runs out of time is compilation_error and says so', async
   t.match(record.compile.stderr, /time limit of 300 ms/);
   t.same(await containersOf(record.id), []);
 });
+
+t.test('a compile whose output passes its cap is compilation_error and says so', async (t) => {
+  const { url } = await startService(t, { env: { COMPILE_OUTPUT_BYTES: '2048' } });
+  const source = `int main(void){\n${'  int x = ;\n'.repeat(200)}}\n`;
+  const record = await runToEnd(url, { language: 'c', source });
+  t.equal(record.verdict, 'compilation_error');
+  t.match(record.compile.stderr, /compilation exceeded its output limit of 2048 bytes$/);
+  t.same(await containersOf(record.id), []);
+});
