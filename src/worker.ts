@@ -15,7 +15,7 @@ if (!config.redisUrl) {
 }
 const metrics = createRunMetrics();
 const worker = await startWorkerService({ config, redis: createRedisFactory(config.redisUrl), log, metrics });
-const http = await buildWorkerHttp({ config, log, readiness: worker.readiness, metrics: metrics.registry });
+const http = await buildWorkerHttp({ config, log, readiness: worker.readiness, metrics: metrics.registry, beforeScrape: worker.refreshMetrics });
 handleProcessLifecycle(log, async () => {
   await http.app.close();
   await worker.close();

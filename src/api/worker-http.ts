@@ -15,15 +15,17 @@ export interface WorkerHttpOptions {
   log: Logger;
   readiness: Record<string, () => Promise<unknown>>;
   metrics: Metrics;
+  /** Sets the gauges read at scrape time. */
+  beforeScrape?: () => void;
 }
 
-export async function buildWorkerHttp({ config, log, readiness, metrics }: WorkerHttpOptions) {
+export async function buildWorkerHttp({ config, log, readiness, metrics, beforeScrape }: WorkerHttpOptions) {
   const app = Fastify({ loggerInstance: log });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   await app.register(authPlugin, { keys: config.apiKeys });
   await app.register(healthRoutes, { readiness });
-  await app.register(metricsRoutes, { metrics });
+  await app.register(metricsRoutes, { metrics, beforeScrape: async () => beforeScrape?.() });
   return {
     app,
     listen: () => app.listen({ port: config.workerPort, host: listenHost(config, log) }),
