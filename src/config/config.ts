@@ -75,6 +75,21 @@ const apiKeyList: Parser<ApiKeyEntry[]> = (raw, name) =>
       return { name: keyName, scopes: scopeList as ApiScope[], sha256: sha256! };
     });
 
+/** LANGUAGE=N, comma-separated, as a record. */
+export const languageCounts: Parser<Record<string, number>> = (raw, name) =>
+  Object.fromEntries(
+    raw
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0)
+      .map((entry) => {
+        const [language, count, ...rest] = entry.split('=');
+        const n = Number(count);
+        if (!language || rest.length > 0 || !Number.isInteger(n) || n < 0 || n > 256) throw new ConfigError(`${name}: each entry is LANGUAGE=N with N from 0 to 256; got "${entry}"`);
+        return [language.trim().toLowerCase(), n];
+      }),
+  );
+
 const MiB = 1024 * 1024;
 
 const settings = {
@@ -85,7 +100,7 @@ const settings = {
   redisUrl: { env: 'REDIS_URL', default: '', parse: text, description: 'Redis to use; empty in the all-in-one mode starts a local redis-server child' },
   dataDir: { env: 'DATA_DIR', default: './data', parse: text, description: 'folder for the embedded Redis data (append-only file)' },
   keyPrefix: { env: 'REDIS_KEY_PREFIX', default: 'runbox', parse: text, description: 'prefix of every Redis key and of the BullMQ queue' },
-  workerConcurrency: { env: 'WORKER_CONCURRENCY', default: 2, parse: integer(1, 256), description: 'runs one worker process executes at once' },
+  workerConcurrency: { env: 'WORKER_CONCURRENCY', default: 8, parse: integer(1, 256), description: 'runs one worker process executes at once (each program is held to its own CPU quota and CPU-time limit; wall times stretch when more run than the host has cores: a judge that compares wall times sets it to the core count)' },
   jobAttempts: { env: 'JOB_ATTEMPTS', default: 3, parse: integer(1, 20), description: 'tries of a run whose sandbox could not be started (infrastructure faults)' },
   jobBackoffMs: { env: 'JOB_BACKOFF_MS', default: 1000, parse: integer(0), description: 'first retry delay after an infrastructure fault; doubles each try' },
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: 8 * MiB, parse: integer(1024), description: 'largest request body; larger ones get 413 payload_too_large' },
@@ -133,12 +148,14 @@ const settings = {
   shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 30_000, parse: integer(0), description: 'on SIGTERM, how long a worker lets running runs finish before it kills them (recorded as failed)' },
   workerLockMs: { env: 'WORKER_LOCK_MS', default: 30_000, parse: integer(1000), description: 'how long a worker holds a job without renewing its lock (renewed every half of it); a worker that died is noticed after about this long' },
   workerStalledIntervalMs: { env: 'WORKER_STALLED_INTERVAL_MS', default: 30_000, parse: integer(500), description: 'how often workers look for jobs whose lock lapsed (their worker died); such a run ends failed, never runs twice' },
-  poolSize: { env: 'POOL_SIZE', default: 2, parse: integer(0, 64), description: 'warm sandboxes kept per profile (runtime and container limits), each waiting for one run; 0 turns the warm pool off' },
-  poolMaxContainers: { env: 'POOL_MAX_CONTAINERS', default: 16, parse: integer(0, 1024), description: 'most warm sandboxes on one worker, all profiles together' },
-  poolMemoryMb: { env: 'POOL_MEMORY_MB', default: 8192, parse: integer(0), description: 'the memory limits of a worker\'s warm sandboxes may add up to this much' },
+  poolSize: { env: 'POOL_SIZE', default: 2, parse: integer(0, 256), description: 'warm sandboxes kept at least per profile (runtime and container limits), each waiting for one run; 0 turns the warm pool off' },
+  poolSizes: { env: 'POOL_SIZES', default: '', parse: (raw, name) => (languageCounts(raw, name), raw), description: 'per-language floors over POOL_SIZE, as LANGUAGE=N, comma-separated (e.g. python=8,cpp=4)' },
+  poolSizeMax: { env: 'POOL_SIZE_MAX', default: 24, parse: integer(0, 256), description: 'most warm sandboxes per profile: a profile keeps as many as runs took in any 2 s of the last POOL_IDLE_MS, up to this' },
+  poolMaxContainers: { env: 'POOL_MAX_CONTAINERS', default: 64, parse: integer(0, 4096), description: 'most warm sandboxes on one worker, all profiles together' },
+  poolMemoryMb: { env: 'POOL_MEMORY_MB', default: 16_384, parse: integer(0), description: 'the memory limits of a worker\'s warm sandboxes may add up to this much' },
   poolIdleMs: { env: 'POOL_IDLE_MS', default: 600_000, parse: integer(1000), description: 'a profile no run has used for this long is no longer kept warm' },
   poolMaxAgeMs: { env: 'POOL_MAX_AGE_MS', default: 900_000, parse: integer(10_000), description: 'a warm sandbox older than this is replaced by a fresh one' },
-  poolFillConcurrency: { env: 'POOL_FILL_CONCURRENCY', default: 2, parse: integer(1, 32), description: 'warm sandboxes started at once while the pool fills' },
+  poolFillConcurrency: { env: 'POOL_FILL_CONCURRENCY', default: 4, parse: integer(1, 32), description: 'warm sandboxes started at once while the pool fills' },
   poolWarmLanguages: { env: 'POOL_WARM_LANGUAGES', default: 'python,javascript,c,cpp,bash', parse: text, description: 'languages kept warm from the start with the default limits (comma-separated); others once a run uses them' },
   reaperIntervalMs: { env: 'REAPER_INTERVAL_MS', default: 60_000, parse: integer(1000), description: 'how often a worker removes stray sandboxes' },
 } satisfies Record<string, Setting<unknown>>;

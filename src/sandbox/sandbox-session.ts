@@ -43,6 +43,9 @@ export interface SandboxSessionOptions {
   dispose: (container: ContainerHandle) => void;
 }
 
+/** What a closed session's channel answers: one error for all, not a stack trace per run. */
+const CLOSED = new ChannelClosedError('the sandbox session was closed');
+
 /** How long the engine may take to report a sandbox stopped once its stream has ended. */
 const EXIT_STATUS_WAIT_MS = 5000;
 
@@ -51,6 +54,7 @@ export class SandboxSession {
   private readonly channel: RunnerChannel;
   private readonly log: Logger;
   private closed = false;
+  private readonly closeListeners: (() => void)[] = [];
   /** Why this sandbox can take no more commands, if it cannot. */
   private deadReason?: string;
 
@@ -206,11 +210,18 @@ export class SandboxSession {
     }
   }
 
+  /** Calls `listener` once the session is closed. */
+  onClose(listener: () => void): void {
+    if (this.closed) listener();
+    else this.closeListeners.push(listener);
+  }
+
   /** Done with it: the container is removed (by the facade, off the caller's path). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.channel.close(new ChannelClosedError('closed'));
+    for (const listener of this.closeListeners.splice(0)) listener();
+    this.channel.close(CLOSED);
     this.options.dispose(this.container);
   }
 }

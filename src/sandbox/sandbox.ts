@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { SandboxProfile } from './container-spec.js';
+import { createBackgroundGate } from './background-gate.js';
 import { createContainerLifecycle, SandboxFault, type ContainerHandle } from './container-lifecycle.js';
 import { createRunnerChannel, type RunnerChannel } from './runner-channel.js';
 import { KEY_BYTES } from './runner-protocol.js';
@@ -15,7 +16,7 @@ import { createWarmPool, poolKey, type PooledItem, type WarmPoolOptions } from '
 /** How long past its own lifetime a sandbox may live before the reaper removes it. */
 export const DEADLINE_GRACE_MS = 30_000;
 
-export type PoolSettings = Pick<WarmPoolOptions<PooledItem>, 'size' | 'maxContainers' | 'memoryBudgetMb' | 'idleMs' | 'maxAgeMs' | 'fillConcurrency'>;
+export type PoolSettings = Pick<WarmPoolOptions<PooledItem>, 'size' | 'sizeOf' | 'maxSize' | 'maxContainers' | 'memoryBudgetMb' | 'idleMs' | 'maxAgeMs' | 'fillConcurrency'>;
 
 export interface SandboxOptions {
   docker: Docker;
@@ -40,7 +41,11 @@ interface Started extends PooledItem {
 }
 
 /** Removals at once: the engine does them one at a time anyway, and a run waiting for a create should not queue behind many. */
-const REMOVE_CONCURRENCY = 2;
+const REMOVE_CONCURRENCY = 4;
+/** Background work (pool launches, removals) goes once no run has been under way for this long... */
+const BACKGROUND_QUIET_MS = 20;
+/** ...or this long after it was first held, at the latest. */
+const BACKGROUND_MAX_DELAY_MS = 250;
 
 export function createSandbox(options: SandboxOptions) {
   const { docker, log } = options;
@@ -50,7 +55,11 @@ export function createSandbox(options: SandboxOptions) {
   const removeQueue: ContainerHandle[] = [];
   let removing = 0;
 
-  function pumpRemovals(): void {
+  /** Background work waits while runs are starting. */
+  const gate = createBackgroundGate({ quietMs: BACKGROUND_QUIET_MS, maxDelayMs: BACKGROUND_MAX_DELAY_MS });
+  const pumpRemovals = () => gate.whenQuiet(removeNow);
+
+  function removeNow(): void {
     while (removing < REMOVE_CONCURRENCY && removeQueue.length > 0) {
       const container = removeQueue.shift()!;
       removing++;
@@ -60,7 +69,7 @@ export function createSandbox(options: SandboxOptions) {
         .finally(() => {
           removing--;
           removals.delete(removal);
-          pumpRemovals();
+          removeNow();
         });
       removals.add(removal);
     }
@@ -85,11 +94,12 @@ export function createSandbox(options: SandboxOptions) {
     return item;
   }
 
-  const poolSettings = options.pool ?? { size: 0, maxContainers: 0, memoryBudgetMb: 0, idleMs: 0, maxAgeMs: 600_000, fillConcurrency: 1 };
+  const poolSettings = options.pool ?? { size: 0, maxSize: 0, maxContainers: 0, memoryBudgetMb: 0, idleMs: 0, maxAgeMs: 600_000, fillConcurrency: 1 };
   const pool = createWarmPool<Started>({
     ...poolSettings,
     log,
     launch: (profile) => start(profile, Date.now() + poolSettings.maxAgeMs + DEADLINE_GRACE_MS, 'pool'),
+    gate,
     onTake: options.onPoolTake,
   });
   pool.start();
@@ -100,7 +110,19 @@ export function createSandbox(options: SandboxOptions) {
    * A sandbox for `profile`, ready for commands. From the pool when one waits (its limits
    * updated to the run's, its name to the run's deadline), else started now.
    */
-  async function open(profile: SandboxProfile, { owner, lifetimeMs }: OpenOptions): Promise<SandboxSession> {
+  async function open(profile: SandboxProfile, options: OpenOptions): Promise<SandboxSession> {
+    const ended = gate.runStarted();
+    try {
+      const opened = await openSession(profile, options);
+      opened.onClose(ended);
+      return opened;
+    } catch (error) {
+      ended();
+      throw error;
+    }
+  }
+
+  async function openSession(profile: SandboxProfile, { owner, lifetimeMs }: OpenOptions): Promise<SandboxSession> {
     if (profile.root && profile.runtime !== 'runsc') {
       // Root inside under runc only on an engine that remaps users: asked here, so a wrong
       // USERNS_REMAP never makes a program root on the host.
@@ -139,7 +161,11 @@ export function createSandbox(options: SandboxOptions) {
     /** Drains the pool and waits for every removal. */
     async close(): Promise<void> {
       await pool.drain();
-      while (removals.size > 0 || removeQueue.length > 0) await Promise.allSettled([...removals]);
+      // Shutting down: nothing to make way for any more.
+      while (removals.size > 0 || removeQueue.length > 0) {
+        removeNow();
+        await Promise.allSettled([...removals]);
+      }
     },
   };
 }

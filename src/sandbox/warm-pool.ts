@@ -4,11 +4,13 @@
 //
 // Pools are kept per profile key (image, Docker runtime, disk, network, root; under gVisor,
 // memory, CPUs and pids too, which runc applies with `docker update` when a run differs).
-// A profile is kept warm once it is asked for (or listed at start), up to `size` sandboxes,
-// within a global count and a memory budget, and dropped after `idleMs` without a run. Filling
-// happens in the background, a few launches at a time; a run never waits for it: an empty
-// pool means a cold start.
+// A profile is kept warm once it is asked for (or listed at start): at least its floor
+// (`sizeOf(profile)`), and as many as runs took in any two seconds of the last `idleMs`, up to
+// `maxSize`, so a profile under load has a burst's worth waiting; all within a global count and
+// a memory budget; dropped after `idleMs` without a run. Filling happens in the background, a
+// few launches at a time; a run never waits for it: an empty pool means a cold start.
 import type { Logger } from 'pino';
+import type { BackgroundGate } from './background-gate.js';
 import type { SandboxProfile } from './container-spec.js';
 
 export interface PooledItem {
@@ -19,8 +21,12 @@ export interface PooledItem {
 }
 
 export interface WarmPoolOptions<T extends PooledItem> {
-  /** Sandboxes kept per profile; 0 turns the pool off. */
+  /** Sandboxes kept per profile at least; 0 turns the pool off. */
   size: number;
+  /** A profile's own floor over `size` (per runtime: POOL_SIZES). */
+  sizeOf?: (profile: SandboxProfile) => number;
+  /** Most sandboxes kept per profile when runs take them fast. */
+  maxSize: number;
   /** Pooled sandboxes in all (waiting and starting). */
   maxContainers: number;
   /** The memory limits of pooled sandboxes may add up to this much. */
@@ -33,6 +39,8 @@ export interface WarmPoolOptions<T extends PooledItem> {
   fillConcurrency: number;
   launch(profile: SandboxProfile): Promise<T>;
   log: Logger;
+  /** Holds launches while runs are starting (background-gate.ts); none: at once. */
+  gate?: BackgroundGate;
   onTake?(hit: boolean): void;
 }
 
@@ -48,6 +56,9 @@ export function poolKey(profile: SandboxProfile): string {
 /** Whether a run of this profile may use a pooled sandbox at all. */
 export const poolable = (profile: SandboxProfile) => !profile.network && !profile.root;
 
+/** Takes are counted in windows of this long; a profile keeps as many as its busiest window took. */
+const DEMAND_WINDOW_MS = 2000;
+
 interface Pool<T> {
   profile: SandboxProfile;
   ready: T[];
@@ -56,6 +67,8 @@ interface Pool<T> {
   /** No launch before this (after a failure). */
   retryAt: number;
   failures: number;
+  /** Takes per demand window: [window start, count], the recent ones. */
+  takes: [number, number][];
 }
 
 export function createWarmPool<T extends PooledItem>(options: WarmPoolOptions<T>) {
@@ -71,16 +84,33 @@ export function createWarmPool<T extends PooledItem>(options: WarmPoolOptions<T>
   function want(profile: SandboxProfile): Pool<T> {
     const key = poolKey(profile);
     let pool = pools.get(key);
-    if (!pool) pools.set(key, (pool = { profile, ready: [], starting: 0, lastWanted: Date.now(), retryAt: 0, failures: 0 }));
+    if (!pool) pools.set(key, (pool = { profile, ready: [], starting: 0, lastWanted: Date.now(), retryAt: 0, failures: 0, takes: [] }));
     pool.lastWanted = Date.now();
     return pool;
   }
 
-  function fill(): void {
+  /** How many of a profile to keep: its floor, or its busiest recent window, within the most per profile. */
+  function target(pool: Pool<T>): number {
+    const floor = options.sizeOf?.(pool.profile) ?? options.size;
+    const busiest = Math.max(0, ...pool.takes.map(([, n]) => n));
+    return Math.min(Math.max(floor, busiest), Math.max(floor, options.maxSize));
+  }
+
+  function countTake(pool: Pool<T>, now: number): void {
+    const window = now - (now % DEMAND_WINDOW_MS);
+    const last = pool.takes.at(-1);
+    if (last && last[0] === window) last[1]++;
+    else pool.takes.push([window, 1]);
+    while (pool.takes.length > 0 && pool.takes[0][0] < now - options.idleMs) pool.takes.shift();
+  }
+
+  const fill = (): void => (options.gate ? options.gate.whenQuiet(fillNow) : fillNow());
+
+  function fillNow(): void {
     if (draining || options.size === 0) return;
     const now = Date.now();
     for (const pool of pools.values()) {
-      while (pool.ready.length + pool.starting < options.size && launching < options.fillConcurrency && pool.retryAt <= now) {
+      while (pool.ready.length + pool.starting < target(pool) && launching < options.fillConcurrency && pool.retryAt <= now) {
         if (count() >= options.maxContainers || memory() + pool.profile.limits.memoryMb > options.memoryBudgetMb) return;
         launching++;
         pool.starting++;
@@ -133,6 +163,7 @@ export function createWarmPool<T extends PooledItem>(options: WarmPoolOptions<T>
     take(profile: SandboxProfile): T | undefined {
       if (options.size === 0 || draining || !poolable(profile)) return undefined;
       const pool = want(profile);
+      countTake(pool, Date.now());
       const item = pool.ready.shift();
       options.onTake?.(item !== undefined);
       fill();

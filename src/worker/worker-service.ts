@@ -4,9 +4,9 @@ import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import { limitsFromConfig } from '../config/config.js';
+import { languageCounts, limitsFromConfig } from '../config/config.js';
 import { resolveLimits } from '../domain/limits.js';
-import { findRuntime, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
+import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { runQueueName, type RunJobData } from '../queue/run-queue.js';
@@ -54,12 +54,15 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const keys = createKeys(config.keyPrefix);
   const store = createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds });
   await warnIfEvicting(redis, log);
+  const poolSizes = languageCounts(config.poolSizes, 'POOL_SIZES');
   const sandbox = createSandbox({
     docker,
     log,
     killGraceMs: KILL_GRACE_MS,
     pool: {
       size: config.poolSize,
+      sizeOf: (profile) => poolSizes[runtimeCatalogue.find((r) => imageOf(config.imagePrefix, r) === profile.image)?.language ?? ''] ?? config.poolSize,
+      maxSize: config.poolSizeMax,
       maxContainers: config.poolMaxContainers,
       memoryBudgetMb: config.poolMemoryMb,
       idleMs: config.poolIdleMs,

@@ -27,35 +27,70 @@
 /* Once the program has exited, how long a descendant we could not kill may hold a pipe. */
 #define DRAIN_MS 1000
 
-static char cgroup[256] = "/sys/fs/cgroup";
+/*
+ * The sandbox's cgroup files, opened once at start, before any program runs: a program cannot
+ * put a file of its own in their place later (under crun /sys/fs/cgroup is a writable tmpfs
+ * around the read-only controllers), and each poll is one pread.
+ */
+struct cgroup_file {
+  int fd;
+  const char *key; /* NULL: the first number; else the number after `key ` */
+  int scale_to_ms; /* divide by this for ms (CPU time) */
+};
+static struct cgroup_file cpu_file = {-1, NULL, 1}, peak_file = {-1, NULL, 1}, oom_file = {-1, NULL, 1};
 
-void execute_set_cgroup(const char *root) { snprintf(cgroup, sizeof cgroup, "%s", root); }
-
-static long long cgroup_number(const char *v1, const char *v2, const char *key) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", cgroup, v1);
-  long long v = read_number(path, key);
-  if (v < 0 && v2) {
-    snprintf(path, sizeof path, "%s/%s", cgroup, v2);
-    v = read_number(path, key);
+static void open_first(struct cgroup_file *f, const char *root, const char *const candidates[][2], const int scales[]) {
+  for (int i = 0; candidates[i][0]; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", root, candidates[i][0]);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    f->fd = fd;
+    f->key = candidates[i][1];
+    f->scale_to_ms = scales ? scales[i] : 1;
+    return;
   }
-  return v;
 }
 
-static long long cgroup_peak_memory(void) { return cgroup_number("memory/memory.max_usage_in_bytes", "memory.peak", NULL); }
+void execute_set_cgroup(const char *root) {
+  static const char *const cpu[][2] = {{"cpuacct/cpuacct.usage", NULL}, {"cpu,cpuacct/cpuacct.usage", NULL}, {"cpu.stat", "usage_usec"}, {NULL, NULL}};
+  static const int cpu_scales[] = {1000000, 1000000, 1000};
+  static const char *const peak[][2] = {{"memory/memory.max_usage_in_bytes", NULL}, {"memory.peak", NULL}, {NULL, NULL}};
+  static const char *const oom[][2] = {{"memory/memory.oom_control", "oom_kill"}, {"memory.events", "oom_kill"}, {NULL, NULL}};
+  open_first(&cpu_file, root, cpu, cpu_scales);
+  open_first(&peak_file, root, peak, NULL);
+  open_first(&oom_file, root, oom, NULL);
+}
+
+/* The file's number (scaled); -1 when there is no such file. */
+static long long cgroup_read(const struct cgroup_file *f) {
+  if (f->fd < 0) return -1;
+  char buf[4096];
+  ssize_t n = pread(f->fd, buf, sizeof buf - 1, 0);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  const char *p = buf;
+  if (f->key) {
+    size_t k = strlen(f->key);
+    while (p && !(strncmp(p, f->key, k) == 0 && p[k] == ' ')) {
+      p = strchr(p, '\n');
+      if (p) p++;
+    }
+    if (!p) return -1;
+    p += k + 1;
+  }
+  return atoll(p) / f->scale_to_ms;
+}
+
+static long long cgroup_peak_memory(void) { return cgroup_read(&peak_file); }
 
 static long long cgroup_oom_kills(void) {
-  long long v = cgroup_number("memory/memory.oom_control", "memory.events", "oom_kill");
+  long long v = cgroup_read(&oom_file);
   return v < 0 ? 0 : v;
 }
 
 /* CPU time of every process of the sandbox, ms, from its cgroup; -1 when there is none to read (gVisor). */
-static int64_t cgroup_cpu_ms(void) {
-  long long ns = cgroup_number("cpuacct/cpuacct.usage", "cpu,cpuacct/cpuacct.usage", NULL);
-  if (ns >= 0) return ns / 1000000;
-  long long us = cgroup_number("cpu.stat", NULL, "usage_usec");
-  return us < 0 ? -1 : us / 1000;
-}
+static int64_t cgroup_cpu_ms(void) { return cgroup_read(&cpu_file); }
 
 static int64_t children_cpu_ms(void) {
   struct rusage ru;

@@ -54,8 +54,8 @@ int main(int argc, char **argv) {
 
   /* Not dumpable: no ptrace, and /proc/<our pid> (our key, our stdin and stdout) is root's. */
   prctl(PR_SET_DUMPABLE, 0);
+  execute_set_cgroup(cgroup); /* before anything of the program's could stand in for its files */
   privileges_init(root, supervisor_uid);
-  execute_set_cgroup(cgroup);
   signal(SIGPIPE, SIG_IGN);
   /* SIGCHLD stays blocked but while we wait (ppoll), so an exit is never missed nor raced. */
   struct sigaction sa = {0};

@@ -36,17 +36,3 @@ int equal_time(const unsigned char *a, const unsigned char *b, size_t len) {
   for (size_t i = 0; i < len; i++) diff |= a[i] ^ b[i];
   return diff == 0;
 }
-
-long long read_number(const char *path, const char *key) {
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  char line[256];
-  long long value = -1;
-  while (fgets(line, sizeof line, f)) {
-    if (!key) { value = atoll(line); break; }
-    size_t k = strlen(key);
-    if (strncmp(line, key, k) == 0 && line[k] == ' ') { value = atoll(line + k + 1); break; }
-  }
-  fclose(f);
-  return value;
-}

@@ -25,7 +25,7 @@ t.test('uses the documented defaults when the environment is empty', async (t) =
     logLevel: 'info',
     redisUrl: '',
     keyPrefix: 'runbox',
-    workerConcurrency: 2,
+    workerConcurrency: 8,
     bodyLimitBytes: 8 * MiB,
     runTimeMs: 10_000,
     runCpuTimeMs: 5_000,
@@ -46,6 +46,11 @@ t.test('uses the documented defaults when the environment is empty', async (t) =
     networkAllowed: false,
     sandboxRuntime: 'runc',
   });
+});
+
+t.test('reads per-language pool floors and refuses a malformed list', async (t) => {
+  t.equal(loadConfig({ POOL_SIZES: 'python=8, cpp=4' }).poolSizes, 'python=8, cpp=4');
+  for (const bad of ['python', 'python=-1', 'python=many', 'python=1=2', '=3']) t.throws(() => loadConfig({ POOL_SIZES: bad }), ConfigError, bad);
 });
 
 t.test('gives every default a value within its own maximum', async (t) => {

@@ -3,7 +3,8 @@
 // it sends is checked against the protocol's schemas by the decoder on the way in, so a report
 // that does not match runner-protocol.ts fails here.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { encodeBudget, encodeData, encodeExec, encodeFile, HostFrame, type RunnerMessage } from '../../../src/sandbox/runner-protocol.js';
@@ -191,6 +192,25 @@ t.test('runbox-run as a plain process', { skip: !root && 'needs root (namespaces
       t.match(await r.next(), { type: 'error', error: /before the end of the last program's stdin/ });
       t.equal(await r.exited, 125);
     });
+  });
+
+  t.test("reads the sandbox's cgroup from files it opened before any program ran: a program cannot put its own in their place", async (t) => {
+    const cgroup = mkdtempSync(join(tmpdir(), 'runbox-cgroup-'));
+    t.teardown(() => rmSync(cgroup, { recursive: true, force: true }));
+    mkdirSync(join(cgroup, 'memory'));
+    writeFileSync(join(cgroup, 'memory/memory.max_usage_in_bytes'), '12345678\n');
+    chmodSync(cgroup, 0o777);
+    chmodSync(join(cgroup, 'memory'), 0o777);
+    await withRunner(
+      t,
+      async (r) => {
+        t.equal((await run(r, ['true'], { cgroupPeak: true })).report?.memoryBytes, 12345678, "a run's memory is the cgroup's peak");
+        const replaced = await run(r, ['sh', '-c', `rm ${cgroup}/memory/memory.max_usage_in_bytes && echo 1 > ${cgroup}/memory/memory.max_usage_in_bytes`], { cgroupPeak: true });
+        t.equal(replaced.report?.exitCode, 0, 'the program replaced the file');
+        t.equal(replaced.report?.memoryBytes, 12345678, 'and runbox-run still reads the one it opened');
+      },
+      { cgroup },
+    );
   });
 
   t.test('quit answers bye and exits 0', async (t) => {

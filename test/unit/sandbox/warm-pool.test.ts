@@ -25,6 +25,7 @@ function setup(overrides: Partial<WarmPoolOptions<Item>> = {}) {
   let fail = false;
   const pool = createWarmPool<Item>({
     size: 2,
+    maxSize: 6,
     maxContainers: 10,
     memoryBudgetMb: 10_000,
     idleMs: 60_000,
@@ -93,6 +94,25 @@ t.test('stays within its count and its memory budget', async (t) => {
   budgeted.pool.warm([profile(), profile({ image: 'runbox/c:latest' })]);
   await settle();
   t.equal(budgeted.launched.length, 2, '256 MiB each: two fit in 600');
+});
+
+t.test('a profile under load keeps as many as runs took in its busiest two seconds, up to the most per profile', async (t) => {
+  const { pool, launched } = setup();
+  pool.warm([profile()]);
+  await settle();
+  for (let i = 0; i < 4; i++) pool.take(profile());
+  await settle();
+  t.equal(pool.sizes()[poolKey(profile())], 4, 'four taken at once: four kept waiting');
+  for (let i = 0; i < 10; i++) pool.take(profile());
+  await settle();
+  t.equal(pool.sizes()[poolKey(profile())], 6, 'never more than maxSize');
+});
+
+t.test('a language may have a floor of its own', async (t) => {
+  const { pool } = setup({ sizeOf: (p) => (p.image === 'runbox/c:latest' ? 5 : 2) });
+  pool.warm([profile(), profile({ image: 'runbox/c:latest' })]);
+  await settle();
+  t.same(pool.sizes(), { [poolKey(profile())]: 2, [poolKey(profile({ image: 'runbox/c:latest' }))]: 5 });
 });
 
 t.test('size 0 turns it off', async (t) => {

@@ -1,0 +1,281 @@
+// npm run bench: one table, every figure measured in this run, on this machine.
+//
+//   bare host process   python3 -c 'print("hello")' spawned on the host
+//   raw Docker API      create + start + wait + remove of a container as locked down as a
+//                       sandbox, from the same image, running the same program (no runbox)
+//   runbox pool off     POST /runs?wait=true of a python hello, every sandbox started cold
+//   runbox pool on      the same with the warm pool (the default)
+//
+// For each: latency one at a time (p50, p95, p99 of SEQUENTIAL requests) and throughput
+// (runs/s of THROUGHPUT_RUNS hellos from CLIENTS concurrent clients; raw Docker at several
+// concurrencies, its best). Then, pool on: a burst of 20 at once, how soon a chunk the program
+// writes reaches a WebSocket client, the API + worker's resident memory idle and under load,
+// and judge mode (C++ A+B, 50 tests). Then the same under gVisor (runsc), fewer runs.
+//
+// runbox runs as `node dist/main.js` children on free loopback ports with their own Redis
+// (npm run bench builds dist/ first). Needs the python and cpp images (make up builds them)
+// and, for the gVisor part, runsc registered with Docker. Figures go to stdout; with --json
+// FILE they are also written as JSON.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import WebSocket from 'ws';
+import { buildContainerSpec } from '../src/sandbox/container-spec.js';
+import { freePort } from '../src/lib/free-port.js';
+
+const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 40);
+const THROUGHPUT_RUNS = Number(process.env.BENCH_RUNS ?? 500);
+const CLIENTS = 16;
+const hello = { language: 'python', source: 'print("hello")' };
+const docker = new Docker();
+
+// ---- statistics ----
+
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const percentile = (xs: number[], p: number) => {
+  const s = sorted(xs);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+};
+interface Latency { p50: number; p95: number; p99: number }
+const latencyOf = (xs: number[]): Latency => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), p99: percentile(xs, 99) });
+const ms = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(x < 10 ? 1 : 0)} ms`);
+const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
+
+/** Runs `task` `total` times from `width` concurrent loops; the rate and each task's time. */
+async function load(total: number, width: number, task: () => Promise<void>): Promise<{ rate: number; times: number[] }> {
+  let next = 0;
+  const times: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < total) {
+        next++;
+        const t0 = performance.now();
+        await task();
+        times.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { rate: total / ((performance.now() - started) / 1000), times };
+}
+
+async function sequential(n: number, task: () => Promise<void>, gapMs = 0): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await task();
+    times.push(performance.now() - t0);
+    if (gapMs) await sleep(gapMs);
+  }
+  return times;
+}
+
+// ---- the contenders ----
+
+/** The system's python3 (not a version manager's shim, which starts a shell first). */
+const hostPython = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => existsSync(p)) ?? 'python3';
+
+function hostProcess(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(hostPython, ['-c', 'print("hello")'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => (code === 0 && out === 'hello\n' ? resolve() : reject(new Error(`host python: ${code} ${out}`))));
+  });
+}
+
+let rawCount = 0;
+/** A hand-made `docker run --rm` of a locked-down container: create, start, wait, remove. */
+async function rawDocker(runtime: string): Promise<void> {
+  const spec = buildContainerSpec({
+    profile: { image: 'runbox/python:latest', runtime, limits: { memoryMb: 256, cpus: 1, pids: 64, diskMb: 64 }, network: false, root: false },
+    name: `runbox-bench-raw-${process.pid}-${rawCount++}`,
+  });
+  // The program itself as the container's command, the sandbox user, nothing attached.
+  Object.assign(spec, { Cmd: ['python3', '-c', 'print("hello")'], User: '1000:1000', AttachStdin: false, OpenStdin: false, StdinOnce: false, Labels: {} });
+  delete spec.HostConfig!.CapAdd;
+  const container = await docker.createContainer(spec);
+  await container.start();
+  const { StatusCode } = (await container.wait()) as { StatusCode: number };
+  await container.remove({ force: true });
+  if (StatusCode !== 0) throw new Error(`raw container exited ${StatusCode}`);
+}
+
+interface Service {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** node dist/main.js with its own Redis and data folder, on a free port; resolves once it serves. */
+async function startRunbox(env: Record<string, string>): Promise<Service> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'runbox-bench-'));
+  const child: ChildProcess = spawn(process.execPath, ['dist/main.js'], {
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', KEY_MAX_IN_FLIGHT: '0', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error('runbox exited at start');
+    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (i > 300) throw new Error('runbox did not get ready');
+    await sleep(100);
+  }
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function submit(url: string, body: unknown = hello, expect = 'hello\n'): Promise<Record<string, any>> {
+  const reply = await fetch(`${url}/runs?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const record = (await reply.json()) as Record<string, any>;
+  if (reply.status !== 200 || record.status !== 'completed' || (expect && record.stdout !== expect)) {
+    throw new Error(`a run did not end as expected: ${reply.status} ${JSON.stringify(record).slice(0, 400)}`);
+  }
+  return record;
+}
+
+/** Resident set of a process, bytes. */
+const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+
+/** Waits until the pools of a fresh service have filled (no more containers appearing). */
+async function settle(): Promise<void> {
+  let last = -1;
+  for (let i = 0; i < 60; i++) {
+    const n = (await docker.listContainers({ filters: { label: ['runbox.sandbox=true'] } })).length;
+    if (n === last) return;
+    last = n;
+    await sleep(1000);
+  }
+}
+
+/** How long a chunk the program writes takes to reach a WebSocket client: the program prints the wall clock. */
+async function streamingLatency(url: string): Promise<number[]> {
+  const source = 'import time\nfor i in range(40):\n    print(repr(time.time()), flush=True)\n    time.sleep(0.05)';
+  const reply = await fetch(`${url}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language: 'python', source }) });
+  const { id } = (await reply.json()) as { id: string };
+  const delays: number[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/runs/${id}/stream`);
+    ws.on('message', (raw) => {
+      const frame = JSON.parse(raw.toString());
+      if (frame.type === 'stdout') {
+        const now = Date.now() / 1000;
+        // A frame may carry several lines coalesced: each line's own delay.
+        for (const line of String(frame.data).split('\n').filter(Boolean)) delays.push((now - Number(line)) * 1000);
+      }
+      if (frame.type === 'end') ws.close();
+    });
+    ws.on('close', () => resolve());
+    ws.on('error', reject);
+  });
+  return delays.slice(2); // the first lines ride on the sandbox's start
+}
+
+const judgeSource = '#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<"\\n";}';
+async function judgeRun(url: string): Promise<{ totalMs: number; compileMs: number }> {
+  const tests = Array.from({ length: 50 }, (_, i) => ({ stdin: `${i} ${i * 7}`, expected: String(i * 8) }));
+  const t0 = performance.now();
+  const record = await submit(url, { language: 'cpp', source: judgeSource, tests }, '');
+  if (record.verdict !== 'accepted') throw new Error(`judge run: ${record.verdict}`);
+  return { totalMs: performance.now() - t0, compileMs: record.compile.timeMs };
+}
+
+// ---- one runtime's table ----
+
+interface Row {
+  name: string;
+  latency: Latency;
+  rate: number;
+  note?: string;
+}
+
+async function measure(runtime: string, runs: number, sequentialRuns: number) {
+  const rows: Row[] = [];
+  const extra: Record<string, unknown> = {};
+  console.error(`[bench] ${runtime}: raw Docker API`);
+  const rawLatency = latencyOf(await sequential(sequentialRuns, () => rawDocker(runtime)));
+  let rawBest = { rate: 0, width: 0 };
+  for (const width of [4, 8, 16]) {
+    const { rate } = await load(Math.max(40, Math.round(runs / 3)), width, () => rawDocker(runtime));
+    if (rate > rawBest.rate) rawBest = { rate, width };
+  }
+  rows.push({ name: 'raw Docker API cold path', latency: rawLatency, rate: rawBest.rate, note: `best of 4, 8, 16 at once (${rawBest.width})` });
+
+  for (const pool of ['off', 'on'] as const) {
+    console.error(`[bench] ${runtime}: runbox pool ${pool}`);
+    const service = await startRunbox({ SANDBOX_RUNTIME: runtime, ...(pool === 'off' ? { POOL_SIZE: '0' } : {}) });
+    try {
+      await settle();
+      await submit(service.url); // warm-up: connections open, images in the page cache
+      await settle();
+      const idleRss = rssOf(service.pid);
+      // One at a time, with a pause between, as a person at a playground clicks Run.
+      const latency = latencyOf(await sequential(sequentialRuns, () => submit(service.url).then(() => undefined), 200));
+      let peakRss = idleRss;
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(service.pid))), 100);
+      const { rate } = await load(runs, CLIENTS, () => submit(service.url).then(() => undefined));
+      clearInterval(sampler);
+      rows.push({ name: `runbox pool ${pool}`, latency, rate, note: `${runs} runs, ${CLIENTS} clients, every output checked` });
+      if (pool === 'on') {
+        await settle();
+        const burst = await load(20, 20, () => submit(service.url).then(() => undefined));
+        await settle();
+        extra.burst = latencyOf(burst.times);
+        extra.streaming = latencyOf(await streamingLatency(service.url));
+        extra.memory = { idleMb: idleRss / 2 ** 20, loadMb: peakRss / 2 ** 20 };
+        await settle();
+        if (runtime === 'runc') extra.judge = await judgeRun(service.url).then(() => judgeRun(service.url));
+      }
+    } finally {
+      await service.stop();
+    }
+  }
+  return { rows, extra };
+}
+
+function print(runtime: string, host: Row | undefined, result: Awaited<ReturnType<typeof measure>>) {
+  const raw = result.rows[0];
+  const all = host ? [host, ...result.rows] : result.rows;
+  console.log(`\n## ${runtime}\n`);
+  console.log('| contender | p50 | p95 | p99 | runs/s | p50 / raw Docker | runs/s / raw Docker | how |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of all) {
+    console.log(`| ${row.name} | ${ms(row.latency.p50)} | ${ms(row.latency.p95)} | ${ms(row.latency.p99)} | ${row.rate.toFixed(1)} | ${(row.latency.p50 / raw.latency.p50).toFixed(2)}x | ${(row.rate / raw.rate).toFixed(2)}x | ${row.note ?? ''} |`);
+  }
+  const x = result.extra as { burst?: Latency; streaming?: Latency; memory?: { idleMb: number; loadMb: number }; judge?: { totalMs: number; compileMs: number } };
+  console.log('');
+  if (x.burst) console.log(`- burst of 20 at once, pool on: p50 ${ms(x.burst.p50)}, p95 ${ms(x.burst.p95)}`);
+  if (x.streaming) console.log(`- a chunk the program writes reaches a WebSocket client: p50 ${ms(x.streaming.p50)}, p95 ${ms(x.streaming.p95)}`);
+  if (x.memory) console.log(`- API + worker resident set: idle ${x.memory.idleMb.toFixed(0)} MB, under the ${CLIENTS}-client load ${x.memory.loadMb.toFixed(0)} MB`);
+  if (x.judge) console.log(`- judge mode, C++ A+B against 50 tests: ${ms(x.judge.totalMs)} end to end (compile ${ms(x.judge.compileMs)})`);
+}
+
+const jsonAt = process.argv.indexOf('--json');
+const report: Record<string, unknown> = { date: new Date().toISOString() };
+console.error('[bench] bare host process');
+const hostLatency = latencyOf(await sequential(SEQUENTIAL, hostProcess));
+const hostRate = (await load(THROUGHPUT_RUNS, CLIENTS, hostProcess)).rate;
+const host: Row = { name: 'bare host process', latency: hostLatency, rate: hostRate, note: 'python3 spawned on the host, no isolation' };
+const runc = await measure('runc', THROUGHPUT_RUNS, SEQUENTIAL);
+print('runc', host, runc);
+report.runc = { host, ...runc };
+const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
+if (info.Runtimes?.runsc && process.env.BENCH_GVISOR !== '0') {
+  const runsc = await measure('runsc', Math.round(THROUGHPUT_RUNS / 5), Math.round(SEQUENTIAL / 2));
+  print('runsc (gVisor)', undefined, runsc);
+  report.runsc = runsc;
+} else {
+  console.log('\n(no runsc runtime on this engine: the gVisor table is left out)');
+}
+if (jsonAt > 0) writeFileSync(process.argv[jsonAt + 1], JSON.stringify(report, null, 2));
