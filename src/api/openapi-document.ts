@@ -118,6 +118,7 @@ export const openapiDocument = {
     description: [
       'Runs untrusted code in disposable, network-isolated containers.',
       'Errors have the shape {statusCode, error, code, message}; `code` is stable (see the README).',
+      'Every 429 and every 503 carries Retry-After: the seconds to wait before trying again.',
       'GET /runs/{id}/stream is a WebSocket: its frames are the Stream*Frame schemas, listed per path under x-websocket-frames.',
     ].join(' '),
   },

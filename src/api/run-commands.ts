@@ -26,7 +26,7 @@ export function createRunCommands(deps: AppDependencies) {
     const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date());
     await checkQueueRoom();
     if (!(await deps.store.create(record, request, principal.name, config.keyMaxInFlight))) {
-      throw new ApiError('rate_limited', `this key already has ${config.keyMaxInFlight} runs queued or running`);
+      throw new ApiError('too_many_in_flight', `this key already has ${config.keyMaxInFlight} runs queued or running; retry when one has ended`);
     }
     try {
       await deps.queue.enqueue(record.id);

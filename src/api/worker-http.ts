@@ -3,6 +3,7 @@
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import { authPlugin } from './auth.js';
+import { closingPlugin } from './closing.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { listenHost } from './listen-host.js';
 import { healthRoutes } from './routes/health.js';
@@ -18,9 +19,10 @@ export interface WorkerHttpOptions {
 }
 
 export async function buildWorkerHttp({ config, log, readiness, metrics }: WorkerHttpOptions) {
-  const app = Fastify({ loggerInstance: log });
+  const app = Fastify({ loggerInstance: log, return503OnClosing: false });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  await app.register(closingPlugin);
   await app.register(authPlugin, { keys: config.apiKeys });
   await app.register(healthRoutes, { readiness });
   await app.register(metricsRoutes, { metrics });

@@ -60,7 +60,7 @@ t.test('keys, scopes and ownership', async (t) => {
   });
 });
 
-t.test('a key over its rate limit gets 429 rate_limited with RateLimit headers; other keys go on', async (t) => {
+t.test('a key over its rate limit gets 429 rate_limited with RateLimit headers and Retry-After; other keys go on', async (t) => {
   const { url } = await startService(t, { worker: false, env: { API_KEYS, RATE_LIMIT_PER_MINUTE: '3' } });
   const statuses = [];
   for (let i = 0; i < 4; i++) statuses.push((await request(url, 'GET', '/runtimes', undefined, as(keys.alice))).status);
@@ -68,15 +68,18 @@ t.test('a key over its rate limit gets 429 rate_limited with RateLimit headers; 
   const limited = await request(url, 'GET', '/runtimes', undefined, as(keys.alice));
   t.equal(limited.body.code, 'rate_limited');
   t.ok(limited.headers.get('ratelimit-limit') && limited.headers.get('ratelimit-reset'), 'RateLimit-* headers');
+  const retryAfter = Number(limited.headers.get('retry-after'));
+  t.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After: the seconds left in the window (${retryAfter})`);
   t.equal((await request(url, 'GET', '/runtimes', undefined, as(keys.bob))).status, 200);
 });
 
-t.test('runs in flight per key are capped, and a full queue answers 503 queue_full with Retry-After', async (t) => {
+t.test('runs in flight per key are capped (429 too_many_in_flight with Retry-After), and a full queue answers 503 queue_full with Retry-After', async (t) => {
   const { url } = await startService(t, { worker: false, env: { API_KEYS, KEY_MAX_IN_FLIGHT: '2', QUEUE_MAX_WAITING: '3' } });
   const a = [];
   for (let i = 0; i < 3; i++) a.push(await request(url, 'POST', '/runs', hello, as(keys.alice)));
   t.same(a.map((r) => r.status), [202, 202, 429]);
-  t.equal(a[2].body.code, 'rate_limited');
+  t.equal(a[2].body.code, 'too_many_in_flight');
+  t.equal(a[2].headers.get('retry-after'), '1');
   await request(url, 'DELETE', `/runs/${a[0].body.id}`, undefined, as(keys.alice));
   t.equal((await request(url, 'POST', '/runs', hello, as(keys.alice))).status, 202, 'a cancelled run frees its slot');
   t.equal((await request(url, 'POST', '/runs', hello, as(keys.bob))).status, 202, 'another key has slots of its own');

@@ -19,7 +19,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
     closing.abort();
     done();
   });
-  const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 503: ErrorSchema };
+  const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema };
 
   const getRecord = async (id: string, principal: Principal) => {
     const record = await commands.find(id, principal);
