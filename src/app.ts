@@ -18,6 +18,7 @@ import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
+import { createAuthFailureCounter } from './store/auth-failures.js';
 import { createValidatorCompiler } from './api/validators.js';
 
 export async function buildApp(deps: AppDependencies) {
@@ -45,7 +46,8 @@ export async function buildApp(deps: AppDependencies) {
     },
   });
   await app.register(closingPlugin);
-  await app.register(authPlugin, { keys: deps.config.apiKeys });
+  const failures = createAuthFailureCounter({ redis: deps.redis, keys: deps.keys, limit: deps.config.authFailuresPerMinute });
+  await app.register(authPlugin, { keys: deps.config.apiKeys, failures });
   if (deps.config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: deps.config.rateLimitPerMinute,

@@ -10,20 +10,23 @@ import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../lib/metrics.js';
+import type { AuthFailureCounter } from '../store/auth-failures.js';
 
 export interface WorkerHttpOptions {
   config: Pick<Config, 'host' | 'apiKeys' | 'workerPort'>;
   log: Logger;
   readiness: Record<string, () => Promise<unknown>>;
   metrics: Metrics;
+  /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE), shared with the API's. */
+  failures?: AuthFailureCounter;
 }
 
-export async function buildWorkerHttp({ config, log, readiness, metrics }: WorkerHttpOptions) {
+export async function buildWorkerHttp({ config, log, readiness, metrics, failures }: WorkerHttpOptions) {
   const app = Fastify({ loggerInstance: log, return503OnClosing: false });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   await app.register(closingPlugin);
-  await app.register(authPlugin, { keys: config.apiKeys });
+  await app.register(authPlugin, { keys: config.apiKeys, failures });
   await app.register(healthRoutes, { readiness });
   await app.register(metricsRoutes, { metrics });
   return {

@@ -120,6 +120,7 @@ const settings = {
   filesMaxBytes: { env: 'FILES_MAX_BYTES', default: 4 * MiB, parse: integer(1), description: 'largest total size of a request\'s files (decoded)' },
   fileNameMaxBytes: { env: 'FILE_NAME_MAX_BYTES', default: 255, parse: integer(1, 4096), description: 'longest file path in a request' },
   apiKeys: { env: 'API_KEYS', default: [] as ApiKeyEntry[], parse: apiKeyList, description: 'API keys as NAME:SCOPES:SHA256, comma-separated (scopes runs, read, admin joined by +); none: no auth, loopback only' },
+  authFailuresPerMinute: { env: 'AUTH_FAILURES_PER_MINUTE', default: 30, parse: integer(0), description: 'failed authentications per minute from one client address before its requests get 429 rate_limited (valid key or not) for the rest of the minute; 0 turns it off' },
   rateLimitPerMinute: { env: 'RATE_LIMIT_PER_MINUTE', default: 600, parse: integer(0), description: 'requests per minute per API key (per address without keys); 0 turns it off' },
   keyMaxInFlight: { env: 'KEY_MAX_IN_FLIGHT', default: 50, parse: integer(0), description: 'runs one key may have queued or running at once (429 beyond); 0: no cap' },
   queueMaxWaiting: { env: 'QUEUE_MAX_WAITING', default: 10_000, parse: integer(0), description: 'runs waiting in the queue before POST /runs answers 503 queue_full; 0: no cap' },

@@ -9,6 +9,8 @@ export function createKeys(prefix: string) {
     /** Frames clients send to a running run: stdin, eof, cancel. */
     input: (id: string) => `${prefix}:run:${id}:input`,
     runtimeVersions: () => `${prefix}:runtimes`,
+    /** Failed authentications from one client address in the current minute: a counter. */
+    authFailures: (address: string) => `${prefix}:authfail:${address}`,
     /** Runs a key has queued or running: a sorted set, score = when the entry lapses. */
     inFlight: (owner: string) => `${prefix}:inflight:${owner}`,
   };
