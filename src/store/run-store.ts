@@ -27,10 +27,14 @@ export interface JudgeRequest {
   isolateTests: boolean;
 }
 
-/** Hidden fields: who submitted the run, and the in-flight set it counts in (plain strings). */
+/**
+ * Hidden fields: who submitted the run, the in-flight set it counts in (plain strings), and
+ * the bytes of stdin frames it has been sent (a number, kept by run-input.ts).
+ */
 const OWNER_FIELD = 'owner';
 const IN_FLIGHT_FIELD = 'inflight';
-const hiddenFields = [OWNER_FIELD, IN_FLIGHT_FIELD];
+export const STDIN_BYTES_FIELD = 'stdinbytes';
+const hiddenFields = [OWNER_FIELD, IN_FLIGHT_FIELD, STDIN_BYTES_FIELD];
 
 // Every script below gets the same keys (record, events, input, request) and the run id as
 // its last argument.
@@ -41,15 +45,15 @@ local inflight = redis.call('HGET', KEYS[1], '${IN_FLIGHT_FIELD}')
 if inflight then redis.call('ZREM', inflight, ARGV[#ARGV]) end`;
 
 // How every run ends (cancelled while queued, lost, finished): out of the in-flight set,
-// request dropped, status and end frames after output frame `seq`, everything kept for the
-// retention from now.
+// request and input stream dropped (no one reads them any more), status and end frames
+// after output frame `seq`, record and events kept for the retention from now.
 const END_RUN = `
 local function end_run(seq, status, retention)
   ${RELEASE}
-  redis.call('DEL', KEYS[4])
+  redis.call('DEL', KEYS[3], KEYS[4])
   redis.call('XADD', KEYS[2], seq .. '-*', 't', 'status', 's', status)
   redis.call('XADD', KEYS[2], seq .. '-*', 't', 'end')
-  for i = 1, 3 do redis.call('EXPIRE', KEYS[i], retention) end
+  for i = 1, 2 do redis.call('EXPIRE', KEYS[i], retention) end
 end`;
 
 // KEYS: in-flight set, record, events, request; ARGV: now ms, lapse ms, max, retention
@@ -70,7 +74,7 @@ return 1`;
 // KEYS: record, events, input, request; ARGV: run id. Undoes CREATE (the job could not be queued).
 const DISCARD = `
 ${RELEASE}
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return 1`;
 
 /** An in-flight entry lapses after this, even if a crash kept it from being released. */

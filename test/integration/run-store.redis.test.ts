@@ -1,6 +1,6 @@
 // The run store's scripts on a real Redis: a run is written whole or not at all, a run that
-// could not be queued is undone, and every way a run ends drops its request and keeps its
-// record, events and input for the retention.
+// could not be queued is undone, and every way a run ends drops its request and its input
+// stream and keeps its record and events for the retention.
 import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
 import type { RunRecord } from '../../src/domain/run-record.js';
@@ -31,6 +31,7 @@ t.test('run store', async (t) => {
 
   const ended = async (t: Test, id: string) => {
     t.equal(await redis.exists(keys.request(id)), 0, 'the request is dropped');
+    t.equal(await redis.exists(keys.input(id)), 0, 'so is the input stream');
     for (const key of [keys.run(id), keys.events(id)]) t.ok((await redis.ttl(key)) > 3000, `${key} kept for the retention`);
     const frames = await redis.xrange(keys.events(id), '-', '+');
     t.same(frames.at(-1)?.[1], ['t', 'end'], 'the stream ends');
