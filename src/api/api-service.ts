@@ -1,6 +1,6 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import type { Logger } from 'pino';
-import type { Config } from '../config/config.js';
+import { runStoreSettings, type Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
@@ -30,7 +30,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
   const app = await buildApp({
     config,
     log,
-    store: createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
+    store: createRunStore({ redis, keys, ...runStoreSettings(config) }),
     queue,
     webhooks,
     metrics,

@@ -9,8 +9,12 @@ function isRedisUnavailable(error: Error): boolean {
   return error.name === 'MaxRetriesPerRequestError' || /Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|LOADING/.test(error.message);
 }
 
+/** Redis refused a write at its maxmemory (noeviction): nothing is lost, nothing more fits until records expire. */
+const isRedisOutOfMemory = (error: Error) => /\bOOM command not allowed\b/.test(error.message);
+
 function codeFor(error: FastifyError): ErrorCode {
   if (error instanceof ApiError) return error.code;
+  if (isRedisOutOfMemory(error)) return 'storage_full';
   if (isRedisUnavailable(error)) return 'unavailable';
   if (error.validation) return 'invalid_request';
   const status = error.statusCode ?? 500;

@@ -3,12 +3,25 @@
 // find a run the caller may see. A run of another key is reported as missing.
 import { randomUUID } from 'node:crypto';
 import type { RunRecord } from '../domain/run-record.js';
-import type { CancelOutcome } from '../store/run-store.js';
+import type { Admission, CancelOutcome } from '../store/run-store.js';
 import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';
 import { ApiError } from './errors.js';
 import { prepareSubmission } from './run-submission.js';
 import type { RunRequestBody } from './schemas.js';
+
+/** Why the store did not admit a run, as the client is told. */
+function refusal(admission: Exclude<Admission, { admitted: true }>, config: AppDependencies['config']): ApiError {
+  const MiB = 1024 * 1024;
+  switch (admission.refusal) {
+    case 'in_flight':
+      return new ApiError('too_many_in_flight', `this key already has ${config.keyMaxInFlight} runs queued or running; retry when one has ended`);
+    case 'key_output_budget':
+      return new ApiError('output_budget_exceeded', `the runs of this key keep ${Math.round(config.keyOutputBudgetBytes / MiB)} MiB of output (KEY_OUTPUT_BUDGET_BYTES); retry once some have expired`, admission.retryAfterMs / 1000);
+    case 'output_budget':
+      return new ApiError('storage_full', 'runs keep as much output as this server stores (OUTPUT_BUDGET_BYTES); retry once some have expired', admission.retryAfterMs / 1000);
+  }
+}
 
 export function createRunCommands(deps: AppDependencies) {
   const newId = deps.newId ?? randomUUID;
@@ -25,9 +38,8 @@ export function createRunCommands(deps: AppDependencies) {
   async function submit(body: RunRequestBody, principal: Principal): Promise<RunRecord> {
     const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date());
     await checkQueueRoom();
-    if (!(await deps.store.create(record, request, principal.name, config.keyMaxInFlight))) {
-      throw new ApiError('too_many_in_flight', `this key already has ${config.keyMaxInFlight} runs queued or running; retry when one has ended`);
-    }
+    const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);
+    if (!admission.admitted) throw refusal(admission, config);
     try {
       await deps.queue.enqueue(record.id);
     } catch (error) {

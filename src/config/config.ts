@@ -91,6 +91,10 @@ const settings = {
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: 8 * MiB, parse: integer(1024), description: 'largest request body; larger ones get 413 payload_too_large' },
   waitMaxMs: { env: 'WAIT_MAX_MS', default: 60_000, parse: integer(0), description: 'longest a POST /runs?wait=true request is held' },
   retentionSeconds: { env: 'RUN_RETENTION_S', default: 86_400, parse: integer(60), description: 'how long run records and their event streams are kept' },
+  largeOutputBytes: { env: 'LARGE_OUTPUT_BYTES', default: 1 * MiB, parse: integer(0), description: 'a run that keeps more output than this in Redis (record and event stream together) is kept for LARGE_OUTPUT_RETENTION_S instead' },
+  largeOutputRetentionSeconds: { env: 'LARGE_OUTPUT_RETENTION_S', default: 3600, parse: integer(60), description: 'how long a run with a large output is kept (never longer than RUN_RETENTION_S)' },
+  keyOutputBudgetBytes: { env: 'KEY_OUTPUT_BUDGET_BYTES', default: 512 * MiB, parse: integer(0), description: 'output one API key may keep in Redis (its runs\' records and event streams); at or above it, submissions get 429 output_budget_exceeded until enough expires; 0: no budget' },
+  outputBudgetBytes: { env: 'OUTPUT_BUDGET_BYTES', default: 1536 * MiB, parse: integer(0), description: 'output all runs together may keep in Redis; at or above it, submissions get 503 storage_full until enough expires; keep it below Redis\'s maxmemory; 0: no budget' },
   runTimeMs: { env: 'RUN_TIME_LIMIT_MS', default: 10_000, parse: integer(100), description: 'default wall-time limit of a run (and of each test); leaves room over the CPU limit' },
   runTimeMaxMs: { env: 'RUN_TIME_LIMIT_MAX_MS', default: 60_000, parse: integer(100), description: 'largest wall-time limit a request may ask for' },
   runCpuTimeMs: { env: 'RUN_CPU_TIME_LIMIT_MS', default: 5_000, parse: integer(10), description: 'default CPU-time limit of a run (and of each test), all its processes together' },
@@ -161,6 +165,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (value > max) throw new ConfigError(`${name} (${value}) is above its maximum (${max})`);
   }
   return result;
+}
+
+/** The run store's settings (RunStoreOptions in src/store/run-store.ts), alike for the API and the worker. */
+export function runStoreSettings(config: Config) {
+  return {
+    retentionSeconds: config.retentionSeconds,
+    largeOutput: { bytes: config.largeOutputBytes, retentionSeconds: config.largeOutputRetentionSeconds },
+    outputBudgets: { perKeyBytes: config.keyOutputBudgetBytes, totalBytes: config.outputBudgetBytes },
+  };
 }
 
 /** The settings table as documentation rows (README and docs/configuration.md are checked against it). */

@@ -4,8 +4,9 @@
 // with its record.
 import type { Redis } from 'ioredis';
 import type { CompareMode } from '../domain/compare.js';
-import { RunStatus, type RunRecord } from '../domain/run-record.js';
+import { keptOutputBytes, RunStatus, type RunRecord } from '../domain/run-record.js';
 import type { Keys } from './keys.js';
+import { LEDGER, ledgerKeys } from './output-ledger.js';
 
 /** What the worker needs besides the record: the request as validated by the API. */
 export interface RunRequest {
@@ -56,20 +57,31 @@ local function end_run(seq, status, retention)
   for i = 1, 2 do redis.call('EXPIRE', KEYS[i], retention) end
 end`;
 
-// KEYS: in-flight set, record, events, request; ARGV: now ms, lapse ms, max, retention
-// seconds, owner, request (JSON), field, value, ..., run id. Admission to the owner's
-// in-flight set and the record, request and queued frame are one step: all or nothing.
+// KEYS: in-flight set, record, events, request, then the owner's and all runs' output
+// ledgers (set, total each); ARGV: now ms, lapse ms, max in flight, retention seconds,
+// owner, request (JSON), key output budget, output budget, field, value, ..., run id.
+// Admission (the owner's in-flight cap, its output budget, everyone's) and the record,
+// request and queued frame are one step: all or nothing. Returns the refusal, if any, and
+// for a budget the ms until enough output has expired.
 const CREATE = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if tonumber(ARGV[3]) > 0 and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[#ARGV])
+${LEDGER}
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if tonumber(ARGV[3]) > 0 and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return {'in_flight'} end
+ledger_prune(KEYS[5], KEYS[6], now)
+ledger_prune(KEYS[7], KEYS[8], now)
+local wait = ledger_wait(KEYS[5], KEYS[6], ARGV[7], now)
+if wait > 0 then return {'key_output_budget', wait} end
+wait = ledger_wait(KEYS[7], KEYS[8], ARGV[8], now)
+if wait > 0 then return {'output_budget', wait} end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[#ARGV])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('HSET', KEYS[2], '${OWNER_FIELD}', ARGV[5], '${IN_FLIGHT_FIELD}', KEYS[1], unpack(ARGV, 7, #ARGV - 1))
+redis.call('HSET', KEYS[2], '${OWNER_FIELD}', ARGV[5], '${IN_FLIGHT_FIELD}', KEYS[1], unpack(ARGV, 9, #ARGV - 1))
 redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[4])
 redis.call('XADD', KEYS[3], '0-*', 't', 'status', 's', 'queued')
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-return 1`;
+return {'admitted'}`;
 
 // KEYS: record, events, input, request; ARGV: run id. Undoes CREATE (the job could not be queued).
 const DISCARD = `
@@ -122,17 +134,40 @@ if last[1] then seq = string.match(last[1][1], '^(%d+)') end
 end_run(seq, 'failed', ARGV[3])
 return 1`;
 
-// ARGV: retention seconds, last seq, final status, field, value, ..., run id
+// KEYS: the run's four, then its owner's and all runs' output ledgers; ARGV: retention
+// seconds, last seq, final status, now ms, output bytes kept, large output bytes, large
+// output retention seconds, field, value, ..., run id.
 // Only a running run is finished: a run already ended (recorded lost while a worker it was
 // taken from still ran it, or a write replayed after a Redis reconnect) keeps its one end.
+// A run that keeps a large output is kept for the shorter retention; what it keeps is
+// entered in both ledgers until it expires.
 const FINISH = `
 ${END_RUN}
+${LEDGER}
 if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4, #ARGV - 1))
-end_run(ARGV[2], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 8, #ARGV - 1))
+local retention = tonumber(ARGV[1])
+if tonumber(ARGV[5]) > tonumber(ARGV[6]) then retention = math.min(retention, tonumber(ARGV[7])) end
+end_run(ARGV[2], ARGV[3], retention)
+if tonumber(ARGV[5]) > 0 then
+  local expiry = tonumber(ARGV[4]) + retention * 1000
+  local entry = ARGV[#ARGV] .. ' ' .. ARGV[5]
+  ledger_add(KEYS[5], KEYS[6], entry, ARGV[5], expiry)
+  ledger_add(KEYS[7], KEYS[8], entry, ARGV[5], expiry)
+end
 return 1`;
 
 export type CancelOutcome = 'cancelled' | 'cancelling' | 'ended' | 'missing';
+
+/**
+ * Whether a run was written: refused when its key has `maxInFlight` runs queued or running,
+ * or keeps its output budget's worth, or all runs keep theirs (then `retryAfterMs`: until
+ * enough of it has expired).
+ */
+export type Admission =
+  | { admitted: true }
+  | { admitted: false; refusal: 'in_flight' }
+  | { admitted: false; refusal: 'key_output_budget' | 'output_budget'; retryAfterMs: number };
 
 function encode(record: Partial<RunRecord>): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -144,22 +179,30 @@ export interface RunStoreOptions {
   redis: Redis;
   keys: Keys;
   retentionSeconds: number;
+  /** A run that keeps more than `bytes` of output is kept `retentionSeconds` instead (never longer than the store's). */
+  largeOutput?: { bytes: number; retentionSeconds: number };
+  /** Output one key's runs, and all runs, may keep before submissions are refused (0: no budget). */
+  outputBudgets?: { perKeyBytes: number; totalBytes: number };
 }
 
-export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOptions) {
+export function createRunStore({ redis, keys, retentionSeconds, largeOutput, outputBudgets }: RunStoreOptions) {
   /** The four keys every script that ends or undoes a run takes. */
   const runKeys = (id: string) => [keys.run(id), keys.events(id), keys.input(id), keys.request(id)];
 
   /**
-   * Writes a queued run, counted in its owner's in-flight set; false (and nothing written)
-   * when the owner already has `maxInFlight` runs queued or running (0: no cap).
+   * Writes a queued run, counted in its owner's in-flight set, unless the owner already has
+   * `maxInFlight` runs queued or running (0: no cap) or an output budget is spent: then
+   * nothing is written.
    */
-  async function create(record: RunRecord, request: RunRequest, owner: string, maxInFlight = 0): Promise<boolean> {
+  async function create(record: RunRecord, request: RunRequest, owner: string, maxInFlight = 0): Promise<Admission> {
     const id = record.id;
     const fields = Object.entries(encode(record)).flat();
-    const keyList = [keys.inFlight(owner), keys.run(id), keys.events(id), keys.request(id)];
-    const created = await redis.eval(CREATE, keyList.length, ...keyList, Date.now(), IN_FLIGHT_LAPSE_MS, maxInFlight, retentionSeconds, owner, JSON.stringify(request), ...fields, id);
-    return created === 1;
+    const keyList = [keys.inFlight(owner), keys.run(id), keys.events(id), keys.request(id), ...ledgerKeys(keys, owner)];
+    const budgets = [outputBudgets?.perKeyBytes ?? 0, outputBudgets?.totalBytes ?? 0];
+    const [outcome, waitMs] = (await redis.eval(CREATE, keyList.length, ...keyList, Date.now(), IN_FLIGHT_LAPSE_MS, maxInFlight, retentionSeconds, owner, JSON.stringify(request), ...budgets, ...fields, id)) as [string, number?];
+    if (outcome === 'admitted') return { admitted: true };
+    if (outcome === 'in_flight') return { admitted: false, refusal: 'in_flight' };
+    return { admitted: false, refusal: outcome as 'key_output_budget' | 'output_budget', retryAfterMs: waitMs ?? 1 };
   }
 
   /** Removes a run that was written but could not be queued, and frees its in-flight place. */
@@ -209,7 +252,12 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
    */
   async function finish(id: string, final: Partial<RunRecord>, lastSeq: number): Promise<boolean> {
     const fields = Object.entries(encode(final)).flat();
-    const done = await redis.eval(FINISH, 4, ...runKeys(id), retentionSeconds, lastSeq, final.status ?? RunStatus.failed, ...fields, id);
+    // Who owns the run (its ledger) and its output cap (what its event stream may hold) never change.
+    const [owner, limits] = await redis.hmget(keys.run(id), OWNER_FIELD, 'limits');
+    const kept = keptOutputBytes(final, limits ? (JSON.parse(limits) as RunRecord['limits']).outputBytes : 0);
+    const large = largeOutput ?? { bytes: Number.MAX_SAFE_INTEGER, retentionSeconds };
+    const keyList = [...runKeys(id), ...ledgerKeys(keys, owner ?? '')];
+    const done = await redis.eval(FINISH, keyList.length, ...keyList, retentionSeconds, lastSeq, final.status ?? RunStatus.failed, Date.now(), kept, large.bytes, large.retentionSeconds, ...fields, id);
     return done === 1;
   }
 

@@ -3,7 +3,7 @@
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { Config } from '../config/config.js';
+import { runStoreSettings, type Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
@@ -28,7 +28,7 @@ export interface WorkerServiceOptions {
 export async function startWorkerService({ config, redis: factory, log, metrics, docker = new Docker() }: WorkerServiceOptions) {
   const redis = factory.durable();
   const keys = createKeys(config.keyPrefix);
-  const store = createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds });
+  const store = createRunStore({ redis, keys, ...runStoreSettings(config) });
   await warnIfEvicting(redis, log);
   const sandbox = createDockerSandbox({ docker, runtime: config.sandboxRuntime, log });
   if (config.usernsRemap && !(await sandbox.remapsUsers().catch(() => false))) {

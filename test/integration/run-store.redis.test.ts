@@ -19,14 +19,14 @@ t.test('run store', async (t) => {
   const store = createRunStore({ redis, keys, retentionSeconds: 3600 });
 
   t.test('admission and the write are one step; discard undoes both', async (t) => {
-    t.equal(await store.create(record('a1'), request, 'alice', 1), true);
-    t.equal(await store.create(record('a2'), request, 'alice', 1), false, 'over the in-flight cap');
+    t.same(await store.create(record('a1'), request, 'alice', 1), { admitted: true });
+    t.same(await store.create(record('a2'), request, 'alice', 1), { admitted: false, refusal: 'in_flight' }, 'over the in-flight cap');
     t.equal(await redis.exists(keys.run('a2'), keys.events('a2'), keys.request('a2')), 0, 'nothing of a refused run is written');
     t.match(await store.getRequest('a1'), request);
     t.notOk('request' in ((await store.get('a1')) ?? {}), 'the request is not part of the record');
     await store.discard('a1');
     t.equal(await redis.exists(keys.run('a1'), keys.events('a1'), keys.request('a1')), 0, 'record, events and request gone');
-    t.equal(await store.create(record('a3'), request, 'alice', 1), true, 'its in-flight place is free again');
+    t.same(await store.create(record('a3'), request, 'alice', 1), { admitted: true }, 'its in-flight place is free again');
   });
 
   const ended = async (t: Test, id: string) => {
