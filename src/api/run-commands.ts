@@ -58,6 +58,43 @@ export function createRunCommands(deps: AppDependencies) {
     return owned && canSee(principal, owned.owner) ? owned.record : undefined;
   }
 
+  /**
+   * The records of several runs, each id once (where it first appears), in that order; a
+   * run the caller may not see is undefined. Records come whole while their output fits in
+   * what is left of LIST_OUTPUT_BUDGET_BYTES; from the first that does not, without it
+   * (outputOmitted). One record is read at a time, and its output only when it fits, so a
+   * list holds at most its budget and one record's other fields at once.
+   */
+  async function list(ids: string[], principal: Principal): Promise<(RunRecord | undefined)[]> {
+    const summaryOf = async (id: string) => {
+      const summary = await deps.store.getOwnedSummary(id);
+      return summary && canSee(principal, summary.owner) ? summary.record : undefined;
+    };
+    const records: (RunRecord | undefined)[] = [];
+    let left = config.listOutputBudgetBytes;
+    let spent = false;
+    for (const id of new Set(ids)) {
+      if (spent) {
+        records.push(await summaryOf(id));
+        continue;
+      }
+      const whole = await deps.store.getOwnedIfOutputFits(id, left);
+      if (whole && 'record' in whole) {
+        const visible = canSee(principal, whole.owner);
+        if (visible) left -= whole.outputBytes;
+        records.push(visible ? whole.record : undefined);
+      } else if (whole) {
+        // Its output does not fit in what is left: from this run on, records come without it.
+        const summary = await summaryOf(id);
+        spent = summary !== undefined;
+        records.push(summary);
+      } else {
+        records.push(undefined);
+      }
+    }
+    return records;
+  }
+
   /** A queued run ends here and leaves the queue; a running one is told to stop. */
   async function cancel(id: string, principal: Principal): Promise<CancelOutcome> {
     const record = await find(id, principal);
@@ -71,5 +108,5 @@ export function createRunCommands(deps: AppDependencies) {
     return outcome;
   }
 
-  return { submit, find, cancel };
+  return { submit, find, list, cancel };
 }

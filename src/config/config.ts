@@ -91,6 +91,7 @@ const settings = {
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: 8 * MiB, parse: integer(1024), description: 'largest request body; larger ones get 413 payload_too_large' },
   waitMaxMs: { env: 'WAIT_MAX_MS', default: 60_000, parse: integer(0), description: 'longest a POST /runs?wait=true request is held' },
   retentionSeconds: { env: 'RUN_RETENTION_S', default: 86_400, parse: integer(60), description: 'how long run records and their event streams are kept' },
+  listOutputBudgetBytes: { env: 'LIST_OUTPUT_BUDGET_BYTES', default: 4 * MiB, parse: integer(0), description: 'output one GET /runs?ids= answer carries: records come whole, in order, until the next would pass it; from there on without their output (outputOmitted: true)' },
   largeOutputBytes: { env: 'LARGE_OUTPUT_BYTES', default: 1 * MiB, parse: integer(0), description: 'a run that keeps more output than this in Redis (record and event stream together) is kept for LARGE_OUTPUT_RETENTION_S instead' },
   largeOutputRetentionSeconds: { env: 'LARGE_OUTPUT_RETENTION_S', default: 3600, parse: integer(60), description: 'how long a run with a large output is kept (never longer than RUN_RETENTION_S)' },
   keyOutputBudgetBytes: { env: 'KEY_OUTPUT_BUDGET_BYTES', default: 512 * MiB, parse: integer(0), description: 'output one API key may keep in Redis (its runs\' records and event streams); at or above it, submissions get 429 output_budget_exceeded until enough expires; 0: no budget' },

@@ -101,6 +101,12 @@ export const RunRecordSchema = Type.Object(
     interactive: Type.Boolean(),
     webhook: Type.Optional(Type.String({ description: 'where the final record is POSTed' })),
     error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),
+    outputOmitted: Type.Optional(
+      Type.Literal(true, {
+        description:
+          'only in a GET /runs?ids= answer past its output budget (LIST_OUTPUT_BUDGET_BYTES): stdout, stderr and the output of the compiler and of each test are empty here; read GET /runs/{id} for the whole output',
+      }),
+    ),
   },
   { $id: 'RunRecord' },
 );
@@ -132,3 +138,16 @@ export function keptOutputBytes(record: Pick<Partial<RunRecord>, 'stdout' | 'std
   }
   return 2 * run + tests + testFrames;
 }
+
+/** The record with its output left out (stdout, stderr, the compiler's and each test's), saying so. */
+export function omitOutput(record: RunRecord): RunRecord {
+  return {
+    ...record,
+    stdout: '',
+    stderr: '',
+    compile: record.compile && { ...record.compile, stdout: '', stderr: '' },
+    ...(record.tests ? { tests: record.tests.map((test) => ({ ...test, stdout: '', stderr: '' })) } : {}),
+    outputOmitted: true,
+  };
+}
+

@@ -4,7 +4,7 @@
 // with its record.
 import type { Redis } from 'ioredis';
 import type { CompareMode } from '../domain/compare.js';
-import { keptOutputBytes, RunStatus, type RunRecord } from '../domain/run-record.js';
+import { keptOutputBytes, omitOutput, RunRecordSchema, RunStatus, type RunRecord } from '../domain/run-record.js';
 import type { Keys } from './keys.js';
 import { LEDGER, ledgerKeys } from './output-ledger.js';
 
@@ -169,6 +169,32 @@ export type Admission =
   | { admitted: false; refusal: 'in_flight' }
   | { admitted: false; refusal: 'key_output_budget' | 'output_budget'; retryAfterMs: number };
 
+// KEYS: record; ARGV: output fields, ..., most bytes. Their stored size, and the whole
+// record when that is at most the most bytes.
+const GET_IF_OUTPUT_FITS = `
+local size = 0
+for i = 1, #ARGV - 1 do size = size + redis.call('HSTRLEN', KEYS[1], ARGV[i]) end
+if size > tonumber(ARGV[#ARGV]) then return {size} end
+return {size, redis.call('HGETALL', KEYS[1])}`;
+
+/** The record's fields that hold output; a summary reads the others. */
+const OUTPUT_FIELDS = ['stdout', 'stderr', 'compile', 'tests'] as const;
+const SUMMARY_FIELDS = Object.keys(RunRecordSchema.properties).filter((field) => field !== 'stdout' && field !== 'stderr');
+
+function decode(fields: Record<string, string>): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) record[key] = JSON.parse(value);
+  return record;
+}
+
+/** A record's hash as the record and its owner; undefined for a run that does not exist. */
+function ownedRecord(fields: Record<string, string>): { record: RunRecord; owner: string | undefined } | undefined {
+  if (!fields.status) return undefined;
+  const owner = fields[OWNER_FIELD];
+  for (const hidden of hiddenFields) delete fields[hidden];
+  return { record: decode(fields) as RunRecord, owner };
+}
+
 function encode(record: Partial<RunRecord>): Record<string, string> {
   const fields: Record<string, string> = {};
   for (const [key, value] of Object.entries(record)) if (value !== undefined) fields[key] = JSON.stringify(value);
@@ -212,13 +238,37 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
 
   /** The record and who owns it; undefined when there is no such run (or it expired). */
   async function getOwned(id: string): Promise<{ record: RunRecord; owner: string | undefined } | undefined> {
-    const fields = await redis.hgetall(keys.run(id));
+    return ownedRecord(await redis.hgetall(keys.run(id)));
+  }
+
+  /**
+   * The record and who owns it, in one step, if its output (stdout, stderr, compile, tests,
+   * as stored) takes at most `maxOutputBytes`; else only how much it takes. Undefined when
+   * there is no such run.
+   */
+  async function getOwnedIfOutputFits(id: string, maxOutputBytes: number): Promise<{ record: RunRecord; owner: string | undefined; outputBytes: number } | { tooLarge: number } | undefined> {
+    const [outputBytes, flat] = (await redis.eval(GET_IF_OUTPUT_FITS, 1, keys.run(id), ...OUTPUT_FIELDS, maxOutputBytes)) as [number, string[]?];
+    if (!flat) return { tooLarge: outputBytes };
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+    const owned = ownedRecord(fields);
+    return owned && { ...owned, outputBytes };
+  }
+
+  /**
+   * The record without its output (omitOutput), who owns it, and how many bytes its output
+   * takes as stored (stdout, stderr, compile, tests): for a list that must not read more
+   * than its budget. stdout and stderr are not read.
+   */
+  async function getOwnedSummary(id: string): Promise<{ record: RunRecord; owner: string | undefined; outputBytes: number } | undefined> {
+    const pipeline = redis.pipeline().hmget(keys.run(id), OWNER_FIELD, ...SUMMARY_FIELDS);
+    for (const field of OUTPUT_FIELDS) pipeline.hstrlen(keys.run(id), field);
+    const [[, values], ...lengths] = (await pipeline.exec()) as [Error | null, unknown][];
+    const [owner, ...summary] = values as (string | null)[];
+    const fields = Object.fromEntries(SUMMARY_FIELDS.flatMap((field, i) => (summary[i] === null ? [] : [[field, summary[i]!]])));
     if (!fields.status) return undefined;
-    const owner = fields[OWNER_FIELD];
-    for (const hidden of hiddenFields) delete fields[hidden];
-    const record: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(fields)) record[key] = JSON.parse(value);
-    return { record: record as RunRecord, owner };
+    const record = omitOutput({ ...(decode(fields) as RunRecord), stdout: '', stderr: '' });
+    return { record, owner: owner ?? undefined, outputBytes: lengths.reduce((sum, [, length]) => sum + Number(length), 0) };
   }
 
   async function get(id: string): Promise<RunRecord | undefined> {
@@ -269,7 +319,7 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
     return 'ended';
   }
 
-  return { create, discard, get, getOwned, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
+  return { create, discard, get, getOwned, getOwnedIfOutputFits, getOwnedSummary, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
 }
 
 export type RunStore = ReturnType<typeof createRunStore>;
