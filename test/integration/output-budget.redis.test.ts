@@ -4,29 +4,25 @@
 // each with Retry-After), large outputs are kept for a shorter time, and Redis at its
 // maxmemory is a 503 storage_full, not a 500.
 import t from 'tap';
-import { Redis } from 'ioredis';
 import { runStoreSettings, loadConfig } from '../../src/config/config.js';
 import { createKeys } from '../../src/store/keys.js';
-import { createRunStore, type RunStoreOptions } from '../../src/store/run-store.js';
+import { createRunStore } from '../../src/store/run-store.js';
 import { request } from '../helpers/client.js';
-import { startService, startTestRedis } from '../helpers/service.js';
-import { storeFinishedRun, storeQueuedRun } from '../helpers/stored-runs.js';
+import { startService } from '../helpers/service.js';
+import { admitRun, startTestStore, storeFinishedRun, storeQueuedRun } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
 const config = loadConfig({});
 const output = (bytes: number) => ({ stdout: 'o'.repeat(bytes), stderr: '' });
 
 t.test('output ledgers in the store', async (t) => {
-  const server = await startTestRedis(t);
-  const redis = new Redis(server.url);
-  t.teardown(() => redis.disconnect());
-  const store = (options: Partial<RunStoreOptions> = {}) => createRunStore({ redis, keys, retentionSeconds: 3600, ...options });
+  const { redis, store } = await startTestStore(t);
 
   t.test('a finished run is entered in its key\'s ledger and the global one, counted twice, until it expires', async (t) => {
     const before = Date.now();
     await storeFinishedRun(store(), config, 'l1', { stdout: 'o'.repeat(1000), stderr: 'e'.repeat(10) }, 'ledger-a');
     for (const owner of ['ledger-a', undefined]) {
-      const [entry, expiry] = await redis.zrange(keys.outputLedger(owner), 0, -1, 'WITHSCORES');
+      const [entry, expiry] = await redis.zrange(keys.outputLedger(owner), '0', '-1', 'WITHSCORES');
       t.equal(entry, 'l1 2020', 'record and event stream');
       t.ok(Number(expiry) >= before + 3_600_000 && Number(expiry) <= Date.now() + 3_600_000, 'scored by when the run expires');
       t.equal(await redis.get(keys.outputLedgerBytes(owner)), '2020');
@@ -40,7 +36,7 @@ t.test('output ledgers in the store', async (t) => {
     const budgeted = store({ outputBudgets: { perKeyBytes: 3000, totalBytes: 0 } });
     await storeFinishedRun(budgeted, config, 'k1', output(1000), 'ledger-b');
     await storeFinishedRun(budgeted, config, 'k2', output(1000), 'ledger-b');
-    const refused = await budgeted.create({ ...(await budgeted.get('k1'))!, id: 'k3' }, { files: [], stdin: '', args: [], env: {}, network: false }, 'ledger-b');
+    const refused = await admitRun(budgeted, config, 'k3', 'ledger-b');
     t.match(refused, { admitted: false, refusal: 'key_output_budget' });
     const wait = 'retryAfterMs' in refused ? refused.retryAfterMs : 0;
     t.ok(wait > 3_590_000 && wait <= 3_600_000, `until the first run expires (${wait} ms)`);
@@ -53,8 +49,7 @@ t.test('output ledgers in the store', async (t) => {
     const budgeted = store({ outputBudgets: { perKeyBytes: 0, totalBytes: 5000 } });
     await storeFinishedRun(budgeted, config, 'g1', output(2000), 'ledger-d');
     await storeFinishedRun(budgeted, config, 'g2', output(1000), 'ledger-e');
-    const refused = await budgeted.create({ ...(await budgeted.get('g1'))!, id: 'g3' }, { files: [], stdin: '', args: [], env: {}, network: false }, 'ledger-f');
-    t.match(refused, { admitted: false, refusal: 'output_budget' });
+    t.match(await admitRun(budgeted, config, 'g3', 'ledger-f'), { admitted: false, refusal: 'output_budget' });
     await redis.del(keys.outputLedger(), keys.outputLedgerBytes());
   });
 

@@ -7,9 +7,10 @@ import { Redis } from 'ioredis';
 import type { RunRecord } from '../../src/domain/run-record.js';
 import { createKeys } from '../../src/store/keys.js';
 import { sendInput } from '../../src/store/run-input.js';
-import { createRunStore, type RunRequest } from '../../src/store/run-store.js';
+import type { RunRequest } from '../../src/store/run-store.js';
 import { request } from '../helpers/client.js';
-import { startService, startTestRedis } from '../helpers/service.js';
+import { startService } from '../helpers/service.js';
+import { startTestStore } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
 const runRequest: RunRequest = { files: [{ name: 'main.sh', content: Buffer.from('cat').toString('base64') }], stdin: '', args: [], env: {}, network: false };
@@ -24,10 +25,8 @@ async function stdinBytes(redis: Redis, id: string): Promise<number> {
 }
 
 t.test('input streams in the store', async (t) => {
-  const server = await startTestRedis(t);
-  const redis = new Redis(server.url);
-  t.teardown(() => redis.disconnect());
-  const store = createRunStore({ redis, keys, retentionSeconds: 3600 });
+  const { server, redis, store: storeWith } = await startTestStore(t);
+  const store = storeWith();
 
   t.test('stdin frames are kept up to the cap; the frame that would pass it is dropped, eof still goes', async (t) => {
     await store.create(interactiveRun('c1'), runRequest, 'alice');

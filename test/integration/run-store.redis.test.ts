@@ -2,21 +2,18 @@
 // could not be queued is undone, and every way a run ends drops its request and its input
 // stream and keeps its record and events for the retention.
 import t, { type Test } from 'tap';
-import { Redis } from 'ioredis';
 import type { RunRecord } from '../../src/domain/run-record.js';
 import { createKeys } from '../../src/store/keys.js';
-import { createRunStore, type RunRequest } from '../../src/store/run-store.js';
-import { startTestRedis } from '../helpers/service.js';
+import type { RunRequest } from '../../src/store/run-store.js';
+import { startTestStore } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
 const request: RunRequest = { files: [{ name: 'main.sh', content: Buffer.from('echo hi').toString('base64') }], stdin: '', args: [], env: {}, network: false };
 const record = (id: string) => ({ id, language: 'bash', status: 'queued', createdAt: new Date().toISOString() }) as unknown as RunRecord;
 
 t.test('run store', async (t) => {
-  const server = await startTestRedis(t);
-  const redis = new Redis(server.url);
-  t.teardown(() => redis.disconnect());
-  const store = createRunStore({ redis, keys, retentionSeconds: 3600 });
+  const { redis, store: storeWith } = await startTestStore(t);
+  const store = storeWith();
 
   t.test('admission and the write are one step; discard undoes both', async (t) => {
     t.same(await store.create(record('a1'), request, 'alice', 1), { admitted: true });

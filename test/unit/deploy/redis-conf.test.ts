@@ -1,5 +1,6 @@
-// deploy/redis.conf bounds Redis's memory without evicting (BullMQ needs noeviction), and
-// the default output budget leaves room below that bound.
+// deploy/redis.conf keeps every write (append-only, fsync every second) and bounds Redis's
+// memory without evicting (BullMQ needs noeviction); the default output budget leaves room
+// below that bound.
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { loadConfig } from '../../../src/config/config.js';
@@ -19,6 +20,12 @@ async function directives(): Promise<Map<string, string>> {
       }),
   );
 }
+
+t.test('append-only, fsync every second', async (t) => {
+  const conf = await directives();
+  t.equal(conf.get('appendonly'), 'yes');
+  t.equal(conf.get('appendfsync'), 'everysec');
+});
 
 t.test('maxmemory is set, with noeviction: at the bound writes fail, nothing is evicted', async (t) => {
   const conf = await directives();
