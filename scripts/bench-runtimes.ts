@@ -1,10 +1,10 @@
 // What gVisor costs: the same programs through the sandbox under runc and under runsc, in
-// one run. Needs the runtime images and Docker with the runsc runtime (make up sets both).
-// Usage: node --import tsx scripts/bench-runtimes.ts
+// one run, each in a cold sandbox. Needs the runtime images and Docker with the runsc runtime
+// (make up sets both). Usage: node --import tsx scripts/bench-runtimes.ts
 import Docker from 'dockerode';
 import pino from 'pino';
-import { packFiles } from '../src/sandbox/archive.js';
-import { createDockerSandbox } from '../src/sandbox/docker-sandbox.js';
+import { createSandbox } from '../src/sandbox/sandbox.js';
+import { WorkFolder } from '../src/sandbox/work-folder.js';
 
 const limits = { timeMs: 30_000, cpuTimeMs: 30_000, memoryMb: 256, cpus: 1, pids: 64, outputBytes: 65536, diskMb: 16 };
 const programs = {
@@ -14,19 +14,20 @@ const programs = {
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const docker = new Docker();
+const sandbox = createSandbox({ docker: new Docker(), log: pino({ level: 'silent' }) });
 for (const [name, source] of Object.entries(programs)) {
-  const archive = await packFiles([{ name: 'main.py', content: Buffer.from(source) }]);
   const line: string[] = [];
   const medians: Record<string, number> = {};
   for (const runtime of ['runc', 'runsc']) {
-    const sandbox = createDockerSandbox({ docker, runtime, log: pino({ level: 'silent' }) });
     const walls: number[] = [];
     const programMs: number[] = [];
     const rounds = name.includes('start-up') ? 9 : 3;
     for (let i = 0; i < rounds; i++) {
       const started = performance.now();
-      const result = await sandbox.execute({ runId: 'bench', image: 'runbox/python:latest', command: ['python3', 'main.py'], env: {}, limits, archive });
+      const session = await sandbox.open({ image: 'runbox/python:latest', runtime, limits, network: false, root: false }, { owner: 'bench', lifetimeMs: 60_000 });
+      await session.putFiles(WorkFolder.fromFiles([{ name: 'main.py', content: Buffer.from(source) }]));
+      const result = await session.execute({ command: ['python3', 'main.py'], env: {}, limits });
+      session.close();
       if (result.exitCode !== 0) throw new Error(`${name} under ${runtime}: ${result.stderr.toString()}`);
       walls.push(performance.now() - started);
       programMs.push(result.timeMs);
@@ -36,3 +37,4 @@ for (const [name, source] of Object.entries(programs)) {
   }
   console.log(`${name}: ${line.join('; ')}; runsc/runc ${(medians.runsc / medians.runc).toFixed(2)}x`);
 }
+await sandbox.close();

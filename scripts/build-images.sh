@@ -18,7 +18,7 @@ source_hash() { cat "$@" | sha256sum | cut -c1-16; }
 built_hash() { docker image inspect -f '{{index .Config.Labels "runbox.source-hash"}}' "$1" 2>/dev/null || true; }
 
 # The base image's name counts too: another BASE_IMAGE rebuilds everything on it.
-runner_hash=$(source_hash $RUNTIMES/runner/Dockerfile $RUNTIMES/runner/runbox-run.c <(echo "$BASE_IMAGE"))
+runner_hash=$(source_hash $RUNTIMES/runner/Dockerfile $RUNTIMES/runner/*.[ch] <(echo "$BASE_IMAGE"))
 if [ "$(built_hash "$RUNNER_IMAGE")" != "$runner_hash" ]; then
   log "building $RUNNER_IMAGE"
   docker build -q --build-arg BASE_IMAGE="$BASE_IMAGE" --label runbox.source-hash="$runner_hash" \

@@ -65,6 +65,7 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(metricsRoutes, {
     metrics: deps.metrics.registry,
     beforeScrape: async () => {
+      deps.beforeScrape?.();
       for (const [state, count] of Object.entries(await deps.queue.counts())) deps.metrics.queueJobs.set({ state }, count);
     },
   });

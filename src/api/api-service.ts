@@ -18,9 +18,11 @@ export interface ApiServiceOptions {
   metrics: RunMetrics;
   /** Readiness checks of a worker in the same process (Docker). */
   extraReadiness?: Record<string, () => Promise<unknown>>;
+  /** Gauges of a worker in the same process, set before each scrape. */
+  beforeScrape?: () => void;
 }
 
-export async function createApiService({ config, redis: factory, log, metrics, extraReadiness = {} }: ApiServiceOptions) {
+export async function createApiService({ config, redis: factory, log, metrics, extraReadiness = {}, beforeScrape }: ApiServiceOptions) {
   const redis = factory.commands();
   const keys = createKeys(config.keyPrefix);
   const queueConnection = factory.producer();
@@ -39,6 +41,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     keys,
     catalogue: runtimeCatalogue,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
+    beforeScrape,
   });
   await warnIfEvicting(redis, log);
 

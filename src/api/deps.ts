@@ -25,5 +25,7 @@ export interface AppDependencies {
   catalogue: readonly Runtime[];
   /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */
   readiness: Record<string, () => Promise<unknown>>;
+  /** Gauges of a worker in the same process, set before each scrape. */
+  beforeScrape?: () => void;
   newId?: () => string;
 }

@@ -1,7 +1,7 @@
 // Turns a schema-valid POST /runs body into a run record and the request the worker needs,
 // or an ApiError: unknown language, a limit above the maximum, a bad file name, network
 // not allowed. Pure apart from the id and the clock it is given.
-import type { Config } from '../config/config.js';
+import { limitsFromConfig, type Config } from '../config/config.js';
 import { fileNameProblem } from '../domain/file-names.js';
 import { LimitExceededError, resolveLimits, type Limits } from '../domain/limits.js';
 import { RunStatus, type RunRecord } from '../domain/run-record.js';
@@ -15,13 +15,6 @@ import type { RunRequestBody } from './schemas.js';
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Linux's MAX_ARG_STRLEN: no single argument or environment string may reach it. */
 export const ARG_STRING_MAX_BYTES = 128 * 1024;
-
-export function limitsFromConfig(config: Config): { defaults: Limits; maxima: Limits } {
-  return {
-    defaults: { timeMs: config.runTimeMs, cpuTimeMs: config.runCpuTimeMs, memoryMb: config.runMemoryMb, cpus: config.runCpus, pids: config.runPids, outputBytes: config.runOutputBytes, diskMb: config.runDiskMb },
-    maxima: { timeMs: config.runTimeMaxMs, cpuTimeMs: config.runCpuTimeMaxMs, memoryMb: config.runMemoryMaxMb, cpus: config.runCpusMax, pids: config.runPidsMax, outputBytes: config.runOutputMaxBytes, diskMb: config.runDiskMaxMb },
-  };
-}
 
 function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { name: string; content: Buffer }[] {
   if ((body.source === undefined) === (body.files === undefined)) {

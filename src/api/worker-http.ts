@@ -17,18 +17,20 @@ export interface WorkerHttpOptions {
   log: Logger;
   readiness: Record<string, () => Promise<unknown>>;
   metrics: Metrics;
+  /** Sets the gauges read at scrape time. */
+  beforeScrape?: () => void;
   /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE), shared with the API's. */
   failures?: AuthFailureCounter;
 }
 
-export async function buildWorkerHttp({ config, log, readiness, metrics, failures }: WorkerHttpOptions) {
+export async function buildWorkerHttp({ config, log, readiness, metrics, beforeScrape, failures }: WorkerHttpOptions) {
   const app = Fastify({ loggerInstance: log, return503OnClosing: false });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   await app.register(closingPlugin);
   await app.register(authPlugin, { keys: config.apiKeys, failures });
   await app.register(healthRoutes, { readiness });
-  await app.register(metricsRoutes, { metrics });
+  await app.register(metricsRoutes, { metrics, beforeScrape: async () => beforeScrape?.() });
   return {
     app,
     listen: () => app.listen({ port: config.workerPort, host: listenHost(config, log) }),

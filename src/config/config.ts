@@ -139,6 +139,13 @@ const settings = {
   shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 30_000, parse: integer(0), description: 'on SIGTERM, how long a worker lets running runs finish before it kills them (recorded as failed)' },
   workerLockMs: { env: 'WORKER_LOCK_MS', default: 30_000, parse: integer(1000), description: 'how long a worker holds a job without renewing its lock (renewed every half of it); a worker that died is noticed after about this long' },
   workerStalledIntervalMs: { env: 'WORKER_STALLED_INTERVAL_MS', default: 30_000, parse: integer(500), description: 'how often workers look for jobs whose lock lapsed (their worker died); such a run ends failed, never runs twice' },
+  poolSize: { env: 'POOL_SIZE', default: 2, parse: integer(0, 64), description: 'warm sandboxes kept per profile (runtime and container limits), each waiting for one run; 0 turns the warm pool off' },
+  poolMaxContainers: { env: 'POOL_MAX_CONTAINERS', default: 16, parse: integer(0, 1024), description: 'most warm sandboxes on one worker, all profiles together' },
+  poolMemoryMb: { env: 'POOL_MEMORY_MB', default: 8192, parse: integer(0), description: 'the memory limits of a worker\'s warm sandboxes may add up to this much' },
+  poolIdleMs: { env: 'POOL_IDLE_MS', default: 600_000, parse: integer(1000), description: 'a profile no run has used for this long is no longer kept warm' },
+  poolMaxAgeMs: { env: 'POOL_MAX_AGE_MS', default: 900_000, parse: integer(10_000), description: 'a warm sandbox older than this is replaced by a fresh one' },
+  poolFillConcurrency: { env: 'POOL_FILL_CONCURRENCY', default: 2, parse: integer(1, 32), description: 'warm sandboxes started at once while the pool fills' },
+  poolWarmLanguages: { env: 'POOL_WARM_LANGUAGES', default: 'python,javascript,c,cpp,bash', parse: text, description: 'languages kept warm from the start with the default limits (comma-separated); others once a run uses them' },
   reaperIntervalMs: { env: 'REAPER_INTERVAL_MS', default: 60_000, parse: integer(1000), description: 'how often a worker removes stray sandboxes' },
 } satisfies Record<string, Setting<unknown>>;
 
@@ -154,18 +161,39 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     config[key] = raw === undefined || raw === '' ? setting.default : setting.parse(raw, setting.env);
   }
   const result = config as Config;
-  for (const [value, max, name] of [
-    [result.runTimeMs, result.runTimeMaxMs, 'RUN_TIME_LIMIT_MS'],
-    [result.runCpuTimeMs, result.runCpuTimeMaxMs, 'RUN_CPU_TIME_LIMIT_MS'],
-    [result.runMemoryMb, result.runMemoryMaxMb, 'RUN_MEMORY_MB'],
-    [result.runCpus, result.runCpusMax, 'RUN_CPUS'],
-    [result.runPids, result.runPidsMax, 'RUN_PIDS'],
-    [result.runOutputBytes, result.runOutputMaxBytes, 'RUN_OUTPUT_BYTES'],
-    [result.runDiskMb, result.runDiskMaxMb, 'RUN_DISK_MB'],
-  ] as const) {
-    if (value > max) throw new ConfigError(`${name} (${value}) is above its maximum (${max})`);
+  const { defaults, maxima } = limitsFromConfig(result);
+  const envOf: Record<keyof LimitValues, string> = {
+    timeMs: 'RUN_TIME_LIMIT_MS',
+    cpuTimeMs: 'RUN_CPU_TIME_LIMIT_MS',
+    memoryMb: 'RUN_MEMORY_MB',
+    cpus: 'RUN_CPUS',
+    pids: 'RUN_PIDS',
+    outputBytes: 'RUN_OUTPUT_BYTES',
+    diskMb: 'RUN_DISK_MB',
+  };
+  for (const name of Object.keys(envOf) as (keyof LimitValues)[]) {
+    if (defaults[name] > maxima[name]) throw new ConfigError(`${envOf[name]} (${defaults[name]}) is above its maximum (${maxima[name]})`);
   }
   return result;
+}
+
+/** The seven resource limits, by the names runs use (the same shape as domain/limits.ts's Limits). */
+export interface LimitValues {
+  timeMs: number;
+  cpuTimeMs: number;
+  memoryMb: number;
+  cpus: number;
+  pids: number;
+  outputBytes: number;
+  diskMb: number;
+}
+
+/** The server's default and maximum limits of a run, from the settings. */
+export function limitsFromConfig(config: Config): { defaults: LimitValues; maxima: LimitValues } {
+  return {
+    defaults: { timeMs: config.runTimeMs, cpuTimeMs: config.runCpuTimeMs, memoryMb: config.runMemoryMb, cpus: config.runCpus, pids: config.runPids, outputBytes: config.runOutputBytes, diskMb: config.runDiskMb },
+    maxima: { timeMs: config.runTimeMaxMs, cpuTimeMs: config.runCpuTimeMaxMs, memoryMb: config.runMemoryMaxMb, cpus: config.runCpusMax, pids: config.runPidsMax, outputBytes: config.runOutputMaxBytes, diskMb: config.runDiskMaxMb },
+  };
 }
 
 /** The run store's settings (RunStoreOptions in src/store/run-store.ts), alike for the API and the worker. */

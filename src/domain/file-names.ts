@@ -15,6 +15,9 @@ export function fileNameProblem(name: string, rules: FileNameRules): string | un
   if (/[\x00-\x1f\x7f-\x9f]/.test(name)) return 'contains a control character'; // C0, DEL and C1 (U+009B is a terminal CSI)
   if (name.includes('\\')) return 'contains a backslash';
   if (name.startsWith('/')) return 'is absolute';
+  // A compiler or interpreter handed it would read it as an option (gcc reads `@file` as more
+  // options, `-wrapper` among them); a path in a folder starts with the folder's name instead.
+  if (name.startsWith('-') || name.startsWith('@')) return 'starts with - or @, which commands read as an option';
   const parts = name.split('/');
   if (parts.some((p) => p === '..')) return 'contains ..';
   if (parts.some((p) => p === '' || p === '.')) return 'has an empty or . path segment';

@@ -2,20 +2,24 @@
 // function that layers a request's limits over them. A request may only ask for values up
 // to the maxima; a runtime's defaults (a JVM wants more memory) never exceed them either.
 
-export interface Limits {
-  /** Wall time, ms. */
-  timeMs: number;
-  /** CPU time (user + system, all processes), ms. */
-  cpuTimeMs: number;
-  memoryMb: number;
-  cpus: number;
-  pids: number;
-  outputBytes: number;
-  diskMb: number;
-}
+import { Type, type Static } from '@sinclair/typebox';
+
+export const LimitsSchema = Type.Object(
+  {
+    timeMs: Type.Integer({ minimum: 1, description: 'wall-time limit, milliseconds' }),
+    cpuTimeMs: Type.Integer({ minimum: 1, description: 'CPU-time limit (user + system, all processes), milliseconds' }),
+    memoryMb: Type.Integer({ minimum: 8, description: 'memory limit (no swap), MiB' }),
+    cpus: Type.Number({ minimum: 0.01, description: 'CPU quota, cores (at least 0.01: the kernel refuses a smaller quota)' }),
+    pids: Type.Integer({ minimum: 4, description: 'most processes and threads' }),
+    outputBytes: Type.Integer({ minimum: 1, description: 'cap on stdout and on stderr, each, bytes' }),
+    diskMb: Type.Integer({ minimum: 1, description: 'size of the writable work folder, MiB' }),
+  },
+  { additionalProperties: false },
+);
+export type Limits = Static<typeof LimitsSchema>;
 
 export type LimitName = keyof Limits;
-export const limitNames: readonly LimitName[] = ['timeMs', 'cpuTimeMs', 'memoryMb', 'cpus', 'pids', 'outputBytes', 'diskMb'];
+export const limitNames = Object.keys(LimitsSchema.properties) as readonly LimitName[];
 
 export class LimitExceededError extends Error {
   override name = 'LimitExceededError';

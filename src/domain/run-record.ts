@@ -1,6 +1,9 @@
 // The run record: its lifecycle, verdicts and every field clients read back. The schema is
 // the one source for validation, TypeScript types and openapi.yaml.
 import { Type, type Static } from '@sinclair/typebox';
+import { LimitsSchema } from './limits.js';
+
+export { LimitsSchema };
 
 export const RunStatus = {
   queued: 'queued',
@@ -25,19 +28,6 @@ export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
 const Nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof Type.String>>(t: T) =>
   Type.Union([t, Type.Null()]);
-
-export const LimitsSchema = Type.Object(
-  {
-    timeMs: Type.Integer({ minimum: 1, description: 'wall-time limit, milliseconds' }),
-    cpuTimeMs: Type.Integer({ minimum: 1, description: 'CPU-time limit (user + system, all processes), milliseconds' }),
-    memoryMb: Type.Integer({ minimum: 8, description: 'memory limit (no swap), MiB' }),
-    cpus: Type.Number({ minimum: 0.01, description: 'CPU quota, cores (at least 0.01: the kernel refuses a smaller quota)' }),
-    pids: Type.Integer({ minimum: 4, description: 'most processes and threads' }),
-    outputBytes: Type.Integer({ minimum: 1, description: 'cap on stdout and on stderr, each, bytes' }),
-    diskMb: Type.Integer({ minimum: 1, description: 'size of the writable work folder, MiB' }),
-  },
-  { additionalProperties: false },
-);
 
 export const CompileResultSchema = Type.Object({
   exitCode: Nullable(Type.Integer()),

@@ -8,6 +8,9 @@ export function createRunMetrics(metrics: Metrics = createMetrics()) {
     finished: metrics.counter('runbox_runs_finished_total', 'Runs a worker finished, by status and verdict'),
     runSeconds: metrics.counter('runbox_run_seconds_total', 'Wall time of finished programs, seconds'),
     sandboxFailures: metrics.counter('runbox_sandbox_failures_total', 'Sandboxes that could not be created, started or read'),
+    poolHits: metrics.counter('runbox_pool_hits_total', 'Runs that found a warm sandbox waiting'),
+    poolMisses: metrics.counter('runbox_pool_misses_total', 'Runs that started a sandbox cold (pool empty, off, or not for its profile)'),
+    poolSize: metrics.gauge('runbox_pool_sandboxes', 'Warm sandboxes waiting, by profile (read at scrape time)'),
     queueJobs: metrics.gauge('runbox_queue_jobs', 'Jobs in the run queue, by state (read at scrape time)'),
   };
 }

@@ -1,27 +1,53 @@
 // Builds the Docker create options of one sandbox from config and the runtime catalogue
 // alone: nothing a client sends chooses an image, a user, a mount, a capability or a
 // network. Pure, so the exact options are asserted in a unit test without a daemon.
+//
+// A sandbox is created before it knows its run (a warm pool keeps some waiting): what it will
+// run, with which environment and time limits, comes later over its stdin (runner-protocol.ts).
+// What the container itself fixes is its profile: image, Docker runtime, memory, CPUs, pids,
+// disk, network and whether the program is root.
 import type Docker from 'dockerode';
 import type { Limits } from '../domain/limits.js';
 
 export const SANDBOX_LABEL = 'runbox.sandbox';
-export const DEADLINE_LABEL = 'runbox.deadline';
-export const RUN_ID_LABEL = 'runbox.run-id';
 export const SANDBOX_USER = '1000:1000';
 export const WORK_DIR = '/work';
+/** Folders runbox-run empties between tests, besides the work folder. */
+export const SCRATCH_DIRS = ['/tmp', '/dev/shm', '/dev/mqueue'] as const;
 const MiB = 1024 * 1024;
-/** How long past its own limit a sandbox may live before the worker or the reaper kills it. */
-export const DEADLINE_GRACE_MS = 30_000;
 /**
  * What a root program gets: Docker's default set, the powers a package manager or a tool
  * that insists on uid 0 expects. Only ever granted where root is powerless on the host.
  */
 export const ROOT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'] as const;
+/**
+ * Under gVisor, which shields neither PID 1 nor a non-dumpable process from root, a root
+ * program's supervisor runs as this uid, keeping its capabilities, and the program lacks KILL,
+ * SETUID, SETGID and SETPCAP (runbox-run's privileges.c): it can neither signal its
+ * supervisor nor become its uid.
+ */
+export const RUNSC_SUPERVISOR_UID = 999;
 
 /** Threads gVisor itself runs inside a sandbox's pids cgroup. */
 export const RUNSC_PIDS_OVERHEAD = 512;
-/** What runbox-run, root under gVisor, needs to drop everything else to uid 1000, and no more. */
-export const RUNSC_SUPERVISOR_CAPABILITIES = ['SETUID', 'SETGID', 'SETPCAP', 'KILL'] as const;
+/**
+ * What runbox-run, root under gVisor, needs: to drop everything else to uid 1000 (SETUID,
+ * SETGID), to empty the bounding set its children inherit (SETPCAP), to kill what the program
+ * leaves (KILL), and to give each execution a fresh IPC namespace (SYS_ADMIN: gVisor's
+ * kernel's, powerless on the host, and never the program's).
+ */
+export const RUNSC_SUPERVISOR_CAPABILITIES = ['SETUID', 'SETGID', 'SETPCAP', 'KILL', 'SYS_ADMIN'] as const;
+
+/** What a container fixes for its life; everything else of a run comes over its stdin. */
+export interface SandboxProfile {
+  image: string;
+  /** Docker runtime: runc, or runsc (gVisor). */
+  runtime: string;
+  limits: Pick<Limits, 'memoryMb' | 'cpus' | 'pids' | 'diskMb'>;
+  network: boolean;
+  /** Root inside (only where root is powerless outside: gVisor, or an engine with userns-remap). */
+  root: boolean;
+}
 
 /**
  * RLIMIT_NPROC under gVisor, where it is the program's process limit: the program may hold
@@ -30,93 +56,76 @@ export const RUNSC_SUPERVISOR_CAPABILITIES = ['SETUID', 'SETGID', 'SETPCAP', 'KI
  * setuid, so the program's first process, forked by runbox-run as root, is not counted
  * against uid 1000: hence pids - 2. A root program is counted with runbox-run: pids.
  */
-export function runscNproc(o: Pick<SandboxSpecOptions, 'limits' | 'root'>): number {
+export function runscNproc(o: Pick<SandboxProfile, 'limits' | 'root'>): number {
   return o.root ? o.limits.pids : Math.max(1, o.limits.pids - 2);
 }
 
-export interface SandboxSpecOptions {
-  image: string;
-  /** argv of the program, run by runbox-run in the work folder. */
-  command: string[];
-  env: Record<string, string>;
-  limits: Limits;
-  /** Bytes of the tar of the work folder that will arrive first on stdin. */
-  archiveBytes: number;
-  /** Send back a tar of the work folder after a successful exit (compile steps). */
-  collect: boolean;
-  /** Judge mode: tests arrive on stdin after the files, each run as a fresh process. */
-  tests: boolean;
-  /** Root inside (only where root is powerless outside: gVisor, or an engine with userns-remap). */
-  root?: boolean;
-  network: boolean;
-  /** Docker runtime: runc, or runsc (gVisor). */
-  runtime: string;
-  runId: string;
-  now: number;
-  /** How long the sandbox may live (its wall limit, times its tests in judge mode). */
-  deadlineMs: number;
-}
-
-export function runnerCommand(o: Pick<SandboxSpecOptions, 'command' | 'limits' | 'archiveBytes' | 'collect' | 'tests' | 'root'>): string[] {
+/** runbox-run's command line: where its folders are and who it runs the program as. */
+export function runnerCommand(profile: Pick<SandboxProfile, 'runtime' | 'root'>): string[] {
+  const gvisorRoot = profile.root && profile.runtime === 'runsc';
   return [
     '/usr/local/bin/runbox-run',
-    '--extract', String(o.archiveBytes),
-    '--time-ms', String(o.limits.timeMs),
-    '--cpu-ms', String(o.limits.cpuTimeMs),
-    '--output-bytes', String(o.limits.outputBytes),
-    ...(o.collect ? ['--collect'] : []),
-    ...(o.tests ? ['--tests'] : []),
-    ...(o.root ? ['--root'] : []),
-    '--',
-    ...o.command,
+    '--work', WORK_DIR,
+    ...SCRATCH_DIRS.flatMap((dir) => ['--wipe', dir]),
+    '--cgroup', '/sys/fs/cgroup',
+    ...(profile.root ? ['--root'] : []),
+    ...(gvisorRoot ? ['--supervisor-uid', String(RUNSC_SUPERVISOR_UID)] : []),
   ];
 }
 
-export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreateOptions {
-  const memoryBytes = o.limits.memoryMb * MiB;
+export interface SandboxSpecOptions {
+  profile: SandboxProfile;
+  /** Container name (sandbox-names.ts: it carries the deadline the reaper reads). */
+  name: string;
+}
+
+export function buildContainerSpec({ profile, name }: SandboxSpecOptions): Docker.ContainerCreateOptions {
+  const { limits } = profile;
+  const memoryBytes = limits.memoryMb * MiB;
   // Under gVisor root inside is the Sentry's, powerless on the host: runbox-run starts as
   // root with just the capabilities to drop to uid 1000 for everything else (SETUID,
   // SETGID), to empty the capability bounding set its children inherit (SETPCAP) and to kill
   // what the program leaves (KILL), so the program cannot reach its supervisor (gVisor does
   // not honour non-dumpable the way Linux does). Under runc all of it runs as uid 1000.
-  const gvisor = o.runtime === 'runsc';
-  const diskBytes = o.limits.diskMb * MiB;
+  const gvisor = profile.runtime === 'runsc';
+  const diskBytes = limits.diskMb * MiB;
   return {
-    Image: o.image,
-    Cmd: runnerCommand(o),
-    Env: Object.entries({ HOME: WORK_DIR, LANG: 'C.UTF-8', ...o.env }).map(([k, v]) => `${k}=${v}`),
+    name,
+    Image: profile.image,
+    Cmd: runnerCommand(profile),
+    // The program's own environment comes with each execution (runner-protocol.ts), over this.
+    Env: [`HOME=${WORK_DIR}`, 'LANG=C.UTF-8'],
     WorkingDir: WORK_DIR,
-    User: gvisor || o.root ? '0:0' : SANDBOX_USER,
-    Labels: {
-      [SANDBOX_LABEL]: 'true',
-      [RUN_ID_LABEL]: o.runId,
-      [DEADLINE_LABEL]: String(o.now + o.deadlineMs + DEADLINE_GRACE_MS),
-    },
+    User: gvisor || profile.root ? '0:0' : SANDBOX_USER,
+    Labels: { [SANDBOX_LABEL]: 'true' },
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,
     OpenStdin: true,
     StdinOnce: true,
     Tty: false,
-    NetworkDisabled: !o.network,
+    NetworkDisabled: !profile.network,
     HostConfig: {
-      NetworkMode: o.network ? 'bridge' : 'none',
-      Runtime: o.runtime,
+      NetworkMode: profile.network ? 'bridge' : 'none',
+      Runtime: profile.runtime,
       Memory: memoryBytes,
       MemorySwap: memoryBytes,
-      NanoCpus: Math.round(o.limits.cpus * 1e9),
+      NanoCpus: Math.round(limits.cpus * 1e9),
       // gVisor's own threads (the Sentry, the Gofer) count in the container's pids cgroup, so
       // under runsc the program's limit is RLIMIT_NPROC, enforced by gVisor's kernel, and the
       // cgroup gets room for gVisor on top. Under runc, nproc would count the uid host-wide.
-      PidsLimit: o.runtime === 'runsc' ? o.limits.pids + RUNSC_PIDS_OVERHEAD : o.limits.pids,
+      PidsLimit: gvisor ? limits.pids + RUNSC_PIDS_OVERHEAD : limits.pids,
       ReadonlyRootfs: true,
       Tmpfs: {
-        [WORK_DIR]: `rw,exec,nosuid,nodev,size=${o.limits.diskMb}m,uid=1000,gid=1000,mode=0755`,
-        '/tmp': `rw,exec,nosuid,nodev,size=${o.limits.diskMb}m,mode=1777`,
+        // A root program's work folder is root's (under gVisor it lacks DAC_OVERRIDE).
+        [WORK_DIR]: `rw,exec,nosuid,nodev,size=${limits.diskMb}m,${profile.root ? 'uid=0,gid=0' : 'uid=1000,gid=1000'},mode=0755`,
+        '/tmp': `rw,exec,nosuid,nodev,size=${limits.diskMb}m,mode=1777`,
       },
       ShmSize: 16 * MiB,
       CapDrop: ['ALL'],
-      ...(o.root ? { CapAdd: [...ROOT_CAPABILITIES] } : gvisor ? { CapAdd: [...RUNSC_SUPERVISOR_CAPABILITIES] } : {}),
+      ...(profile.root
+        ? { CapAdd: gvisor ? [...ROOT_CAPABILITIES, 'SYS_ADMIN'] : [...ROOT_CAPABILITIES] }
+        : gvisor ? { CapAdd: [...RUNSC_SUPERVISOR_CAPABILITIES] } : {}),
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       // runbox-run is PID 1 itself: the kernel keeps the program's signals (SIGKILL, SIGSTOP)
@@ -128,12 +137,23 @@ export function buildContainerSpec(o: SandboxSpecOptions): Docker.ContainerCreat
         { Name: 'nofile', Soft: 1024, Hard: 1024 },
         { Name: 'fsize', Soft: diskBytes, Hard: diskBytes },
         { Name: 'core', Soft: 0, Hard: 0 },
-        ...(gvisor ? [{ Name: 'nproc', Soft: runscNproc(o), Hard: runscNproc(o) }] : []),
+        ...(gvisor ? [{ Name: 'nproc', Soft: runscNproc(profile), Hard: runscNproc(profile) }] : []),
       ],
       LogConfig: { Type: 'none', Config: {} },
       Binds: [],
       Mounts: [],
       AutoRemove: false,
     },
+  };
+}
+
+/** The resources `docker update` can change on a running container (runc only). */
+export function updatableLimits(limits: Pick<Limits, 'memoryMb' | 'cpus' | 'pids'>, runtime: string) {
+  const memoryBytes = limits.memoryMb * MiB;
+  return {
+    Memory: memoryBytes,
+    MemorySwap: memoryBytes,
+    NanoCpus: Math.round(limits.cpus * 1e9),
+    PidsLimit: runtime === 'runsc' ? limits.pids + RUNSC_PIDS_OVERHEAD : limits.pids,
   };
 }

@@ -1,8 +1,10 @@
-// Removes sandboxes that outlived their deadline: left by a worker that crashed, or by a
-// remove that failed. Safe with many workers on one host: it only takes expired ones.
+// Removes sandboxes that outlived their deadline (read from their name, sandbox-names.ts): left
+// by a worker that crashed, or by a remove that failed. Safe with many workers on one host: it
+// only takes expired ones, and a worker that keeps a sandbox longer moves its deadline first.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { DEADLINE_LABEL, SANDBOX_LABEL } from './container-spec.js';
+import { SANDBOX_LABEL } from './container-spec.js';
+import { parseSandboxName } from './sandbox-names.js';
 
 export interface ReaperOptions {
   docker: Docker;
@@ -16,7 +18,8 @@ export function createReaper({ docker, log, intervalMs }: ReaperOptions) {
   /** Removes every runbox sandbox whose deadline has passed; returns how many. */
   async function reapOnce(now = Date.now()): Promise<number> {
     const containers = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
-    const expired = containers.filter((c) => Number(c.Labels[DEADLINE_LABEL] ?? 0) < now);
+    // A sandbox whose name carries no deadline was made by something else under our label: gone at once.
+    const expired = containers.filter((c) => (parseSandboxName(c.Names[0] ?? '')?.deadlineMs ?? 0) < now);
     await Promise.all(
       expired.map((c) =>
         docker

@@ -1,21 +1,34 @@
-// Judge mode on a worker: every test as a fresh process in one sandbox (or, with
-// isolateTests, a sandbox each), each compared with its expected output and given a verdict.
+// Judge mode on a worker: every test as a fresh process in one sandbox, the work folder, the
+// scratch folders and IPC restored between tests (or, with isolateTests, a sandbox each), each
+// compared with its expected output and given a verdict.
 import { outputMatches } from '../domain/compare.js';
 import { Verdict, type TestResult } from '../domain/run-record.js';
 import { runVerdictOfTests, testVerdictOf, type TestVerdict } from '../domain/verdict.js';
-import { SandboxError, type DockerSandbox, type ExecutionResult, type SandboxRequest } from '../sandbox/docker-sandbox.js';
+import type { SandboxProfile } from '../sandbox/container-spec.js';
+import type { ExecutionResult } from '../sandbox/execution-result.js';
+import type { ExecutionRequest } from '../sandbox/sandbox-session.js';
+import { SandboxCommandError } from '../sandbox/sandbox-session.js';
+import type { WorkFolder } from '../sandbox/work-folder.js';
 import type { EventPublisher } from '../store/event-stream.js';
 import type { JudgeRequest } from '../store/run-store.js';
+import type { RunProgress } from './fault-decision.js';
 import { createOutputSink, decodeOutput, type OutputSink } from './output-sink.js';
+import type { SandboxPort, SessionPort } from './sandbox-port.js';
 
 export interface JudgeOptions {
-  sandbox: DockerSandbox;
-  /** The compiled (or source) work folder and how to run the program. */
-  execution: SandboxRequest;
+  sandbox: SandboxPort;
+  profile: SandboxProfile;
+  runId: string;
+  /** The compiled (or source) work folder. */
+  folder: WorkFolder;
+  /** How to run the program; each test's stdin is added. */
+  execution: Omit<ExecutionRequest, 'stdin' | 'onOutput'>;
   judge: JudgeRequest;
   events: EventPublisher;
   /** How much of each test's stdout and stderr the record keeps. */
   testOutputBytes: number;
+  killGraceMs: number;
+  progress: RunProgress;
 }
 
 export interface JudgeOutcome {
@@ -26,10 +39,11 @@ export interface JudgeOutcome {
 
 const clip = (bytes: Buffer, max: number) => ({ text: decodeOutput(bytes.subarray(0, max)), clipped: bytes.length > max });
 
-export async function judgeTests({ sandbox, execution, judge, events, testOutputBytes }: JudgeOptions): Promise<JudgeOutcome> {
+export async function judgeTests(o: JudgeOptions): Promise<JudgeOutcome> {
+  const { judge } = o;
   const tests: TestResult[] = [];
   let cancelled = false;
-  const sinks = judge.tests.map((_, i) => createOutputSink(events, 'test', i));
+  const sinks = judge.tests.map((_, i) => createOutputSink(o.events, 'test', i));
 
   /** Records one test; false when the run should stop here. */
   const record = (i: number, result: ExecutionResult, sink: OutputSink): boolean => {
@@ -40,8 +54,8 @@ export async function judgeTests({ sandbox, execution, judge, events, testOutput
     }
     const stdout = decodeOutput(result.stdout);
     const verdict = testVerdictOf(result, outputMatches(stdout, judge.tests[i].expected, judge.compare, judge.floatTolerance));
-    const out = clip(result.stdout, testOutputBytes);
-    const err = clip(result.stderr, testOutputBytes);
+    const out = clip(result.stdout, o.testOutputBytes);
+    const err = clip(result.stderr, o.testOutputBytes);
     tests.push({
       name: judge.tests[i].name,
       verdict,
@@ -58,37 +72,53 @@ export async function judgeTests({ sandbox, execution, judge, events, testOutput
     return !(judge.stopOnFailure && verdict !== Verdict.accepted);
   };
 
+  /** A sandbox with the work folder in it, kept as the state every test starts from. */
+  const openSandbox = async (testsLeft: number): Promise<SessionPort> => {
+    const lifetimeMs = testsLeft * (o.execution.limits.timeMs + o.killGraceMs);
+    const session = await o.sandbox.open(o.profile, { owner: o.runId, lifetimeMs });
+    try {
+      await session.putFiles(o.folder);
+      if (!judge.isolateTests) await session.snapshot();
+      return session;
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+  };
+
+  const run = (session: SessionPort, i: number) => {
+    o.progress.executions++;
+    return session.execute({ ...o.execution, stdin: Buffer.from(judge.tests[i].stdin), onOutput: sinks[i].onOutput });
+  };
+
+  let session: SessionPort | undefined;
   try {
-    if (judge.isolateTests) {
-      for (let i = 0; i < judge.tests.length; i++) {
-        const result = await sandbox.execute({ ...execution, stdin: Buffer.from(judge.tests[i].stdin), onOutput: sinks[i].onOutput });
-        if (!record(i, result, sinks[i])) break;
+    for (let i = 0; i < judge.tests.length; i++) {
+      if (judge.isolateTests) {
+        session = await openSandbox(1);
+      } else if (!session?.usable) {
+        // The first test, or the sandbox ended with the last one (killed at its limit, or under
+        // gVisor killed for memory with its supervisor): the rest go on in a fresh one.
+        session?.close();
+        session = await openSandbox(judge.tests.length - i);
+      } else {
+        try {
+          await session.restore();
+        } catch (error) {
+          if (!(error instanceof SandboxCommandError)) throw error;
+          session.close();
+          session = await openSandbox(judge.tests.length - i);
+        }
       }
-    } else {
-      // One sandbox for all tests. Should a test take the sandbox down with it (under gVisor an
-      // OOM kill takes the supervisor too), the tests after it go on in a fresh one.
-      let stopped = false;
-      while (!stopped && tests.length < judge.tests.length) {
-        const first = tests.length;
-        await sandbox.executeTests({
-          ...execution,
-          tests: judge.tests.slice(first).map((t) => Buffer.from(t.stdin)),
-          onOutput: (stream, data, i) => sinks[first + i].onOutput(stream, data),
-          onTestEnd: (i, result) => {
-            stopped = !record(first + i, result, sinks[first + i]);
-            return !stopped;
-          },
-        });
-        if (tests.length === first) break; // no test ended: the sandbox cannot run them
+      const result = await run(session, i);
+      if (judge.isolateTests) {
+        session.close();
+        session = undefined;
       }
+      if (!record(i, result, sinks[i])) break;
     }
-  } catch (error) {
-    // Once a test has run, so has the program: a later sandbox that fails to start must not
-    // send the run back to the queue to run again.
-    if (error instanceof SandboxError && tests.length > 0 && !error.options.started) {
-      throw new SandboxError(error.message, { ...error.options, started: true });
-    }
-    throw error;
+  } finally {
+    session?.close();
   }
   return { tests, verdict: runVerdictOfTests(tests.map((t) => t.verdict)), cancelled };
 }

@@ -1,7 +1,7 @@
 // Publishes a program's output as frames that each decode on their own (UTF-8 boundaries
 // kept per stream), tagged with their phase and, in judge mode, their test.
 import { createUtf8Chunker } from '../lib/utf8-chunks.js';
-import type { OutputStream } from '../sandbox/docker-sandbox.js';
+import type { OutputStream } from '../sandbox/execution-result.js';
 import type { EventPublisher, OutputPhase } from '../store/event-stream.js';
 
 export function createOutputSink(events: EventPublisher, phase: OutputPhase, test?: number) {

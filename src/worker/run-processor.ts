@@ -6,28 +6,36 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
-import { expandCommand, findRuntime, imageOf, type Runtime } from '../domain/runtimes.js';
+import { expandCommand, findRuntime, type Runtime } from '../domain/runtimes.js';
 import { verdictOf } from '../domain/verdict.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
-import { packFiles } from '../sandbox/archive.js';
-import { SandboxError, type DockerSandbox, type ExecutionResult, type SandboxRequest } from '../sandbox/docker-sandbox.js';
+import type { ExecutionResult } from '../sandbox/execution-result.js';
+import { WorkFolder } from '../sandbox/work-folder.js';
 import { createEventPublisher, type EventPublisher } from '../store/event-stream.js';
 import type { Keys } from '../store/keys.js';
 import type { RunRequest, RunStore } from '../store/run-store.js';
+import { compileStep } from './compile-step.js';
+import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
 import { judgeTests } from './judge.js';
 import { createOutputSink, decodeOutput as decode } from './output-sink.js';
 import { createRunInputPump } from './run-input-pump.js';
+import type { SandboxPort } from './sandbox-port.js';
+import { profileFor } from './sandbox-profile.js';
 
 export interface RunProcessorOptions {
   store: RunStore;
-  sandbox: DockerSandbox;
+  sandbox: SandboxPort;
   redis: Redis;
   keys: Keys;
   catalogue: readonly Runtime[];
   imagePrefix: string;
+  /** The deployment's Docker runtime (SANDBOX_RUNTIME). */
+  sandboxRuntime: string;
   compileLimits: Pick<Limits, 'timeMs' | 'memoryMb' | 'outputBytes'>;
   /** How much of each test's stdout and stderr a judged run's record keeps. */
   testOutputBytes: number;
+  /** Extra wall time past a limit before the worker kills a sandbox itself. */
+  killGraceMs: number;
   log: Logger;
   metrics: RunMetrics;
   /** Where finished runs with a webhook are handed for delivery. */
@@ -36,47 +44,12 @@ export interface RunProcessorOptions {
   duplicateRedis: () => Redis;
 }
 
-export interface JobAttempt {
-  attemptsMade: number;
-  attempts: number;
-}
+export type JobAttempt = Attempt;
 
 export function createRunProcessor(options: RunProcessorOptions) {
   const { store, sandbox, log: baseLog } = options;
   /** Aborted when the worker's shutdown grace period is over: what still runs is killed. */
   const shutdown = new AbortController();
-
-  async function compile(runtime: Runtime, record: RunRecord, archive: Buffer, sources: string[], entry: string, events: EventPublisher, signal: AbortSignal) {
-    const sink = createOutputSink(events, 'compile');
-    // The compiler gets its own limits; CPU time is bounded by its wall limit alone.
-    const compileLimits = { ...options.compileLimits, ...runtime.compileLimits };
-    const limits: Limits = { ...record.limits, ...compileLimits, cpuTimeMs: compileLimits.timeMs };
-    const result = await sandbox.execute({
-      runId: record.id,
-      image: imageOf(options.imagePrefix, runtime),
-      command: expandCommand(runtime.compile!, entry, sources),
-      env: runtime.env ?? {},
-      limits,
-      archive,
-      runtime: runtime.sandboxRuntime,
-      collect: true,
-      signal,
-      onOutput: sink.onOutput,
-    });
-    sink.flush();
-    // The compiler's outcome is judged like a program's; a limit it hit is said in its stderr.
-    const verdict = verdictOf(result);
-    const exceeded: Partial<Record<Verdict, string>> = {
-      [Verdict.timeLimitExceeded]: `time limit of ${limits.timeMs} ms`,
-      [Verdict.memoryLimitExceeded]: `memory limit of ${limits.memoryMb} MiB`,
-      [Verdict.outputLimitExceeded]: `output limit of ${limits.outputBytes} bytes`,
-    };
-    let stderr = decode(result.stderr);
-    if (exceeded[verdict]) stderr += `\ncompilation exceeded its ${exceeded[verdict]}`;
-    const compileResult: CompileResult = { exitCode: result.exitCode, stdout: decode(result.stdout), stderr, timeMs: result.timeMs };
-    const ok = verdict === Verdict.ok && result.archive !== null;
-    return { result, compileResult, ok };
-  }
 
   function runFields(result: ExecutionResult): Partial<RunRecord> {
     return {
@@ -92,7 +65,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     };
   }
 
-  async function execute(record: RunRecord, request: RunRequest, runtime: Runtime, events: EventPublisher, log: Logger): Promise<Partial<RunRecord>> {
+  async function execute(record: RunRecord, request: RunRequest, runtime: Runtime, events: EventPublisher, progress: RunProgress, log: Logger): Promise<Partial<RunRecord>> {
     const input = createRunInputPump(options.duplicateRedis(), options.keys, record.id, record.interactive);
     const stop = AbortSignal.any([input.cancelSignal, shutdown.signal]);
     /** A run stopped by its client is cancelled; one stopped by the worker's shutdown failed. */
@@ -100,34 +73,56 @@ export function createRunProcessor(options: RunProcessorOptions) {
       input.cancelSignal.aborted
         ? { status: RunStatus.cancelled }
         : { status: RunStatus.failed, error: 'the worker shut down before the run ended' };
+    const files = request.files.map((f) => ({ name: f.name, content: Buffer.from(f.content, 'base64') }));
+    const entry = files[0].name;
+    let folder = WorkFolder.fromFiles(files);
+    const profileOptions = { imagePrefix: options.imagePrefix, defaultRuntime: options.sandboxRuntime };
     try {
-      const files = request.files.map((f) => ({ name: f.name, content: Buffer.from(f.content, 'base64') }));
-      const entry = files[0].name;
-      let archive = await packFiles(files);
       let compileResult: CompileResult | null = null;
       if (runtime.compile) {
         const sources = files.map((f) => f.name).filter((n) => n.endsWith(runtime.sourceExtension));
-        const compiled = await compile(runtime, record, archive, sources, entry, events, stop);
-        compileResult = compiled.compileResult;
+        const compiled = await compileStep({
+          sandbox,
+          runtime,
+          runId: record.id,
+          limits: record.limits,
+          compileLimits: options.compileLimits,
+          folder,
+          entry,
+          sources,
+          events,
+          signal: stop,
+          profile: profileOptions,
+          progress,
+          killGraceMs: options.killGraceMs,
+        });
+        compileResult = compiled.compile;
         if (compiled.result.cancelled) return { ...interrupted(), compile: compileResult };
-        if (!compiled.ok) return { status: RunStatus.completed, verdict: Verdict.compilationError, compile: compileResult };
-        archive = compiled.result.archive!;
+        if (!compiled.folder) return { status: RunStatus.completed, verdict: Verdict.compilationError, compile: compileResult };
+        folder.dispose();
+        folder = compiled.folder;
         log.debug({ timeMs: compileResult.timeMs }, 'compiled');
       }
-      const execution: SandboxRequest = {
-        runId: record.id,
-        image: imageOf(options.imagePrefix, runtime),
+      const profile = profileFor(runtime, record.limits, { ...profileOptions, network: request.network, root: request.root });
+      const execution = {
         command: [...expandCommand(runtime.run, entry, []), ...request.args],
         env: { ...runtime.env, ...request.env },
         limits: record.limits,
-        archive,
-        network: request.network,
-        root: request.root,
-        runtime: runtime.sandboxRuntime,
         signal: stop,
       };
       if (request.judge) {
-        const judged = await judgeTests({ sandbox, execution, judge: request.judge, events, testOutputBytes: options.testOutputBytes });
+        const judged = await judgeTests({
+          sandbox,
+          profile,
+          runId: record.id,
+          folder,
+          execution,
+          judge: request.judge,
+          events,
+          testOutputBytes: options.testOutputBytes,
+          killGraceMs: options.killGraceMs,
+          progress,
+        });
         const failing = judged.tests.find((t) => t.verdict !== 'accepted') ?? judged.tests.at(-1);
         return {
           ...(judged.cancelled ? interrupted() : { status: RunStatus.completed }),
@@ -143,16 +138,25 @@ export function createRunProcessor(options: RunProcessorOptions) {
         };
       }
       const sink = createOutputSink(events, 'run');
-      const result = await sandbox.execute({
-        ...execution,
-        stdin: Buffer.from(request.stdin, 'utf8'),
-        stdinSource: input.stdinSource,
-        onOutput: sink.onOutput,
-      });
+      const session = await sandbox.open(profile, { owner: record.id, lifetimeMs: record.limits.timeMs + options.killGraceMs });
+      let result: ExecutionResult;
+      try {
+        await session.putFiles(folder);
+        progress.executions++;
+        result = await session.execute({
+          ...execution,
+          stdin: input.stdinSource ?? Buffer.from(request.stdin, 'utf8'),
+          onOutput: sink.onOutput,
+          cgroupPeak: true,
+        });
+      } finally {
+        session.close();
+      }
       sink.flush();
       if (result.cancelled) return { ...interrupted(), compile: compileResult, ...runFields(result) };
       return { status: RunStatus.completed, verdict: verdictOf(result), compile: compileResult, ...runFields(result) };
     } finally {
+      folder.dispose();
       await input.close();
     }
   }
@@ -168,7 +172,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     if (record.webhook) await options.webhooks.enqueue(record.id);
   }
 
-  /** Processes one job. Throws only for faults BullMQ should retry (or record as failed). */
+  /** Processes one job. Throws only for faults BullMQ should retry. */
   async function process(runId: string, attempt: JobAttempt): Promise<void> {
     const log = baseLog.child({ runId });
     const [record, request] = await Promise.all([store.get(runId), store.getRequest(runId)]);
@@ -189,19 +193,15 @@ export function createRunProcessor(options: RunProcessorOptions) {
     }
     log.info({ language: record.language }, 'run started');
     const events = createEventPublisher(options.redis, options.keys, runId);
+    const progress: RunProgress = { executions: 0, frames: 0 };
     let final: Partial<RunRecord>;
     try {
-      if (!runtime) throw new SandboxError(`language ${record.language} is not in this worker's catalogue`, { retryable: false, started: false });
-      final = await execute(record, request, runtime, events, log);
+      if (!runtime) throw new Error(`language ${record.language} is not in this worker's catalogue`);
+      final = await execute(record, request, runtime, events, progress, log);
     } catch (error) {
-      // Retried only while nothing of the run happened yet: no container started, no frame out.
-      const retry =
-        error instanceof SandboxError &&
-        error.options.retryable &&
-        !error.options.started &&
-        events.lastSeq === 0 &&
-        attempt.attemptsMade + 1 < attempt.attempts;
-      if (retry) {
+      progress.frames = events.lastSeq;
+      const decision = decideFault(error, progress, attempt);
+      if (decision.retry) {
         if (!(await store.markQueuedAgain(runId))) {
           log.warn({ err: error }, 'sandbox could not start, and the run has ended meanwhile; not retried');
           return;
@@ -211,7 +211,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
       }
       options.metrics.sandboxFailures.inc();
       log.error({ err: error }, 'run failed in the service');
-      final = { status: RunStatus.failed, error: error instanceof Error ? error.message : String(error) };
+      final = { status: RunStatus.failed, error: decision.reason };
     }
     await events.flush().catch((error) => log.error({ err: error }, 'lost output frames'));
     if (!(await store.finish(runId, { ...final, finishedAt: new Date().toISOString() }, events.lastSeq))) {

@@ -3,19 +3,42 @@
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { runStoreSettings, type Config } from '../config/config.js';
-import { runtimeCatalogue } from '../domain/runtimes.js';
+import { limitsFromConfig, runStoreSettings, type Config } from '../config/config.js';
+import { resolveLimits } from '../domain/limits.js';
+import { findRuntime, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { runQueueName, type RunJobData } from '../queue/run-queue.js';
 import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
-import { createDockerSandbox } from '../sandbox/docker-sandbox.js';
+import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
 import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
 import { createKeys } from '../store/keys.js';
 import { createRunStore } from '../store/run-store.js';
 import { createRunProcessor } from './run-processor.js';
+import { profileFor } from './sandbox-profile.js';
 import { createWebhookProcessor } from './webhook-processor.js';
+
+/** Extra wall time past a limit before the worker kills a sandbox itself (runbox-run stops the program at the limit). */
+const KILL_GRACE_MS = 2000;
+
+/** The profiles POOL_WARM_LANGUAGES keeps warm from the start: each language's run with the default limits, and its compile step. */
+export function warmProfiles(config: Config, built: readonly Runtime[]) {
+  const { defaults, maxima } = limitsFromConfig(config);
+  const options = { imagePrefix: config.imagePrefix, defaultRuntime: config.sandboxRuntime };
+  return config.poolWarmLanguages
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0)
+    .flatMap((name) => {
+      const runtime = findRuntime(built, name);
+      if (!runtime) return [];
+      const limits = resolveLimits(undefined, defaults, maxima, runtime.limits);
+      const run = profileFor(runtime, limits, options);
+      const compileMemoryMb = runtime.compileLimits?.memoryMb ?? config.compileMemoryMb;
+      return runtime.compile ? [profileFor(runtime, { ...limits, memoryMb: compileMemoryMb }, options), run] : [run];
+    });
+}
 
 export interface WorkerServiceOptions {
   config: Config;
@@ -30,7 +53,20 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const keys = createKeys(config.keyPrefix);
   const store = createRunStore({ redis, keys, ...runStoreSettings(config) });
   await warnIfEvicting(redis, log);
-  const sandbox = createDockerSandbox({ docker, runtime: config.sandboxRuntime, log });
+  const sandbox = createSandbox({
+    docker,
+    log,
+    killGraceMs: KILL_GRACE_MS,
+    pool: {
+      size: config.poolSize,
+      maxContainers: config.poolMaxContainers,
+      memoryBudgetMb: config.poolMemoryMb,
+      idleMs: config.poolIdleMs,
+      maxAgeMs: config.poolMaxAgeMs,
+      fillConcurrency: config.poolFillConcurrency,
+    },
+    onPoolTake: (hit) => (hit ? metrics.poolHits : metrics.poolMisses).inc(),
+  });
   if (config.usernsRemap && !(await sandbox.remapsUsers().catch(() => false))) {
     log.error('USERNS_REMAP is set but this Docker engine does not run with userns-remap: root runs under runc will fail (see docs/security.md)');
   }
@@ -43,6 +79,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   if (missing.length > 0) log.warn({ missing }, 'runtime images are missing; runs of these languages will fail (make images builds them)');
   if (Object.keys(versions).length > 0) await redis.hset(keys.runtimeVersions(), versions);
 
+  sandbox.warm(warmProfiles(config, runtimeCatalogue.filter((r) => versions[r.language])));
+
   const webhookConnection = factory.bullmq();
   const webhooks = createWebhookQueue({ connection: webhookConnection, prefix: config.keyPrefix, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs });
   const processor = createRunProcessor({
@@ -52,6 +90,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     keys,
     catalogue: runtimeCatalogue,
     imagePrefix: config.imagePrefix,
+    sandboxRuntime: config.sandboxRuntime,
+    killGraceMs: KILL_GRACE_MS,
     compileLimits: { timeMs: config.compileTimeMs, memoryMb: config.compileMemoryMb, outputBytes: config.compileOutputBytes },
     testOutputBytes: config.judgeTestOutputBytes,
     log,
@@ -84,6 +124,10 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
 
   return {
     readiness: { redis: () => pingRedis(redis), docker: () => sandbox.ping() },
+    /** Sets the gauges read at scrape time (warm sandboxes per profile). */
+    refreshMetrics(): void {
+      for (const [profile, count] of Object.entries(sandbox.poolSizes())) metrics.poolSize.set({ profile }, count);
+    },
     /** Takes no new job; lets running ones finish within SHUTDOWN_GRACE_MS, then kills and records them. */
     async close(): Promise<void> {
       const closing = Promise.all([worker.close(), webhookWorker.close()]);
@@ -96,6 +140,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       await closing;
       clearTimeout(graceTimer);
       await webhooks.close();
+      // The warm pool drained and every used sandbox removed before the process goes.
+      await sandbox.close();
       reaper.stop();
       // BullMQ leaves connections it was given open.
       for (const connection of [workerConnection, webhookWorkerConnection, webhookConnection]) connection.disconnect();

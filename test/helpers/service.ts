@@ -12,7 +12,8 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import { startLocalRedis, type LocalRedis } from '../../src/lib/local-redis.js';
 import { createRedisFactory } from '../../src/lib/redis-connection.js';
 import { createRunMetrics } from '../../src/lib/run-metrics.js';
-import { RUN_ID_LABEL } from '../../src/sandbox/container-spec.js';
+import { SANDBOX_LABEL } from '../../src/sandbox/container-spec.js';
+import { parseSandboxName } from '../../src/sandbox/sandbox-names.js';
 import { startWorkerService } from '../../src/worker/worker-service.js';
 
 export const docker = new Docker();
@@ -79,11 +80,22 @@ const silent = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 export async function startService(t: Teardown, options: ServiceOptions = {}): Promise<TestService> {
   const ownRedis = options.redisUrl ? undefined : await startTestRedis();
   const redisUrl = options.redisUrl ?? ownRedis!.url;
-  const config = loadConfig({ REDIS_URL: redisUrl, LOG_LEVEL: 'silent', WORKER_CONCURRENCY: '2', SANDBOX_RUNTIME: sandboxRuntime(), ...options.env });
+  // A warm pool of one per profile, kept once a run has used it: runs after a profile's first
+  // take a pooled sandbox, the first a cold one. RUNBOX_TEST_POOL_SIZE=0 (test/integration/cold/)
+  // runs a suite with no pool at all.
+  const config = loadConfig({
+    REDIS_URL: redisUrl,
+    LOG_LEVEL: 'silent',
+    WORKER_CONCURRENCY: '2',
+    SANDBOX_RUNTIME: sandboxRuntime(),
+    POOL_SIZE: process.env.RUNBOX_TEST_POOL_SIZE ?? '1',
+    POOL_WARM_LANGUAGES: '',
+    ...options.env,
+  });
   const factory = createRedisFactory(redisUrl);
   const metrics = createRunMetrics();
   const worker = options.worker === false ? undefined : await startWorkerService({ config, redis: factory, log: silent, docker: options.docker ?? docker, metrics });
-  const api = await createApiService({ config, redis: factory, log: silent, metrics });
+  const api = await createApiService({ config, redis: factory, log: silent, metrics, beforeScrape: worker?.refreshMetrics });
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const address = api.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -107,10 +119,24 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
   return { url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}`, app: api.app, config, redis, stopApi, stopWorker };
 }
 
-/** Containers (running or not) of one run, found by label. */
-export async function containersOf(runId: string): Promise<string[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`${RUN_ID_LABEL}=${runId}`] } });
-  return list.map((c) => c.Id);
+/** Containers (running or not) of one run, found by their name (sandbox-names.ts), on `engine`. */
+export async function containersOf(runId: string, engine: Docker = docker): Promise<string[]> {
+  const list = await engine.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
+  return list.filter((c) => c.Names.some((name) => parseSandboxName(name)?.owner === runId)).map((c) => c.Id);
+}
+
+/**
+ * The containers a run leaves behind: the worker removes used sandboxes after the run's record
+ * is written, off the run's path, so this waits up to `waitMs` for them to go and returns what
+ * is still there then.
+ */
+export async function containersLeftBy(runId: string, engine: Docker = docker, waitMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const left = await containersOf(runId, engine);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export function removeDir(dir: string): void {

@@ -3,7 +3,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import { readStream, request, runToEnd } from '../helpers/client.js';
-import { containersOf, startService, startTestRedis } from '../helpers/service.js';
+import { containersLeftBy, startService, startTestRedis } from '../helpers/service.js';
 
 async function waitForStatus(url: string, id: string, status: string, timeoutMs = 10_000) {
   const until = Date.now() + timeoutMs;
@@ -55,7 +55,7 @@ t.test('cancelling running runs', async (t) => {
     t.equal(reply.status, 202);
     t.equal(reply.body.status, 'cancelled');
     t.ok(tookMs < 1500, `cancelled in ${tookMs} ms`);
-    t.same(await containersOf(run.id), [], 'no container left');
+    t.same(await containersLeftBy(run.id), [], 'no container left');
     t.equal((await request(url, 'DELETE', `/runs/${run.id}`)).status, 409, 'a second cancel is a conflict');
   });
 
@@ -66,7 +66,7 @@ t.test('cancelling running runs', async (t) => {
     });
     t.equal(closeCode, 1000);
     t.equal(frames.at(-1).run.status, 'cancelled');
-    t.same(await containersOf(run.id), []);
+    t.same(await containersLeftBy(run.id), []);
   });
 
   t.test('DELETE of a run that ended is 409 conflict; of an unknown run 404', async (t) => {

@@ -2,7 +2,7 @@
 // folder restored, verdicts per test and for the run, comparison modes, limits per test.
 import t from 'tap';
 import { readStream, request, runToEnd } from '../helpers/client.js';
-import { containersOf, startService } from '../helpers/service.js';
+import { containersLeftBy, startService } from '../helpers/service.js';
 
 const aPlusB = '#include <iostream>\nint main(){long long a,b;std::cin>>a>>b;std::cout<<a+b<<"\\n";}';
 
@@ -19,7 +19,7 @@ t.test('judge mode', async (t) => {
       t.match(test, { verdict: 'accepted', exitCode: 0, signal: null });
       t.ok(test.timeMs >= 0 && test.cpuTimeMs >= 0 && test.memoryBytes > 0, `${test.name} measured`);
     }
-    t.same(await containersOf(record.id), []);
+    t.same(await containersLeftBy(record.id), []);
   });
 
   t.test('the run takes the first failing test\'s verdict; the others are still judged', async (t) => {
@@ -136,7 +136,7 @@ t.test('judge mode', async (t) => {
     const { body: record } = await request(url, 'DELETE', `/runs/${run.id}`);
     t.equal(record.status, 'cancelled');
     t.equal(record.verdict, null);
-    t.same(await containersOf(run.id), []);
+    t.same(await containersLeftBy(run.id), []);
   });
 
   t.test('test output frames carry phase "test" and the test index', async (t) => {
@@ -168,6 +168,6 @@ t.test('under gVisor a test killed for memory takes its sandbox down; it is memo
       ['ok4', 'accepted'],
     ]);
     t.equal(record.verdict, 'memory_limit_exceeded');
-    t.same(await containersOf(record.id), [], 'no container left');
+    t.same(await containersLeftBy(record.id), [], 'no container left');
   }
 });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { runtimeCatalogue, type Runtime } from '../../src/domain/runtimes.js';
 import { request, runToEnd } from '../helpers/client.js';
-import { containersOf, startService } from '../helpers/service.js';
+import { containersLeftBy, startService } from '../helpers/service.js';
 
 /**
  * Languages whose runs are in flight together. The worker runs four at a time: most of a
@@ -41,7 +41,7 @@ t.test('every language in the catalogue', async (t) => {
   const settle = async (body: Record<string, unknown>): Promise<Outcome> => {
     try {
       const record = await runToEnd(url, body);
-      return { record, containers: await containersOf(record.id) };
+      return { record, containers: await containersLeftBy(record.id) };
     } catch (error) {
       return { error: error instanceof Error ? error.message : String(error) };
     }

@@ -6,17 +6,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import t from 'tap';
-import { RUN_ID_LABEL } from '../../src/sandbox/container-spec.js';
 import { readStream, request, runToEnd } from '../helpers/client.js';
-import { containersOf, docker, startService, USERNS_DOCKER_SOCKET } from '../helpers/service.js';
+import { containersLeftBy, containersOf, docker, startService, USERNS_DOCKER_SOCKET } from '../helpers/service.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The host uid and uid map of a run's container, read from the host while the run sleeps. */
 async function hostView(engine: Docker, runId: string): Promise<{ uid?: string; uidMap?: string }> {
   for (let i = 0; i < 100; i++) {
-    const [container] = await engine.listContainers({ filters: { label: [`${RUN_ID_LABEL}=${runId}`] } });
-    const pid = container ? (await engine.getContainer(container.Id).inspect()).State.Pid : 0;
+    const [id] = await containersOf(runId, engine);
+    const pid = id ? (await engine.getContainer(id).inspect()).State.Pid : 0;
     if (pid > 0) {
       return {
         uid: /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1],
@@ -45,7 +44,7 @@ t.test('USERNS_REMAP set wrongly: the worker asks the engine and refuses root, l
   const { url } = await startService(t, { env: { SANDBOX_RUNTIME: 'runc', USERNS_REMAP: 'true' } });
   const record = await runToEnd(url, { language: 'bash', source: 'id -u', root: true }).catch((error: Error) => t.fail(error.message));
   t.match(record, { status: 'failed', error: /userns-remap/, stdout: '' });
-  t.same(await containersOf(record.id), []);
+  t.same(await containersLeftBy(record.id), []);
 });
 
 t.test('under gVisor a root run is uid 0 inside and an unprivileged uid on the host', async (t) => {
@@ -74,5 +73,5 @@ t.test('under userns-remap a root run is uid 0 with root powers inside and an un
 
   const plain = await runToEnd(url, { language: 'bash', source: 'id -u; chown 0 /work 2>&1 || echo refused' });
   t.match(plain.stdout, /^1000\n[^]*refused\n$/, 'without root a run is uid 1000 with no powers, on this engine too');
-  t.same(await engine.listContainers({ all: true, filters: { label: [`${RUN_ID_LABEL}=${run.id}`] } }), [], 'no container left');
+  t.same(await containersLeftBy(run.id, engine), [], 'no container left');
 });

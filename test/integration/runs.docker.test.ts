@@ -2,7 +2,7 @@
 import t from 'tap';
 import { runtimeCatalogue } from '../../src/domain/runtimes.js';
 import { request, runToEnd } from '../helpers/client.js';
-import { containersOf, startService } from '../helpers/service.js';
+import { containersLeftBy, startService } from '../helpers/service.js';
 
 t.test('runs and records', async (t) => {
   const service = await startService(t);
@@ -13,7 +13,7 @@ t.test('runs and records', async (t) => {
     t.equal(reply.status, 200);
     t.match(reply.body, { status: 'completed', verdict: 'ok', exitCode: 0, signal: null, stdout: 'hello\n', stderr: '' });
     t.ok(reply.body.timeMs >= 0 && reply.body.cpuTimeMs >= 0 && reply.body.memoryBytes > 0, 'resources measured');
-    t.same(await containersOf(reply.body.id), [], 'no container left');
+    t.same(await containersLeftBy(reply.body.id), [], 'no container left');
   });
 
   t.test('POST without wait answers 202 queued with Location, and GET reads the record back', async (t) => {

@@ -3,7 +3,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import { request } from '../helpers/client.js';
-import { containersOf, startService, startTestRedis } from '../helpers/service.js';
+import { containersLeftBy, startService, startTestRedis } from '../helpers/service.js';
 
 async function waitForStatus(url: string, id: string, status: string) {
   for (let i = 0; i < 200; i++) {
@@ -30,7 +30,7 @@ t.test('a stopping worker finishes short runs and records long ones as failed', 
   t.ok(tookMs >= 1400 && tookMs < 6000, `stopped after the grace period (${tookMs} ms)`);
   t.match((await request(api.url, 'GET', `/runs/${short.id}`)).body, { status: 'completed', verdict: 'ok', stdout: 'done\n' });
   t.match((await request(api.url, 'GET', `/runs/${long.id}`)).body, { status: 'failed', error: /shut down/, stdout: 'started\n' });
-  t.same(await containersOf(long.id), [], 'its container is gone');
+  t.same(await containersLeftBy(long.id), [], 'its container is gone');
   await api.stopApi();
 });
 

@@ -2,13 +2,13 @@
 // left behind by any of them.
 import t from 'tap';
 import { runToEnd } from '../helpers/client.js';
-import { containersOf, sandboxRuntime, startService } from '../helpers/service.js';
+import { containersLeftBy, sandboxRuntime, startService } from '../helpers/service.js';
 
 t.test('verdicts and languages', async (t) => {
   const { url } = await startService(t, { env: { WORKER_CONCURRENCY: '2' } });
   const run = async (body: Record<string, unknown>) => {
     const record = await runToEnd(url, body);
-    t.same(await containersOf(record.id), [], `no container left by ${record.id}`);
+    t.same(await containersLeftBy(record.id), [], `no container left by ${record.id}`);
     return record;
   };
 
@@ -144,7 +144,7 @@ t.test('a compile that runs out of time is compilation_error and says so', async
   const record = await runToEnd(url, { language: 'cpp', source: '#include <bits/stdc++.h>\nint main(){std::cout<<1;}' });
   t.equal(record.verdict, 'compilation_error');
   t.match(record.compile.stderr, /time limit of 300 ms/);
-  t.same(await containersOf(record.id), []);
+  t.same(await containersLeftBy(record.id), []);
 });
 
 t.test('a compile whose output passes its cap is compilation_error and says so', async (t) => {
@@ -153,5 +153,5 @@ t.test('a compile whose output passes its cap is compilation_error and says so',
   const record = await runToEnd(url, { language: 'c', source });
   t.equal(record.verdict, 'compilation_error');
   t.match(record.compile.stderr, /compilation exceeded its output limit of 2048 bytes$/);
-  t.same(await containersOf(record.id), []);
+  t.same(await containersLeftBy(record.id), []);
 });

@@ -1,8 +1,9 @@
 // What the Docker engine saw, to check claims that the records alone cannot prove: how
-// many sandboxes were started for a run (a program that ran twice had two), and which of
-// a run's containers still exist.
+// many sandboxes were given to a run (a program that ran twice had two), and which of
+// a run's containers still exist. A sandbox's name says whose it is (sandbox-names.ts).
 import Docker from 'dockerode';
-import { RUN_ID_LABEL, SANDBOX_LABEL } from '../../../src/sandbox/container-spec.js';
+import { SANDBOX_LABEL } from '../../../src/sandbox/container-spec.js';
+import { parseSandboxName } from '../../../src/sandbox/sandbox-names.js';
 
 export const docker = new Docker();
 
@@ -10,7 +11,10 @@ export const docker = new Docker();
 export async function containersOf(runIds: Iterable<string>): Promise<{ id: string; runId: string; state: string }[]> {
   const wanted = new Set(runIds);
   const list = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
-  return list.filter((c) => wanted.has(c.Labels[RUN_ID_LABEL])).map((c) => ({ id: c.Id, runId: c.Labels[RUN_ID_LABEL], state: c.State }));
+  return list.flatMap((c) => {
+    const runId = parseSandboxName(c.Names[0] ?? '')?.owner;
+    return runId && wanted.has(runId) ? [{ id: c.Id, runId, state: c.State }] : [];
+  });
 }
 
 /** Removes whatever containers of these runs are left (test cleanup). */
@@ -21,21 +25,22 @@ export async function removeContainersOf(runIds: Iterable<string>): Promise<void
 }
 
 export interface SandboxStartWatch {
-  /** Sandboxes started per run id since the watch began. */
+  /** Sandboxes given to each run since the watch began. */
   counts(): Map<string, number>;
   /** Waits a moment for the engine's last events, then stops watching. */
   stop(): Promise<Map<string, number>>;
 }
 
 /**
- * Counts sandbox container starts per run, live from the engine's event stream: a program
- * that ran twice had two sandboxes, even after both were removed. (Live, because the
- * engine keeps only its last few hundred events, which a busy host overwrites quickly.)
+ * Counts the sandboxes given to each run, live from the engine's event stream: one created
+ * for it (cold) or a waiting one renamed to it (from the warm pool). A program that ran
+ * twice had two, even after both were removed. (Live, because the engine keeps only its
+ * last few hundred events, which a busy host overwrites quickly.)
  */
 export async function watchSandboxStarts(): Promise<SandboxStartWatch> {
   const counts = new Map<string, number>();
   const stream = (await docker.getEvents({
-    filters: { type: ['container'], event: ['start'], label: [`${SANDBOX_LABEL}=true`] },
+    filters: { type: ['container'], event: ['create', 'rename'], label: [`${SANDBOX_LABEL}=true`] },
   })) as NodeJS.ReadableStream & { destroy(): void };
   let rest = '';
   stream.on('data', (chunk: Buffer) => {
@@ -43,8 +48,8 @@ export async function watchSandboxStarts(): Promise<SandboxStartWatch> {
     rest = lines.pop() ?? '';
     for (const line of lines) {
       if (!line.trim()) continue;
-      const runId = (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.[RUN_ID_LABEL];
-      if (runId) counts.set(runId, (counts.get(runId) ?? 0) + 1);
+      const runId = parseSandboxName((JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.name ?? '')?.owner;
+      if (runId && runId !== 'pool') counts.set(runId, (counts.get(runId) ?? 0) + 1);
     }
   });
   stream.on('error', () => undefined);

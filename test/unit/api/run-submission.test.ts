@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
 import { ApiError } from '../../../src/api/errors.js';
-import { limitsFromConfig, prepareSubmission } from '../../../src/api/run-submission.js';
+import { prepareSubmission } from '../../../src/api/run-submission.js';
 import type { RunRequestBody } from '../../../src/api/schemas.js';
-import { loadConfig, type Config } from '../../../src/config/config.js';
+import { limitsFromConfig, loadConfig, type Config } from '../../../src/config/config.js';
 import { runtimeCatalogue } from '../../../src/domain/runtimes.js';
 
 const config = loadConfig({});

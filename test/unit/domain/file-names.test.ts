@@ -28,6 +28,9 @@ const refused: [name: string, problem: RegExp, why: string][] = [
   ['a/./b', /empty or \. path segment/, 'a . in the middle'],
   ['x'.repeat(256), /longer than 255 bytes/, 'a name over the byte limit'],
   ['é'.repeat(128), /longer than 255 bytes/, 'a name over the limit in bytes though not in characters'],
+  ['@x.c', /starts with - or @/, "gcc's @file: more options read from the file"],
+  ['-o', /starts with - or @/, 'a flag'],
+  ['--help.py', /starts with - or @/, 'a long flag'],
 ];
 
 const accepted: [name: string, why: string][] = [
@@ -38,6 +41,8 @@ const accepted: [name: string, why: string][] = [
   ['foo..', 'a name that ends with two dots'],
   ['a..b/c', 'two dots inside a segment'],
   ['with space.txt', 'a space'],
+  ['lib/@x.c', 'an @ at the start of a folder\'s file: the path starts with the folder'],
+  ['a-b@c.py', 'a dash and an @ inside a name'],
   ['données/été.py', 'accented letters'],
   ['日本語/プログラム.js', 'CJK'],
   ['🐍.py', 'an emoji'],

@@ -2,8 +2,7 @@
 // entry, limits a default server accepts, and the argv templates expanded as the worker does.
 import { existsSync } from 'node:fs';
 import t from 'tap';
-import { limitsFromConfig } from '../../../src/api/run-submission.js';
-import { loadConfig } from '../../../src/config/config.js';
+import { limitsFromConfig, loadConfig } from '../../../src/config/config.js';
 import { limitNames } from '../../../src/domain/limits.js';
 import { expandCommand, findRuntime, runtimeCatalogue } from '../../../src/domain/runtimes.js';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createDockerStreamParser, createRunnerFrameParser, RunnerFrame, type Frame } from '../../../src/sandbox/stream-frames.js';
+import { createDockerStreamParser, FrameTooLargeError, MAX_DOCKER_FRAME_BYTES, type DockerFrame } from '../../../src/sandbox/docker-stream.js';
 
 function dockerFrame(stream: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(8);
@@ -8,17 +8,11 @@ function dockerFrame(stream: number, payload: Buffer): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-function runnerFrame(type: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(5);
-  head[0] = type;
-  head.writeUInt32BE(payload.length, 1);
-  return Buffer.concat([head, payload]);
-}
-
-const show = (frames: Frame[]) => frames.map((f) => ({ type: f.type, payload: f.payload.toString('hex') }));
+type Frame = { type: number; payload: Buffer };
+const show = (frames: (Frame | DockerFrame)[]) => frames.map((f) => ({ type: 'stream' in f ? f.stream : f.type, payload: f.payload.toString('hex') }));
 
 /** Feeds `chunks` to a fresh parser and collects every frame it gives. */
-function parseAll(create: () => (chunk: Buffer) => Frame[], chunks: Buffer[]) {
+function parseAll(create: () => (chunk: Buffer) => DockerFrame[], chunks: Buffer[]) {
   const parse = create();
   return show(chunks.flatMap((c) => parse(c)));
 }
@@ -37,12 +31,6 @@ const parsers = [
     create: createDockerStreamParser,
     frames: payloads.map((p, i) => ({ type: i % 2 === 0 ? 1 : 2, payload: p })),
     encode: dockerFrame,
-  },
-  {
-    name: 'runbox-run frame parser',
-    create: createRunnerFrameParser,
-    frames: payloads.map((p, i) => ({ type: [RunnerFrame.stdout, RunnerFrame.stderr, RunnerFrame.archive, RunnerFrame.stdout, RunnerFrame.result][i], payload: p })),
-    encode: runnerFrame,
   },
 ];
 
@@ -118,10 +106,10 @@ t.test('Docker stream parser reads the stream type from byte 0 and the size from
   t.same(show(parse(bytes)), [{ type: 2, payload: '616263' }]);
 });
 
-t.test('runbox-run frame parser reads the type from byte 0 and the size from bytes 1-4', async (t) => {
-  const parse = createRunnerFrameParser();
-  const bytes = Buffer.from([0x72, 0, 0, 0, 2, 0x7b, 0x7d]);
-  t.same(show(parse(bytes)), [{ type: RunnerFrame.result, payload: '7b7d' }]);
-  t.equal(RunnerFrame.result, 'r'.charCodeAt(0));
-  t.same([RunnerFrame.stdout, RunnerFrame.stderr, RunnerFrame.archive], ['o', 'e', 'a'].map((c) => c.charCodeAt(0)));
+t.test('Docker stream parser refuses a frame that declares more than Docker ever writes at once', async (t) => {
+  const parse = createDockerStreamParser();
+  const head = Buffer.alloc(8);
+  head[0] = 1;
+  head.writeUInt32BE(MAX_DOCKER_FRAME_BYTES + 1, 4);
+  t.throws(() => parse(head), FrameTooLargeError);
 });

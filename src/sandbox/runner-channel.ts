@@ -1,0 +1,280 @@
+// One conversation with runbox-run over a container's attach stream: Docker's framing off,
+// runbox-run's tagged frames checked, and the order enforced. One command is outstanding at a
+// time and each ends with its own answer; a frame that is not the answer to the command in
+// flight (one after a report, a second report, files outside a collect), a bad tag, or a frame
+// left unfinished when the stream ends breaks the channel: nothing it says after is believed.
+import type { Duplex } from 'node:stream';
+import { createDockerStreamParser } from './docker-stream.js';
+import {
+  CHUNK_BYTES,
+  createHostEncoder,
+  createRunnerDecoder,
+  encodeBudget,
+  encodeData,
+  encodeExec,
+  encodeFile,
+  HostFrame,
+  keyFrame,
+  ProtocolError,
+  type Collected,
+  type ExecSpec,
+  type RunnerMessage,
+  type RunnerReport,
+} from './runner-protocol.js';
+import { WorkFolder } from './work-folder.js';
+
+/** runbox-run could not do a command (a file that does not fit, a restore that failed); it said why. */
+export class RunnerCommandError extends Error {
+  override name = 'RunnerCommandError';
+}
+
+/** The stream ended before the answer: the sandbox is gone (killed, crashed, removed). */
+export class ChannelClosedError extends Error {
+  override name = 'ChannelClosedError';
+}
+
+/** What runbox-run wrote to its own stderr (never the program's): kept for the logs, bounded. */
+const DIAGNOSTICS_BYTES = 4096;
+/** A collect may send this much beyond its data budget (each entry's header). */
+const COLLECT_SLACK_BYTES = 1024 * 1024;
+
+interface Pending {
+  /** Takes one message; true when it was the answer that ends the command. */
+  take(message: RunnerMessage): boolean;
+  fail(error: Error): void;
+}
+
+export interface CollectOutcome {
+  folder: WorkFolder;
+  collected: Collected;
+  /** Why part of the folder could not be read, if so. */
+  error?: string;
+}
+
+export type OutputListener = (stream: 'stdout' | 'stderr', data: Buffer) => void;
+export type StdinSource = Buffer | AsyncIterable<Buffer> | undefined;
+
+export function createRunnerChannel(stream: Duplex, key: Buffer) {
+  const encoder = createHostEncoder(key);
+  const decoder = createRunnerDecoder(key);
+  const demux = createDockerStreamParser();
+  let pending: Pending | undefined;
+  let broken: Error | undefined;
+  const diagnostics: Buffer[] = [];
+  let diagnosticBytes = 0;
+
+  const breakWith = (error: Error) => {
+    if (broken) return;
+    broken = error;
+    const current = pending;
+    pending = undefined;
+    current?.fail(error);
+  };
+
+  stream.on('data', (chunk: Buffer) => {
+    if (broken) return;
+    try {
+      for (const frame of demux(chunk)) {
+        if (frame.stream === 2) {
+          const room = DIAGNOSTICS_BYTES - diagnosticBytes;
+          if (room > 0) diagnostics.push(Buffer.from(frame.payload.subarray(0, room)));
+          diagnosticBytes += Math.min(room, frame.payload.length);
+          continue;
+        }
+        for (const message of decoder.push(frame.payload)) {
+          if (!pending) throw new ProtocolError(`a '${message.type}' frame when no answer was due`);
+          if (pending.take(message)) pending = undefined;
+        }
+      }
+    } catch (error) {
+      breakWith(error instanceof ProtocolError ? error : new ProtocolError((error as Error).message));
+    }
+  });
+  const ended = new Promise<void>((resolve) => {
+    const end = () => {
+      breakWith(decoder.partialBytes > 0 ? new ProtocolError('the stream ended inside a frame') : new ChannelClosedError('the sandbox ended'));
+      resolve();
+    };
+    stream.once('end', end);
+    stream.once('close', end);
+    stream.once('error', end);
+  });
+
+  async function write(bytes: Buffer): Promise<void> {
+    if (broken) throw broken;
+    if (stream.destroyed || stream.writableEnded) throw new ChannelClosedError('the sandbox ended');
+    if (stream.write(bytes)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        resolve();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
+  }
+
+  /** Sends frames and waits for the command's answer, which `take` recognises. */
+  function command<T>(send: () => Promise<void>, take: (message: RunnerMessage, resolve: (value: T) => void, reject: (error: Error) => void) => boolean): Promise<T> {
+    if (broken) return Promise.reject(broken);
+    if (pending) return Promise.reject(new Error('runner channel: a command is already in flight'));
+    return new Promise<T>((resolve, reject) => {
+      pending = {
+        take: (message) => take(message, resolve, reject),
+        fail: reject,
+      };
+      send().catch((error) => breakWith(error instanceof Error ? error : new Error(String(error))));
+    });
+  }
+
+  const unexpected = (message: RunnerMessage, what: string): never => {
+    throw new ProtocolError(`a '${message.type}' frame ${what}`);
+  };
+
+  /** Commands whose answer is a sync's ok, with runbox-run's errors before it: the first fails the command. */
+  function synced(send: () => Promise<void>): Promise<void> {
+    const errors: string[] = [];
+    return command<void>(send, (message, resolve, reject) => {
+      if (message.type === 'error') {
+        errors.push(message.error);
+        return false;
+      }
+      if (message.type !== 'ok') return unexpected(message, 'before the answer to a sync');
+      if (errors.length > 0) reject(new RunnerCommandError(errors[0]));
+      else resolve();
+      return true;
+    });
+  }
+  const sending = (...frames: Buffer[]) => async () => {
+    for (const frame of frames) await write(frame);
+  };
+
+  function* folderFrames(folder: WorkFolder): Generator<Buffer> {
+    for (const entry of folder.entries) {
+      yield encoder.frame(HostFrame.file, encodeFile(entry.mode, entry.size, entry.path));
+      for (const piece of entry.pieces) {
+        const data = folder.read(piece);
+        for (let at = 0; at < data.length; at += CHUNK_BYTES) {
+          yield encoder.frame(HostFrame.data, encodeData(piece.offset + at, data.subarray(at, at + CHUNK_BYTES)));
+        }
+      }
+    }
+  }
+
+  return {
+    /** Sends the key and waits for runbox-run to say it is ready. */
+    start(): Promise<number> {
+      return command<number>(sending(keyFrame(key)), (message, resolve) => {
+        if (message.type !== 'ready') return unexpected(message, 'before ready');
+        resolve(message.uid);
+        return true;
+      });
+    },
+
+    /** Writes a folder into the work folder. */
+    putFiles: (folder: WorkFolder) =>
+      synced(async () => {
+        for (const frame of folderFrames(folder)) await write(frame);
+        await write(encoder.frame(HostFrame.sync));
+      }),
+
+    snapshot: () => synced(sending(encoder.frame(HostFrame.snapshot), encoder.frame(HostFrame.sync))),
+    restore: () => synced(sending(encoder.frame(HostFrame.restore), encoder.frame(HostFrame.sync))),
+
+    /**
+     * Runs one program: its stdin (bytes, or chunks as they come) follows the spec; output goes
+     * to `onOutput` as it arrives. Resolves with the report, checked against its schema.
+     */
+    execute(spec: ExecSpec, stdin: StdinSource, onOutput: OutputListener): Promise<RunnerReport> {
+      let reported = false;
+      let stdinEnded = false;
+      const endStdin = async () => {
+        if (stdinEnded) return;
+        stdinEnded = true;
+        await write(encoder.frame(HostFrame.stdinEnd));
+      };
+      const feed = async () => {
+        await write(encoder.frame(HostFrame.exec, encodeExec(spec)));
+        const chunks = stdin === undefined ? [] : Buffer.isBuffer(stdin) ? [stdin] : stdin;
+        for await (const chunk of chunks) {
+          for (let at = 0; at < chunk.length; at += CHUNK_BYTES) {
+            // Once the program has reported, its stdin has ended: nothing may follow the end.
+            if (reported || stdinEnded) return;
+            await write(encoder.frame(HostFrame.stdin, chunk.subarray(at, at + CHUNK_BYTES)));
+          }
+          if (reported || stdinEnded) return;
+        }
+        await endStdin();
+      };
+      return command<RunnerReport>(feed, (message, resolve, reject) => {
+        if (message.type === 'stdout' || message.type === 'stderr') {
+          onOutput(message.type, message.data);
+          return false;
+        }
+        if (message.type === 'error') {
+          reject(new RunnerCommandError(message.error));
+          return true;
+        }
+        if (message.type !== 'report') return unexpected(message, 'while a program ran');
+        reported = true;
+        // The protocol owes one stdin end per exec; an interactive client may never send it.
+        endStdin().catch((error) => breakWith(error));
+        resolve(message.report);
+        return true;
+      });
+    },
+
+    /**
+     * The work folder back, up to `budgetBytes` of data; `exceeded` when it holds more. The
+     * host counts too: a collect that sends past its budget breaks the channel.
+     */
+    collect(budgetBytes: number): Promise<CollectOutcome> {
+      const folder = new WorkFolder();
+      let error: string | undefined;
+      let received = 0;
+      return command<CollectOutcome>(sending(encoder.frame(HostFrame.collect, encodeBudget(budgetBytes))), (message, resolve) => {
+        if (message.type === 'file') {
+          received += 512;
+          folder.addEntry(message.path, message.mode, message.size);
+        } else if (message.type === 'data') {
+          received += message.data.length;
+          if (folder.entries.length === 0) throw new ProtocolError('file data before any file');
+          folder.addData(message.offset, message.data);
+        } else if (message.type === 'error') {
+          error ??= message.error;
+        } else if (message.type === 'collected') {
+          resolve({ folder, collected: message.collected, ...(error ? { error } : {}) });
+          return true;
+        } else unexpected(message, 'during a collect');
+        if (received > budgetBytes + COLLECT_SLACK_BYTES) throw new ProtocolError(`a collect sent more than its budget of ${budgetBytes} bytes`);
+        return false;
+      }).catch((e) => {
+        folder.dispose();
+        throw e;
+      });
+    },
+
+    /** Asks runbox-run to exit. */
+    quit(): Promise<void> {
+      return command<void>(sending(encoder.frame(HostFrame.quit)), (message, resolve) => {
+        if (message.type !== 'bye') return unexpected(message, 'before bye');
+        resolve();
+        return true;
+      });
+    },
+
+    /** Why nothing more can be said, if so: a ProtocolError (tampering) or ChannelClosedError. */
+    get broken(): Error | undefined {
+      return broken;
+    },
+    /** Marks the channel broken (the sandbox was killed). */
+    close(reason: Error): void {
+      breakWith(reason);
+    },
+    ended,
+    diagnostics: () => Buffer.concat(diagnostics).toString('utf8').trim(),
+  };
+}
+
+export type RunnerChannel = ReturnType<typeof createRunnerChannel>;

@@ -1,0 +1,147 @@
+// The sandbox as the worker sees it: open a session for a profile (from the warm pool when one
+// waits, else a cold start), and the housekeeping around it: used containers removed off the
+// run's path, the pool drained on shutdown. The only module, with the reaper and the version
+// reader, that talks to Docker.
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { SandboxProfile } from './container-spec.js';
+import { createContainerLifecycle, SandboxFault, type ContainerHandle } from './container-lifecycle.js';
+import { createRunnerChannel, type RunnerChannel } from './runner-channel.js';
+import { KEY_BYTES } from './runner-protocol.js';
+import { SandboxSession } from './sandbox-session.js';
+import { createWarmPool, poolKey, type PooledItem, type WarmPoolOptions } from './warm-pool.js';
+
+/** How long past its own lifetime a sandbox may live before the reaper removes it. */
+export const DEADLINE_GRACE_MS = 30_000;
+
+export type PoolSettings = Pick<WarmPoolOptions<PooledItem>, 'size' | 'maxContainers' | 'memoryBudgetMb' | 'idleMs' | 'maxAgeMs' | 'fillConcurrency'>;
+
+export interface SandboxOptions {
+  docker: Docker;
+  log: Logger;
+  /** Extra wall time past the limit before the worker kills a sandbox itself. */
+  killGraceMs?: number;
+  pool?: PoolSettings;
+  /** Pool hits and misses, for metrics. */
+  onPoolTake?: (hit: boolean) => void;
+}
+
+export interface OpenOptions {
+  /** Whose it is: a run id (its container's name says so). */
+  owner: string;
+  /** How long it may live; the reaper removes it DEADLINE_GRACE_MS after. */
+  lifetimeMs: number;
+}
+
+interface Started extends PooledItem {
+  container: ContainerHandle;
+  channel: RunnerChannel;
+}
+
+/** Removals at once: the engine does them one at a time anyway, and a run waiting for a create should not queue behind many. */
+const REMOVE_CONCURRENCY = 2;
+
+export function createSandbox(options: SandboxOptions) {
+  const { docker, log } = options;
+  const killGraceMs = options.killGraceMs ?? 2000;
+  const lifecycle = createContainerLifecycle({ docker });
+  const removals = new Set<Promise<void>>();
+  const removeQueue: ContainerHandle[] = [];
+  let removing = 0;
+
+  function pumpRemovals(): void {
+    while (removing < REMOVE_CONCURRENCY && removeQueue.length > 0) {
+      const container = removeQueue.shift()!;
+      removing++;
+      const removal = container
+        .remove()
+        .catch((error) => log.error({ err: error, container: container.id }, 'could not remove a sandbox; the reaper will'))
+        .finally(() => {
+          removing--;
+          removals.delete(removal);
+          pumpRemovals();
+        });
+      removals.add(removal);
+    }
+  }
+
+  const dispose = (container: ContainerHandle) => {
+    removeQueue.push(container);
+    pumpRemovals();
+  };
+
+  /** A started container with runbox-run ready on its channel. */
+  async function start(profile: SandboxProfile, deadlineMs: number, owner: string): Promise<Started> {
+    const container = await lifecycle.launch(profile, deadlineMs, owner);
+    const channel = createRunnerChannel(container.stream, randomBytes(KEY_BYTES));
+    try {
+      await channel.start();
+    } catch (error) {
+      dispose(container);
+      throw new SandboxFault(`the sandbox did not get ready: ${(error as Error).message}${channel.diagnostics() ? ` (${channel.diagnostics()})` : ''}`, 'start', undefined, { cause: error });
+    }
+    const item: Started = { container, channel, profile, startedAt: Date.now(), discard: () => dispose(container) };
+    return item;
+  }
+
+  const poolSettings = options.pool ?? { size: 0, maxContainers: 0, memoryBudgetMb: 0, idleMs: 0, maxAgeMs: 600_000, fillConcurrency: 1 };
+  const pool = createWarmPool<Started>({
+    ...poolSettings,
+    log,
+    launch: (profile) => start(profile, Date.now() + poolSettings.maxAgeMs + DEADLINE_GRACE_MS, 'pool'),
+    onTake: options.onPoolTake,
+  });
+  pool.start();
+
+  const session = (item: Started) => new SandboxSession({ container: item.container, channel: item.channel, log, killGraceMs, dispose });
+
+  /**
+   * A sandbox for `profile`, ready for commands. From the pool when one waits (its limits
+   * updated to the run's, its name to the run's deadline), else started now.
+   */
+  async function open(profile: SandboxProfile, { owner, lifetimeMs }: OpenOptions): Promise<SandboxSession> {
+    if (profile.root && profile.runtime !== 'runsc') {
+      // Root inside under runc only on an engine that remaps users: asked here, so a wrong
+      // USERNS_REMAP never makes a program root on the host.
+      const remaps = await lifecycle.remapsUsers().catch((error: Error) => {
+        throw new SandboxFault(`cannot ask the Docker engine whether it remaps users: ${error.message}`, 'create', undefined, { cause: error });
+      });
+      if (!remaps) {
+        throw new SandboxFault('root inside refused: this Docker engine does not run with userns-remap, so root in a runc container would be root on the host (see docs/security.md)', 'create', 403);
+      }
+    }
+    const deadline = Date.now() + lifetimeMs + DEADLINE_GRACE_MS;
+    const pooled = pool.take(profile);
+    if (pooled) {
+      const { limits } = pooled.profile;
+      const differs = limits.memoryMb !== profile.limits.memoryMb || limits.cpus !== profile.limits.cpus || limits.pids !== profile.limits.pids;
+      try {
+        if (differs) await pooled.container.update(profile.limits);
+        // Its pool deadline would lapse mid-run: the run's own, and the run's id, from now on.
+        pooled.container.rename(deadline, owner).catch((error) => log.warn({ err: error, container: pooled.container.id }, 'could not rename a pooled sandbox; the reaper may take it at its pool deadline'));
+        return session(pooled);
+      } catch (error) {
+        log.warn({ err: error, profile: poolKey(profile) }, 'a pooled sandbox could not take the run\'s limits; starting one');
+        pooled.discard();
+      }
+    }
+    return session(await start(profile, deadline, owner));
+  }
+
+  return {
+    open,
+    /** Keeps sandboxes of these profiles waiting. */
+    warm: (profiles: readonly SandboxProfile[]) => pool.warm(profiles),
+    poolSizes: () => pool.sizes(),
+    ping: () => lifecycle.ping(),
+    remapsUsers: () => lifecycle.remapsUsers(),
+    /** Drains the pool and waits for every removal. */
+    async close(): Promise<void> {
+      await pool.drain();
+      while (removals.size > 0 || removeQueue.length > 0) await Promise.allSettled([...removals]);
+    },
+  };
+}
+
+export type Sandbox = ReturnType<typeof createSandbox>;

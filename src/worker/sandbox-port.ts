@@ -1,0 +1,20 @@
+// What the worker needs of the sandbox, as a type of its own: the real one
+// (src/sandbox/sandbox.ts) fits it, and unit tests give a fake.
+import type { SandboxProfile } from '../sandbox/container-spec.js';
+import type { ExecutionResult } from '../sandbox/execution-result.js';
+import type { ExecutionRequest } from '../sandbox/sandbox-session.js';
+import type { WorkFolder } from '../sandbox/work-folder.js';
+
+export interface SessionPort {
+  readonly usable: boolean;
+  putFiles(folder: WorkFolder): Promise<void>;
+  snapshot(): Promise<void>;
+  restore(): Promise<void>;
+  execute(request: ExecutionRequest): Promise<ExecutionResult>;
+  collect(budgetBytes: number): Promise<{ folder: WorkFolder; collected: { exceeded: boolean; bytes: number; files: number }; error?: string }>;
+  close(): void;
+}
+
+export interface SandboxPort {
+  open(profile: SandboxProfile, options: { owner: string; lifetimeMs: number }): Promise<SessionPort>;
+}
