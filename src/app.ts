@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import { authPlugin } from './api/auth.js';
+import { closingPlugin } from './api/closing.js';
 import type { AppDependencies } from './api/deps.js';
 import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
@@ -17,12 +18,14 @@ import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
+import { createAuthFailureCounter } from './store/auth-failures.js';
 import { createValidatorCompiler } from './api/validators.js';
 
 export async function buildApp(deps: AppDependencies) {
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.bodyLimitBytes,
+    return503OnClosing: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -42,18 +45,9 @@ export async function buildApp(deps: AppDependencies) {
       this.websocketServer.close(() => done());
     },
   });
-  // Once the server is closing, every response closes its connection: an idle keep-alive
-  // socket would otherwise hold the process for keepAliveTimeout (72 s) after shutdown began.
-  let closing = false;
-  app.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
-  app.addHook('onSend', async (_request, reply, payload) => {
-    if (closing) reply.header('connection', 'close');
-    return payload;
-  });
-  await app.register(authPlugin, { keys: deps.config.apiKeys });
+  await app.register(closingPlugin);
+  const failures = createAuthFailureCounter({ redis: deps.redis, keys: deps.keys, limit: deps.config.authFailuresPerMinute });
+  await app.register(authPlugin, { keys: deps.config.apiKeys, failures });
   if (deps.config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: deps.config.rateLimitPerMinute,
@@ -63,7 +57,7 @@ export async function buildApp(deps: AppDependencies) {
       enableDraftSpec: true,
       // Per key; per address where no keys are configured (or before a key is checked).
       keyGenerator: (request) => (request.principal && deps.config.apiKeys.length > 0 ? `key:${request.principal.name}` : `ip:${request.ip}`),
-      errorResponseBuilder: (_request, context) => new ApiError('rate_limited', `at most ${context.max} requests per minute; retry in ${context.after}`),
+      errorResponseBuilder: (_request, context) => new ApiError('rate_limited', `at most ${context.max} requests per minute; retry in ${context.after}`, context.ttl / 1000),
     });
   }
 

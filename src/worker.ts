@@ -5,6 +5,8 @@ import { handleProcessLifecycle } from './lib/process-lifecycle.js';
 import { createRedisFactory } from './lib/redis-connection.js';
 import { createRunMetrics } from './lib/run-metrics.js';
 import { buildWorkerHttp } from './api/worker-http.js';
+import { createAuthFailureCounter } from './store/auth-failures.js';
+import { createKeys } from './store/keys.js';
 import { startWorkerService } from './worker/worker-service.js';
 
 const config = loadConfig(process.env);
@@ -14,10 +16,15 @@ if (!config.redisUrl) {
   process.exit(2);
 }
 const metrics = createRunMetrics();
-const worker = await startWorkerService({ config, redis: createRedisFactory(config.redisUrl), log, metrics });
-const http = await buildWorkerHttp({ config, log, readiness: worker.readiness, metrics: metrics.registry, beforeScrape: worker.refreshMetrics });
+const redis = createRedisFactory(config.redisUrl);
+const worker = await startWorkerService({ config, redis, log, metrics });
+// Its own fail-fast connection: a request to the port never waits for Redis to come back.
+const httpRedis = redis.commands();
+const failures = createAuthFailureCounter({ redis: httpRedis, keys: createKeys(config.keyPrefix), limit: config.authFailuresPerMinute });
+const http = await buildWorkerHttp({ config, log, readiness: worker.readiness, metrics: metrics.registry, beforeScrape: worker.refreshMetrics, failures });
 handleProcessLifecycle(log, async () => {
   await http.app.close();
   await worker.close();
+  httpRedis.disconnect();
 });
 await http.listen();

@@ -1,12 +1,13 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import type { Logger } from 'pino';
-import type { Config } from '../config/config.js';
+import { runStoreSettings, type Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { createRunQueue } from '../queue/run-queue.js';
 import { createWebhookQueue } from '../queue/webhook-queue.js';
 import { createKeys } from '../store/keys.js';
+import { createEndWatcher } from '../store/run-ends.js';
 import { createRunStore } from '../store/run-store.js';
 import { buildApp } from '../app.js';
 import { listenHost } from './listen-host.js';
@@ -29,15 +30,17 @@ export async function createApiService({ config, redis: factory, log, metrics, e
   const queue = createRunQueue({ connection: queueConnection, prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
   const webhookConnection = factory.producer();
   const webhooks = createWebhookQueue({ connection: webhookConnection, prefix: config.keyPrefix, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs });
+  const ends = createEndWatcher({ subscriber: factory.blocking(), redis, keys });
   const app = await buildApp({
     config,
     log,
-    store: createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
+    store: createRunStore({ redis, keys, ...runStoreSettings(config) }),
     queue,
     webhooks,
     metrics,
     redis,
     blockingRedis: factory.blocking,
+    ends,
     keys,
     catalogue: runtimeCatalogue,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
@@ -59,6 +62,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
       // BullMQ leaves connections it was given open.
       queueConnection.disconnect();
       webhookConnection.disconnect();
+      ends.close();
       redis.disconnect();
     },
   };

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ApiKeyEntry, ApiScope } from '../config/config.js';
+import type { AuthFailureCounter } from '../store/auth-failures.js';
 import { ApiError } from './errors.js';
 
 export interface Principal {
@@ -37,20 +38,41 @@ function presentedKey(request: FastifyRequest): string | undefined {
 /** Admins see every run; other keys only their own. */
 export const canSee = (principal: Principal, owner: string | undefined) => principal.scopes.includes('admin') || owner === principal.name;
 
+export interface AuthOptions {
+  keys: readonly ApiKeyEntry[];
+  /** Failed authentications per client address; without it they are not limited. */
+  failures?: AuthFailureCounter;
+}
+
 /** Registered with fastify-plugin: its hook covers every route of the app. */
-export const authPlugin = fp<{ keys: readonly ApiKeyEntry[] }>(async (app, { keys }) => {
+export const authPlugin = fp<AuthOptions>(async (app, { keys, failures }) => {
   const byHash = new Map(keys.map((k) => [k.sha256, { name: k.name, scopes: k.scopes }]));
   app.decorateRequest('principal', null as unknown as Principal);
+
+  /** An address past its failures is refused before its key is looked at, so it learns nothing more. */
+  async function refuseIfBlocked(request: FastifyRequest): Promise<void> {
+    const blockedMs = failures ? await failures.blockedForMs(request.ip) : 0;
+    if (blockedMs > 0) throw new ApiError('rate_limited', `too many failed authentications from ${request.ip}; retry in ${Math.ceil(blockedMs / 1000)} s`, blockedMs / 1000);
+  }
+
+  async function fail(request: FastifyRequest, reason: string): Promise<never> {
+    // The address and the route, never the key.
+    request.log.warn({ address: request.ip, route: `${request.method} ${request.routeOptions.url}`, reason }, 'authentication failed');
+    await failures?.record(request.ip);
+    throw new ApiError('unauthorized', reason);
+  }
+
   app.addHook('onRequest', async (request) => {
     if (byHash.size === 0) {
       request.principal = ANONYMOUS;
       return;
     }
+    const needed = request.routeOptions.config?.scope;
+    if (!needed) return; // health and docs stay open
+    await refuseIfBlocked(request);
     const key = presentedKey(request);
     const principal = key ? byHash.get(sha256Hex(key)) : undefined;
-    const needed = request.routeOptions.config?.scope;
-    if (!needed) return;
-    if (!principal) throw new ApiError('unauthorized', key ? 'the API key is not valid' : 'send Authorization: Bearer <API key>');
+    if (!principal) return fail(request, key ? 'the API key is not valid' : 'send Authorization: Bearer <API key>');
     // admin includes read and runs; read is needed for GETs, runs for submitting and cancelling.
     if (!principal.scopes.includes(needed) && !principal.scopes.includes('admin')) {
       throw new ApiError('forbidden', `this key lacks the ${needed} scope`);

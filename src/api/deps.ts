@@ -7,6 +7,7 @@ import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { WebhookQueue } from '../queue/webhook-queue.js';
 import type { Keys } from '../store/keys.js';
+import type { EndWatcher } from '../store/run-ends.js';
 import type { RunStore } from '../store/run-store.js';
 
 export interface AppDependencies {
@@ -19,8 +20,10 @@ export interface AppDependencies {
   metrics: RunMetrics;
   /** Shared connection for plain commands. */
   redis: Redis;
-  /** A new connection for one blocking read (WebSocket stream, wait); the caller closes it. */
+  /** A new connection for one blocking read (a WebSocket stream); the caller closes it. */
   blockingRedis: () => Redis;
+  /** Tells when runs end (POST ?wait=true, DELETE). */
+  ends: Pick<EndWatcher, 'waitForEnd'>;
   keys: Keys;
   catalogue: readonly Runtime[];
   /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */

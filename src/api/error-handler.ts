@@ -2,15 +2,19 @@
 // mistakes say what is wrong; a service fault is logged and answered without its message.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, errorCodes, type ErrorCode } from './errors.js';
+import { ApiError, errorCodes, retryAfterOf, type ErrorCode } from './errors.js';
 
 /** ioredis gave up on a command: Redis is down or unreachable, which may pass. */
 function isRedisUnavailable(error: Error): boolean {
   return error.name === 'MaxRetriesPerRequestError' || /Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|LOADING/.test(error.message);
 }
 
+/** Redis refused a write at its maxmemory (noeviction): nothing is lost, nothing more fits until records expire. */
+const isRedisOutOfMemory = (error: Error) => /\bOOM command not allowed\b/.test(error.message);
+
 function codeFor(error: FastifyError): ErrorCode {
   if (error instanceof ApiError) return error.code;
+  if (isRedisOutOfMemory(error)) return 'storage_full';
   if (isRedisUnavailable(error)) return 'unavailable';
   if (error.validation) return 'invalid_request';
   const status = error.statusCode ?? 500;
@@ -50,8 +54,18 @@ export function publicError(error: FastifyError, log: { error(obj: object, msg: 
   return { code, message: error.message };
 }
 
+/**
+ * Every 429 and 503 says when to try again: the error's own figure where it has one, else
+ * a header already set (@fastify/rate-limit sets its window's), else the table's.
+ */
+function setRetryAfter(error: FastifyError, code: ErrorCode, reply: FastifyReply): void {
+  const own = error instanceof ApiError ? error.retryAfterSeconds : undefined;
+  if (own !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(own))));
+  else if (!reply.hasHeader('retry-after') && retryAfterOf(code) !== undefined) reply.header('retry-after', String(retryAfterOf(code)));
+}
+
 export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const { code, message } = publicError(error, request.log);
-  if (errorCodes[code].statusCode === 503) reply.header('retry-after', '5');
+  setRetryAfter(error, code, reply);
   return sendError(reply, code, message);
 }

@@ -51,12 +51,20 @@ const StreamStdinFrameSchema = Type.Object(
     type: Type.Literal('stdin'),
     data: Type.String({ description: 'written to the program\'s standard input as UTF-8' }),
   },
-  { additionalProperties: false, description: 'Interactive runs only (interactive: true); ignored otherwise.' },
+  {
+    additionalProperties: false,
+    description: [
+      'Interactive runs only (interactive: true); ignored otherwise.',
+      'The stdin frames of one run, from every socket together, may carry STDIN_MAX_BYTES (UTF-8 bytes) in all:',
+      'the frame that would pass it is dropped and the server closes the socket with 4413, and drops the frames sent after it on that socket.',
+      'A frame for a run that has ended is dropped without an answer (the end frame follows).',
+    ].join(' '),
+  },
 );
 
 const StreamEofFrameSchema = Type.Object(
   { type: Type.Literal('eof') },
-  { additionalProperties: false, description: 'Closes the standard input of an interactive run.' },
+  { additionalProperties: false, description: 'Closes the standard input of an interactive run (also after the stdin limit, from a new socket).' },
 );
 
 const StreamCancelFrameSchema = Type.Object(
@@ -118,6 +126,7 @@ export const openapiDocument = {
     description: [
       'Runs untrusted code in disposable, network-isolated containers.',
       'Errors have the shape {statusCode, error, code, message}; `code` is stable (see the README).',
+      'Every 429 and every 503 carries Retry-After: the seconds to wait before trying again.',
       'GET /runs/{id}/stream is a WebSocket: its frames are the Stream*Frame schemas, listed per path under x-websocket-frames.',
     ].join(' '),
   },
@@ -150,6 +159,7 @@ export const openapiDocument = {
         1011: 'internal error of the API',
         4400: 'the client sent a frame that is not one of the client frames',
         4404: 'no such run (unknown, expired, or another API key\'s)',
+        4413: 'stdin limit reached: the run\'s stdin frames would pass STDIN_MAX_BYTES; that frame and the ones after it on this socket were dropped',
         4429: 'this API key already has WS_MAX_PER_KEY streams open on this API process',
       },
     },

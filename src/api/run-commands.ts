@@ -3,12 +3,25 @@
 // find a run the caller may see. A run of another key is reported as missing.
 import { randomUUID } from 'node:crypto';
 import type { RunRecord } from '../domain/run-record.js';
-import type { CancelOutcome } from '../store/run-store.js';
+import type { Admission, CancelOutcome } from '../store/run-store.js';
 import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';
 import { ApiError } from './errors.js';
 import { prepareSubmission } from './run-submission.js';
 import type { RunRequestBody } from './schemas.js';
+
+/** Why the store did not admit a run, as the client is told. */
+function refusal(admission: Exclude<Admission, { admitted: true }>, config: AppDependencies['config']): ApiError {
+  const MiB = 1024 * 1024;
+  switch (admission.refusal) {
+    case 'in_flight':
+      return new ApiError('too_many_in_flight', `this key already has ${config.keyMaxInFlight} runs queued or running; retry when one has ended`);
+    case 'key_output_budget':
+      return new ApiError('output_budget_exceeded', `the runs of this key keep ${Math.round(config.keyOutputBudgetBytes / MiB)} MiB of output (KEY_OUTPUT_BUDGET_BYTES); retry once some have expired`, admission.retryAfterMs / 1000);
+    case 'output_budget':
+      return new ApiError('storage_full', 'runs keep as much output as this server stores (OUTPUT_BUDGET_BYTES); retry once some have expired', admission.retryAfterMs / 1000);
+  }
+}
 
 export function createRunCommands(deps: AppDependencies) {
   const newId = deps.newId ?? randomUUID;
@@ -25,9 +38,8 @@ export function createRunCommands(deps: AppDependencies) {
   async function submit(body: RunRequestBody, principal: Principal): Promise<RunRecord> {
     const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date());
     await checkQueueRoom();
-    if (!(await deps.store.create(record, request, principal.name, config.keyMaxInFlight))) {
-      throw new ApiError('rate_limited', `this key already has ${config.keyMaxInFlight} runs queued or running`);
-    }
+    const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);
+    if (!admission.admitted) throw refusal(admission, config);
     try {
       await deps.queue.enqueue(record.id);
     } catch (error) {
@@ -46,6 +58,43 @@ export function createRunCommands(deps: AppDependencies) {
     return owned && canSee(principal, owned.owner) ? owned.record : undefined;
   }
 
+  /**
+   * The records of several runs, each id once (where it first appears), in that order; a
+   * run the caller may not see is undefined. Records come whole while their output fits in
+   * what is left of LIST_OUTPUT_BUDGET_BYTES; from the first that does not, without it
+   * (outputOmitted). One record is read at a time, and its output only when it fits, so a
+   * list holds at most its budget and one record's other fields at once.
+   */
+  async function list(ids: string[], principal: Principal): Promise<(RunRecord | undefined)[]> {
+    const summaryOf = async (id: string) => {
+      const summary = await deps.store.getOwnedSummary(id);
+      return summary && canSee(principal, summary.owner) ? summary.record : undefined;
+    };
+    const records: (RunRecord | undefined)[] = [];
+    let left = config.listOutputBudgetBytes;
+    let spent = false;
+    for (const id of new Set(ids)) {
+      if (spent) {
+        records.push(await summaryOf(id));
+        continue;
+      }
+      const whole = await deps.store.getOwnedIfOutputFits(id, left);
+      if (whole && 'record' in whole) {
+        const visible = canSee(principal, whole.owner);
+        if (visible) left -= whole.outputBytes;
+        records.push(visible ? whole.record : undefined);
+      } else if (whole) {
+        // Its output does not fit in what is left: from this run on, records come without it.
+        const summary = await summaryOf(id);
+        spent = summary !== undefined;
+        records.push(summary);
+      } else {
+        records.push(undefined);
+      }
+    }
+    return records;
+  }
+
   /** A queued run ends here and leaves the queue; a running one is told to stop. */
   async function cancel(id: string, principal: Principal): Promise<CancelOutcome> {
     const record = await find(id, principal);
@@ -59,5 +108,5 @@ export function createRunCommands(deps: AppDependencies) {
     return outcome;
   }
 
-  return { submit, find, cancel };
+  return { submit, find, list, cancel };
 }

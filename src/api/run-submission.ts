@@ -8,8 +8,7 @@ import { RunStatus, type RunRecord } from '../domain/run-record.js';
 import { findRuntime, type Runtime } from '../domain/runtimes.js';
 import type { JudgeRequest, RunRequest } from '../store/run-store.js';
 import { DEFAULT_FLOAT_TOLERANCE } from '../domain/compare.js';
-import { isIP } from 'node:net';
-import { isPrivateAddress } from '../lib/address-policy.js';
+import { checkWebhookUrl } from '../lib/webhook-target.js';
 import { ApiError } from './errors.js';
 import type { RunRequestBody } from './schemas.js';
 
@@ -66,21 +65,12 @@ function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | unde
   };
 }
 
-/** Early refusals; the worker checks the resolved address again when it delivers. */
+/** Early refusals; the worker checks the resolved addresses again when it delivers. */
 function checkWebhook(raw: string, config: Config): string {
   if (!config.webhookSecret) throw new ApiError('forbidden', 'webhooks are not enabled on this server (WEBHOOK_SECRET is not set)');
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ApiError('invalid_request', 'webhook is not a URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ApiError('invalid_request', 'webhook must be an http or https URL');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (!config.webhookAllowPrivate && (isIP(host) ? isPrivateAddress(host) : /^localhost$|\.localhost$/i.test(host))) {
-    throw new ApiError('invalid_request', `webhook host ${url.hostname} is a private address`);
-  }
-  return url.toString();
+  const target = checkWebhookUrl(raw, config.webhookAllowPrivate);
+  if ('problem' in target) throw new ApiError('invalid_request', target.problem);
+  return target.url.toString();
 }
 
 export interface Submission {

@@ -3,12 +3,14 @@
 import Fastify from 'fastify';
 import type { Logger } from 'pino';
 import { authPlugin } from './auth.js';
+import { closingPlugin } from './closing.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { listenHost } from './listen-host.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { Config } from '../config/config.js';
 import type { Metrics } from '../lib/metrics.js';
+import type { AuthFailureCounter } from '../store/auth-failures.js';
 
 export interface WorkerHttpOptions {
   config: Pick<Config, 'host' | 'apiKeys' | 'workerPort'>;
@@ -17,13 +19,16 @@ export interface WorkerHttpOptions {
   metrics: Metrics;
   /** Sets the gauges read at scrape time. */
   beforeScrape?: () => void;
+  /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE), shared with the API's. */
+  failures?: AuthFailureCounter;
 }
 
-export async function buildWorkerHttp({ config, log, readiness, metrics, beforeScrape }: WorkerHttpOptions) {
-  const app = Fastify({ loggerInstance: log });
+export async function buildWorkerHttp({ config, log, readiness, metrics, beforeScrape, failures }: WorkerHttpOptions) {
+  const app = Fastify({ loggerInstance: log, return503OnClosing: false });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  await app.register(authPlugin, { keys: config.apiKeys });
+  await app.register(closingPlugin);
+  await app.register(authPlugin, { keys: config.apiKeys, failures });
   await app.register(healthRoutes, { readiness });
   await app.register(metricsRoutes, { metrics, beforeScrape: async () => beforeScrape?.() });
   return {

@@ -106,6 +106,11 @@ const settings = {
   bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: 8 * MiB, parse: integer(1024), description: 'largest request body; larger ones get 413 payload_too_large' },
   waitMaxMs: { env: 'WAIT_MAX_MS', default: 60_000, parse: integer(0), description: 'longest a POST /runs?wait=true request is held' },
   retentionSeconds: { env: 'RUN_RETENTION_S', default: 86_400, parse: integer(60), description: 'how long run records and their event streams are kept' },
+  listOutputBudgetBytes: { env: 'LIST_OUTPUT_BUDGET_BYTES', default: 4 * MiB, parse: integer(0), description: 'output one GET /runs?ids= answer carries: records come whole, in order, until the next would pass it; from there on without their output (outputOmitted: true)' },
+  largeOutputBytes: { env: 'LARGE_OUTPUT_BYTES', default: 1 * MiB, parse: integer(0), description: 'a run that keeps more output than this in Redis (record and event stream together) is kept for LARGE_OUTPUT_RETENTION_S instead' },
+  largeOutputRetentionSeconds: { env: 'LARGE_OUTPUT_RETENTION_S', default: 3600, parse: integer(60), description: 'how long a run with a large output is kept (never longer than RUN_RETENTION_S)' },
+  keyOutputBudgetBytes: { env: 'KEY_OUTPUT_BUDGET_BYTES', default: 512 * MiB, parse: integer(0), description: 'output one API key may keep in Redis (its runs\' records and event streams); at or above it, submissions get 429 output_budget_exceeded until enough expires; 0: no budget' },
+  outputBudgetBytes: { env: 'OUTPUT_BUDGET_BYTES', default: 1536 * MiB, parse: integer(0), description: 'output all runs together may keep in Redis; at or above it, submissions get 503 storage_full until enough expires; keep it below Redis\'s maxmemory; 0: no budget' },
   runTimeMs: { env: 'RUN_TIME_LIMIT_MS', default: 10_000, parse: integer(100), description: 'default wall-time limit of a run (and of each test); leaves room over the CPU limit' },
   runTimeMaxMs: { env: 'RUN_TIME_LIMIT_MAX_MS', default: 60_000, parse: integer(100), description: 'largest wall-time limit a request may ask for' },
   runCpuTimeMs: { env: 'RUN_CPU_TIME_LIMIT_MS', default: 5_000, parse: integer(10), description: 'default CPU-time limit of a run (and of each test), all its processes together' },
@@ -135,6 +140,7 @@ const settings = {
   filesMaxBytes: { env: 'FILES_MAX_BYTES', default: 4 * MiB, parse: integer(1), description: 'largest total size of a request\'s files (decoded)' },
   fileNameMaxBytes: { env: 'FILE_NAME_MAX_BYTES', default: 255, parse: integer(1, 4096), description: 'longest file path in a request' },
   apiKeys: { env: 'API_KEYS', default: [] as ApiKeyEntry[], parse: apiKeyList, description: 'API keys as NAME:SCOPES:SHA256, comma-separated (scopes runs, read, admin joined by +); none: no auth, loopback only' },
+  authFailuresPerMinute: { env: 'AUTH_FAILURES_PER_MINUTE', default: 30, parse: integer(0), description: 'failed authentications per minute from one client address before its requests get 429 rate_limited (valid key or not) for the rest of the minute; 0 turns it off' },
   rateLimitPerMinute: { env: 'RATE_LIMIT_PER_MINUTE', default: 600, parse: integer(0), description: 'requests per minute per API key (per address without keys); 0 turns it off' },
   keyMaxInFlight: { env: 'KEY_MAX_IN_FLIGHT', default: 50, parse: integer(0), description: 'runs one key may have queued or running at once (429 beyond); 0: no cap' },
   queueMaxWaiting: { env: 'QUEUE_MAX_WAITING', default: 10_000, parse: integer(0), description: 'runs waiting in the queue before POST /runs answers 503 queue_full; 0: no cap' },
@@ -204,6 +210,15 @@ export function limitsFromConfig(config: Config): { defaults: LimitValues; maxim
   return {
     defaults: { timeMs: config.runTimeMs, cpuTimeMs: config.runCpuTimeMs, memoryMb: config.runMemoryMb, cpus: config.runCpus, pids: config.runPids, outputBytes: config.runOutputBytes, diskMb: config.runDiskMb },
     maxima: { timeMs: config.runTimeMaxMs, cpuTimeMs: config.runCpuTimeMaxMs, memoryMb: config.runMemoryMaxMb, cpus: config.runCpusMax, pids: config.runPidsMax, outputBytes: config.runOutputMaxBytes, diskMb: config.runDiskMaxMb },
+  };
+}
+
+/** The run store's settings (RunStoreOptions in src/store/run-store.ts), alike for the API and the worker. */
+export function runStoreSettings(config: Config) {
+  return {
+    retentionSeconds: config.retentionSeconds,
+    largeOutput: { bytes: config.largeOutputBytes, retentionSeconds: config.largeOutputRetentionSeconds },
+    outputBudgets: { perKeyBytes: config.keyOutputBudgetBytes, totalBytes: config.outputBudgetBytes },
   };
 }
 

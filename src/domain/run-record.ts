@@ -91,6 +91,12 @@ export const RunRecordSchema = Type.Object(
     interactive: Type.Boolean(),
     webhook: Type.Optional(Type.String({ description: 'where the final record is POSTed' })),
     error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),
+    outputOmitted: Type.Optional(
+      Type.Literal(true, {
+        description:
+          'only in a GET /runs?ids= answer past its output budget (LIST_OUTPUT_BUDGET_BYTES): stdout, stderr and the output of the compiler and of each test are empty here; read GET /runs/{id} for the whole output',
+      }),
+    ),
   },
   { $id: 'RunRecord' },
 );
@@ -101,3 +107,37 @@ const _verdictsMatch: Exclude<RunRecord['verdict'], null> extends Verdict ? (Ver
 void _statusesMatch;
 void _verdictsMatch;
 export type CompileResult = Static<typeof CompileResultSchema>;
+
+const bytes = (text: string | undefined) => (text ? Buffer.byteLength(text) : 0);
+
+/**
+ * Bytes of output a finished run keeps in Redis: its record's stdout and stderr, its
+ * compiler's and its tests', and the same again in its event stream. A test's output in the
+ * record is clipped (JUDGE_TEST_OUTPUT_BYTES) while its frames in the stream are not, so a
+ * test whose output was clipped or cut counts its cap, `outputBytesLimit`, for the stream.
+ */
+export function keptOutputBytes(record: Pick<Partial<RunRecord>, 'stdout' | 'stderr' | 'compile' | 'tests'>, outputBytesLimit: number): number {
+  const run = bytes(record.stdout) + bytes(record.stderr) + bytes(record.compile?.stdout) + bytes(record.compile?.stderr);
+  let tests = 0;
+  let testFrames = 0;
+  for (const test of record.tests ?? []) {
+    for (const [text, cut] of [[test.stdout, test.stdoutTruncated], [test.stderr, test.stderrTruncated]] as const) {
+      tests += bytes(text);
+      testFrames += cut ? Math.max(outputBytesLimit, bytes(text)) : bytes(text);
+    }
+  }
+  return 2 * run + tests + testFrames;
+}
+
+/** The record with its output left out (stdout, stderr, the compiler's and each test's), saying so. */
+export function omitOutput(record: RunRecord): RunRecord {
+  return {
+    ...record,
+    stdout: '',
+    stderr: '',
+    compile: record.compile && { ...record.compile, stdout: '', stderr: '' },
+    ...(record.tests ? { tests: record.tests.map((test) => ({ ...test, stdout: '', stderr: '' })) } : {}),
+    outputOmitted: true,
+  };
+}
+

@@ -1,23 +1,48 @@
 // Which addresses a webhook may reach: public ones only, unless the operator allows the
-// private ranges (loopback, RFC 1918, link-local, unique-local, ...). Stops a client from
-// using our workers to reach internal services (SSRF).
-import { BlockList, isIP } from 'node:net';
+// private ranges. Stops a client from using our workers to reach internal services (SSRF).
+// The ranges are ipaddr.js's (IANA's special-purpose registries, maintained there): an
+// address is public only where it calls it 'unicast'. IPv6 forms that carry an IPv4
+// address are judged by the IPv4 address they carry, since that is where they lead.
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
-const privateRanges = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
-  ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) privateRanges.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) {
-  privateRanges.addSubnet(network, prefix, 'ipv6');
+type IPv4 = ipaddr.IPv4;
+type IPv6 = ipaddr.IPv6;
+
+const v4 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+const inSubnet = (address: IPv6, network: string, bits: number) => address.match(ipaddr.IPv6.parse(network), bits);
+
+/**
+ * The IPv4 addresses an IPv6 address carries, where its prefix says it carries one:
+ * IPv4-mapped (::ffff:a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d), IPv4-compatible
+ * (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4 (2002:aabb:ccdd::) and Teredo (server and
+ * client, 2001:0:...). Undefined for any other address.
+ */
+function embeddedIPv4(address: IPv6): IPv4[] | undefined {
+  const p = address.parts;
+  if (inSubnet(address, '::ffff:0:0', 96) || inSubnet(address, '::ffff:0:0:0', 96) || inSubnet(address, '64:ff9b::', 96)) return [v4(p[6], p[7])];
+  // IPv4-compatible: :: and ::1 are themselves (unspecified, loopback), not 0.0.0.0 and 0.0.0.1.
+  if (inSubnet(address, '::', 96) && !(p[6] === 0 && p[7] <= 1)) return [v4(p[6], p[7])];
+  if (inSubnet(address, '2002::', 16)) return [v4(p[1], p[2])];
+  // Teredo: the server's address, then the client's, stored inverted.
+  if (inSubnet(address, '2001::', 32)) return [v4(p[2], p[3]), v4(p[6] ^ 0xffff, p[7] ^ 0xffff)];
+  return undefined;
 }
 
-/** True for loopback, private, link-local, reserved and multicast addresses (IPv4-mapped IPv6 too). */
+function isPublic(address: IPv4 | IPv6): boolean {
+  if (address.kind() === 'ipv6') {
+    const carried = embeddedIPv4(address as IPv6);
+    if (carried) return carried.every(isPublic);
+  }
+  // Everything else that is not plain unicast is private: loopback, private and unique-local,
+  // link-local and site-local, carrier-grade NAT, multicast, broadcast, documentation,
+  // benchmarking, discard, reserved, and the local-use NAT64 prefix 64:ff9b:1::/48 (where
+  // the IPv4 address sits depends on the operator's prefix length, and it is local anyway).
+  return address.range() === 'unicast';
+}
+
+/** True for every address that is not public (and for anything that is not an IP address at all). */
 export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return privateRanges.check(mapped[1], 'ipv4');
-  const family = isIP(address);
-  if (family === 0) return true; // not an address at all: refuse
-  return privateRanges.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  if (isIP(address) === 0) return true;
+  return !isPublic(ipaddr.parse(address));
 }

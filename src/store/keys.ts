@@ -8,7 +8,17 @@ export function createKeys(prefix: string) {
     request: (id: string) => `${prefix}:run:${id}:request`,
     /** Frames clients send to a running run: stdin, eof, cancel. */
     input: (id: string) => `${prefix}:run:${id}:input`,
+    /** A worker's input reader is woken through this stream when a run is added to its read. */
+    inputWake: (reader: string) => `${prefix}:inputwake:${reader}`,
     runtimeVersions: () => `${prefix}:runtimes`,
+    /** Failed authentications from one client address in the current minute: a counter. */
+    authFailures: (address: string) => `${prefix}:authfail:${address}`,
+    /**
+     * Output kept in Redis, by one key's runs (`owner`) or by all: a sorted set of
+     * "<run id> <bytes>" scored by when the run expires (ms), and its total in `<ledger>:bytes`.
+     */
+    outputLedger: (owner?: string) => (owner === undefined ? `${prefix}:output:all` : `${prefix}:output:key:${owner}`),
+    outputLedgerBytes: (owner?: string) => `${owner === undefined ? `${prefix}:output:all` : `${prefix}:output:key:${owner}`}:bytes`,
     /** Runs a key has queued or running: a sorted set, score = when the entry lapses. */
     inFlight: (owner: string) => `${prefix}:inflight:${owner}`,
   };

@@ -1,36 +1,123 @@
 // Frames clients send to a running run (stdin, eof, cancel), through a Redis Stream the
-// worker that runs it reads. Frames sent before the program started are kept for it.
+// worker that runs it reads. Frames sent before the program started are kept for it; frames
+// for a run that has ended are dropped, and the stream itself is deleted when the run ends.
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
+import { luaScript } from './lua-script.js';
+import { STDIN_BYTES_FIELD } from './run-store.js';
 
 export type InputFrame = { kind: 'stdin'; data: Buffer } | { kind: 'eof' } | { kind: 'cancel' };
 
-export async function sendInput(redis: Redis, keys: Keys, runId: string, frame: InputFrame, retentionSeconds: number): Promise<void> {
-  const fields: (string | Buffer)[] = frame.kind === 'stdin' ? ['t', 'stdin', 'd', frame.data] : ['t', frame.kind];
-  await redis.multi().xadd(keys.input(runId), '*', ...fields).expire(keys.input(runId), retentionSeconds).exec();
+// KEYS: record, input; ARGV: type, data, most stdin bytes, retention seconds. One step for
+// every API process: the run must be queued or running, and a stdin frame must keep the
+// run's stdin total within the cap (the total lives in the record, which expires with it).
+const SEND = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= '"queued"' and status ~= '"running"' then return 'ended' end
+if ARGV[1] == 'stdin' then
+  local total = tonumber(redis.call('HGET', KEYS[1], '${STDIN_BYTES_FIELD}') or '0') + string.len(ARGV[2])
+  if total > tonumber(ARGV[3]) then return 'limit' end
+  redis.call('HSET', KEYS[1], '${STDIN_BYTES_FIELD}', total)
+  redis.call('XADD', KEYS[2], '*', 't', 'stdin', 'd', ARGV[2])
+else
+  redis.call('XADD', KEYS[2], '*', 't', ARGV[1])
+end
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return 'sent'`;
+const send = luaScript(SEND);
+
+/** sent; limit: the frame would take the run's stdin past the cap (dropped); ended: the run has ended or does not exist (dropped). */
+export type SendOutcome = 'sent' | 'limit' | 'ended';
+
+export interface SendInputOptions {
+  /** Most bytes of stdin frames one run may get, all API processes together (STDIN_MAX_BYTES). */
+  maxStdinBytes: number;
+  retentionSeconds: number;
 }
 
-/** Yields input frames from the first on. `redis` must be a connection of its own. */
-export async function* readInput(redis: Redis, keys: Keys, runId: string, signal: AbortSignal): AsyncGenerator<InputFrame> {
-  let lastId = '0-0';
-  while (!signal.aborted) {
-    let reply: Awaited<ReturnType<Redis['xreadBuffer']>>;
-    try {
-      reply = await redis.xreadBuffer('COUNT', 64, 'BLOCK', 500, 'STREAMS', keys.input(runId), lastId);
-    } catch {
-      // Redis is away (a restart): read on from the same frame once it is back, so a client's
-      // stdin and cancel still reach a run that outlived the outage.
-      if (!signal.aborted) await new Promise((resolve) => setTimeout(resolve, 500));
-      continue;
-    }
-    if (!reply) continue;
-    for (const [, entries] of reply) {
-      for (const [idBuf, raw] of entries) {
-        lastId = idBuf.toString();
-        const type = raw[1]?.toString();
-        if (type === 'stdin') yield { kind: 'stdin', data: raw[3] ?? Buffer.alloc(0) };
-        else if (type === 'eof' || type === 'cancel') yield { kind: type };
+/** Passes a client's stdin or eof frame to a queued or running run. */
+export async function sendInput(redis: Redis, keys: Keys, runId: string, frame: Exclude<InputFrame, { kind: 'cancel' }>, options: SendInputOptions): Promise<SendOutcome> {
+  const data = frame.kind === 'stdin' ? frame.data : '';
+  return (await send(redis, [keys.run(runId), keys.input(runId)], frame.kind, data, options.maxStdinBytes, options.retentionSeconds)) as SendOutcome;
+}
+
+function parseFrame(raw: Buffer[]): InputFrame | undefined {
+  const type = raw[1]?.toString();
+  if (type === 'stdin') return { kind: 'stdin', data: raw[3] ?? Buffer.alloc(0) };
+  if (type === 'eof' || type === 'cancel') return { kind: type };
+  return undefined;
+}
+
+/**
+ * Reads the input streams of every run a worker has under way with one blocking XREAD on one
+ * connection of its own, instead of a connection per run. A run added while the read blocks
+ * wakes it through a stream of the reader's own, so its frames (a cancel, stdin typed early)
+ * are read at once. Frames go to each run's listener in order, from its stream's first.
+ */
+export function createInputReader(connect: () => Redis, waker: Redis, keys: Keys) {
+  const wakeKey = keys.inputWake(randomUUID());
+  /** By input stream key. */
+  const runs = new Map<string, { lastId: string; onFrame: (frame: InputFrame) => void }>();
+  let redis: Redis | undefined;
+  let wakeId = '0-0';
+  let running = false;
+  let stopped = false;
+
+  const wake = () => {
+    waker.multi().xadd(wakeKey, 'MAXLEN', '1', '*', 'w', '1').expire(wakeKey, 60).exec().catch(() => undefined);
+  };
+
+  async function loop(): Promise<void> {
+    while (!stopped && runs.size > 0) {
+      redis ??= connect();
+      const streams = [...runs.keys()];
+      let reply: Awaited<ReturnType<Redis['xreadBuffer']>>;
+      try {
+        reply = await redis.xreadBuffer('COUNT', 64, 'BLOCK', 5000, 'STREAMS', ...streams, wakeKey, ...streams.map((key) => runs.get(key)!.lastId), wakeId);
+      } catch {
+        // Redis is away (a restart): read on from the same frames once it is back, so a
+        // client's stdin and cancel still reach a run that outlived the outage.
+        if (!stopped) await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
+      for (const [keyBuf, entries] of reply ?? []) {
+        const key = keyBuf.toString();
+        if (key === wakeKey) {
+          wakeId = entries.at(-1)![0].toString();
+          continue;
+        }
+        const run = runs.get(key);
+        if (!run) continue;
+        for (const [idBuf, raw] of entries) {
+          run.lastId = idBuf.toString();
+          const frame = parseFrame(raw);
+          if (frame) run.onFrame(frame);
+        }
       }
     }
+    running = false;
   }
+
+  return {
+    /** Passes the run's input frames to `onFrame` until the returned function is called. */
+    follow(runId: string, onFrame: (frame: InputFrame) => void): () => void {
+      const key = keys.input(runId);
+      runs.set(key, { lastId: '0-0', onFrame });
+      if (!running && !stopped) {
+        running = true;
+        void loop();
+      } else wake();
+      return () => {
+        runs.delete(key);
+      };
+    },
+    /** Ends the reading; a read in flight is cut by closing its connection. */
+    close(): void {
+      stopped = true;
+      runs.clear();
+      redis?.disconnect();
+    },
+  };
 }
+export type InputReader = ReturnType<typeof createInputReader>;

@@ -4,8 +4,10 @@
 // with its record.
 import type { Redis } from 'ioredis';
 import type { CompareMode } from '../domain/compare.js';
-import { RunStatus, type RunRecord } from '../domain/run-record.js';
+import { keptOutputBytes, omitOutput, RunRecordSchema, RunStatus, type RunRecord } from '../domain/run-record.js';
 import type { Keys } from './keys.js';
+import { luaScript } from './lua-script.js';
+import { LEDGER, ledgerKeys } from './output-ledger.js';
 
 /** What the worker needs besides the record: the request as validated by the API. */
 export interface RunRequest {
@@ -27,10 +29,14 @@ export interface JudgeRequest {
   isolateTests: boolean;
 }
 
-/** Hidden fields: who submitted the run, and the in-flight set it counts in (plain strings). */
+/**
+ * Hidden fields: who submitted the run, the in-flight set it counts in (plain strings), and
+ * the bytes of stdin frames it has been sent (a number, kept by run-input.ts).
+ */
 const OWNER_FIELD = 'owner';
 const IN_FLIGHT_FIELD = 'inflight';
-const hiddenFields = [OWNER_FIELD, IN_FLIGHT_FIELD];
+export const STDIN_BYTES_FIELD = 'stdinbytes';
+const hiddenFields = [OWNER_FIELD, IN_FLIGHT_FIELD, STDIN_BYTES_FIELD];
 
 // Every script below gets the same keys (record, events, input, request) and the run id as
 // its last argument.
@@ -41,36 +47,48 @@ local inflight = redis.call('HGET', KEYS[1], '${IN_FLIGHT_FIELD}')
 if inflight then redis.call('ZREM', inflight, ARGV[#ARGV]) end`;
 
 // How every run ends (cancelled while queued, lost, finished): out of the in-flight set,
-// request dropped, status and end frames after output frame `seq`, everything kept for the
-// retention from now.
+// request and input stream dropped (no one reads them any more), status and end frames
+// after output frame `seq`, record and events kept for the retention from now.
 const END_RUN = `
 local function end_run(seq, status, retention)
   ${RELEASE}
-  redis.call('DEL', KEYS[4])
+  redis.call('DEL', KEYS[3], KEYS[4])
   redis.call('XADD', KEYS[2], seq .. '-*', 't', 'status', 's', status)
   redis.call('XADD', KEYS[2], seq .. '-*', 't', 'end')
-  for i = 1, 3 do redis.call('EXPIRE', KEYS[i], retention) end
+  for i = 1, 2 do redis.call('EXPIRE', KEYS[i], retention) end
+  redis.call('PUBLISH', KEYS[2], 'end')
 end`;
 
-// KEYS: in-flight set, record, events, request; ARGV: now ms, lapse ms, max, retention
-// seconds, owner, request (JSON), field, value, ..., run id. Admission to the owner's
-// in-flight set and the record, request and queued frame are one step: all or nothing.
+// KEYS: in-flight set, record, events, request, then the owner's and all runs' output
+// ledgers (set, total each); ARGV: now ms, lapse ms, max in flight, retention seconds,
+// owner, request (JSON), key output budget, output budget, field, value, ..., run id.
+// Admission (the owner's in-flight cap, its output budget, everyone's) and the record,
+// request and queued frame are one step: all or nothing. Returns the refusal, if any, and
+// for a budget the ms until enough output has expired.
 const CREATE = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if tonumber(ARGV[3]) > 0 and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[#ARGV])
+${LEDGER}
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if tonumber(ARGV[3]) > 0 and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return {'in_flight'} end
+ledger_prune(KEYS[5], KEYS[6], now)
+ledger_prune(KEYS[7], KEYS[8], now)
+local wait = ledger_wait(KEYS[5], KEYS[6], ARGV[7], now)
+if wait > 0 then return {'key_output_budget', wait} end
+wait = ledger_wait(KEYS[7], KEYS[8], ARGV[8], now)
+if wait > 0 then return {'output_budget', wait} end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[#ARGV])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('HSET', KEYS[2], '${OWNER_FIELD}', ARGV[5], '${IN_FLIGHT_FIELD}', KEYS[1], unpack(ARGV, 7, #ARGV - 1))
+redis.call('HSET', KEYS[2], '${OWNER_FIELD}', ARGV[5], '${IN_FLIGHT_FIELD}', KEYS[1], unpack(ARGV, 9, #ARGV - 1))
 redis.call('SET', KEYS[4], ARGV[6], 'EX', ARGV[4])
 redis.call('XADD', KEYS[3], '0-*', 't', 'status', 's', 'queued')
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-return 1`;
+return {'admitted'}`;
 
 // KEYS: record, events, input, request; ARGV: run id. Undoes CREATE (the job could not be queued).
 const DISCARD = `
 ${RELEASE}
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return 1`;
 
 /** An in-flight entry lapses after this, even if a crash kept it from being released. */
@@ -118,17 +136,66 @@ if last[1] then seq = string.match(last[1][1], '^(%d+)') end
 end_run(seq, 'failed', ARGV[3])
 return 1`;
 
-// ARGV: retention seconds, last seq, final status, field, value, ..., run id
+// KEYS: the run's four, then its owner's and all runs' output ledgers; ARGV: retention
+// seconds, last seq, final status, now ms, output bytes kept, large output bytes, large
+// output retention seconds, field, value, ..., run id.
 // Only a running run is finished: a run already ended (recorded lost while a worker it was
 // taken from still ran it, or a write replayed after a Redis reconnect) keeps its one end.
+// A run that keeps a large output is kept for the shorter retention; what it keeps is
+// entered in both ledgers until it expires.
 const FINISH = `
 ${END_RUN}
+${LEDGER}
 if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4, #ARGV - 1))
-end_run(ARGV[2], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 8, #ARGV - 1))
+local retention = tonumber(ARGV[1])
+if tonumber(ARGV[5]) > tonumber(ARGV[6]) then retention = math.min(retention, tonumber(ARGV[7])) end
+end_run(ARGV[2], ARGV[3], retention)
+if tonumber(ARGV[5]) > 0 then
+  local expiry = tonumber(ARGV[4]) + retention * 1000
+  local entry = ARGV[#ARGV] .. ' ' .. ARGV[5]
+  ledger_add(KEYS[5], KEYS[6], entry, ARGV[5], expiry)
+  ledger_add(KEYS[7], KEYS[8], entry, ARGV[5], expiry)
+end
 return 1`;
 
 export type CancelOutcome = 'cancelled' | 'cancelling' | 'ended' | 'missing';
+
+/**
+ * Whether a run was written: refused when its key has `maxInFlight` runs queued or running,
+ * or keeps its output budget's worth, or all runs keep theirs (then `retryAfterMs`: until
+ * enough of it has expired).
+ */
+export type Admission =
+  | { admitted: true }
+  | { admitted: false; refusal: 'in_flight' }
+  | { admitted: false; refusal: 'key_output_budget' | 'output_budget'; retryAfterMs: number };
+
+// KEYS: record; ARGV: output fields, ..., most bytes. Their stored size, and the whole
+// record when that is at most the most bytes.
+const GET_IF_OUTPUT_FITS = `
+local size = 0
+for i = 1, #ARGV - 1 do size = size + redis.call('HSTRLEN', KEYS[1], ARGV[i]) end
+if size > tonumber(ARGV[#ARGV]) then return {size} end
+return {size, redis.call('HGETALL', KEYS[1])}`;
+
+/** The record's fields that hold output; a summary reads the others. */
+const OUTPUT_FIELDS = ['stdout', 'stderr', 'compile', 'tests'] as const;
+const SUMMARY_FIELDS = Object.keys(RunRecordSchema.properties).filter((field) => field !== 'stdout' && field !== 'stderr');
+
+function decode(fields: Record<string, string>): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) record[key] = JSON.parse(value);
+  return record;
+}
+
+/** A record's hash as the record and its owner; undefined for a run that does not exist. */
+function ownedRecord(fields: Record<string, string>): { record: RunRecord; owner: string | undefined } | undefined {
+  if (!fields.status) return undefined;
+  const owner = fields[OWNER_FIELD];
+  for (const hidden of hiddenFields) delete fields[hidden];
+  return { record: decode(fields) as RunRecord, owner };
+}
 
 function encode(record: Partial<RunRecord>): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -140,38 +207,82 @@ export interface RunStoreOptions {
   redis: Redis;
   keys: Keys;
   retentionSeconds: number;
+  /** A run that keeps more than `bytes` of output is kept `retentionSeconds` instead (never longer than the store's). */
+  largeOutput?: { bytes: number; retentionSeconds: number };
+  /** Output one key's runs, and all runs, may keep before submissions are refused (0: no budget). */
+  outputBudgets?: { perKeyBytes: number; totalBytes: number };
 }
 
-export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOptions) {
+/** Each script called by its SHA-1 (lua-script.ts). */
+const scripts = {
+  create: luaScript(CREATE),
+  discard: luaScript(DISCARD),
+  start: luaScript(START),
+  requeue: luaScript(REQUEUE),
+  cancel: luaScript(CANCEL),
+  failLost: luaScript(FAIL_LOST),
+  finish: luaScript(FINISH),
+  getIfOutputFits: luaScript(GET_IF_OUTPUT_FITS),
+};
+
+export function createRunStore({ redis, keys, retentionSeconds, largeOutput, outputBudgets }: RunStoreOptions) {
   /** The four keys every script that ends or undoes a run takes. */
   const runKeys = (id: string) => [keys.run(id), keys.events(id), keys.input(id), keys.request(id)];
 
   /**
-   * Writes a queued run, counted in its owner's in-flight set; false (and nothing written)
-   * when the owner already has `maxInFlight` runs queued or running (0: no cap).
+   * Writes a queued run, counted in its owner's in-flight set, unless the owner already has
+   * `maxInFlight` runs queued or running (0: no cap) or an output budget is spent: then
+   * nothing is written.
    */
-  async function create(record: RunRecord, request: RunRequest, owner: string, maxInFlight = 0): Promise<boolean> {
+  async function create(record: RunRecord, request: RunRequest, owner: string, maxInFlight = 0): Promise<Admission> {
     const id = record.id;
     const fields = Object.entries(encode(record)).flat();
-    const keyList = [keys.inFlight(owner), keys.run(id), keys.events(id), keys.request(id)];
-    const created = await redis.eval(CREATE, keyList.length, ...keyList, Date.now(), IN_FLIGHT_LAPSE_MS, maxInFlight, retentionSeconds, owner, JSON.stringify(request), ...fields, id);
-    return created === 1;
+    const keyList = [keys.inFlight(owner), keys.run(id), keys.events(id), keys.request(id), ...ledgerKeys(keys, owner)];
+    const budgets = [outputBudgets?.perKeyBytes ?? 0, outputBudgets?.totalBytes ?? 0];
+    const [outcome, waitMs] = (await scripts.create(redis, keyList, Date.now(), IN_FLIGHT_LAPSE_MS, maxInFlight, retentionSeconds, owner, JSON.stringify(request), ...budgets, ...fields, id)) as [string, number?];
+    if (outcome === 'admitted') return { admitted: true };
+    if (outcome === 'in_flight') return { admitted: false, refusal: 'in_flight' };
+    return { admitted: false, refusal: outcome as 'key_output_budget' | 'output_budget', retryAfterMs: waitMs ?? 1 };
   }
 
   /** Removes a run that was written but could not be queued, and frees its in-flight place. */
   async function discard(id: string): Promise<void> {
-    await redis.eval(DISCARD, 4, ...runKeys(id), id);
+    await scripts.discard(redis, runKeys(id), id);
   }
 
   /** The record and who owns it; undefined when there is no such run (or it expired). */
   async function getOwned(id: string): Promise<{ record: RunRecord; owner: string | undefined } | undefined> {
-    const fields = await redis.hgetall(keys.run(id));
+    return ownedRecord(await redis.hgetall(keys.run(id)));
+  }
+
+  /**
+   * The record and who owns it, in one step, if its output (stdout, stderr, compile, tests,
+   * as stored) takes at most `maxOutputBytes`; else only how much it takes. Undefined when
+   * there is no such run.
+   */
+  async function getOwnedIfOutputFits(id: string, maxOutputBytes: number): Promise<{ record: RunRecord; owner: string | undefined; outputBytes: number } | { tooLarge: number } | undefined> {
+    const [outputBytes, flat] = (await scripts.getIfOutputFits(redis, [keys.run(id)], ...OUTPUT_FIELDS, maxOutputBytes)) as [number, string[]?];
+    if (!flat) return { tooLarge: outputBytes };
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
+    const owned = ownedRecord(fields);
+    return owned && { ...owned, outputBytes };
+  }
+
+  /**
+   * The record without its output (omitOutput), who owns it, and how many bytes its output
+   * takes as stored (stdout, stderr, compile, tests): for a list that must not read more
+   * than its budget. stdout and stderr are not read.
+   */
+  async function getOwnedSummary(id: string): Promise<{ record: RunRecord; owner: string | undefined; outputBytes: number } | undefined> {
+    const pipeline = redis.pipeline().hmget(keys.run(id), OWNER_FIELD, ...SUMMARY_FIELDS);
+    for (const field of OUTPUT_FIELDS) pipeline.hstrlen(keys.run(id), field);
+    const [[, values], ...lengths] = (await pipeline.exec()) as [Error | null, unknown][];
+    const [owner, ...summary] = values as (string | null)[];
+    const fields = Object.fromEntries(SUMMARY_FIELDS.flatMap((field, i) => (summary[i] === null ? [] : [[field, summary[i]!]])));
     if (!fields.status) return undefined;
-    const owner = fields[OWNER_FIELD];
-    for (const hidden of hiddenFields) delete fields[hidden];
-    const record: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(fields)) record[key] = JSON.parse(value);
-    return { record: record as RunRecord, owner };
+    const record = omitOutput({ ...(decode(fields) as RunRecord), stdout: '', stderr: '' });
+    return { record, owner: owner ?? undefined, outputBytes: lengths.reduce((sum, [, length]) => sum + Number(length), 0) };
   }
 
   async function get(id: string): Promise<RunRecord | undefined> {
@@ -185,17 +296,17 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
 
   /** queued -> running, atomically: false when the run was cancelled or another worker has it. */
   async function markRunning(id: string, startedAt: string): Promise<boolean> {
-    return (await redis.eval(START, 2, keys.run(id), keys.events(id), JSON.stringify(startedAt))) === 1;
+    return (await scripts.start(redis, [keys.run(id), keys.events(id)], JSON.stringify(startedAt))) === 1;
   }
 
   /** Back to queued after the sandbox could not start (and printed nothing), so a retry may run it; false when the run is not running any more. */
   async function markQueuedAgain(id: string): Promise<boolean> {
-    return (await redis.eval(REQUEUE, 2, keys.run(id), keys.events(id))) === 1;
+    return (await scripts.requeue(redis, [keys.run(id), keys.events(id)])) === 1;
   }
 
   /** Ends a run whose worker was lost mid-run as failed; false when it was not running. */
   async function failLost(id: string, error: string, finishedAt: string): Promise<boolean> {
-    const done = await redis.eval(FAIL_LOST, 4, ...runKeys(id), JSON.stringify(finishedAt), JSON.stringify(error), retentionSeconds, id);
+    const done = await scripts.failLost(redis, runKeys(id), JSON.stringify(finishedAt), JSON.stringify(error), retentionSeconds, id);
     return done === 1;
   }
 
@@ -205,19 +316,24 @@ export function createRunStore({ redis, keys, retentionSeconds }: RunStoreOption
    */
   async function finish(id: string, final: Partial<RunRecord>, lastSeq: number): Promise<boolean> {
     const fields = Object.entries(encode(final)).flat();
-    const done = await redis.eval(FINISH, 4, ...runKeys(id), retentionSeconds, lastSeq, final.status ?? RunStatus.failed, ...fields, id);
+    // Who owns the run (its ledger) and its output cap (what its event stream may hold) never change.
+    const [owner, limits] = await redis.hmget(keys.run(id), OWNER_FIELD, 'limits');
+    const kept = keptOutputBytes(final, limits ? (JSON.parse(limits) as RunRecord['limits']).outputBytes : 0);
+    const large = largeOutput ?? { bytes: Number.MAX_SAFE_INTEGER, retentionSeconds };
+    const keyList = [...runKeys(id), ...ledgerKeys(keys, owner ?? '')];
+    const done = await scripts.finish(redis, keyList, retentionSeconds, lastSeq, final.status ?? RunStatus.failed, Date.now(), kept, large.bytes, large.retentionSeconds, ...fields, id);
     return done === 1;
   }
 
   async function cancel(id: string, finishedAt: string): Promise<CancelOutcome> {
-    const status = (await redis.eval(CANCEL, 4, ...runKeys(id), JSON.stringify(finishedAt), retentionSeconds, id)) as string | null;
+    const status = (await scripts.cancel(redis, runKeys(id), JSON.stringify(finishedAt), retentionSeconds, id)) as string | null;
     if (status === null) return 'missing';
     if (status === JSON.stringify(RunStatus.queued)) return 'cancelled';
     if (status === JSON.stringify(RunStatus.running)) return 'cancelling';
     return 'ended';
   }
 
-  return { create, discard, get, getOwned, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
+  return { create, discard, get, getOwned, getOwnedIfOutputFits, getOwnedSummary, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
 }
 
 export type RunStore = ReturnType<typeof createRunStore>;

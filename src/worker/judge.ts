@@ -1,7 +1,6 @@
 // Judge mode on a worker: every test as a fresh process in one sandbox, the work folder, the
 // scratch folders and IPC restored between tests (or, with isolateTests, a sandbox each), each
 // compared with its expected output and given a verdict.
-import { outputMatches } from '../domain/compare.js';
 import { Verdict, type TestResult } from '../domain/run-record.js';
 import { runVerdictOfTests, testVerdictOf, type TestVerdict } from '../domain/verdict.js';
 import type { SandboxProfile } from '../sandbox/container-spec.js';
@@ -12,6 +11,7 @@ import type { WorkFolder } from '../sandbox/work-folder.js';
 import type { EventPublisher } from '../store/event-stream.js';
 import type { JudgeRequest } from '../store/run-store.js';
 import type { RunProgress } from './fault-decision.js';
+import type { OutputComparer } from './output-comparer.js';
 import { createOutputSink, decodeOutput, type OutputSink } from './output-sink.js';
 import type { SandboxPort, SessionPort } from './sandbox-port.js';
 
@@ -29,6 +29,8 @@ export interface JudgeOptions {
   testOutputBytes: number;
   killGraceMs: number;
   progress: RunProgress;
+  /** Compares outputs; large ones off the event loop (output-comparer.ts). */
+  comparer: Pick<OutputComparer, 'compare'>;
 }
 
 export interface JudgeOutcome {
@@ -46,14 +48,14 @@ export async function judgeTests(o: JudgeOptions): Promise<JudgeOutcome> {
   const sinks = judge.tests.map((_, i) => createOutputSink(o.events, 'test', i));
 
   /** Records one test; false when the run should stop here. */
-  const record = (i: number, result: ExecutionResult, sink: OutputSink): boolean => {
+  const record = async (i: number, result: ExecutionResult, sink: OutputSink): Promise<boolean> => {
     sink.flush();
     if (result.cancelled) {
       cancelled = true;
       return false;
     }
     const stdout = decodeOutput(result.stdout);
-    const verdict = testVerdictOf(result, outputMatches(stdout, judge.tests[i].expected, judge.compare, judge.floatTolerance));
+    const verdict = testVerdictOf(result, await o.comparer.compare(stdout, judge.tests[i].expected, judge.compare, judge.floatTolerance));
     const out = clip(result.stdout, o.testOutputBytes);
     const err = clip(result.stderr, o.testOutputBytes);
     tests.push({
@@ -115,7 +117,7 @@ export async function judgeTests(o: JudgeOptions): Promise<JudgeOutcome> {
         session.close();
         session = undefined;
       }
-      if (!record(i, result, sinks[i])) break;
+      if (!(await record(i, result, sinks[i]))) break;
     }
   } finally {
     session?.close();

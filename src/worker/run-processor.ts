@@ -13,10 +13,12 @@ import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
 import { createEventPublisher, type EventPublisher } from '../store/event-stream.js';
 import type { Keys } from '../store/keys.js';
+import type { InputReader } from '../store/run-input.js';
 import type { RunRequest, RunStore } from '../store/run-store.js';
 import { compileStep } from './compile-step.js';
 import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
 import { judgeTests } from './judge.js';
+import type { OutputComparer } from './output-comparer.js';
 import { createOutputSink, decodeOutput as decode } from './output-sink.js';
 import { createRunInputPump } from './run-input-pump.js';
 import type { SandboxPort } from './sandbox-port.js';
@@ -40,8 +42,10 @@ export interface RunProcessorOptions {
   metrics: RunMetrics;
   /** Where finished runs with a webhook are handed for delivery. */
   webhooks: { enqueue(runId: string): Promise<void> };
-  /** Opens a connection of its own for the blocking read of a run's input. */
-  duplicateRedis: () => Redis;
+  /** Reads the input streams of every run under way (stdin, eof, cancel). */
+  inputReader: InputReader;
+  /** Compares a judged run's outputs with the expected ones. */
+  comparer: Pick<OutputComparer, 'compare'>;
 }
 
 export type JobAttempt = Attempt;
@@ -66,7 +70,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
   }
 
   async function execute(record: RunRecord, request: RunRequest, runtime: Runtime, events: EventPublisher, progress: RunProgress, log: Logger): Promise<Partial<RunRecord>> {
-    const input = createRunInputPump(options.duplicateRedis(), options.keys, record.id, record.interactive);
+    const input = createRunInputPump(options.inputReader, record.id, record.interactive);
     const stop = AbortSignal.any([input.cancelSignal, shutdown.signal]);
     /** A run stopped by its client is cancelled; one stopped by the worker's shutdown failed. */
     const interrupted = (): Partial<RunRecord> =>
@@ -122,6 +126,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
           testOutputBytes: options.testOutputBytes,
           killGraceMs: options.killGraceMs,
           progress,
+          comparer: options.comparer,
         });
         const failing = judged.tests.find((t) => t.verdict !== 'accepted') ?? judged.tests.at(-1);
         return {
@@ -157,7 +162,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
       return { status: RunStatus.completed, verdict: verdictOf(result), compile: compileResult, ...runFields(result) };
     } finally {
       folder.dispose();
-      await input.close();
+      input.close();
     }
   }
 

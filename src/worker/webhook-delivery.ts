@@ -6,6 +6,7 @@ import { request as httpRequest, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { isPrivateAddress } from '../lib/address-policy.js';
+import { checkWebhookUrl, type WebhookTarget } from '../lib/webhook-target.js';
 import { SIGNATURE_HEADER, signBody } from '../lib/signature.js';
 
 export interface WebhookOptions {
@@ -24,13 +25,14 @@ export class WebhookError extends Error {
   }
 }
 
-async function resolveAllowed(hostname: string, allowPrivate: boolean): Promise<{ address: string; family: number }> {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await lookup(host, { all: true });
-  if (addresses.length === 0) throw new WebhookError(`${hostname} has no address`, true);
+/** The address to connect to: the literal (checkWebhookUrl checked it), or the first the name resolves to, once every one is checked. */
+async function resolveAllowed({ url, host, literal }: WebhookTarget, allowPrivate: boolean): Promise<{ address: string; family: number }> {
+  if (literal) return { address: host, family: isIP(host) };
+  const addresses = await lookup(host, { all: true });
+  if (addresses.length === 0) throw new WebhookError(`${url.hostname} has no address`, true);
   if (!allowPrivate) {
     const refused = addresses.find((a) => isPrivateAddress(a.address));
-    if (refused) throw new WebhookError(`${hostname} resolves to ${refused.address}, a private address (WEBHOOK_ALLOW_PRIVATE is off)`, false);
+    if (refused) throw new WebhookError(`${url.hostname} resolves to ${refused.address}, a private address (WEBHOOK_ALLOW_PRIVATE is off)`, false);
   }
   return addresses[0];
 }
@@ -38,10 +40,11 @@ async function resolveAllowed(hostname: string, allowPrivate: boolean): Promise<
 /** One try, bounded as a whole (DNS, connect, answer) by options.timeoutMs. */
 export async function deliverWebhook(url: string, body: string, runId: string, options: WebhookOptions): Promise<number> {
   const signal = AbortSignal.timeout(options.timeoutMs);
-  const target = new URL(url);
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new WebhookError(`webhook must be http or https, not ${target.protocol}`, false);
+  const checked = checkWebhookUrl(url, options.allowPrivate);
+  if ('problem' in checked) throw new WebhookError(checked.problem, false);
+  const target = checked.url;
   const { address, family } = await Promise.race([
-    resolveAllowed(target.hostname, options.allowPrivate),
+    resolveAllowed(checked, options.allowPrivate),
     new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new WebhookError(`resolving ${target.hostname} took over ${options.timeoutMs} ms`, true)))),
   ]);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;

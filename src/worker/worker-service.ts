@@ -3,8 +3,7 @@
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import type { Config } from '../config/config.js';
-import { languageCounts, limitsFromConfig } from '../config/config.js';
+import { languageCounts, limitsFromConfig, runStoreSettings, type Config } from '../config/config.js';
 import { resolveLimits } from '../domain/limits.js';
 import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
@@ -15,7 +14,9 @@ import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
 import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
 import { createKeys } from '../store/keys.js';
+import { createInputReader } from '../store/run-input.js';
 import { createRunStore } from '../store/run-store.js';
+import { createOutputComparer } from './output-comparer.js';
 import { createRunProcessor } from './run-processor.js';
 import { profileFor } from './sandbox-profile.js';
 import { createWebhookProcessor } from './webhook-processor.js';
@@ -52,7 +53,7 @@ export interface WorkerServiceOptions {
 export async function startWorkerService({ config, redis: factory, log, metrics, docker = new Docker() }: WorkerServiceOptions) {
   const redis = factory.durable();
   const keys = createKeys(config.keyPrefix);
-  const store = createRunStore({ redis, keys, retentionSeconds: config.retentionSeconds });
+  const store = createRunStore({ redis, keys, ...runStoreSettings(config) });
   await warnIfEvicting(redis, log);
   const poolSizes = languageCounts(config.poolSizes, 'POOL_SIZES');
   const sandbox = createSandbox({
@@ -87,6 +88,9 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
 
   const webhookConnection = factory.bullmq();
   const webhooks = createWebhookQueue({ connection: webhookConnection, prefix: config.keyPrefix, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs });
+  const inputReader = createInputReader(factory.blocking, redis, keys);
+  /** Judge comparisons past 64 KiB run in a thread of their own, off this loop. */
+  const comparer = createOutputComparer({ thresholdBytes: 64 * 1024 });
   const processor = createRunProcessor({
     store,
     sandbox,
@@ -101,7 +105,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     log,
     metrics,
     webhooks,
-    duplicateRedis: factory.blocking,
+    inputReader,
+    comparer,
   });
   const workerConnection = factory.bullmq();
   const worker = new Worker<RunJobData>(
@@ -143,6 +148,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       }
       await closing;
       clearTimeout(graceTimer);
+      await comparer.close();
+      inputReader.close();
       await webhooks.close();
       // The warm pool drained and every used sandbox removed before the process goes.
       await sandbox.close();

@@ -39,6 +39,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     metrics: createRunMetrics(),
     redis: inert('redis'),
     blockingRedis: () => inert('blockingRedis()'),
+    ends: inert('ends'),
     keys: createKeys(config.keyPrefix),
     catalogue: runtimeCatalogue,
     readiness: { redis: async () => inert<{ ping(): unknown }>('redis').ping() },

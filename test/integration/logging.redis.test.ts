@@ -61,3 +61,21 @@ t.test('without API keys the server serves loopback only, whatever HOST says, an
   t.equal(typeof address === 'object' && address ? address.address : undefined, '127.0.0.1');
   t.match(lines.join('\n'), /no API_KEYS configured: no authentication, serving on loopback only/);
 });
+
+t.test('each failed authentication is a warning naming the client address and the route, never the key', async (t) => {
+  const { api, lines } = await startLoggedApi(t, { API_KEYS: `alice:runs+read:${sha256Hex('the-real-key')}` });
+  const address = api.app.server.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const guess = 'GUESSED-KEY-91c2';
+  t.equal((await request(url, 'GET', '/runs/some-run', undefined, { authorization: `Bearer ${guess}` })).status, 401);
+  t.equal((await request(url, 'DELETE', `/runs/some-run?access_token=${guess}`)).status, 401);
+  t.equal((await request(url, 'GET', '/runtimes')).status, 401);
+  const failures = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'authentication failed');
+  t.match(failures, [
+    { level: 40, address: '127.0.0.1', route: 'GET /runs/:id', reason: 'the API key is not valid' },
+    { level: 40, address: '127.0.0.1', route: 'DELETE /runs/:id', reason: 'the API key is not valid' },
+    { level: 40, address: '127.0.0.1', route: 'GET /runtimes', reason: 'send Authorization: Bearer <API key>' },
+  ]);
+  t.equal(failures.length, 3);
+  t.notMatch(lines.join('\n'), guess, 'the guessed key is not logged');
+});

@@ -1,36 +1,34 @@
 // The run store's scripts on a real Redis: a run is written whole or not at all, a run that
-// could not be queued is undone, and every way a run ends drops its request and keeps its
-// record, events and input for the retention.
+// could not be queued is undone, and every way a run ends drops its request and its input
+// stream and keeps its record and events for the retention.
 import t, { type Test } from 'tap';
-import { Redis } from 'ioredis';
 import type { RunRecord } from '../../src/domain/run-record.js';
 import { createKeys } from '../../src/store/keys.js';
-import { createRunStore, type RunRequest } from '../../src/store/run-store.js';
-import { startTestRedis } from '../helpers/service.js';
+import type { RunRequest } from '../../src/store/run-store.js';
+import { startTestStore } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
 const request: RunRequest = { files: [{ name: 'main.sh', content: Buffer.from('echo hi').toString('base64') }], stdin: '', args: [], env: {}, network: false };
 const record = (id: string) => ({ id, language: 'bash', status: 'queued', createdAt: new Date().toISOString() }) as unknown as RunRecord;
 
 t.test('run store', async (t) => {
-  const server = await startTestRedis(t);
-  const redis = new Redis(server.url);
-  t.teardown(() => redis.disconnect());
-  const store = createRunStore({ redis, keys, retentionSeconds: 3600 });
+  const { redis, store: storeWith } = await startTestStore(t);
+  const store = storeWith();
 
   t.test('admission and the write are one step; discard undoes both', async (t) => {
-    t.equal(await store.create(record('a1'), request, 'alice', 1), true);
-    t.equal(await store.create(record('a2'), request, 'alice', 1), false, 'over the in-flight cap');
+    t.same(await store.create(record('a1'), request, 'alice', 1), { admitted: true });
+    t.same(await store.create(record('a2'), request, 'alice', 1), { admitted: false, refusal: 'in_flight' }, 'over the in-flight cap');
     t.equal(await redis.exists(keys.run('a2'), keys.events('a2'), keys.request('a2')), 0, 'nothing of a refused run is written');
     t.match(await store.getRequest('a1'), request);
     t.notOk('request' in ((await store.get('a1')) ?? {}), 'the request is not part of the record');
     await store.discard('a1');
     t.equal(await redis.exists(keys.run('a1'), keys.events('a1'), keys.request('a1')), 0, 'record, events and request gone');
-    t.equal(await store.create(record('a3'), request, 'alice', 1), true, 'its in-flight place is free again');
+    t.same(await store.create(record('a3'), request, 'alice', 1), { admitted: true }, 'its in-flight place is free again');
   });
 
   const ended = async (t: Test, id: string) => {
     t.equal(await redis.exists(keys.request(id)), 0, 'the request is dropped');
+    t.equal(await redis.exists(keys.input(id)), 0, 'so is the input stream');
     for (const key of [keys.run(id), keys.events(id)]) t.ok((await redis.ttl(key)) > 3000, `${key} kept for the retention`);
     const frames = await redis.xrange(keys.events(id), '-', '+');
     t.same(frames.at(-1)?.[1], ['t', 'end'], 'the stream ends');

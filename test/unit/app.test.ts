@@ -21,7 +21,7 @@ async function setup(t: Test, options: { env?: Record<string, string>; create?: 
     async create() {
       calls.push('store.create');
       await options.create?.();
-      return true;
+      return { admitted: true as const };
     },
     async discard() {
       calls.push('store.discard');

@@ -1,5 +1,6 @@
 // GET /healthz (the process answers) and GET /readyz (its backing services answer).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { retryAfterOf } from '../errors.js';
 import { HealthSchema } from '../schemas.js';
 
 export interface HealthOptions {
@@ -28,6 +29,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
       }),
     );
     const ready = Object.values(checks).every((c) => c === 'ok');
+    if (!ready) reply.header('retry-after', String(retryAfterOf('unavailable')));
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ok' : 'unavailable', checks });
   });
 };

@@ -55,16 +55,20 @@ export const runBatchRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async 
     config: { scope: 'read' },
     schema: {
       summary: 'Read several run records',
-      description: `?ids=a,b,c (up to ${LIST_MAX_IDS}): the records in that order; an unknown id gives {id, error} in its place.`,
+      description: [
+        `?ids=a,b,c (1 to ${LIST_MAX_IDS} distinct ids): one entry per distinct id, in the order each first appears; an unknown id gives {id, error} in its place.`,
+        'Records come with their whole output until the answer carries LIST_OUTPUT_BUDGET_BYTES of it (4 MiB by default):',
+        'from the first record whose output does not fit, records come without it (stdout, stderr and the compiler\'s and tests\' output empty, outputOmitted: true);',
+        'read GET /runs/{id} for the whole output.',
+      ].join(' '),
       tags: ['runs'],
-      querystring: Type.Object({ ids: Type.String({ minLength: 1, description: 'comma-separated run ids' }) }),
+      querystring: Type.Object({ ids: Type.String({ minLength: 1, description: 'comma-separated run ids; a repeated id is answered once' }) }),
       response: { 200: Type.Array(ListItemSchema), 400: ErrorSchema },
     },
   }, async (request) => {
-    const ids = request.query.ids.split(',').map((id) => id.trim()).filter((id) => id.length > 0);
-    if (ids.length === 0 || ids.length > LIST_MAX_IDS) throw new ApiError('invalid_request', `ids must name 1 to ${LIST_MAX_IDS} runs`);
-    return Promise.all(
-      ids.map(async (id) => (await commands.find(id, request.principal)) ?? { id, error: errorBody('not_found', `no run ${id}`) }),
-    );
+    const ids = [...new Set(request.query.ids.split(',').map((id) => id.trim()).filter((id) => id.length > 0))];
+    if (ids.length === 0 || ids.length > LIST_MAX_IDS) throw new ApiError('invalid_request', `ids must name 1 to ${LIST_MAX_IDS} distinct runs`);
+    const records = await commands.list(ids, request.principal);
+    return ids.map((id, i) => records[i] ?? { id, error: errorBody('not_found', `no run ${id}`) });
   });
 };

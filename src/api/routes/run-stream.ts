@@ -11,7 +11,7 @@ import { ApiError } from '../errors.js';
 import { createRunCommands } from '../run-commands.js';
 import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
 
-export const CloseCode = { normal: 1000, goingAway: 1001, internalError: 1011, notFound: 4404, badFrame: 4400, tooMany: 4429 } as const;
+export const CloseCode = { normal: 1000, goingAway: 1001, internalError: 1011, notFound: 4404, badFrame: 4400, stdinLimit: 4413, tooMany: 4429 } as const;
 /** Above this many unsent bytes the reader waits for the client, so a slow client cannot grow the API's memory. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 
@@ -92,18 +92,28 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
       const log = request.log.child({ runId: id });
       const recordReady: Promise<RunRecord | undefined> = commands.find(id, request.principal);
 
-      // Handlers go on before any await, so no client frame is dropped.
+      // Client frames are passed on one at a time, in the order they came, and none after
+      // the one that reached the stdin limit. Handlers go on before any await, so no client
+      // frame is dropped.
+      let passing: Promise<unknown> = recordReady;
+      let stdinRefused = false;
       socket.on('message', (raw) => {
         const frame = parseClientFrame(raw.toString());
         if (!frame) return close(CloseCode.badFrame, 'unknown frame');
         if (!mayControl) return; // a read-only key watches; it does not type or cancel
-        void recordReady.then(async (record) => {
-          if (!record) return;
+        passing = passing.then(async () => {
+          const record = await recordReady;
+          if (!record || stdinRefused) return;
           if (frame.type === 'cancel') {
             await commands.cancel(id, request.principal);
           } else if (record.interactive) {
             const input = frame.type === 'stdin' ? { kind: 'stdin' as const, data: Buffer.from(frame.data, 'utf8') } : { kind: 'eof' as const };
-            await sendInput(deps.redis, keys, id, input, config.retentionSeconds);
+            const outcome = await sendInput(deps.redis, keys, id, input, { maxStdinBytes: config.stdinMaxBytes, retentionSeconds: config.retentionSeconds });
+            // A frame for a run that has ended is dropped; the client gets the end frame.
+            if (outcome === 'limit') {
+              stdinRefused = true;
+              close(CloseCode.stdinLimit, 'stdin limit reached');
+            }
           }
         }).catch((error) => log.error({ err: error }, 'could not pass a client frame on'));
       });

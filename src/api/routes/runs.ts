@@ -4,7 +4,6 @@ import type { AppDependencies } from '../deps.js';
 import type { Principal } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { createRunCommands } from '../run-commands.js';
-import { waitForEnd } from '../run-waiter.js';
 import { ErrorSchema, RunIdParamsSchema, RunRecordSchema, RunRequestSchema, SubmitQuerySchema } from '../schemas.js';
 
 /** How long DELETE waits for a running run's worker to confirm the kill. */
@@ -19,7 +18,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
     closing.abort();
     done();
   });
-  const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 503: ErrorSchema };
+  const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema };
 
   const getRecord = async (id: string, principal: Principal) => {
     const record = await commands.find(id, principal);
@@ -40,7 +39,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
   }, async (request, reply) => {
     const record = await commands.submit(request.body, request.principal);
     reply.header('location', `/runs/${record.id}`);
-    if (request.query.wait && (await waitForEnd(deps.blockingRedis, keys, record.id, config.waitMaxMs, closing.signal))) {
+    if (request.query.wait && (await deps.ends.waitForEnd(record.id, config.waitMaxMs, closing.signal))) {
       return reply.code(200).send(await getRecord(record.id, request.principal));
     }
     return reply.code(202).send(request.query.wait ? await getRecord(record.id, request.principal) : record);
@@ -70,7 +69,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
     const outcome = await commands.cancel(id, request.principal);
     if (outcome === 'missing') throw new ApiError('not_found', `no run ${id}`);
     if (outcome === 'ended') throw new ApiError('conflict', `run ${id} has already ended`);
-    if (outcome === 'cancelling') await waitForEnd(deps.blockingRedis, keys, id, CANCEL_CONFIRM_MS);
+    if (outcome === 'cancelling') await deps.ends.waitForEnd(id, CANCEL_CONFIRM_MS);
     return reply.code(202).send(await getRecord(id, request.principal));
   });
 };

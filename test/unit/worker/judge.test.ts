@@ -7,6 +7,7 @@ import { SandboxCommandError, type ExecutionRequest } from '../../../src/sandbox
 import { WorkFolder } from '../../../src/sandbox/work-folder.js';
 import type { EventPublisher } from '../../../src/store/event-stream.js';
 import type { JudgeRequest } from '../../../src/store/run-store.js';
+import { outputMatches } from '../../../src/domain/compare.js';
 import { judgeTests } from '../../../src/worker/judge.js';
 import type { SandboxPort, SessionPort } from '../../../src/worker/sandbox-port.js';
 
@@ -62,7 +63,7 @@ const judge = (over: Partial<JudgeRequest> = {}): JudgeRequest => ({
 });
 
 const run = (sandbox: SandboxPort, j: JudgeRequest, progress = { executions: 0, frames: 0 }) =>
-  judgeTests({ sandbox, profile, runId: 'run-1', folder: new WorkFolder(), execution: { command: ['python3', 'main.py'], env: {}, limits: { timeMs: 1000, cpuTimeMs: 1000, outputBytes: 1000 } }, judge: j, events, testOutputBytes: 100, killGraceMs: 2000, progress });
+  judgeTests({ sandbox, profile, runId: 'run-1', folder: new WorkFolder(), execution: { command: ['python3', 'main.py'], env: {}, limits: { timeMs: 1000, cpuTimeMs: 1000, outputBytes: 1000 } }, judge: j, events, testOutputBytes: 100, killGraceMs: 2000, progress, comparer: { compare: async (...a) => outputMatches(...a) } });
 
 t.test('every test in one sandbox: files and a snapshot once, a restore before each test but the first', async (t) => {
   const { sandbox, log } = fakeSandbox((stdin) => ({ result: ok(stdin) }));

@@ -41,6 +41,7 @@ t.test('GET /readyz answers 503 naming the check that failed', async (t) => {
   const res = await app.inject({ method: 'GET', url: '/readyz' });
   t.equal(res.statusCode, 503);
   t.match(res.json(), { status: 'unavailable', checks: { redis: /^unavailable/, docker: 'ok' } });
+  t.equal(res.headers['retry-after'], '5', 'says when to ask again');
 });
 
 t.test('GET /readyz answers 503 when a check never answers', async (t) => {

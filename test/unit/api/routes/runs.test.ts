@@ -21,7 +21,7 @@ async function setup(t: Test, env: Record<string, string> = {}) {
     async create(record: RunRecord, request: RunRequest) {
       fakes.created.push({ record, request });
       fakes.records.set(record.id, record);
-      return true;
+      return { admitted: true as const };
     },
     async getOwned(id: string) {
       const record = fakes.records.get(id);
