@@ -51,7 +51,7 @@ test-faults: setup
 	npm run test:faults
 
 bench: setup
-	node --import tsx scripts/bench-latency.ts
+	npm run bench
 
 clean:
 	rm -rf dist .tap

@@ -39,8 +39,12 @@ export interface SandboxSessionOptions {
   log: Logger;
   /** Extra wall time past the limit before the worker kills the sandbox itself. */
   killGraceMs: number;
-  /** Called once the container is to be removed (the sandbox facade removes it off the critical path). */
-  dispose: (container: ContainerHandle) => void;
+  /**
+   * Called once the container is to be removed (the sandbox facade removes it off the
+   * critical path); `quit`, when runbox-run still answers, asks it to exit and settles once it
+   * has: a container that has exited is removed with less work than one the engine must kill.
+   */
+  dispose: (container: ContainerHandle, quit?: () => Promise<void>) => void;
 }
 
 /** What a closed session's channel answers: one error for all, not a stack trace per run. */
@@ -221,7 +225,11 @@ export class SandboxSession {
     if (this.closed) return;
     this.closed = true;
     for (const listener of this.closeListeners.splice(0)) listener();
-    this.channel.close(CLOSED);
-    this.options.dispose(this.container);
+    const answering = this.deadReason === undefined && !this.channel.broken;
+    const quit = async () => {
+      await this.channel.quit().catch(() => undefined);
+      await this.channel.ended;
+    };
+    this.options.dispose(this.container, answering ? quit : undefined);
   }
 }

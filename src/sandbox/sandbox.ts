@@ -42,17 +42,19 @@ interface Started extends PooledItem {
 
 /** Removals at once: the engine does them one at a time anyway, and a run waiting for a create should not queue behind many. */
 const REMOVE_CONCURRENCY = 4;
+/** How long a removal waits for a sandbox asked to quit to exit by itself, before it is killed. */
+const EXIT_WAIT_MS = 2000;
 /** Background work (pool launches, removals) goes once no run has been under way for this long... */
 const BACKGROUND_QUIET_MS = 20;
 /** ...or this long after it was first held, at the latest. */
-const BACKGROUND_MAX_DELAY_MS = 250;
+const BACKGROUND_MAX_DELAY_MS = Number(process.env.RUNBOX_EXP_GATE ?? 250);
 
 export function createSandbox(options: SandboxOptions) {
   const { docker, log } = options;
   const killGraceMs = options.killGraceMs ?? 2000;
   const lifecycle = createContainerLifecycle({ docker });
   const removals = new Set<Promise<void>>();
-  const removeQueue: ContainerHandle[] = [];
+  const removeQueue: { container: ContainerHandle; quit?: () => Promise<void> }[] = [];
   let removing = 0;
 
   /** Background work waits while runs are starting. */
@@ -61,10 +63,11 @@ export function createSandbox(options: SandboxOptions) {
 
   function removeNow(): void {
     while (removing < REMOVE_CONCURRENCY && removeQueue.length > 0) {
-      const container = removeQueue.shift()!;
+      const { container, quit } = removeQueue.shift()!;
       removing++;
-      const removal = container
-        .remove()
+      // One that still answers is asked to quit and waited for a moment, then removed.
+      const removal = (quit ? Promise.race([quit(), new Promise<void>((r) => setTimeout(r, EXIT_WAIT_MS).unref())]) : Promise.resolve())
+        .then(() => container.remove())
         .catch((error) => log.error({ err: error, container: container.id }, 'could not remove a sandbox; the reaper will'))
         .finally(() => {
           removing--;
@@ -75,8 +78,8 @@ export function createSandbox(options: SandboxOptions) {
     }
   }
 
-  const dispose = (container: ContainerHandle) => {
-    removeQueue.push(container);
+  const dispose = (container: ContainerHandle, quit?: () => Promise<void>) => {
+    removeQueue.push({ container, quit });
     pumpRemovals();
   };
 

@@ -2,6 +2,7 @@
 // runtime compiles, run, judge the outcome, publish every frame, and write the final record.
 // A program that fails is a completed run with a verdict; only the service failing is an
 // error, and this is the one place that decides whether such an error is retried.
+import { setMaxListeners } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
@@ -54,6 +55,8 @@ export function createRunProcessor(options: RunProcessorOptions) {
   const { store, sandbox, log: baseLog } = options;
   /** Aborted when the worker's shutdown grace period is over: what still runs is killed. */
   const shutdown = new AbortController();
+  // Every run in flight listens to it (through its stop signal), and lets go when it ends.
+  setMaxListeners(Infinity, shutdown.signal);
 
   function runFields(result: ExecutionResult): Partial<RunRecord> {
     return {

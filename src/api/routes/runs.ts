@@ -1,4 +1,5 @@
 // POST /runs, GET /runs/{id}, DELETE /runs/{id}.
+import { setMaxListeners } from 'node:events';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AppDependencies } from '../deps.js';
 import type { Principal } from '../auth.js';
@@ -14,6 +15,8 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
   const commands = createRunCommands(deps);
   /** Aborted when the server starts to close: a held ?wait=true request answers 202 with the record as it stands. */
   const closing = new AbortController();
+  // Every held request listens to it: as many listeners as requests in flight, none left behind.
+  setMaxListeners(Infinity, closing.signal);
   app.addHook('preClose', (done) => {
     closing.abort();
     done();
