@@ -182,10 +182,14 @@ export class SandboxSession {
     if (report) return collector.result(report, { timedOut: false, cancelled, oomKilled: false, elapsedMs, limits: hostLimits });
 
     // No report: the sandbox ended during the program. Whether the worker killed it or it died
-    // by itself, the engine says how it ended.
+    // by itself, the engine says how it ended; an engine that cannot say (restarted, gone) lost
+    // the program with its output: the service failed, not the program.
     this.deadReason ??= 'it ended during a program';
     const killedByHost = this.container.killed;
     const state = await this.waitForExit();
+    if (!state && !hostTimedOut && !cancelled) {
+      throw new SandboxFault('lost the sandbox while it ran: the Docker engine cannot say how it ended (restarted or gone)', 'running');
+    }
     const gvisor = this.runtime === 'runsc';
     // Under gVisor an OOM kill takes the whole sandbox, supervisor and report included, and the
     // engine loses its OOM flag for many such sandboxes when several run at once. A SIGKILL that

@@ -93,7 +93,7 @@ export function createSandbox(options: SandboxOptions) {
       dispose(container);
       throw new SandboxFault(`the sandbox did not get ready: ${(error as Error).message}${channel.diagnostics() ? ` (${channel.diagnostics()})` : ''}`, 'start', undefined, { cause: error });
     }
-    const item: Started = { container, channel, profile, startedAt: Date.now(), discard: () => dispose(container) };
+    const item: Started = { container, channel, profile, startedAt: Date.now(), alive: () => !channel.broken, discard: () => dispose(container) };
     return item;
   }
 

@@ -17,6 +17,8 @@ export interface PooledItem {
   profile: SandboxProfile;
   /** When it was started; items older than maxAgeMs are replaced. */
   startedAt: number;
+  /** Whether it still answers (its stream may end while it waits: a daemon restart drops it). */
+  alive(): boolean;
   discard(): void;
 }
 
@@ -140,7 +142,7 @@ export function createWarmPool<T extends PooledItem>(options: WarmPoolOptions<T>
   function tend(): void {
     const now = Date.now();
     for (const [key, pool] of pools) {
-      const old = pool.ready.filter((item) => now - item.startedAt > options.maxAgeMs);
+      const old = pool.ready.filter((item) => now - item.startedAt > options.maxAgeMs || !item.alive());
       for (const item of old) item.discard();
       pool.ready = pool.ready.filter((item) => !old.includes(item));
       if (now - pool.lastWanted > options.idleMs && pool.starting === 0) {
@@ -164,7 +166,11 @@ export function createWarmPool<T extends PooledItem>(options: WarmPoolOptions<T>
       if (options.size === 0 || draining || !poolable(profile)) return undefined;
       const pool = want(profile);
       countTake(pool, Date.now());
-      const item = pool.ready.shift();
+      let item = pool.ready.shift();
+      while (item && !item.alive()) {
+        item.discard();
+        item = pool.ready.shift();
+      }
       options.onTake?.(item !== undefined);
       fill();
       return item;

@@ -16,6 +16,7 @@ const profile = (overrides: Partial<SandboxProfile> = {}): SandboxProfile => ({
 interface Item extends PooledItem {
   id: number;
   discarded: boolean;
+  dead: boolean;
 }
 
 function setup(overrides: Partial<WarmPoolOptions<Item>> = {}) {
@@ -34,7 +35,7 @@ function setup(overrides: Partial<WarmPoolOptions<Item>> = {}) {
     log: pino({ level: 'silent' }),
     async launch(p) {
       if (fail) throw new Error('engine away');
-      const item: Item = { id: next++, profile: p, startedAt: Date.now(), discarded: false, discard: () => void (item.discarded = true) };
+      const item: Item = { id: next++, profile: p, startedAt: Date.now(), discarded: false, dead: false, alive: () => !item.dead, discard: () => void (item.discarded = true) };
       launched.push(item);
       return item;
     },
@@ -113,6 +114,16 @@ t.test('a language may have a floor of its own', async (t) => {
   pool.warm([profile(), profile({ image: 'runbox/c:latest' })]);
   await settle();
   t.same(pool.sizes(), { [poolKey(profile())]: 2, [poolKey(profile({ image: 'runbox/c:latest' }))]: 5 });
+});
+
+t.test('a waiting sandbox that stopped answering (a daemon restart drops its stream) is discarded, never handed out', async (t) => {
+  const { pool, launched } = setup();
+  pool.warm([profile()]);
+  await settle();
+  launched[0].dead = true;
+  const taken = pool.take(profile());
+  t.equal(taken?.id, 1, 'the live one');
+  t.equal(launched[0].discarded, true, 'the dead one removed');
 });
 
 t.test('size 0 turns it off', async (t) => {
