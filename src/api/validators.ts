@@ -12,7 +12,7 @@ function createAjv(coerceTypes: Options['coerceTypes']): Ajv {
   return ajv;
 }
 
-export function createValidatorCompiler(): FastifySchemaCompiler<any> {
+export function createValidatorCompiler(): FastifySchemaCompiler<unknown> {
   const strict = createAjv(false);
   const coercing = createAjv('array');
   return ({ schema, httpPart }) => {

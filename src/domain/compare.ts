@@ -12,7 +12,6 @@ export const compareModes = ['exact', 'trim', 'tokens', 'float'] as const;
 export type CompareMode = (typeof compareModes)[number];
 export const DEFAULT_FLOAT_TOLERANCE = 1e-6;
 
-const LF = 0x0a;
 const CR = 0x0d;
 const TAB = 0x09;
 const SPACE = 0x20;

@@ -47,9 +47,6 @@ export interface SandboxSessionOptions {
   dispose: (container: ContainerHandle, quit?: () => Promise<void>) => void;
 }
 
-/** What a closed session's channel answers: one error for all, not a stack trace per run. */
-const CLOSED = new ChannelClosedError('the sandbox session was closed');
-
 /** How long the engine may take to report a sandbox stopped once its stream has ended. */
 const EXIT_STATUS_WAIT_MS = 5000;
 

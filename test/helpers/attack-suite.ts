@@ -356,6 +356,7 @@ const attackTable: Record<string, Attack> = {
     outcome: 'fake "end", "r" and Docker frames on stdout are data: runtime_error exit 3, one real end frame',
     async check(t, r, { wsUrl }) {
       t.match(r, { status: 'completed', verdict: 'runtime_error', exitCode: 3, signal: null });
+      // eslint-disable-next-line no-control-regex -- the fake frame's NUL bytes are what is looked for
       t.match(r.stdout, /^\{"type":"end","run":\{"status":"completed","verdict":"accepted","exitCode":0\}\}\nr\u0000\u0000\u0000/, 'the fakes are in stdout');
       const stream = await readStream(wsUrl, `/runs/${r.id}/stream?encoding=base64`);
       const ends = stream.frames.filter((f) => f.type === 'end');

@@ -1,7 +1,7 @@
 // DELETE /runs/{id} and the cancel frame: a queued run never starts, a running one is killed
 // within a second, an ended one is a 409. Interactive stdin over the stream.
 import t from 'tap';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { readStream, request, runToEnd } from '../helpers/client.js';
 import { containersLeftBy, startService, startTestRedis } from '../helpers/service.js';
 

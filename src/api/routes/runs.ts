@@ -11,7 +11,7 @@ import { ErrorSchema, RunIdParamsSchema, RunRecordSchema, RunRequestSchema, Subm
 const CANCEL_CONFIRM_MS = 3000;
 
 export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const { config, keys } = deps;
+  const { config } = deps;
   const commands = createRunCommands(deps);
   /** Aborted when the server starts to close: a held ?wait=true request answers 202 with the record as it stands. */
   const closing = new AbortController();

@@ -98,7 +98,7 @@ t.test('stays within its count and its memory budget', async (t) => {
 });
 
 t.test('a profile under load keeps as many as runs took in its busiest two seconds, up to the most per profile', async (t) => {
-  const { pool, launched } = setup();
+  const { pool } = setup();
   pool.warm([profile()]);
   await settle();
   for (let i = 0; i < 4; i++) pool.take(profile());
