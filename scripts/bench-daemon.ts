@@ -20,7 +20,13 @@ import { WorkFolder } from '../src/sandbox/work-folder.js';
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 30);
 const docker = new Docker();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const profile = (runtime: string): SandboxProfile => ({ image: 'runbox/python:latest', runtime, limits: { memoryMb: 256, cpus: 1, pids: 64, diskMb: 64 }, network: false, root: false });
+const profile = (runtime: string): SandboxProfile => ({
+  image: 'runbox/python:latest',
+  runtime,
+  limits: { memoryMb: 256, cpus: 1, pids: 64, diskMb: 64 },
+  network: false,
+  root: false,
+});
 const TICK_MS = 1000 / 100;
 
 /** CPU time so far of the daemon's processes, ms, by role. */
@@ -52,7 +58,11 @@ interface Variant {
 
 let count = 0;
 async function plain(spec: Docker.ContainerCreateOptions, { autoRemove = false, attach = false } = {}): Promise<void> {
-  const container = await docker.createContainer({ ...spec, name: `runbox-bench-daemon-${process.pid}-${count++}`, HostConfig: { ...spec.HostConfig, AutoRemove: autoRemove } });
+  const container = await docker.createContainer({
+    ...spec,
+    name: `runbox-bench-daemon-${process.pid}-${count++}`,
+    HostConfig: { ...spec.HostConfig, AutoRemove: autoRemove },
+  });
   let stream: Duplex | undefined;
   if (attach) stream = (await container.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as Duplex;
   await container.start();
@@ -63,12 +73,22 @@ async function plain(spec: Docker.ContainerCreateOptions, { autoRemove = false, 
 
 function sandboxSpec(runtime: string): Docker.ContainerCreateOptions {
   const spec = buildContainerSpec({ profile: profile(runtime), name: 'unused' });
-  Object.assign(spec, { Cmd: ['python3', '-c', 'print("hello")'], User: '1000:1000', AttachStdin: false, OpenStdin: false, StdinOnce: false });
+  Object.assign(spec, {
+    Cmd: ['python3', '-c', 'print("hello")'],
+    User: '1000:1000',
+    AttachStdin: false,
+    OpenStdin: false,
+    StdinOnce: false,
+  });
   delete spec.HostConfig!.CapAdd;
   return spec;
 }
 
-const minimal: Docker.ContainerCreateOptions = { Image: 'runbox/python:latest', Cmd: ['python3', '-c', 'print("hello")'], HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'none', Config: {} } } };
+const minimal: Docker.ContainerCreateOptions = {
+  Image: 'runbox/python:latest',
+  Cmd: ['python3', '-c', 'print("hello")'],
+  HostConfig: { NetworkMode: 'none', LogConfig: { Type: 'none', Config: {} } },
+};
 
 async function measure(variant: Variant) {
   await variant.run(); // warm-up
@@ -91,7 +111,12 @@ const runtimes = ['runc', 'crun'].filter((r) => info.Runtimes?.[r]);
 // Per phase, through runbox's own sandbox module, pool off.
 const log = pino({ level: 'silent' });
 const sandbox = createSandbox({ docker, log });
-const phases: Record<string, number[]> = { 'open (create, attach, start, ready)': [], 'write files': [], 'exec python hello': [], close: [] };
+const phases: Record<string, number[]> = {
+  'open (create, attach, start, ready)': [],
+  'write files': [],
+  'exec python hello': [],
+  close: [],
+};
 for (let i = 0; i <= SEQUENTIAL; i++) {
   const t0 = performance.now();
   const session = await sandbox.open(profile('runc'), { owner: 'bench', lifetimeMs: 60_000 });
@@ -118,7 +143,10 @@ const variants: Variant[] = [
   { name: 'bare: network none, nothing else', run: () => plain(minimal) },
   ...runtimes.flatMap((runtime) => [
     { name: `every sandbox option (${runtime})`, run: () => plain(sandboxSpec(runtime)) },
-    { name: `every sandbox option, AutoRemove instead of a remove call (${runtime})`, run: () => plain(sandboxSpec(runtime), { autoRemove: true }) },
+    {
+      name: `every sandbox option, AutoRemove instead of a remove call (${runtime})`,
+      run: () => plain(sandboxSpec(runtime), { autoRemove: true }),
+    },
     { name: `every sandbox option, attached as runbox is (${runtime})`, run: () => plain(sandboxSpec(runtime), { attach: true }) },
   ]),
 ];
@@ -126,5 +154,7 @@ console.log('\n## One container, create to gone, by option (median of', SEQUENTI
 console.log('| variant | p50 | dockerd CPU | containerd CPU | shims and runc CPU |\n| --- | --- | --- | --- | --- |');
 for (const variant of variants) {
   const m = await measure(variant);
-  console.log(`| ${m.name} | ${m.p50.toFixed(0)} ms | ${m.cpu.dockerd.toFixed(0)} ms | ${m.cpu.containerd.toFixed(0)} ms | ${m.cpu['shims and runc'].toFixed(0)} ms |`);
+  console.log(
+    `| ${m.name} | ${m.p50.toFixed(0)} ms | ${m.cpu.dockerd.toFixed(0)} ms | ${m.cpu.containerd.toFixed(0)} ms | ${m.cpu['shims and runc'].toFixed(0)} ms |`,
+  );
 }

@@ -24,7 +24,10 @@ for (const [name, source] of Object.entries(programs)) {
     const rounds = name.includes('start-up') ? 9 : 3;
     for (let i = 0; i < rounds; i++) {
       const started = performance.now();
-      const session = await sandbox.open({ image: 'runbox/python:latest', runtime, limits, network: false, root: false }, { owner: 'bench', lifetimeMs: 60_000 });
+      const session = await sandbox.open(
+        { image: 'runbox/python:latest', runtime, limits, network: false, root: false },
+        { owner: 'bench', lifetimeMs: 60_000 },
+      );
       await session.putFiles(WorkFolder.fromFiles([{ name: 'main.py', content: Buffer.from(source) }]));
       const result = await session.execute({ command: ['python3', 'main.py'], env: {}, limits });
       session.close();

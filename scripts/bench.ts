@@ -39,7 +39,11 @@ const percentile = (xs: number[], p: number) => {
   const s = sorted(xs);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 };
-interface Latency { p50: number; p95: number; p99: number }
+interface Latency {
+  p50: number;
+  p95: number;
+  p99: number;
+}
 const latencyOf = (xs: number[]): Latency => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), p99: percentile(xs, 99) });
 const ms = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(x < 10 ? 1 : 0)} ms`);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
@@ -90,11 +94,24 @@ function hostProcess(): Promise<void> {
 /** A hand-made `docker run --rm` of a locked-down container: create, start, wait, remove. */
 async function rawDocker(runtime: string): Promise<void> {
   const spec = buildContainerSpec({
-    profile: { image: 'runbox/python:latest', runtime, limits: { memoryMb: 256, cpus: 1, pids: 64, diskMb: 64 }, network: false, root: false },
+    profile: {
+      image: 'runbox/python:latest',
+      runtime,
+      limits: { memoryMb: 256, cpus: 1, pids: 64, diskMb: 64 },
+      network: false,
+      root: false,
+    },
     name: `runbox-bench-raw-${randomUUID()}`,
   });
   // The program itself as the container's command, the sandbox user, nothing attached.
-  Object.assign(spec, { Cmd: ['python3', '-c', 'print("hello")'], User: '1000:1000', AttachStdin: false, OpenStdin: false, StdinOnce: false, Labels: {} });
+  Object.assign(spec, {
+    Cmd: ['python3', '-c', 'print("hello")'],
+    User: '1000:1000',
+    AttachStdin: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Labels: {},
+  });
   delete spec.HostConfig!.CapAdd;
   const container = await docker.createContainer(spec);
   await container.start();
@@ -114,13 +131,24 @@ async function startRunbox(env: Record<string, string>): Promise<Service> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'runbox-bench-'));
   const child: ChildProcess = spawn(process.execPath, ['dist/main.js'], {
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0', KEY_MAX_IN_FLIGHT: '0', ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_MINUTE: '0',
+      KEY_MAX_IN_FLIGHT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error('runbox exited at start');
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (i > 300) throw new Error('runbox did not get ready');
     await sleep(100);
@@ -137,7 +165,11 @@ async function startRunbox(env: Record<string, string>): Promise<Service> {
 }
 
 async function submit(url: string, body: unknown = hello, expect = 'hello\n'): Promise<Record<string, any>> {
-  const reply = await fetch(`${url}/runs?wait=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const reply = await fetch(`${url}/runs?wait=true`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const record = (await reply.json()) as Record<string, any>;
   if (reply.status !== 200 || record.status !== 'completed' || (expect && record.stdout !== expect)) {
     throw new Error(`a run did not end as expected: ${reply.status} ${JSON.stringify(record).slice(0, 400)}`);
@@ -162,7 +194,11 @@ async function settle(): Promise<void> {
 /** How long a chunk the program writes takes to reach a WebSocket client: the program prints the wall clock. */
 async function streamingLatency(url: string): Promise<number[]> {
   const source = 'import time\nfor i in range(40):\n    print(repr(time.time()), flush=True)\n    time.sleep(0.05)';
-  const reply = await fetch(`${url}/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language: 'python', source }) });
+  const reply = await fetch(`${url}/runs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ language: 'python', source }),
+  });
   const { id } = (await reply.json()) as { id: string };
   const delays: number[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -238,7 +274,13 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
       await settle();
       rawRates.push(await rawRate());
       const around = (rawRates.at(-2)! + rawRates.at(-1)!) / 2;
-      rows.push({ name: `runbox pool ${pool}`, latency, rate, note: `${runs} runs, ${CLIENTS} clients, every output checked; raw around it ${around.toFixed(1)}/s`, rawAround: around });
+      rows.push({
+        name: `runbox pool ${pool}`,
+        latency,
+        rate,
+        note: `${runs} runs, ${CLIENTS} clients, every output checked; raw around it ${around.toFixed(1)}/s`,
+        rawAround: around,
+      });
       if (pool === 'on') {
         const burst = await load(20, 20, () => submit(service.url).then(() => undefined));
         await settle();
@@ -253,7 +295,13 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
     }
   }
   const rawMean = rawRates.reduce((a, b) => a + b, 0) / rawRates.length;
-  rows.unshift({ name: 'raw Docker API cold path', latency: rawLatency, rate: rawMean, note: `${width} at once (the best of 4, 8, 16); ${rawRates.map((r) => r.toFixed(1)).join(', ')}/s over the run`, rawAround: rawMean });
+  rows.unshift({
+    name: 'raw Docker API cold path',
+    latency: rawLatency,
+    rate: rawMean,
+    note: `${width} at once (the best of 4, 8, 16); ${rawRates.map((r) => r.toFixed(1)).join(', ')}/s over the run`,
+    rawAround: rawMean,
+  });
   return { rows, extra };
 }
 
@@ -264,13 +312,24 @@ function print(runtime: string, host: Row | undefined, result: Awaited<ReturnTyp
   console.log('| contender | p50 | p95 | p99 | runs/s | p50 / raw Docker | runs/s / raw Docker | how |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of all) {
-    console.log(`| ${row.name} | ${ms(row.latency.p50)} | ${ms(row.latency.p95)} | ${ms(row.latency.p99)} | ${row.rate.toFixed(1)} | ${(row.latency.p50 / raw.latency.p50).toFixed(2)}x | ${(row.rate / (row.rawAround ?? raw.rate)).toFixed(2)}x | ${row.note ?? ''} |`);
+    console.log(
+      `| ${row.name} | ${ms(row.latency.p50)} | ${ms(row.latency.p95)} | ${ms(row.latency.p99)} | ${row.rate.toFixed(1)} | ${(row.latency.p50 / raw.latency.p50).toFixed(2)}x | ${(row.rate / (row.rawAround ?? raw.rate)).toFixed(2)}x | ${row.note ?? ''} |`,
+    );
   }
-  const x = result.extra as { burst?: Latency; streaming?: Latency; memory?: { idleMb: number; loadMb: number }; judge?: { totalMs: number; compileMs: number } };
+  const x = result.extra as {
+    burst?: Latency;
+    streaming?: Latency;
+    memory?: { idleMb: number; loadMb: number };
+    judge?: { totalMs: number; compileMs: number };
+  };
   console.log('');
   if (x.burst) console.log(`- burst of 20 at once, pool on: p50 ${ms(x.burst.p50)}, p95 ${ms(x.burst.p95)}`);
-  if (x.streaming) console.log(`- a chunk the program writes reaches a WebSocket client: p50 ${ms(x.streaming.p50)}, p95 ${ms(x.streaming.p95)}`);
-  if (x.memory) console.log(`- API + worker resident set: idle ${x.memory.idleMb.toFixed(0)} MB, under the ${CLIENTS}-client load ${x.memory.loadMb.toFixed(0)} MB`);
+  if (x.streaming)
+    console.log(`- a chunk the program writes reaches a WebSocket client: p50 ${ms(x.streaming.p50)}, p95 ${ms(x.streaming.p95)}`);
+  if (x.memory)
+    console.log(
+      `- API + worker resident set: idle ${x.memory.idleMb.toFixed(0)} MB, under the ${CLIENTS}-client load ${x.memory.loadMb.toFixed(0)} MB`,
+    );
   if (x.judge) console.log(`- judge mode, C++ A+B against 50 tests: ${ms(x.judge.totalMs)} end to end (compile ${ms(x.judge.compileMs)})`);
 }
 

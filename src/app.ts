@@ -56,8 +56,10 @@ export async function buildApp(deps: AppDependencies) {
       nameSpace: `${deps.config.keyPrefix}:ratelimit:`,
       enableDraftSpec: true,
       // Per key; per address where no keys are configured (or before a key is checked).
-      keyGenerator: (request) => (request.principal && deps.config.apiKeys.length > 0 ? `key:${request.principal.name}` : `ip:${request.ip}`),
-      errorResponseBuilder: (_request, context) => new ApiError('rate_limited', `at most ${context.max} requests per minute; retry in ${context.after}`, context.ttl / 1000),
+      keyGenerator: (request) =>
+        request.principal && deps.config.apiKeys.length > 0 ? `key:${request.principal.name}` : `ip:${request.ip}`,
+      errorResponseBuilder: (_request, context) =>
+        new ApiError('rate_limited', `at most ${context.max} requests per minute; retry in ${context.after}`, context.ttl / 1000),
     });
   }
 

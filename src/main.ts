@@ -19,7 +19,14 @@ if (!config.redisUrl) {
 const redis = createRedisFactory(config.redisUrl || localRedis!.url);
 const metrics = createRunMetrics();
 const worker = await startWorkerService({ config, redis, log, metrics });
-const api = await createApiService({ config, redis, log, metrics, extraReadiness: { docker: worker.readiness.docker }, beforeScrape: worker.refreshMetrics });
+const api = await createApiService({
+  config,
+  redis,
+  log,
+  metrics,
+  extraReadiness: { docker: worker.readiness.docker },
+  beforeScrape: worker.refreshMetrics,
+});
 handleProcessLifecycle(log, async () => {
   await api.close();
   await worker.close();

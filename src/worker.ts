@@ -21,7 +21,14 @@ const worker = await startWorkerService({ config, redis, log, metrics });
 // Its own fail-fast connection: a request to the port never waits for Redis to come back.
 const httpRedis = redis.commands();
 const failures = createAuthFailureCounter({ redis: httpRedis, keys: createKeys(config.keyPrefix), limit: config.authFailuresPerMinute });
-const http = await buildWorkerHttp({ config, log, readiness: worker.readiness, metrics: metrics.registry, beforeScrape: worker.refreshMetrics, failures });
+const http = await buildWorkerHttp({
+  config,
+  log,
+  readiness: worker.readiness,
+  metrics: metrics.registry,
+  beforeScrape: worker.refreshMetrics,
+  failures,
+});
 handleProcessLifecycle(log, async () => {
   await http.app.close();
   await worker.close();

@@ -27,9 +27,19 @@ export async function createApiService({ config, redis: factory, log, metrics, e
   const redis = factory.commands();
   const keys = createKeys(config.keyPrefix);
   const queueConnection = factory.producer();
-  const queue = createRunQueue({ connection: queueConnection, prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs });
+  const queue = createRunQueue({
+    connection: queueConnection,
+    prefix: config.keyPrefix,
+    attempts: config.jobAttempts,
+    backoffMs: config.jobBackoffMs,
+  });
   const webhookConnection = factory.producer();
-  const webhooks = createWebhookQueue({ connection: webhookConnection, prefix: config.keyPrefix, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs });
+  const webhooks = createWebhookQueue({
+    connection: webhookConnection,
+    prefix: config.keyPrefix,
+    attempts: config.webhookAttempts,
+    backoffMs: config.webhookBackoffMs,
+  });
   const ends = createEndWatcher({ subscriber: factory.blocking(), redis, keys });
   const app = await buildApp({
     config,

@@ -52,7 +52,12 @@ export const authPlugin = fp<AuthOptions>(async (app, { keys, failures }) => {
   /** An address past its failures is refused before its key is looked at, so it learns nothing more. */
   async function refuseIfBlocked(request: FastifyRequest): Promise<void> {
     const blockedMs = failures ? await failures.blockedForMs(request.ip) : 0;
-    if (blockedMs > 0) throw new ApiError('rate_limited', `too many failed authentications from ${request.ip}; retry in ${Math.ceil(blockedMs / 1000)} s`, blockedMs / 1000);
+    if (blockedMs > 0)
+      throw new ApiError(
+        'rate_limited',
+        `too many failed authentications from ${request.ip}; retry in ${Math.ceil(blockedMs / 1000)} s`,
+        blockedMs / 1000,
+      );
   }
 
   async function fail(request: FastifyRequest, reason: string): Promise<never> {

@@ -6,7 +6,10 @@ import { ApiError, errorCodes, retryAfterOf, type ErrorCode } from './errors.js'
 
 /** ioredis gave up on a command: Redis is down or unreachable, which may pass. */
 function isRedisUnavailable(error: Error): boolean {
-  return error.name === 'MaxRetriesPerRequestError' || /Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|LOADING/.test(error.message);
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|LOADING/.test(error.message)
+  );
 }
 
 /** Redis refused a write at its maxmemory (noeviction): nothing is lost, nothing more fits until records expire. */

@@ -22,7 +22,11 @@ export const errorCodes = {
   rate_limited: { statusCode: 429, message: 'too many requests', retryAfterSeconds: 60 },
   // A run in flight usually ends within seconds; which one ends first is not known.
   too_many_in_flight: { statusCode: 429, message: 'this key has too many runs queued or running', retryAfterSeconds: 1 },
-  output_budget_exceeded: { statusCode: 429, message: 'the runs of this key keep their whole output budget in storage', retryAfterSeconds: 60 },
+  output_budget_exceeded: {
+    statusCode: 429,
+    message: 'the runs of this key keep their whole output budget in storage',
+    retryAfterSeconds: 60,
+  },
   internal_error: { statusCode: 500, message: 'the service failed; the fault is logged' },
   queue_full: { statusCode: 503, message: 'the queue is full; retry later', retryAfterSeconds: 5 },
   unavailable: { statusCode: 503, message: 'a backing service is unreachable; retry later', retryAfterSeconds: 5 },

@@ -26,14 +26,16 @@ const StreamOutputFrameSchema = Type.Object(
     type: Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]),
     seq: Type.Integer({ minimum: 1, description: 'rises by one per output frame of the run (both streams, all phases), from 1' }),
     data: Type.String({
-      description: 'the bytes as UTF-8 (a frame never splits a character; bytes that are not UTF-8 become U+FFFD), or base64 of the raw bytes with ?encoding=base64',
+      description:
+        'the bytes as UTF-8 (a frame never splits a character; bytes that are not UTF-8 become U+FFFD), or base64 of the raw bytes with ?encoding=base64',
     }),
     phase: Type.Optional(
       Type.Union([Type.Literal('compile'), Type.Literal('test')], {
-        description: 'compile: compiler output; test: output of one test of a judged run (see test); absent for the program of a run without tests',
+        description:
+          'compile: compiler output; test: output of one test of a judged run (see test); absent for the program of a run without tests',
       }),
     ),
-    test: Type.Optional(Type.Integer({ minimum: 0, description: 'with phase test: the index of the test in the request\'s tests, from 0' })),
+    test: Type.Optional(Type.Integer({ minimum: 0, description: "with phase test: the index of the test in the request's tests, from 0" })),
   },
   { additionalProperties: false, description: 'Output of the program, of its compiler, or of one test of a judged run.' },
 );
@@ -49,7 +51,7 @@ const StreamEndFrameSchema = Type.Object(
 const StreamStdinFrameSchema = Type.Object(
   {
     type: Type.Literal('stdin'),
-    data: Type.String({ description: 'written to the program\'s standard input as UTF-8' }),
+    data: Type.String({ description: "written to the program's standard input as UTF-8" }),
   },
   {
     additionalProperties: false,
@@ -64,7 +66,10 @@ const StreamStdinFrameSchema = Type.Object(
 
 const StreamEofFrameSchema = Type.Object(
   { type: Type.Literal('eof') },
-  { additionalProperties: false, description: 'Closes the standard input of an interactive run (also after the stdin limit, from a new socket).' },
+  {
+    additionalProperties: false,
+    description: 'Closes the standard input of an interactive run (also after the stdin limit, from a new socket).',
+  },
 );
 
 const StreamCancelFrameSchema = Type.Object(
@@ -104,7 +109,7 @@ const streamPath = {
   get: {
     summary: 'Stream a run (WebSocket)',
     description: [
-      'Upgrades to a WebSocket and sends the run\'s frames as JSON text: status, stdout and stderr (with seq),',
+      "Upgrades to a WebSocket and sends the run's frames as JSON text: status, stdout and stderr (with seq),",
       'then end (with the record), then close 1000. A client that connects late gets every frame from the start',
       '(replay), then live ones. Frame schemas: x-websocket-frames.',
     ].join(' '),
@@ -158,8 +163,8 @@ export const openapiDocument = {
         1001: 'the API process is shutting down; reconnect with ?from=N to resume',
         1011: 'internal error of the API',
         4400: 'the client sent a frame that is not one of the client frames',
-        4404: 'no such run (unknown, expired, or another API key\'s)',
-        4413: 'stdin limit reached: the run\'s stdin frames would pass STDIN_MAX_BYTES; that frame and the ones after it on this socket were dropped',
+        4404: "no such run (unknown, expired, or another API key's)",
+        4413: "stdin limit reached: the run's stdin frames would pass STDIN_MAX_BYTES; that frame and the ones after it on this socket were dropped",
         4429: 'this API key already has WS_MAX_PER_KEY streams open on this API process',
       },
     },

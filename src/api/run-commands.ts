@@ -15,11 +15,22 @@ function refusal(admission: Exclude<Admission, { admitted: true }>, config: AppD
   const MiB = 1024 * 1024;
   switch (admission.refusal) {
     case 'in_flight':
-      return new ApiError('too_many_in_flight', `this key already has ${config.keyMaxInFlight} runs queued or running; retry when one has ended`);
+      return new ApiError(
+        'too_many_in_flight',
+        `this key already has ${config.keyMaxInFlight} runs queued or running; retry when one has ended`,
+      );
     case 'key_output_budget':
-      return new ApiError('output_budget_exceeded', `the runs of this key keep ${Math.round(config.keyOutputBudgetBytes / MiB)} MiB of output (KEY_OUTPUT_BUDGET_BYTES); retry once some have expired`, admission.retryAfterMs / 1000);
+      return new ApiError(
+        'output_budget_exceeded',
+        `the runs of this key keep ${Math.round(config.keyOutputBudgetBytes / MiB)} MiB of output (KEY_OUTPUT_BUDGET_BYTES); retry once some have expired`,
+        admission.retryAfterMs / 1000,
+      );
     case 'output_budget':
-      return new ApiError('storage_full', 'runs keep as much output as this server stores (OUTPUT_BUDGET_BYTES); retry once some have expired', admission.retryAfterMs / 1000);
+      return new ApiError(
+        'storage_full',
+        'runs keep as much output as this server stores (OUTPUT_BUDGET_BYTES); retry once some have expired',
+        admission.retryAfterMs / 1000,
+      );
   }
 }
 
@@ -44,7 +55,9 @@ export function createRunCommands(deps: AppDependencies) {
       await deps.queue.enqueue(record.id);
     } catch (error) {
       // No job, no run: a record left queued would never start and would hold its key's place.
-      await deps.store.discard(record.id).catch((cause) => deps.log.error({ err: cause, runId: record.id }, 'could not remove a run that was not queued'));
+      await deps.store
+        .discard(record.id)
+        .catch((cause) => deps.log.error({ err: cause, runId: record.id }, 'could not remove a run that was not queued'));
       throw error;
     }
     deps.metrics.submitted.inc({ language: record.language });

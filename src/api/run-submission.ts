@@ -24,22 +24,24 @@ function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { 
   const files = body.files!;
   if (files.length > config.filesMaxCount) throw new ApiError('invalid_request', `at most ${config.filesMaxCount} files`);
   const names = new Set<string>();
-  return files.map((file) => {
-    const problem = fileNameProblem(file.name, { maxBytes: config.fileNameMaxBytes });
-    if (problem) throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} ${problem}`);
-    if (names.has(file.name)) throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} is given twice`);
-    names.add(file.name);
-    if (file.encoding === 'base64' && !BASE64.test(file.content)) {
-      throw new ApiError('invalid_request', `file ${JSON.stringify(file.name)} is not valid base64`);
-    }
-    return { name: file.name, content: Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8') };
-  }).map((file, _, all) => {
-    // A name used as a folder of another cannot also be a file.
-    if (all.some((other) => other.name.startsWith(file.name + '/'))) {
-      throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} is also a folder of another file`);
-    }
-    return file;
-  });
+  return files
+    .map((file) => {
+      const problem = fileNameProblem(file.name, { maxBytes: config.fileNameMaxBytes });
+      if (problem) throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} ${problem}`);
+      if (names.has(file.name)) throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} is given twice`);
+      names.add(file.name);
+      if (file.encoding === 'base64' && !BASE64.test(file.content)) {
+        throw new ApiError('invalid_request', `file ${JSON.stringify(file.name)} is not valid base64`);
+      }
+      return { name: file.name, content: Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8') };
+    })
+    .map((file, _, all) => {
+      // A name used as a folder of another cannot also be a file.
+      if (all.some((other) => other.name.startsWith(file.name + '/'))) {
+        throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} is also a folder of another file`);
+      }
+      return file;
+    });
 }
 
 function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | undefined {
@@ -51,10 +53,14 @@ function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | unde
   }
   if (body.interactive) throw new ApiError('invalid_request', 'a run with tests cannot be interactive');
   if (body.stdin) throw new ApiError('invalid_request', 'give each test its stdin instead of stdin');
-  if (body.tests.length > config.judgeMaxTests) throw new ApiError('limit_exceeded', `${body.tests.length} tests, above the server maximum of ${config.judgeMaxTests}`);
+  if (body.tests.length > config.judgeMaxTests)
+    throw new ApiError('limit_exceeded', `${body.tests.length} tests, above the server maximum of ${config.judgeMaxTests}`);
   const expectedBytes = body.tests.reduce((sum, t) => sum + Buffer.byteLength(t.expected), 0);
   if (expectedBytes > config.judgeExpectedMaxBytes) {
-    throw new ApiError('limit_exceeded', `the expected outputs add up to ${expectedBytes} bytes, above the server maximum of ${config.judgeExpectedMaxBytes}`);
+    throw new ApiError(
+      'limit_exceeded',
+      `the expected outputs add up to ${expectedBytes} bytes, above the server maximum of ${config.judgeExpectedMaxBytes}`,
+    );
   }
   return {
     tests: body.tests.map((t, i) => ({ name: t.name ?? `test-${i + 1}`, stdin: t.stdin ?? '', expected: t.expected })),
@@ -85,7 +91,10 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   // Root inside only where it is powerless outside: gVisor's root is its Sentry's (host uid
   // nobody); under userns-remap it is an unprivileged host uid. Never under plain runc.
   if (body.root && (runtime.sandboxRuntime ?? config.sandboxRuntime) !== 'runsc' && !config.usernsRemap) {
-    throw new ApiError('forbidden', `root inside needs gVisor (SANDBOX_RUNTIME=runsc) or an engine with userns-remap (USERNS_REMAP); ${runtime.language} runs under plain runc here`);
+    throw new ApiError(
+      'forbidden',
+      `root inside needs gVisor (SANDBOX_RUNTIME=runsc) or an engine with userns-remap (USERNS_REMAP); ${runtime.language} runs under plain runc here`,
+    );
   }
 
   const { defaults, maxima } = limitsFromConfig(config);
@@ -99,11 +108,14 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
 
   const files = decodeFiles(body, runtime, config);
   const totalBytes = files.reduce((sum, f) => sum + f.content.length, 0);
-  if (totalBytes > config.filesMaxBytes) throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, above the maximum of ${config.filesMaxBytes}`);
-  if (totalBytes > limits.diskMb * 1024 * 1024) throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, more than the work folder (limits.diskMb) holds`);
+  if (totalBytes > config.filesMaxBytes)
+    throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, above the maximum of ${config.filesMaxBytes}`);
+  if (totalBytes > limits.diskMb * 1024 * 1024)
+    throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, more than the work folder (limits.diskMb) holds`);
 
   const stdinBytes = Math.max(Buffer.byteLength(body.stdin ?? ''), ...(body.tests ?? []).map((t) => Buffer.byteLength(t.stdin ?? '')));
-  if (stdinBytes > config.stdinMaxBytes) throw new ApiError('payload_too_large', `stdin of ${stdinBytes} bytes is above the server maximum of ${config.stdinMaxBytes}`);
+  if (stdinBytes > config.stdinMaxBytes)
+    throw new ApiError('payload_too_large', `stdin of ${stdinBytes} bytes is above the server maximum of ${config.stdinMaxBytes}`);
   const judge = prepareJudge(body, config);
   const webhook = body.webhook === undefined ? undefined : checkWebhook(body.webhook, config);
   const args = body.args ?? [];
@@ -113,9 +125,14 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   // The kernel refuses one string of 128 KiB or more, and all of them past ARG_MAX; Docker
   // refuses a create of several MiB. Each is said here, not as a failed run.
   const longest = Math.max(0, ...strings.map((s) => Buffer.byteLength(s)));
-  if (longest >= ARG_STRING_MAX_BYTES) throw new ApiError('payload_too_large', `an argument or environment variable of ${longest} bytes; each must be under ${ARG_STRING_MAX_BYTES}`);
+  if (longest >= ARG_STRING_MAX_BYTES)
+    throw new ApiError(
+      'payload_too_large',
+      `an argument or environment variable of ${longest} bytes; each must be under ${ARG_STRING_MAX_BYTES}`,
+    );
   const total = strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0);
-  if (total > config.argsEnvMaxBytes) throw new ApiError('payload_too_large', `args and env add up to ${total} bytes, above the server maximum of ${config.argsEnvMaxBytes}`);
+  if (total > config.argsEnvMaxBytes)
+    throw new ApiError('payload_too_large', `args and env add up to ${total} bytes, above the server maximum of ${config.argsEnvMaxBytes}`);
 
   const record: RunRecord = {
     id,

@@ -48,11 +48,12 @@ export const RunRequestSchema = Type.Object(
     limits: Type.Optional(Type.Partial(LimitsSchema)),
     network: Type.Optional(Type.Boolean({ default: false })),
     root: Type.Optional(
-      Type.Boolean({ description: 'run the program as root inside; only where root is powerless outside (gVisor, or an engine with userns-remap), else 403' }),
+      Type.Boolean({
+        description:
+          'run the program as root inside; only where root is powerless outside (gVisor, or an engine with userns-remap), else 403',
+      }),
     ),
-    interactive: Type.Optional(
-      Type.Boolean({ default: false, description: 'stdin comes from WebSocket frames instead of `stdin`' }),
-    ),
+    interactive: Type.Optional(Type.Boolean({ default: false, description: 'stdin comes from WebSocket frames instead of `stdin`' })),
     tests: Type.Optional(
       Type.Array(TestCaseSchema, {
         minItems: 1,
@@ -62,13 +63,19 @@ export const RunRequestSchema = Type.Object(
     compare: Type.Optional(
       // No schema defaults for the judge fields: they are only allowed with tests.
       Type.Union([Type.Literal('exact'), Type.Literal('trim'), Type.Literal('tokens'), Type.Literal('float')], {
-        description: 'judge mode: exact; trim (trailing spaces and blank lines ignored, the default); tokens; float (tokens, numbers within floatTolerance)',
+        description:
+          'judge mode: exact; trim (trailing spaces and blank lines ignored, the default); tokens; float (tokens, numbers within floatTolerance)',
       }),
     ),
-    floatTolerance: Type.Optional(Type.Number({ minimum: 0, description: 'judge mode, compare "float": absolute or relative tolerance (default 1e-6)' })),
+    floatTolerance: Type.Optional(
+      Type.Number({ minimum: 0, description: 'judge mode, compare "float": absolute or relative tolerance (default 1e-6)' }),
+    ),
     stopOnFailure: Type.Optional(Type.Boolean({ description: 'judge mode: stop at the first test that fails (default false)' })),
     webhook: Type.Optional(
-      Type.String({ maxLength: 2048, description: 'http(s) URL POSTed the final record once the run ends, signed (X-Runbox-Signature: sha256=HMAC of the body)' }),
+      Type.String({
+        maxLength: 2048,
+        description: 'http(s) URL POSTed the final record once the run ends, signed (X-Runbox-Signature: sha256=HMAC of the body)',
+      }),
     ),
     isolateTests: Type.Optional(Type.Boolean({ description: 'judge mode: each test in a container of its own (default false)' })),
   },

@@ -69,8 +69,16 @@ const apiKeyList: Parser<ApiKeyEntry[]> = (raw, name) =>
     .map((entry) => {
       const [keyName, scopes, sha256, ...rest] = entry.split(':');
       const scopeList = (scopes ?? '').split('+').filter((s) => s.length > 0);
-      if (!keyName || rest.length > 0 || !/^[0-9a-f]{64}$/.test(sha256 ?? '') || scopeList.length === 0 || scopeList.some((s) => !(apiScopes as readonly string[]).includes(s))) {
-        throw new ConfigError(`${name}: each entry is NAME:SCOPES:SHA256 with SCOPES from ${apiScopes.join('+')} and the key's sha256 in hex; got "${keyName ?? ''}:..."`);
+      if (
+        !keyName ||
+        rest.length > 0 ||
+        !/^[0-9a-f]{64}$/.test(sha256 ?? '') ||
+        scopeList.length === 0 ||
+        scopeList.some((s) => !(apiScopes as readonly string[]).includes(s))
+      ) {
+        throw new ConfigError(
+          `${name}: each entry is NAME:SCOPES:SHA256 with SCOPES from ${apiScopes.join('+')} and the key's sha256 in hex; got "${keyName ?? ''}:..."`,
+        );
       }
       return { name: keyName, scopes: scopeList as ApiScope[], sha256: sha256! };
     });
@@ -85,7 +93,8 @@ export const languageCounts: Parser<Record<string, number>> = (raw, name) =>
       .map((entry) => {
         const [language, count, ...rest] = entry.split('=');
         const n = Number(count);
-        if (!language || rest.length > 0 || !Number.isInteger(n) || n < 0 || n > 256) throw new ConfigError(`${name}: each entry is LANGUAGE=N with N from 0 to 256; got "${entry}"`);
+        if (!language || rest.length > 0 || !Number.isInteger(n) || n < 0 || n > 256)
+          throw new ConfigError(`${name}: each entry is LANGUAGE=N with N from 0 to 256; got "${entry}"`);
         return [language.trim().toLowerCase(), n];
       }),
   );
@@ -95,75 +104,334 @@ const MiB = 1024 * 1024;
 const settings = {
   port: { env: 'PORT', default: 8080, parse: integer(0, 65535), description: 'HTTP port of the API (and of the all-in-one process)' },
   host: { env: 'HOST', default: '127.0.0.1', parse: text, description: 'address the HTTP server binds to; 0.0.0.0 to serve other hosts' },
-  workerPort: { env: 'WORKER_PORT', default: 8081, parse: integer(0, 65535), description: 'health and metrics port of a standalone worker process' },
-  logLevel: { env: 'LOG_LEVEL', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'), description: 'pino log level' },
-  redisUrl: { env: 'REDIS_URL', default: '', parse: text, description: 'Redis to use; empty in the all-in-one mode starts a local redis-server child' },
+  workerPort: {
+    env: 'WORKER_PORT',
+    default: 8081,
+    parse: integer(0, 65535),
+    description: 'health and metrics port of a standalone worker process',
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    default: 'info',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    description: 'pino log level',
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    default: '',
+    parse: text,
+    description: 'Redis to use; empty in the all-in-one mode starts a local redis-server child',
+  },
   dataDir: { env: 'DATA_DIR', default: './data', parse: text, description: 'folder for the embedded Redis data (append-only file)' },
   keyPrefix: { env: 'REDIS_KEY_PREFIX', default: 'runbox', parse: text, description: 'prefix of every Redis key and of the BullMQ queue' },
-  workerConcurrency: { env: 'WORKER_CONCURRENCY', default: 8, parse: integer(1, 256), description: 'runs one worker process executes at once (each program is held to its own CPU quota and CPU-time limit; wall times stretch when more run than the host has cores: a judge that compares wall times sets it to the core count)' },
-  jobAttempts: { env: 'JOB_ATTEMPTS', default: 3, parse: integer(1, 20), description: 'tries of a run whose sandbox could not be started (infrastructure faults)' },
-  jobBackoffMs: { env: 'JOB_BACKOFF_MS', default: 1000, parse: integer(0), description: 'first retry delay after an infrastructure fault; doubles each try' },
-  bodyLimitBytes: { env: 'BODY_LIMIT_BYTES', default: 8 * MiB, parse: integer(1024), description: 'largest request body; larger ones get 413 payload_too_large' },
+  workerConcurrency: {
+    env: 'WORKER_CONCURRENCY',
+    default: 8,
+    parse: integer(1, 256),
+    description:
+      'runs one worker process executes at once (each program is held to its own CPU quota and CPU-time limit; wall times stretch when more run than the host has cores: a judge that compares wall times sets it to the core count)',
+  },
+  jobAttempts: {
+    env: 'JOB_ATTEMPTS',
+    default: 3,
+    parse: integer(1, 20),
+    description: 'tries of a run whose sandbox could not be started (infrastructure faults)',
+  },
+  jobBackoffMs: {
+    env: 'JOB_BACKOFF_MS',
+    default: 1000,
+    parse: integer(0),
+    description: 'first retry delay after an infrastructure fault; doubles each try',
+  },
+  bodyLimitBytes: {
+    env: 'BODY_LIMIT_BYTES',
+    default: 8 * MiB,
+    parse: integer(1024),
+    description: 'largest request body; larger ones get 413 payload_too_large',
+  },
   waitMaxMs: { env: 'WAIT_MAX_MS', default: 60_000, parse: integer(0), description: 'longest a POST /runs?wait=true request is held' },
-  retentionSeconds: { env: 'RUN_RETENTION_S', default: 86_400, parse: integer(60), description: 'how long run records and their event streams are kept' },
-  listOutputBudgetBytes: { env: 'LIST_OUTPUT_BUDGET_BYTES', default: 4 * MiB, parse: integer(0), description: 'output one GET /runs?ids= answer carries: records come whole, in order, until the next would pass it; from there on without their output (outputOmitted: true)' },
-  largeOutputBytes: { env: 'LARGE_OUTPUT_BYTES', default: 1 * MiB, parse: integer(0), description: 'a run that keeps more output than this in Redis (record and event stream together) is kept for LARGE_OUTPUT_RETENTION_S instead' },
-  largeOutputRetentionSeconds: { env: 'LARGE_OUTPUT_RETENTION_S', default: 3600, parse: integer(60), description: 'how long a run with a large output is kept (never longer than RUN_RETENTION_S)' },
-  keyOutputBudgetBytes: { env: 'KEY_OUTPUT_BUDGET_BYTES', default: 512 * MiB, parse: integer(0), description: 'output one API key may keep in Redis (its runs\' records and event streams); at or above it, submissions get 429 output_budget_exceeded until enough expires; 0: no budget' },
-  outputBudgetBytes: { env: 'OUTPUT_BUDGET_BYTES', default: 1536 * MiB, parse: integer(0), description: 'output all runs together may keep in Redis; at or above it, submissions get 503 storage_full until enough expires; keep it below Redis\'s maxmemory; 0: no budget' },
-  runTimeMs: { env: 'RUN_TIME_LIMIT_MS', default: 10_000, parse: integer(100), description: 'default wall-time limit of a run (and of each test); leaves room over the CPU limit' },
-  runTimeMaxMs: { env: 'RUN_TIME_LIMIT_MAX_MS', default: 60_000, parse: integer(100), description: 'largest wall-time limit a request may ask for' },
-  runCpuTimeMs: { env: 'RUN_CPU_TIME_LIMIT_MS', default: 5_000, parse: integer(10), description: 'default CPU-time limit of a run (and of each test), all its processes together' },
-  runCpuTimeMaxMs: { env: 'RUN_CPU_TIME_LIMIT_MAX_MS', default: 60_000, parse: integer(10), description: 'largest CPU-time limit a request may ask for' },
+  retentionSeconds: {
+    env: 'RUN_RETENTION_S',
+    default: 86_400,
+    parse: integer(60),
+    description: 'how long run records and their event streams are kept',
+  },
+  listOutputBudgetBytes: {
+    env: 'LIST_OUTPUT_BUDGET_BYTES',
+    default: 4 * MiB,
+    parse: integer(0),
+    description:
+      'output one GET /runs?ids= answer carries: records come whole, in order, until the next would pass it; from there on without their output (outputOmitted: true)',
+  },
+  largeOutputBytes: {
+    env: 'LARGE_OUTPUT_BYTES',
+    default: 1 * MiB,
+    parse: integer(0),
+    description:
+      'a run that keeps more output than this in Redis (record and event stream together) is kept for LARGE_OUTPUT_RETENTION_S instead',
+  },
+  largeOutputRetentionSeconds: {
+    env: 'LARGE_OUTPUT_RETENTION_S',
+    default: 3600,
+    parse: integer(60),
+    description: 'how long a run with a large output is kept (never longer than RUN_RETENTION_S)',
+  },
+  keyOutputBudgetBytes: {
+    env: 'KEY_OUTPUT_BUDGET_BYTES',
+    default: 512 * MiB,
+    parse: integer(0),
+    description:
+      "output one API key may keep in Redis (its runs' records and event streams); at or above it, submissions get 429 output_budget_exceeded until enough expires; 0: no budget",
+  },
+  outputBudgetBytes: {
+    env: 'OUTPUT_BUDGET_BYTES',
+    default: 1536 * MiB,
+    parse: integer(0),
+    description:
+      "output all runs together may keep in Redis; at or above it, submissions get 503 storage_full until enough expires; keep it below Redis's maxmemory; 0: no budget",
+  },
+  runTimeMs: {
+    env: 'RUN_TIME_LIMIT_MS',
+    default: 10_000,
+    parse: integer(100),
+    description: 'default wall-time limit of a run (and of each test); leaves room over the CPU limit',
+  },
+  runTimeMaxMs: {
+    env: 'RUN_TIME_LIMIT_MAX_MS',
+    default: 60_000,
+    parse: integer(100),
+    description: 'largest wall-time limit a request may ask for',
+  },
+  runCpuTimeMs: {
+    env: 'RUN_CPU_TIME_LIMIT_MS',
+    default: 5_000,
+    parse: integer(10),
+    description: 'default CPU-time limit of a run (and of each test), all its processes together',
+  },
+  runCpuTimeMaxMs: {
+    env: 'RUN_CPU_TIME_LIMIT_MAX_MS',
+    default: 60_000,
+    parse: integer(10),
+    description: 'largest CPU-time limit a request may ask for',
+  },
   runMemoryMb: { env: 'RUN_MEMORY_MB', default: 256, parse: integer(16), description: 'default memory limit (swap is the same: none)' },
-  runMemoryMaxMb: { env: 'RUN_MEMORY_MAX_MB', default: 2048, parse: integer(16), description: 'largest memory limit a request may ask for' },
+  runMemoryMaxMb: {
+    env: 'RUN_MEMORY_MAX_MB',
+    default: 2048,
+    parse: integer(16),
+    description: 'largest memory limit a request may ask for',
+  },
   runCpus: { env: 'RUN_CPUS', default: 1, parse: decimal(0.01, 64), description: 'default CPU quota in cores' },
   runCpusMax: { env: 'RUN_CPUS_MAX', default: 2, parse: decimal(0.01, 64), description: 'largest CPU quota a request may ask for' },
   runPids: { env: 'RUN_PIDS', default: 64, parse: integer(8), description: 'default limit on processes and threads' },
   runPidsMax: { env: 'RUN_PIDS_MAX', default: 512, parse: integer(8), description: 'largest pids limit a request may ask for' },
-  runOutputBytes: { env: 'RUN_OUTPUT_BYTES', default: 1 * MiB, parse: integer(1024), description: 'default cap on stdout and on stderr, each' },
-  runOutputMaxBytes: { env: 'RUN_OUTPUT_MAX_BYTES', default: 16 * MiB, parse: integer(1024), description: 'largest output cap a request may ask for' },
+  runOutputBytes: {
+    env: 'RUN_OUTPUT_BYTES',
+    default: 1 * MiB,
+    parse: integer(1024),
+    description: 'default cap on stdout and on stderr, each',
+  },
+  runOutputMaxBytes: {
+    env: 'RUN_OUTPUT_MAX_BYTES',
+    default: 16 * MiB,
+    parse: integer(1024),
+    description: 'largest output cap a request may ask for',
+  },
   runDiskMb: { env: 'RUN_DISK_MB', default: 64, parse: integer(1), description: 'default size of the writable work folder (tmpfs)' },
   runDiskMaxMb: { env: 'RUN_DISK_MAX_MB', default: 512, parse: integer(1), description: 'largest work folder a request may ask for' },
   compileTimeMs: { env: 'COMPILE_TIME_LIMIT_MS', default: 20_000, parse: integer(100), description: 'wall-time limit of a compile step' },
   compileMemoryMb: { env: 'COMPILE_MEMORY_MB', default: 1024, parse: integer(16), description: 'memory limit of a compile step' },
-  compileOutputBytes: { env: 'COMPILE_OUTPUT_BYTES', default: 256 * 1024, parse: integer(1024), description: 'cap on compiler stdout and stderr, each' },
+  compileOutputBytes: {
+    env: 'COMPILE_OUTPUT_BYTES',
+    default: 256 * 1024,
+    parse: integer(1024),
+    description: 'cap on compiler stdout and stderr, each',
+  },
   judgeMaxTests: { env: 'JUDGE_MAX_TESTS', default: 100, parse: integer(1, 10_000), description: 'most tests in one judged run' },
-  judgeExpectedMaxBytes: { env: 'JUDGE_EXPECTED_MAX_BYTES', default: 4 * MiB, parse: integer(1), description: 'largest total of the expected outputs of one run\'s tests' },
-  judgeTestOutputBytes: { env: 'JUDGE_TEST_OUTPUT_BYTES', default: 64 * 1024, parse: integer(0), description: 'bytes of each test\'s stdout and stderr kept in the record' },
-  webhookSecret: { env: 'WEBHOOK_SECRET', default: '', parse: text, description: 'HMAC-SHA256 key of the X-Runbox-Signature header; webhooks are refused (403) while it is empty' },
-  webhookAllowPrivate: { env: 'WEBHOOK_ALLOW_PRIVATE', default: false, parse: boolean, description: 'let webhooks reach loopback and private addresses (off: no SSRF through workers)' },
+  judgeExpectedMaxBytes: {
+    env: 'JUDGE_EXPECTED_MAX_BYTES',
+    default: 4 * MiB,
+    parse: integer(1),
+    description: "largest total of the expected outputs of one run's tests",
+  },
+  judgeTestOutputBytes: {
+    env: 'JUDGE_TEST_OUTPUT_BYTES',
+    default: 64 * 1024,
+    parse: integer(0),
+    description: "bytes of each test's stdout and stderr kept in the record",
+  },
+  webhookSecret: {
+    env: 'WEBHOOK_SECRET',
+    default: '',
+    parse: text,
+    description: 'HMAC-SHA256 key of the X-Runbox-Signature header; webhooks are refused (403) while it is empty',
+  },
+  webhookAllowPrivate: {
+    env: 'WEBHOOK_ALLOW_PRIVATE',
+    default: false,
+    parse: boolean,
+    description: 'let webhooks reach loopback and private addresses (off: no SSRF through workers)',
+  },
   webhookTimeoutMs: { env: 'WEBHOOK_TIMEOUT_MS', default: 5_000, parse: integer(100), description: 'time one webhook delivery may take' },
   webhookAttempts: { env: 'WEBHOOK_ATTEMPTS', default: 3, parse: integer(1, 20), description: 'tries of a webhook delivery' },
-  webhookBackoffMs: { env: 'WEBHOOK_BACKOFF_MS', default: 2_000, parse: integer(0), description: 'delay before the second try of a webhook; doubles each try' },
+  webhookBackoffMs: {
+    env: 'WEBHOOK_BACKOFF_MS',
+    default: 2_000,
+    parse: integer(0),
+    description: 'delay before the second try of a webhook; doubles each try',
+  },
   filesMaxCount: { env: 'FILES_MAX_COUNT', default: 100, parse: integer(1), description: 'most files in one request' },
-  filesMaxBytes: { env: 'FILES_MAX_BYTES', default: 4 * MiB, parse: integer(1), description: 'largest total size of a request\'s files (decoded)' },
+  filesMaxBytes: {
+    env: 'FILES_MAX_BYTES',
+    default: 4 * MiB,
+    parse: integer(1),
+    description: "largest total size of a request's files (decoded)",
+  },
   fileNameMaxBytes: { env: 'FILE_NAME_MAX_BYTES', default: 255, parse: integer(1, 4096), description: 'longest file path in a request' },
-  apiKeys: { env: 'API_KEYS', default: [] as ApiKeyEntry[], parse: apiKeyList, description: 'API keys as NAME:SCOPES:SHA256, comma-separated (scopes runs, read, admin joined by +); none: no auth, loopback only' },
-  authFailuresPerMinute: { env: 'AUTH_FAILURES_PER_MINUTE', default: 30, parse: integer(0), description: 'failed authentications per minute from one client address before its requests get 429 rate_limited (valid key or not) for the rest of the minute; 0 turns it off' },
-  rateLimitPerMinute: { env: 'RATE_LIMIT_PER_MINUTE', default: 600, parse: integer(0), description: 'requests per minute per API key (per address without keys); 0 turns it off' },
-  keyMaxInFlight: { env: 'KEY_MAX_IN_FLIGHT', default: 50, parse: integer(0), description: 'runs one key may have queued or running at once (429 beyond); 0: no cap' },
-  queueMaxWaiting: { env: 'QUEUE_MAX_WAITING', default: 10_000, parse: integer(0), description: 'runs waiting in the queue before POST /runs answers 503 queue_full; 0: no cap' },
-  wsMaxPerKey: { env: 'WS_MAX_PER_KEY', default: 20, parse: integer(1), description: 'open run streams per key on one API process (close 4429 beyond)' },
-  argsEnvMaxBytes: { env: 'ARGS_ENV_MAX_BYTES', default: 1 * MiB, parse: integer(1024, 1536 * 1024), description: 'largest total of a run\'s args and env (each string also under 128 KiB, the kernel\'s limit)' },
+  apiKeys: {
+    env: 'API_KEYS',
+    default: [] as ApiKeyEntry[],
+    parse: apiKeyList,
+    description: 'API keys as NAME:SCOPES:SHA256, comma-separated (scopes runs, read, admin joined by +); none: no auth, loopback only',
+  },
+  authFailuresPerMinute: {
+    env: 'AUTH_FAILURES_PER_MINUTE',
+    default: 30,
+    parse: integer(0),
+    description:
+      'failed authentications per minute from one client address before its requests get 429 rate_limited (valid key or not) for the rest of the minute; 0 turns it off',
+  },
+  rateLimitPerMinute: {
+    env: 'RATE_LIMIT_PER_MINUTE',
+    default: 600,
+    parse: integer(0),
+    description: 'requests per minute per API key (per address without keys); 0 turns it off',
+  },
+  keyMaxInFlight: {
+    env: 'KEY_MAX_IN_FLIGHT',
+    default: 50,
+    parse: integer(0),
+    description: 'runs one key may have queued or running at once (429 beyond); 0: no cap',
+  },
+  queueMaxWaiting: {
+    env: 'QUEUE_MAX_WAITING',
+    default: 10_000,
+    parse: integer(0),
+    description: 'runs waiting in the queue before POST /runs answers 503 queue_full; 0: no cap',
+  },
+  wsMaxPerKey: {
+    env: 'WS_MAX_PER_KEY',
+    default: 20,
+    parse: integer(1),
+    description: 'open run streams per key on one API process (close 4429 beyond)',
+  },
+  argsEnvMaxBytes: {
+    env: 'ARGS_ENV_MAX_BYTES',
+    default: 1 * MiB,
+    parse: integer(1024, 1536 * 1024),
+    description: "largest total of a run's args and env (each string also under 128 KiB, the kernel's limit)",
+  },
   stdinMaxBytes: { env: 'STDIN_MAX_BYTES', default: 1 * MiB, parse: integer(0), description: 'largest stdin of a run (and of each test)' },
-  networkAllowed: { env: 'NETWORK_ALLOWED', default: false, parse: boolean, description: 'whether runs may ask for network: true (else 403 forbidden)' },
-  usernsRemap: { env: 'USERNS_REMAP', default: false, parse: boolean, description: 'set when the Docker engine runs with userns-remap (deploy/docker/daemon.userns.json): runs may then ask for root inside under runc too; the worker checks the engine before each such run' },
-  sandboxRuntime: { env: 'SANDBOX_RUNTIME', default: 'runc', parse: text, description: 'Docker runtime of the sandboxes: runc, or runsc for gVisor' },
+  networkAllowed: {
+    env: 'NETWORK_ALLOWED',
+    default: false,
+    parse: boolean,
+    description: 'whether runs may ask for network: true (else 403 forbidden)',
+  },
+  usernsRemap: {
+    env: 'USERNS_REMAP',
+    default: false,
+    parse: boolean,
+    description:
+      'set when the Docker engine runs with userns-remap (deploy/docker/daemon.userns.json): runs may then ask for root inside under runc too; the worker checks the engine before each such run',
+  },
+  sandboxRuntime: {
+    env: 'SANDBOX_RUNTIME',
+    default: 'runc',
+    parse: text,
+    description: 'Docker runtime of the sandboxes: runc, or runsc for gVisor',
+  },
   imagePrefix: { env: 'RUNTIME_IMAGE_PREFIX', default: 'runbox/', parse: text, description: 'runtime images are PREFIX<language>:latest' },
-  shutdownGraceMs: { env: 'SHUTDOWN_GRACE_MS', default: 30_000, parse: integer(0), description: 'on SIGTERM, how long a worker lets running runs finish before it kills them (recorded as failed)' },
-  workerLockMs: { env: 'WORKER_LOCK_MS', default: 30_000, parse: integer(1000), description: 'how long a worker holds a job without renewing its lock (renewed every half of it); a worker that died is noticed after about this long' },
-  workerStalledIntervalMs: { env: 'WORKER_STALLED_INTERVAL_MS', default: 30_000, parse: integer(500), description: 'how often workers look for jobs whose lock lapsed (their worker died); such a run ends failed, never runs twice' },
-  poolSize: { env: 'POOL_SIZE', default: 2, parse: integer(0, 256), description: 'warm sandboxes kept at least per profile (runtime and container limits), each waiting for one run; 0 turns the warm pool off' },
-  poolSizes: { env: 'POOL_SIZES', default: '', parse: (raw, name) => (languageCounts(raw, name), raw), description: 'per-language floors over POOL_SIZE, as LANGUAGE=N, comma-separated (e.g. python=8,cpp=4)' },
-  poolSizeMax: { env: 'POOL_SIZE_MAX', default: 24, parse: integer(0, 256), description: 'most warm sandboxes per profile: a profile keeps as many as runs took in any 2 s of the last POOL_IDLE_MS, up to this' },
-  poolMaxContainers: { env: 'POOL_MAX_CONTAINERS', default: 64, parse: integer(0, 4096), description: 'most warm sandboxes on one worker, all profiles together' },
-  poolMemoryMb: { env: 'POOL_MEMORY_MB', default: 16_384, parse: integer(0), description: 'the memory limits of a worker\'s warm sandboxes may add up to this much' },
-  poolIdleMs: { env: 'POOL_IDLE_MS', default: 600_000, parse: integer(1000), description: 'a profile no run has used for this long is no longer kept warm' },
-  poolMaxAgeMs: { env: 'POOL_MAX_AGE_MS', default: 900_000, parse: integer(10_000), description: 'a warm sandbox older than this is replaced by a fresh one' },
-  poolFillConcurrency: { env: 'POOL_FILL_CONCURRENCY', default: 4, parse: integer(1, 32), description: 'warm sandboxes started at once while the pool fills' },
-  poolWarmLanguages: { env: 'POOL_WARM_LANGUAGES', default: 'python,javascript,c,cpp,bash', parse: text, description: 'languages kept warm from the start with the default limits (comma-separated); others once a run uses them' },
-  reaperIntervalMs: { env: 'REAPER_INTERVAL_MS', default: 60_000, parse: integer(1000), description: 'how often a worker removes stray sandboxes' },
+  shutdownGraceMs: {
+    env: 'SHUTDOWN_GRACE_MS',
+    default: 30_000,
+    parse: integer(0),
+    description: 'on SIGTERM, how long a worker lets running runs finish before it kills them (recorded as failed)',
+  },
+  workerLockMs: {
+    env: 'WORKER_LOCK_MS',
+    default: 30_000,
+    parse: integer(1000),
+    description:
+      'how long a worker holds a job without renewing its lock (renewed every half of it); a worker that died is noticed after about this long',
+  },
+  workerStalledIntervalMs: {
+    env: 'WORKER_STALLED_INTERVAL_MS',
+    default: 30_000,
+    parse: integer(500),
+    description: 'how often workers look for jobs whose lock lapsed (their worker died); such a run ends failed, never runs twice',
+  },
+  poolSize: {
+    env: 'POOL_SIZE',
+    default: 2,
+    parse: integer(0, 256),
+    description:
+      'warm sandboxes kept at least per profile (runtime and container limits), each waiting for one run; 0 turns the warm pool off',
+  },
+  poolSizes: {
+    env: 'POOL_SIZES',
+    default: '',
+    parse: (raw, name) => (languageCounts(raw, name), raw),
+    description: 'per-language floors over POOL_SIZE, as LANGUAGE=N, comma-separated (e.g. python=8,cpp=4)',
+  },
+  poolSizeMax: {
+    env: 'POOL_SIZE_MAX',
+    default: 24,
+    parse: integer(0, 256),
+    description: 'most warm sandboxes per profile: a profile keeps as many as runs took in any 2 s of the last POOL_IDLE_MS, up to this',
+  },
+  poolMaxContainers: {
+    env: 'POOL_MAX_CONTAINERS',
+    default: 64,
+    parse: integer(0, 4096),
+    description: 'most warm sandboxes on one worker, all profiles together',
+  },
+  poolMemoryMb: {
+    env: 'POOL_MEMORY_MB',
+    default: 16_384,
+    parse: integer(0),
+    description: "the memory limits of a worker's warm sandboxes may add up to this much",
+  },
+  poolIdleMs: {
+    env: 'POOL_IDLE_MS',
+    default: 600_000,
+    parse: integer(1000),
+    description: 'a profile no run has used for this long is no longer kept warm',
+  },
+  poolMaxAgeMs: {
+    env: 'POOL_MAX_AGE_MS',
+    default: 900_000,
+    parse: integer(10_000),
+    description: 'a warm sandbox older than this is replaced by a fresh one',
+  },
+  poolFillConcurrency: {
+    env: 'POOL_FILL_CONCURRENCY',
+    default: 4,
+    parse: integer(1, 32),
+    description: 'warm sandboxes started at once while the pool fills',
+  },
+  poolWarmLanguages: {
+    env: 'POOL_WARM_LANGUAGES',
+    default: 'python,javascript,c,cpp,bash',
+    parse: text,
+    description: 'languages kept warm from the start with the default limits (comma-separated); others once a run uses them',
+  },
+  reaperIntervalMs: {
+    env: 'REAPER_INTERVAL_MS',
+    default: 60_000,
+    parse: integer(1000),
+    description: 'how often a worker removes stray sandboxes',
+  },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof settings;
@@ -208,8 +476,24 @@ export interface LimitValues {
 /** The server's default and maximum limits of a run, from the settings. */
 export function limitsFromConfig(config: Config): { defaults: LimitValues; maxima: LimitValues } {
   return {
-    defaults: { timeMs: config.runTimeMs, cpuTimeMs: config.runCpuTimeMs, memoryMb: config.runMemoryMb, cpus: config.runCpus, pids: config.runPids, outputBytes: config.runOutputBytes, diskMb: config.runDiskMb },
-    maxima: { timeMs: config.runTimeMaxMs, cpuTimeMs: config.runCpuTimeMaxMs, memoryMb: config.runMemoryMaxMb, cpus: config.runCpusMax, pids: config.runPidsMax, outputBytes: config.runOutputMaxBytes, diskMb: config.runDiskMaxMb },
+    defaults: {
+      timeMs: config.runTimeMs,
+      cpuTimeMs: config.runCpuTimeMs,
+      memoryMb: config.runMemoryMb,
+      cpus: config.runCpus,
+      pids: config.runPids,
+      outputBytes: config.runOutputBytes,
+      diskMb: config.runDiskMb,
+    },
+    maxima: {
+      timeMs: config.runTimeMaxMs,
+      cpuTimeMs: config.runCpuTimeMaxMs,
+      memoryMb: config.runMemoryMaxMb,
+      cpus: config.runCpusMax,
+      pids: config.runPidsMax,
+      outputBytes: config.runOutputMaxBytes,
+      diskMb: config.runDiskMaxMb,
+    },
   };
 }
 

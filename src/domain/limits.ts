@@ -37,7 +37,12 @@ export class LimitExceededError extends Error {
  * A request that raises the CPU limit but names no wall limit gets a wall limit of twice
  * its CPU limit (within the maximum), so the CPU limit can be reached.
  */
-export function resolveLimits(requested: Partial<Limits> | undefined, defaults: Limits, maxima: Limits, runtimeDefaults: Partial<Limits> = {}): Limits {
+export function resolveLimits(
+  requested: Partial<Limits> | undefined,
+  defaults: Limits,
+  maxima: Limits,
+  runtimeDefaults: Partial<Limits> = {},
+): Limits {
   const limits = { ...defaults };
   for (const name of limitNames) {
     const value = runtimeDefaults[name];

@@ -26,8 +26,7 @@ export const Verdict = {
 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
-const Nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof Type.String>>(t: T) =>
-  Type.Union([t, Type.Null()]);
+const Nullable = <T extends ReturnType<typeof Type.Integer> | ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 
 export const CompileResultSchema = Type.Object({
   exitCode: Nullable(Type.Integer()),
@@ -80,7 +79,7 @@ export const RunRecordSchema = Type.Object(
     signal: Nullable(Type.String({ description: 'name of the signal that ended the program, e.g. SIGKILL' })),
     timeMs: Nullable(Type.Integer({ description: 'wall time of the program, milliseconds' })),
     cpuTimeMs: Nullable(Type.Integer({ description: 'CPU time (user + system) of the program, milliseconds' })),
-    memoryBytes: Nullable(Type.Integer({ description: "peak memory of the sandbox, from its cgroup" })),
+    memoryBytes: Nullable(Type.Integer({ description: 'peak memory of the sandbox, from its cgroup' })),
     stdout: Type.String(),
     stderr: Type.String(),
     stdoutTruncated: Type.Boolean(),
@@ -103,7 +102,8 @@ export const RunRecordSchema = Type.Object(
 export type RunRecord = Static<typeof RunRecordSchema>;
 // The schema spells the values out for TypeBox's types; these keep them equal to the constants.
 const _statusesMatch: RunRecord['status'] extends RunStatus ? (RunStatus extends RunRecord['status'] ? true : never) : never = true;
-const _verdictsMatch: Exclude<RunRecord['verdict'], null> extends Verdict ? (Verdict extends RunRecord['verdict'] ? true : never) : never = true;
+const _verdictsMatch: Exclude<RunRecord['verdict'], null> extends Verdict ? (Verdict extends RunRecord['verdict'] ? true : never) : never =
+  true;
 void _statusesMatch;
 void _verdictsMatch;
 export type CompileResult = Static<typeof CompileResultSchema>;
@@ -116,12 +116,18 @@ const bytes = (text: string | undefined) => (text ? Buffer.byteLength(text) : 0)
  * record is clipped (JUDGE_TEST_OUTPUT_BYTES) while its frames in the stream are not, so a
  * test whose output was clipped or cut counts its cap, `outputBytesLimit`, for the stream.
  */
-export function keptOutputBytes(record: Pick<Partial<RunRecord>, 'stdout' | 'stderr' | 'compile' | 'tests'>, outputBytesLimit: number): number {
+export function keptOutputBytes(
+  record: Pick<Partial<RunRecord>, 'stdout' | 'stderr' | 'compile' | 'tests'>,
+  outputBytesLimit: number,
+): number {
   const run = bytes(record.stdout) + bytes(record.stderr) + bytes(record.compile?.stdout) + bytes(record.compile?.stderr);
   let tests = 0;
   let testFrames = 0;
   for (const test of record.tests ?? []) {
-    for (const [text, cut] of [[test.stdout, test.stdoutTruncated], [test.stderr, test.stderrTruncated]] as const) {
+    for (const [text, cut] of [
+      [test.stdout, test.stdoutTruncated],
+      [test.stderr, test.stderrTruncated],
+    ] as const) {
       tests += bytes(text);
       testFrames += cut ? Math.max(outputBytesLimit, bytes(text)) : bytes(text);
     }
@@ -140,4 +146,3 @@ export function omitOutput(record: RunRecord): RunRecord {
     outputOmitted: true,
   };
 }
-

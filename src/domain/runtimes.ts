@@ -74,8 +74,11 @@ export const runtimeCatalogue: readonly Runtime[] = [
     // tsc type-checks (strict) and emits main.js next to main.ts, with Node's types (Debian's
     // @types/node) and no DOM; its diagnostics, printed on stdout, go to stderr.
     compile: [
-      'sh', '-c', 'exec tsc --strict --noEmitOnError --skipLibCheck --target es2022 --lib es2022 --module commonjs --typeRoots /usr/share/nodejs/@types --types node "$@" >&2',
-      'tsc', '{sources}',
+      'sh',
+      '-c',
+      'exec tsc --strict --noEmitOnError --skipLibCheck --target es2022 --lib es2022 --module commonjs --typeRoots /usr/share/nodejs/@types --types node "$@" >&2',
+      'tsc',
+      '{sources}',
     ],
     // Runs the .js emitted for the entry: $0 is the entry, the request's args follow.
     run: ['sh', '-c', 'exec node "${0%.ts}.js" "$@"', '{entry}'],
@@ -232,7 +235,8 @@ export function findRuntime(catalogue: readonly Runtime[], name: string): Runtim
 
 /** Expands `{entry}` and `{sources}` in an argv template. A file name that a command would read as an option never gets this far (file-names.ts); it is refused here too. */
 export function expandCommand(template: readonly string[], entry: string, sources: readonly string[]): string[] {
-  for (const name of [entry, ...sources]) if (/^[-@]/.test(name)) throw new Error(`file name ${JSON.stringify(name)} would be read as an option`);
+  for (const name of [entry, ...sources])
+    if (/^[-@]/.test(name)) throw new Error(`file name ${JSON.stringify(name)} would be read as an option`);
   return template.flatMap((part) => {
     if (part === '{sources}') return sources.length > 0 ? [...sources] : [entry];
     return [part.replaceAll('{entry}', entry)];

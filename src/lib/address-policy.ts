@@ -20,7 +20,8 @@ const inSubnet = (address: IPv6, network: string, bits: number) => address.match
  */
 function embeddedIPv4(address: IPv6): IPv4[] | undefined {
   const p = address.parts;
-  if (inSubnet(address, '::ffff:0:0', 96) || inSubnet(address, '::ffff:0:0:0', 96) || inSubnet(address, '64:ff9b::', 96)) return [v4(p[6], p[7])];
+  if (inSubnet(address, '::ffff:0:0', 96) || inSubnet(address, '::ffff:0:0:0', 96) || inSubnet(address, '64:ff9b::', 96))
+    return [v4(p[6], p[7])];
   // IPv4-compatible: :: and ::1 are themselves (unspecified, loopback), not 0.0.0.0 and 0.0.0.1.
   if (inSubnet(address, '::', 96) && !(p[6] === 0 && p[7] <= 1)) return [v4(p[6], p[7])];
   if (inSubnet(address, '2002::', 16)) return [v4(p[1], p[2])];

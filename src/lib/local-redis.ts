@@ -6,7 +6,6 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
 
-
 export interface LocalRedis {
   url: string;
   stop(): Promise<void>;
@@ -18,7 +17,24 @@ export async function startLocalRedis(dataDir: string, binary = 'redis-server'):
   const port = await freePort();
   const child: ChildProcess = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--protected-mode',
+      'yes',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -7,21 +7,24 @@ export const maskToken = (url: string) => url.replace(/([?&]access_token=)[^&]*/
 
 /** `destination`: where the lines go (default stdout). */
 export function createLogger(level: string, name: string, destination?: DestinationStream): Logger {
-  return pino({
-    name,
-    level,
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', '*.source', '*.files', '*.stdin', '*.env'],
-      censor: '[redacted]',
+  return pino(
+    {
+      name,
+      level,
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers.cookie', '*.source', '*.files', '*.stdin', '*.env'],
+        censor: '[redacted]',
+      },
+      serializers: {
+        req: (req: { method?: string; url?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+          method: req.method,
+          url: req.url === undefined ? undefined : maskToken(req.url),
+          host: req.hostname,
+          remoteAddress: req.ip,
+          remotePort: req.socket?.remotePort,
+        }),
+      },
     },
-    serializers: {
-      req: (req: { method?: string; url?: string; hostname?: string; ip?: string; socket?: { remotePort?: number } }) => ({
-        method: req.method,
-        url: req.url === undefined ? undefined : maskToken(req.url),
-        host: req.hostname,
-        remoteAddress: req.ip,
-        remotePort: req.socket?.remotePort,
-      }),
-    },
-  }, destination);
+    destination,
+  );
 }

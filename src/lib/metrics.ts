@@ -43,7 +43,9 @@ export function createMetrics() {
       for (const f of families.values()) {
         lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
         for (const { labels, value } of f.values.values()) {
-          const text = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`).join(',');
+          const text = Object.entries(labels)
+            .map(([k, v]) => `${k}="${escape(v)}"`)
+            .join(',');
           lines.push(`${f.name}${text ? `{${text}}` : ''} ${value}`);
         }
       }

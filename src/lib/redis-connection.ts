@@ -44,7 +44,10 @@ export async function warnIfEvicting(redis: Redis, log: { warn(obj: object, msg:
   const reply = (await redis.config('GET', 'maxmemory-policy').catch(() => undefined)) as string[] | undefined;
   const policy = reply?.[1];
   if (policy && policy !== 'noeviction') {
-    log.warn({ policy }, 'Redis may evict keys (maxmemory-policy is not noeviction): records and queued runs could be lost; see deploy/redis.conf');
+    log.warn(
+      { policy },
+      'Redis may evict keys (maxmemory-policy is not noeviction): records and queued runs could be lost; see deploy/redis.conf',
+    );
   }
 }
 

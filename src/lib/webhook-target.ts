@@ -22,9 +22,11 @@ export function checkWebhookUrl(raw: string, allowPrivate: boolean): WebhookTarg
   } catch {
     return { problem: 'webhook is not a URL' };
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return { problem: `webhook must be an http or https URL, not ${url.protocol}` };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return { problem: `webhook must be an http or https URL, not ${url.protocol}` };
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const literal = isIP(host) !== 0;
-  if (!allowPrivate && (literal ? isPrivateAddress(host) : isLocalName(host))) return { problem: `webhook host ${url.hostname} is a private address` };
+  if (!allowPrivate && (literal ? isPrivateAddress(host) : isLocalName(host)))
+    return { problem: `webhook host ${url.hostname} is a private address` };
   return { url, host, literal };
 }

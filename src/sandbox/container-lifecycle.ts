@@ -106,7 +106,7 @@ export function createContainerLifecycle({ docker }: ContainerLifecycleOptions) 
         try {
           await container.update(updatableLimits(limits, profile.runtime));
         } catch (error) {
-          throw fault('start', 'cannot apply the run\'s limits', error);
+          throw fault('start', "cannot apply the run's limits", error);
         }
       },
       async inspect() {

@@ -19,7 +19,21 @@ const MiB = 1024 * 1024;
  * What a root program gets: Docker's default set, the powers a package manager or a tool
  * that insists on uid 0 expects. Only ever granted where root is powerless on the host.
  */
-export const ROOT_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'NET_BIND_SERVICE', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'] as const;
+export const ROOT_CAPABILITIES = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'SETPCAP',
+  'NET_BIND_SERVICE',
+  'SYS_CHROOT',
+  'MKNOD',
+  'AUDIT_WRITE',
+  'SETFCAP',
+] as const;
 /**
  * Under gVisor, which shields neither PID 1 nor a non-dumpable process from root, a root
  * program's supervisor runs as this uid, keeping its capabilities, and the program lacks KILL,
@@ -65,9 +79,11 @@ export function runnerCommand(profile: Pick<SandboxProfile, 'runtime' | 'root'>)
   const gvisorRoot = profile.root && profile.runtime === 'runsc';
   return [
     '/usr/local/bin/runbox-run',
-    '--work', WORK_DIR,
+    '--work',
+    WORK_DIR,
     ...SCRATCH_DIRS.flatMap((dir) => ['--wipe', dir]),
-    '--cgroup', '/sys/fs/cgroup',
+    '--cgroup',
+    '/sys/fs/cgroup',
     ...(profile.root ? ['--root'] : []),
     ...(gvisorRoot ? ['--supervisor-uid', String(RUNSC_SUPERVISOR_UID)] : []),
   ];
@@ -125,7 +141,9 @@ export function buildContainerSpec({ profile, name }: SandboxSpecOptions): Docke
       CapDrop: ['ALL'],
       ...(profile.root
         ? { CapAdd: gvisor ? [...ROOT_CAPABILITIES, 'SYS_ADMIN'] : [...ROOT_CAPABILITIES] }
-        : gvisor ? { CapAdd: [...RUNSC_SUPERVISOR_CAPABILITIES] } : {}),
+        : gvisor
+          ? { CapAdd: [...RUNSC_SUPERVISOR_CAPABILITIES] }
+          : {}),
       SecurityOpt: ['no-new-privileges'],
       Privileged: false,
       // runbox-run is PID 1 itself: the kernel keeps the program's signals (SIGKILL, SIGSTOP)

@@ -22,7 +22,8 @@ export function createDockerStreamParser() {
     let offset = 0;
     while (pending.length - offset >= 8) {
       const size = pending.readUInt32BE(offset + 4);
-      if (size > MAX_DOCKER_FRAME_BYTES) throw new FrameTooLargeError(`a frame of ${size} bytes is over the limit of ${MAX_DOCKER_FRAME_BYTES}`);
+      if (size > MAX_DOCKER_FRAME_BYTES)
+        throw new FrameTooLargeError(`a frame of ${size} bytes is over the limit of ${MAX_DOCKER_FRAME_BYTES}`);
       if (pending.length - offset - 8 < size) break;
       frames.push({ stream: pending[offset], payload: pending.subarray(offset + 8, offset + 8 + size) });
       offset += 8 + size;

@@ -74,7 +74,13 @@ export function createExecutionCollector(outputBytes: number) {
     note: (text: string) => void notes.push(`\nrunbox: ${text}\n`),
     result(report: RunnerReport | undefined, host: HostFacts): ExecutionResult {
       const exitSignal = report ? report.signal : host.exitStatus !== undefined && host.exitStatus > 128 ? host.exitStatus - 128 : 0;
-      const exitCode = report ? (report.signal ? null : report.exitCode) : exitSignal || host.exitStatus === undefined ? null : host.exitStatus;
+      const exitCode = report
+        ? report.signal
+          ? null
+          : report.exitCode
+        : exitSignal || host.exitStatus === undefined
+          ? null
+          : host.exitStatus;
       // The report's own figures against the limits: a report that says it stayed within them
       // while its times say otherwise is held to its times.
       const overTime = report !== undefined && (report.timeMs > host.limits.timeMs || report.cpuTimeMs > host.limits.cpuTimeMs);

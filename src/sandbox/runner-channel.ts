@@ -92,7 +92,9 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
   });
   const ended = new Promise<void>((resolve) => {
     const end = () => {
-      breakWith(decoder.partialBytes > 0 ? new ProtocolError('the stream ended inside a frame') : new ChannelClosedError('the sandbox ended'));
+      breakWith(
+        decoder.partialBytes > 0 ? new ProtocolError('the stream ended inside a frame') : new ChannelClosedError('the sandbox ended'),
+      );
       resolve();
     };
     stream.once('end', end);
@@ -116,7 +118,10 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
   }
 
   /** Sends frames and waits for the command's answer, which `take` recognises. */
-  function command<T>(send: () => Promise<void>, take: (message: RunnerMessage, resolve: (value: T) => void, reject: (error: Error) => void) => boolean): Promise<T> {
+  function command<T>(
+    send: () => Promise<void>,
+    take: (message: RunnerMessage, resolve: (value: T) => void, reject: (error: Error) => void) => boolean,
+  ): Promise<T> {
     if (broken) return Promise.reject(broken);
     if (pending) return Promise.reject(new Error('runner channel: a command is already in flight'));
     return new Promise<T>((resolve, reject) => {
@@ -146,9 +151,11 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
       return true;
     });
   }
-  const sending = (...frames: Buffer[]) => async () => {
-    for (const frame of frames) await write(frame);
-  };
+  const sending =
+    (...frames: Buffer[]) =>
+    async () => {
+      for (const frame of frames) await write(frame);
+    };
 
   function* folderFrames(folder: WorkFolder): Generator<Buffer> {
     for (const entry of folder.entries) {
@@ -247,7 +254,8 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
           resolve({ folder, collected: message.collected, ...(error ? { error } : {}) });
           return true;
         } else unexpected(message, 'during a collect');
-        if (received > budgetBytes + COLLECT_SLACK_BYTES) throw new ProtocolError(`a collect sent more than its budget of ${budgetBytes} bytes`);
+        if (received > budgetBytes + COLLECT_SLACK_BYTES)
+          throw new ProtocolError(`a collect sent more than its budget of ${budgetBytes} bytes`);
         return false;
       }).catch((e) => {
         folder.dispose();

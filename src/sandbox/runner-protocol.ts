@@ -78,7 +78,10 @@ export const RunnerReportSchema = Type.Object(
 );
 export type RunnerReport = Static<typeof RunnerReportSchema>;
 
-export const ReadySchema = Type.Object({ protocol: Type.Literal(PROTOCOL_VERSION), uid: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
+export const ReadySchema = Type.Object(
+  { protocol: Type.Literal(PROTOCOL_VERSION), uid: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
 export const CollectedSchema = Type.Object(
   { files: Type.Integer({ minimum: 0 }), bytes: Type.Integer({ minimum: 0 }), exceeded: Type.Boolean() },
   { additionalProperties: false },

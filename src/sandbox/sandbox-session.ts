@@ -109,7 +109,9 @@ export class SandboxSession {
       this.deadReason = (error as Error).message;
       if (error instanceof ProtocolError) {
         void this.container.kill();
-        throw new SandboxFault(`the sandbox's output stream was corrupted (${error.message}); it was stopped`, 'running', undefined, { cause: error });
+        throw new SandboxFault(`the sandbox's output stream was corrupted (${error.message}); it was stopped`, 'running', undefined, {
+          cause: error,
+        });
       }
       throw new SandboxFault(`lost the sandbox: ${(error as Error).message}`, 'running', undefined, { cause: error });
     }
@@ -147,7 +149,15 @@ export class SandboxSession {
     let report: RunnerReport | undefined;
     try {
       report = await this.channel.execute(
-        { argv: request.command, env: request.env, cwd: request.cwd, timeMs: limits.timeMs, cpuMs: limits.cpuTimeMs, outputBytes: limits.outputBytes, cgroupPeak: request.cgroupPeak },
+        {
+          argv: request.command,
+          env: request.env,
+          cwd: request.cwd,
+          timeMs: limits.timeMs,
+          cpuMs: limits.cpuTimeMs,
+          outputBytes: limits.outputBytes,
+          cgroupPeak: request.cgroupPeak,
+        },
         request.stdin,
         (stream, data) => {
           const buffer = collector.outputs[stream];
@@ -164,7 +174,9 @@ export class SandboxSession {
       }
       if (error instanceof ProtocolError) {
         // Something in the sandbox wrote around runbox-run: nothing more it sends is believed.
-        collector.note(`the sandbox's output stream was corrupted (${error.message}); the program was stopped and nothing it sent after is believed`);
+        collector.note(
+          `the sandbox's output stream was corrupted (${error.message}); the program was stopped and nothing it sent after is believed`,
+        );
         kill(`corrupted stream: ${error.message}`);
       } else if (!(error instanceof ChannelClosedError)) {
         throw error;
@@ -194,11 +206,20 @@ export class SandboxSession {
     // (gVisor dying on its own exits 2; a root program cannot signal its supervisor there).
     const oomKilled = Boolean(state?.oomKilled) || (gvisor && !killedByHost && state?.exitCode === 128 + 9);
     if (gvisor && !killedByHost && !oomKilled) {
-      collector.note(`the gVisor sandbox itself failed (exit ${state?.exitCode ?? 'unknown'}) before the program's report; a fork bomb or very heavy parallel forking does this under gVisor's ptrace platform, which runs out of host threads at the pids limit`);
+      collector.note(
+        `the gVisor sandbox itself failed (exit ${state?.exitCode ?? 'unknown'}) before the program's report; a fork bomb or very heavy parallel forking does this under gVisor's ptrace platform, which runs out of host threads at the pids limit`,
+      );
     }
     const diagnostics = this.channel.diagnostics();
     if (diagnostics && !hostTimedOut && !cancelled) this.log.warn({ diagnostics, container: this.id }, 'runbox-run reported a problem');
-    return collector.result(undefined, { timedOut: hostTimedOut, cancelled, oomKilled, exitStatus: state?.exitCode, elapsedMs, limits: hostLimits });
+    return collector.result(undefined, {
+      timedOut: hostTimedOut,
+      cancelled,
+      oomKilled,
+      exitStatus: state?.exitCode,
+      elapsedMs,
+      limits: hostLimits,
+    });
   }
 
   /** The engine's view once the container has stopped (killing it if it has not by then). */

@@ -16,7 +16,10 @@ import { createWarmPool, poolKey, type PooledItem, type WarmPoolOptions } from '
 /** How long past its own lifetime a sandbox may live before the reaper removes it. */
 export const DEADLINE_GRACE_MS = 30_000;
 
-export type PoolSettings = Pick<WarmPoolOptions<PooledItem>, 'size' | 'sizeOf' | 'maxSize' | 'maxContainers' | 'memoryBudgetMb' | 'idleMs' | 'maxAgeMs' | 'fillConcurrency'>;
+export type PoolSettings = Pick<
+  WarmPoolOptions<PooledItem>,
+  'size' | 'sizeOf' | 'maxSize' | 'maxContainers' | 'memoryBudgetMb' | 'idleMs' | 'maxAgeMs' | 'fillConcurrency'
+>;
 
 export interface SandboxOptions {
   docker: Docker;
@@ -91,13 +94,33 @@ export function createSandbox(options: SandboxOptions) {
       await channel.start();
     } catch (error) {
       dispose(container);
-      throw new SandboxFault(`the sandbox did not get ready: ${(error as Error).message}${channel.diagnostics() ? ` (${channel.diagnostics()})` : ''}`, 'start', undefined, { cause: error });
+      throw new SandboxFault(
+        `the sandbox did not get ready: ${(error as Error).message}${channel.diagnostics() ? ` (${channel.diagnostics()})` : ''}`,
+        'start',
+        undefined,
+        { cause: error },
+      );
     }
-    const item: Started = { container, channel, profile, startedAt: Date.now(), alive: () => !channel.broken, discard: () => dispose(container) };
+    const item: Started = {
+      container,
+      channel,
+      profile,
+      startedAt: Date.now(),
+      alive: () => !channel.broken,
+      discard: () => dispose(container),
+    };
     return item;
   }
 
-  const poolSettings = options.pool ?? { size: 0, maxSize: 0, maxContainers: 0, memoryBudgetMb: 0, idleMs: 0, maxAgeMs: 600_000, fillConcurrency: 1 };
+  const poolSettings = options.pool ?? {
+    size: 0,
+    maxSize: 0,
+    maxContainers: 0,
+    memoryBudgetMb: 0,
+    idleMs: 0,
+    maxAgeMs: 600_000,
+    fillConcurrency: 1,
+  };
   const pool = createWarmPool<Started>({
     ...poolSettings,
     log,
@@ -130,24 +153,38 @@ export function createSandbox(options: SandboxOptions) {
       // Root inside under runc only on an engine that remaps users: asked here, so a wrong
       // USERNS_REMAP never makes a program root on the host.
       const remaps = await lifecycle.remapsUsers().catch((error: Error) => {
-        throw new SandboxFault(`cannot ask the Docker engine whether it remaps users: ${error.message}`, 'create', undefined, { cause: error });
+        throw new SandboxFault(`cannot ask the Docker engine whether it remaps users: ${error.message}`, 'create', undefined, {
+          cause: error,
+        });
       });
       if (!remaps) {
-        throw new SandboxFault('root inside refused: this Docker engine does not run with userns-remap, so root in a runc container would be root on the host (see docs/security.md)', 'create', 403);
+        throw new SandboxFault(
+          'root inside refused: this Docker engine does not run with userns-remap, so root in a runc container would be root on the host (see docs/security.md)',
+          'create',
+          403,
+        );
       }
     }
     const deadline = Date.now() + lifetimeMs + DEADLINE_GRACE_MS;
     const pooled = pool.take(profile);
     if (pooled) {
       const { limits } = pooled.profile;
-      const differs = limits.memoryMb !== profile.limits.memoryMb || limits.cpus !== profile.limits.cpus || limits.pids !== profile.limits.pids;
+      const differs =
+        limits.memoryMb !== profile.limits.memoryMb || limits.cpus !== profile.limits.cpus || limits.pids !== profile.limits.pids;
       try {
         if (differs) await pooled.container.update(profile.limits);
         // Its pool deadline would lapse mid-run: the run's own, and the run's id, from now on.
-        pooled.container.rename(deadline, owner).catch((error) => log.warn({ err: error, container: pooled.container.id }, 'could not rename a pooled sandbox; the reaper may take it at its pool deadline'));
+        pooled.container
+          .rename(deadline, owner)
+          .catch((error) =>
+            log.warn(
+              { err: error, container: pooled.container.id },
+              'could not rename a pooled sandbox; the reaper may take it at its pool deadline',
+            ),
+          );
         return session(pooled);
       } catch (error) {
-        log.warn({ err: error, profile: poolKey(profile) }, 'a pooled sandbox could not take the run\'s limits; starting one');
+        log.warn({ err: error, profile: poolKey(profile) }, "a pooled sandbox could not take the run's limits; starting one");
         pooled.discard();
       }
     }

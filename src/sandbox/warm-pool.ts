@@ -116,23 +116,26 @@ export function createWarmPool<T extends PooledItem>(options: WarmPoolOptions<T>
         if (count() >= options.maxContainers || memory() + pool.profile.limits.memoryMb > options.memoryBudgetMb) return;
         launching++;
         pool.starting++;
-        const launch = options.launch(pool.profile).then(
-          (item) => {
-            pool.failures = 0;
-            if (draining || !pools.has(poolKey(pool.profile))) item.discard();
-            else pool.ready.push(item);
-          },
-          (error) => {
-            pool.failures++;
-            pool.retryAt = Date.now() + Math.min(60_000, 1000 * 2 ** Math.min(pool.failures, 6));
-            options.log.warn({ err: error, profile: poolKey(pool.profile) }, 'could not start a pooled sandbox');
-          },
-        ).finally(() => {
-          launching--;
-          pool.starting--;
-          inFlight.delete(launch);
-          fill();
-        });
+        const launch = options
+          .launch(pool.profile)
+          .then(
+            (item) => {
+              pool.failures = 0;
+              if (draining || !pools.has(poolKey(pool.profile))) item.discard();
+              else pool.ready.push(item);
+            },
+            (error) => {
+              pool.failures++;
+              pool.retryAt = Date.now() + Math.min(60_000, 1000 * 2 ** Math.min(pool.failures, 6));
+              options.log.warn({ err: error, profile: poolKey(pool.profile) }, 'could not start a pooled sandbox');
+            },
+          )
+          .finally(() => {
+            launching--;
+            pool.starting--;
+            inFlight.delete(launch);
+            fill();
+          });
         inFlight.add(launch);
       }
     }

@@ -7,7 +7,12 @@
 import type { Keys } from './keys.js';
 
 /** The two ledgers a run of `owner` counts in, as script keys: its key's (set, total), then all runs' (set, total). */
-export const ledgerKeys = (keys: Keys, owner: string) => [keys.outputLedger(owner), keys.outputLedgerBytes(owner), keys.outputLedger(), keys.outputLedgerBytes()];
+export const ledgerKeys = (keys: Keys, owner: string) => [
+  keys.outputLedger(owner),
+  keys.outputLedgerBytes(owner),
+  keys.outputLedger(),
+  keys.outputLedgerBytes(),
+];
 
 /** At most this many entries are pruned or looked at in one script, so a script stays short. */
 const STEP = 1000;

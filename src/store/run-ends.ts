@@ -47,7 +47,14 @@ export function createEndWatcher({ subscriber, redis, keys }: EndWatcherOptions)
     set.add(onEnd);
     stop?.addEventListener('abort', onStop, { once: true });
     const timeout = setTimeout(() => finish(false), timeoutMs);
-    const check = setInterval(() => void ended(runId).then((yes) => yes && finish(true), () => undefined), CHECK_EVERY_MS);
+    const check = setInterval(
+      () =>
+        void ended(runId).then(
+          (yes) => yes && finish(true),
+          () => undefined,
+        ),
+      CHECK_EVERY_MS,
+    );
     try {
       // The end may have been published before the waiter was in place.
       if (await ended(runId)) return true;

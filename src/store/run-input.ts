@@ -37,9 +37,22 @@ export interface SendInputOptions {
 }
 
 /** Passes a client's stdin or eof frame to a queued or running run. */
-export async function sendInput(redis: Redis, keys: Keys, runId: string, frame: Exclude<InputFrame, { kind: 'cancel' }>, options: SendInputOptions): Promise<SendOutcome> {
+export async function sendInput(
+  redis: Redis,
+  keys: Keys,
+  runId: string,
+  frame: Exclude<InputFrame, { kind: 'cancel' }>,
+  options: SendInputOptions,
+): Promise<SendOutcome> {
   const data = frame.kind === 'stdin' ? frame.data : '';
-  return (await send(redis, [keys.run(runId), keys.input(runId)], frame.kind, data, options.maxStdinBytes, options.retentionSeconds)) as SendOutcome;
+  return (await send(
+    redis,
+    [keys.run(runId), keys.input(runId)],
+    frame.kind,
+    data,
+    options.maxStdinBytes,
+    options.retentionSeconds,
+  )) as SendOutcome;
 }
 
 function parseFrame(raw: Buffer[]): InputFrame | undefined {
@@ -65,7 +78,12 @@ export function createInputReader(connect: () => Redis, waker: Redis, keys: Keys
   let stopped = false;
 
   const wake = () => {
-    waker.multi().xadd(wakeKey, 'MAXLEN', '1', '*', 'w', '1').expire(wakeKey, 60).exec().catch(() => undefined);
+    waker
+      .multi()
+      .xadd(wakeKey, 'MAXLEN', '1', '*', 'w', '1')
+      .expire(wakeKey, 60)
+      .exec()
+      .catch(() => undefined);
   };
 
   async function loop(): Promise<void> {
@@ -74,7 +92,17 @@ export function createInputReader(connect: () => Redis, waker: Redis, keys: Keys
       const streams = [...runs.keys()];
       let reply: Awaited<ReturnType<Redis['xreadBuffer']>>;
       try {
-        reply = await redis.xreadBuffer('COUNT', 64, 'BLOCK', 5000, 'STREAMS', ...streams, wakeKey, ...streams.map((key) => runs.get(key)!.lastId), wakeId);
+        reply = await redis.xreadBuffer(
+          'COUNT',
+          64,
+          'BLOCK',
+          5000,
+          'STREAMS',
+          ...streams,
+          wakeKey,
+          ...streams.map((key) => runs.get(key)!.lastId),
+          wakeId,
+        );
       } catch {
         // Redis is away (a restart): read on from the same frames once it is back, so a
         // client's stdin and cancel still reach a run that outlived the outage.

@@ -239,7 +239,19 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
     const fields = Object.entries(encode(record)).flat();
     const keyList = [keys.inFlight(owner), keys.run(id), keys.events(id), keys.request(id), ...ledgerKeys(keys, owner)];
     const budgets = [outputBudgets?.perKeyBytes ?? 0, outputBudgets?.totalBytes ?? 0];
-    const [outcome, waitMs] = (await scripts.create(redis, keyList, Date.now(), IN_FLIGHT_LAPSE_MS, maxInFlight, retentionSeconds, owner, JSON.stringify(request), ...budgets, ...fields, id)) as [string, number?];
+    const [outcome, waitMs] = (await scripts.create(
+      redis,
+      keyList,
+      Date.now(),
+      IN_FLIGHT_LAPSE_MS,
+      maxInFlight,
+      retentionSeconds,
+      owner,
+      JSON.stringify(request),
+      ...budgets,
+      ...fields,
+      id,
+    )) as [string, number?];
     if (outcome === 'admitted') return { admitted: true };
     if (outcome === 'in_flight') return { admitted: false, refusal: 'in_flight' };
     return { admitted: false, refusal: outcome as 'key_output_budget' | 'output_budget', retryAfterMs: waitMs ?? 1 };
@@ -260,8 +272,14 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
    * as stored) takes at most `maxOutputBytes`; else only how much it takes. Undefined when
    * there is no such run.
    */
-  async function getOwnedIfOutputFits(id: string, maxOutputBytes: number): Promise<{ record: RunRecord; owner: string | undefined; outputBytes: number } | { tooLarge: number } | undefined> {
-    const [outputBytes, flat] = (await scripts.getIfOutputFits(redis, [keys.run(id)], ...OUTPUT_FIELDS, maxOutputBytes)) as [number, string[]?];
+  async function getOwnedIfOutputFits(
+    id: string,
+    maxOutputBytes: number,
+  ): Promise<{ record: RunRecord; owner: string | undefined; outputBytes: number } | { tooLarge: number } | undefined> {
+    const [outputBytes, flat] = (await scripts.getIfOutputFits(redis, [keys.run(id)], ...OUTPUT_FIELDS, maxOutputBytes)) as [
+      number,
+      string[]?,
+    ];
     if (!flat) return { tooLarge: outputBytes };
     const fields: Record<string, string> = {};
     for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]] = flat[i + 1];
@@ -321,7 +339,19 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
     const kept = keptOutputBytes(final, limits ? (JSON.parse(limits) as RunRecord['limits']).outputBytes : 0);
     const large = largeOutput ?? { bytes: Number.MAX_SAFE_INTEGER, retentionSeconds };
     const keyList = [...runKeys(id), ...ledgerKeys(keys, owner ?? '')];
-    const done = await scripts.finish(redis, keyList, retentionSeconds, lastSeq, final.status ?? RunStatus.failed, Date.now(), kept, large.bytes, large.retentionSeconds, ...fields, id);
+    const done = await scripts.finish(
+      redis,
+      keyList,
+      retentionSeconds,
+      lastSeq,
+      final.status ?? RunStatus.failed,
+      Date.now(),
+      kept,
+      large.bytes,
+      large.retentionSeconds,
+      ...fields,
+      id,
+    );
     return done === 1;
   }
 
@@ -333,7 +363,20 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
     return 'ended';
   }
 
-  return { create, discard, get, getOwned, getOwnedIfOutputFits, getOwnedSummary, getRequest, markRunning, markQueuedAgain, failLost, finish, cancel };
+  return {
+    create,
+    discard,
+    get,
+    getOwned,
+    getOwnedIfOutputFits,
+    getOwnedSummary,
+    getRequest,
+    markRunning,
+    markQueuedAgain,
+    failLost,
+    finish,
+    cancel,
+  };
 }
 
 export type RunStore = ReturnType<typeof createRunStore>;

@@ -45,7 +45,10 @@ export async function compileStep(o: CompileOptions): Promise<CompileOutcome> {
   // The compiler gets its own limits; CPU time is bounded by its wall limit alone.
   const own = { ...o.compileLimits, ...o.runtime.compileLimits };
   const limits: Limits = { ...o.limits, ...own, cpuTimeMs: own.timeMs };
-  const session = await o.sandbox.open(profileFor(o.runtime, limits, o.profile), { owner: o.runId, lifetimeMs: limits.timeMs + o.killGraceMs });
+  const session = await o.sandbox.open(profileFor(o.runtime, limits, o.profile), {
+    owner: o.runId,
+    lifetimeMs: limits.timeMs + o.killGraceMs,
+  });
   try {
     await session.putFiles(o.folder);
     o.progress.executions++;
@@ -68,7 +71,12 @@ export async function compileStep(o: CompileOptions): Promise<CompileOutcome> {
     };
     let stderr = decodeOutput(result.stderr);
     if (exceeded[verdict]) stderr += `\ncompilation exceeded its ${exceeded[verdict]}`;
-    const compile = (extra = ''): CompileResult => ({ exitCode: result.exitCode, stdout: decodeOutput(result.stdout), stderr: stderr + extra, timeMs: result.timeMs });
+    const compile = (extra = ''): CompileResult => ({
+      exitCode: result.exitCode,
+      stdout: decodeOutput(result.stdout),
+      stderr: stderr + extra,
+      timeMs: result.timeMs,
+    });
     if (verdict !== Verdict.ok || result.cancelled) return { result, compile: compile() };
 
     // What the program's sandbox can hold, and no more, comes back.

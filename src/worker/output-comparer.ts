@@ -27,7 +27,8 @@ export type CompareReply = { id: number; matches: boolean } | { id: number; erro
  * when this module itself runs as TypeScript (tsx, in tests), where the thread inherits
  * the loader through process.execArgv.
  */
-export const compareThreadUrl = (moduleUrl = import.meta.url) => new URL(`./compare-thread${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
+export const compareThreadUrl = (moduleUrl = import.meta.url) =>
+  new URL(`./compare-thread${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
 
 interface Pending {
   resolve(matches: boolean): void;

@@ -72,7 +72,14 @@ export function createRunProcessor(options: RunProcessorOptions) {
     };
   }
 
-  async function execute(record: RunRecord, request: RunRequest, runtime: Runtime, events: EventPublisher, progress: RunProgress, log: Logger): Promise<Partial<RunRecord>> {
+  async function execute(
+    record: RunRecord,
+    request: RunRequest,
+    runtime: Runtime,
+    events: EventPublisher,
+    progress: RunProgress,
+    log: Logger,
+  ): Promise<Partial<RunRecord>> {
     const input = createRunInputPump(options.inputReader, record.id, record.interactive);
     const stop = AbortSignal.any([input.cancelSignal, shutdown.signal]);
     /** A run stopped by its client is cancelled; one stopped by the worker's shutdown failed. */

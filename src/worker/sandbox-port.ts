@@ -11,7 +11,9 @@ export interface SessionPort {
   snapshot(): Promise<void>;
   restore(): Promise<void>;
   execute(request: ExecutionRequest): Promise<ExecutionResult>;
-  collect(budgetBytes: number): Promise<{ folder: WorkFolder; collected: { exceeded: boolean; bytes: number; files: number }; error?: string }>;
+  collect(
+    budgetBytes: number,
+  ): Promise<{ folder: WorkFolder; collected: { exceeded: boolean; bytes: number; files: number }; error?: string }>;
   close(): void;
 }
 

@@ -12,7 +12,11 @@ export interface ProfileOptions {
   root?: boolean;
 }
 
-export function profileFor(runtime: Runtime, limits: Pick<Limits, 'memoryMb' | 'cpus' | 'pids' | 'diskMb'>, options: ProfileOptions): SandboxProfile {
+export function profileFor(
+  runtime: Runtime,
+  limits: Pick<Limits, 'memoryMb' | 'cpus' | 'pids' | 'diskMb'>,
+  options: ProfileOptions,
+): SandboxProfile {
   return {
     image: imageOf(options.imagePrefix, runtime),
     runtime: runtime.sandboxRuntime ?? options.defaultRuntime,

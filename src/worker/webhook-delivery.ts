@@ -32,7 +32,8 @@ async function resolveAllowed({ url, host, literal }: WebhookTarget, allowPrivat
   if (addresses.length === 0) throw new WebhookError(`${url.hostname} has no address`, true);
   if (!allowPrivate) {
     const refused = addresses.find((a) => isPrivateAddress(a.address));
-    if (refused) throw new WebhookError(`${url.hostname} resolves to ${refused.address}, a private address (WEBHOOK_ALLOW_PRIVATE is off)`, false);
+    if (refused)
+      throw new WebhookError(`${url.hostname} resolves to ${refused.address}, a private address (WEBHOOK_ALLOW_PRIVATE is off)`, false);
   }
   return addresses[0];
 }
@@ -45,7 +46,11 @@ export async function deliverWebhook(url: string, body: string, runId: string, o
   const target = checked.url;
   const { address, family } = await Promise.race([
     resolveAllowed(checked, options.allowPrivate),
-    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new WebhookError(`resolving ${target.hostname} took over ${options.timeoutMs} ms`, true)))),
+    new Promise<never>((_, reject) =>
+      signal.addEventListener('abort', () =>
+        reject(new WebhookError(`resolving ${target.hostname} took over ${options.timeoutMs} ms`, true)),
+      ),
+    ),
   ]);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const requestOptions: RequestOptions = {

@@ -62,7 +62,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     killGraceMs: KILL_GRACE_MS,
     pool: {
       size: config.poolSize,
-      sizeOf: (profile) => poolSizes[runtimeCatalogue.find((r) => imageOf(config.imagePrefix, r) === profile.image)?.language ?? ''] ?? config.poolSize,
+      sizeOf: (profile) =>
+        poolSizes[runtimeCatalogue.find((r) => imageOf(config.imagePrefix, r) === profile.image)?.language ?? ''] ?? config.poolSize,
       maxSize: config.poolSizeMax,
       maxContainers: config.poolMaxContainers,
       memoryBudgetMb: config.poolMemoryMb,
@@ -73,7 +74,9 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     onPoolTake: (hit) => (hit ? metrics.poolHits : metrics.poolMisses).inc(),
   });
   if (config.usernsRemap && !(await sandbox.remapsUsers().catch(() => false))) {
-    log.error('USERNS_REMAP is set but this Docker engine does not run with userns-remap: root runs under runc will fail (see docs/security.md)');
+    log.error(
+      'USERNS_REMAP is set but this Docker engine does not run with userns-remap: root runs under runc will fail (see docs/security.md)',
+    );
   }
   const reaper = createReaper({ docker, log, intervalMs: config.reaperIntervalMs });
   await reaper.reapOnce();
@@ -84,10 +87,20 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   if (missing.length > 0) log.warn({ missing }, 'runtime images are missing; runs of these languages will fail (make images builds them)');
   if (Object.keys(versions).length > 0) await redis.hset(keys.runtimeVersions(), versions);
 
-  sandbox.warm(warmProfiles(config, runtimeCatalogue.filter((r) => versions[r.language])));
+  sandbox.warm(
+    warmProfiles(
+      config,
+      runtimeCatalogue.filter((r) => versions[r.language]),
+    ),
+  );
 
   const webhookConnection = factory.bullmq();
-  const webhooks = createWebhookQueue({ connection: webhookConnection, prefix: config.keyPrefix, attempts: config.webhookAttempts, backoffMs: config.webhookBackoffMs });
+  const webhooks = createWebhookQueue({
+    connection: webhookConnection,
+    prefix: config.keyPrefix,
+    attempts: config.webhookAttempts,
+    backoffMs: config.webhookBackoffMs,
+  });
   const inputReader = createInputReader(factory.blocking, redis, keys);
   /** Judge comparisons past 64 KiB run in a thread of their own, off this loop. */
   const comparer = createOutputComparer({ thresholdBytes: 64 * 1024 });
@@ -117,9 +130,20 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     // A job stalled more than maxStalledCount times is failed inside Redis without reaching a
     // processor, which would leave its run `running`. Handed out again instead, it reaches
     // one, which records the run as lost and completes the job: a program never runs twice.
-    { connection: workerConnection, concurrency: config.workerConcurrency, prefix: 'bull', lockDuration: config.workerLockMs, stalledInterval: config.workerStalledIntervalMs, maxStalledCount: 10 },
+    {
+      connection: workerConnection,
+      concurrency: config.workerConcurrency,
+      prefix: 'bull',
+      lockDuration: config.workerLockMs,
+      stalledInterval: config.workerStalledIntervalMs,
+      maxStalledCount: 10,
+    },
   );
-  const deliver = createWebhookProcessor(store, { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate }, log);
+  const deliver = createWebhookProcessor(
+    store,
+    { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate },
+    log,
+  );
   const webhookWorkerConnection = factory.bullmq();
   const webhookWorker = new Worker<WebhookJobData>(
     webhookQueueName(config.keyPrefix),

@@ -10,7 +10,10 @@ const RETENTION_S = 60; // the smallest RUN_RETENTION_S the config allows
 const evictionWarning = /may evict keys/;
 
 t.test('every key of a run expires after RUN_RETENTION_S; BullMQ keeps no finished job', async (t) => {
-  const cluster = await startCluster(t, { workers: 1, env: { RUN_RETENTION_S: String(RETENTION_S), RATE_LIMIT_PER_MINUTE: '600', KEY_MAX_IN_FLIGHT: '50' } });
+  const cluster = await startCluster(t, {
+    workers: 1,
+    env: { RUN_RETENTION_S: String(RETENTION_S), RATE_LIMIT_PER_MINUTE: '600', KEY_MAX_IN_FLIGHT: '50' },
+  });
   const { api, inspect } = cluster;
   const ok = await call(api.url, 'POST', '/runs?wait=true', { language: 'bash', source: 'echo fine' }, 30_000);
   t.match(ok.body, { status: 'completed', verdict: 'ok' });
@@ -32,19 +35,45 @@ t.test('every key of a run expires after RUN_RETENTION_S; BullMQ keeps no finish
   const ttls = await Promise.all(keys.map(async (key) => [key, await inspect.ttl(key)] as const));
   const runKeys = ttls.filter(([key]) => runs.some((id) => key.includes(id)));
   t.ok(runKeys.length >= runs.length * 2, `each run left its record and event stream (${runKeys.length} keys)`);
-  t.same(runKeys.filter(([key]) => key.endsWith(':input')), [], 'the cancelled runs had input streams; each was deleted when its run ended');
-  t.same(runKeys.filter(([, ttl]) => !(ttl > 0 && ttl <= RETENTION_S)), [], `every key of a run expires within ${RETENTION_S} s`);
+  t.same(
+    runKeys.filter(([key]) => key.endsWith(':input')),
+    [],
+    'the cancelled runs had input streams; each was deleted when its run ended',
+  );
+  t.same(
+    runKeys.filter(([, ttl]) => !(ttl > 0 && ttl <= RETENTION_S)),
+    [],
+    `every key of a run expires within ${RETENTION_S} s`,
+  );
   const forever = ttls.filter(([, ttl]) => ttl === -1).map(([key]) => key);
   t.comment(`keys without expiry: ${forever.join(', ')}`);
   // What may stay: the runtime versions, and BullMQ's own fixed bookkeeping for each queue.
   const allowed = /^(runbox:runtimes|bull:runbox-(runs|webhooks):(meta|id|events|stalled-check|marker))$/;
-  t.same(forever.filter((key) => !allowed.test(key)), [], 'nothing else is kept forever');
-  t.same(ttls.filter(([key]) => key.startsWith('runbox:') && !key.startsWith('runbox:run:') && key !== 'runbox:runtimes').filter(([, ttl]) => ttl < 0), [], 'in-flight sets and rate-limit counters expire too');
+  t.same(
+    forever.filter((key) => !allowed.test(key)),
+    [],
+    'nothing else is kept forever',
+  );
+  t.same(
+    ttls
+      .filter(([key]) => key.startsWith('runbox:') && !key.startsWith('runbox:run:') && key !== 'runbox:runtimes')
+      .filter(([, ttl]) => ttl < 0),
+    [],
+    'in-flight sets and rate-limit counters expire too',
+  );
 
   const [completed, failed] = await Promise.all([inspect.zcard('bull:runbox-runs:completed'), inspect.zcard('bull:runbox-runs:failed')]);
   t.same({ completed, failed }, { completed: 0, failed: 0 }, 'BullMQ keeps no completed or failed job');
-  t.same(keys.filter((key) => runs.some((id) => key.startsWith(`bull:runbox-runs:${id}`))), [], 'no job of these runs is left');
-  t.same(cluster.apis.concat(cluster.workers).flatMap((p) => warnings(p, evictionWarning)), [], 'no eviction warning with noeviction');
+  t.same(
+    keys.filter((key) => runs.some((id) => key.startsWith(`bull:runbox-runs:${id}`))),
+    [],
+    'no job of these runs is left',
+  );
+  t.same(
+    cluster.apis.concat(cluster.workers).flatMap((p) => warnings(p, evictionWarning)),
+    [],
+    'no eviction warning with noeviction',
+  );
 });
 
 t.test('a Redis that may evict keys: the API and the worker warn at start', async (t) => {

@@ -39,13 +39,18 @@ t.test(`${TOTAL} runs in bursts of ${BURST} over two workers: none lost, none tw
 
   // Wait for every record to end, reading the statuses straight from Redis in one pipeline.
   const statusKey = (id: string) => `runbox:run:${id}`;
-  await waitFor(`all ${TOTAL} runs to end`, 280_000, async () => {
-    const pipeline = cluster.inspect.pipeline();
-    for (const id of ids) pipeline.hget(statusKey(id), 'status');
-    const replies = (await pipeline.exec()) ?? [];
-    const open = replies.filter(([, status]) => status === '"queued"' || status === '"running"').length;
-    return open === 0 ? true : undefined;
-  }, 2_000);
+  await waitFor(
+    `all ${TOTAL} runs to end`,
+    280_000,
+    async () => {
+      const pipeline = cluster.inspect.pipeline();
+      for (const id of ids) pipeline.hget(statusKey(id), 'status');
+      const replies = (await pipeline.exec()) ?? [];
+      const open = replies.filter(([, status]) => status === '"queued"' || status === '"running"').length;
+      return open === 0 ? true : undefined;
+    },
+    2_000,
+  );
   const endedMs = Date.now() - began;
 
   const records = await pool(ids, 20, async (id) => (await call(api.url, 'GET', `/runs/${id}`, undefined, 10_000)).body);
@@ -55,22 +60,42 @@ t.test(`${TOTAL} runs in bursts of ${BURST} over two workers: none lost, none tw
 
   // Each token is printed by its own run only, exactly once.
   const printed = new Map<string, number>();
-  for (const r of records) for (const token of String(r.stdout).match(/tok-[0-9a-f-]{36}/g) ?? []) printed.set(token, (printed.get(token) ?? 0) + 1);
-  t.equal(records.filter((r, i) => r.stdout !== `${tokens[i]}\n`).length, 0, 'every record holds its own program\'s output');
-  t.same([...printed.values()].filter((n) => n !== 1), [], 'no token printed twice across all records');
+  for (const r of records)
+    for (const token of String(r.stdout).match(/tok-[0-9a-f-]{36}/g) ?? []) printed.set(token, (printed.get(token) ?? 0) + 1);
+  t.equal(records.filter((r, i) => r.stdout !== `${tokens[i]}\n`).length, 0, "every record holds its own program's output");
+  t.same(
+    [...printed.values()].filter((n) => n !== 1),
+    [],
+    'no token printed twice across all records',
+  );
   t.equal(printed.size, TOTAL, 'every token printed');
 
   const counts = await starts.stop();
   const notOnce = ids.filter((id) => counts.get(id) !== 1);
-  t.same(notOnce.map((id) => [id, counts.get(id)]), [], 'the engine started exactly one sandbox per run');
+  t.same(
+    notOnce.map((id) => [id, counts.get(id)]),
+    [],
+    'the engine started exactly one sandbox per run',
+  );
 
   // Records agree with their streams: stdout == the stdout frames, one running, one end.
   const mismatches: string[] = [];
   await pool(records, 20, async (record) => {
     const { frames, closeCode } = await readStreamOnce(api.wsUrl, record.id, undefined, undefined, 10_000);
-    const stdout = frames.filter((f) => f.type === 'stdout').map((f) => f.data).join('');
-    const statuses = frames.filter((f) => f.type === 'status').map((f) => f.status).join(',');
-    if (closeCode !== 1000 || stdout !== record.stdout || statuses !== 'queued,running,completed' || frames.filter((f) => f.type === 'end').length !== 1) {
+    const stdout = frames
+      .filter((f) => f.type === 'stdout')
+      .map((f) => f.data)
+      .join('');
+    const statuses = frames
+      .filter((f) => f.type === 'status')
+      .map((f) => f.status)
+      .join(',');
+    if (
+      closeCode !== 1000 ||
+      stdout !== record.stdout ||
+      statuses !== 'queued,running,completed' ||
+      frames.filter((f) => f.type === 'end').length !== 1
+    ) {
       mismatches.push(`${record.id}: close ${closeCode}, frames stdout ${JSON.stringify(stdout)}, statuses ${statuses}`);
     }
   });
@@ -92,12 +117,18 @@ t.test(`${TOTAL} runs in bursts of ${BURST} over two workers: none lost, none tw
   const service = records.map((r) => ms(r.startedAt, r.finishedAt));
   const first = Math.min(...records.map((r) => Date.parse(r.createdAt)));
   const last = Math.max(...records.map((r) => Date.parse(r.finishedAt)));
-  const line = (name: string, v: number[]) => `${name}: p50 ${percentile(v, 50)} ms, p95 ${percentile(v, 95)} ms, p99 ${percentile(v, 99)} ms, max ${Math.max(...v)} ms`;
+  const line = (name: string, v: number[]) =>
+    `${name}: p50 ${percentile(v, 50)} ms, p95 ${percentile(v, 95)} ms, p99 ${percentile(v, 99)} ms, max ${Math.max(...v)} ms`;
   t.comment(`load: ${TOTAL} runs, 2 workers x 2 concurrent; submitted in ${submittedMs} ms; all ended after ${endedMs} ms`);
   t.comment(`throughput: ${((TOTAL * 1000) / (last - first)).toFixed(1)} runs/s (first submission to last finish: ${last - first} ms)`);
   t.comment(line('queue wait (startedAt - createdAt)', wait));
   t.comment(line('end to end (finishedAt - createdAt)', e2e));
   t.comment(line('on the worker (finishedAt - startedAt)', service));
-  t.comment(line('program run time (timeMs)', records.map((r) => r.timeMs)));
+  t.comment(
+    line(
+      'program run time (timeMs)',
+      records.map((r) => r.timeMs),
+    ),
+  );
   t.ok(endedMs < 300_000, `the whole load ended within 5 minutes (${Math.round(endedMs / 1000)} s)`);
 });

@@ -53,7 +53,11 @@ t.test('Redis restarted under load: 202 means a true record, 503 while down, wor
   await sleep(1_000);
   const apiReady = await call(api.url, 'GET', '/readyz', undefined, REQUEST_TIMEOUT_MS);
   t.equal(apiReady.status, 503, 'API /readyz is 503 while Redis is down');
-  t.match(apiReady.body, { status: 'unavailable', checks: { redis: /^unavailable: / } }, `API /readyz says why: ${JSON.stringify(apiReady.body.checks)}`);
+  t.match(
+    apiReady.body,
+    { status: 'unavailable', checks: { redis: /^unavailable: / } },
+    `API /readyz says why: ${JSON.stringify(apiReady.body.checks)}`,
+  );
   for (const worker of cluster.workers) {
     const ready = await call(worker.url, 'GET', '/readyz', undefined, REQUEST_TIMEOUT_MS);
     t.equal(ready.status, 503, `${worker.name} /readyz is 503 while Redis is down`);
@@ -72,22 +76,45 @@ t.test('Redis restarted under load: 202 means a true record, 503 while down, wor
   await clients;
 
   const down = submissions.filter((s) => s.phase === 'down');
-  const byStatus = (list: Submission[]) => list.reduce<Record<string, number>>((acc, s) => ((acc[s.reply.status] = (acc[s.reply.status] ?? 0) + 1), acc), {});
-  t.comment(`submissions: before ${JSON.stringify(byStatus(submissions.filter((s) => s.phase === 'before')))}, down ${JSON.stringify(byStatus(down))}, after ${JSON.stringify(byStatus(submissions.filter((s) => s.phase === 'after')))}`);
+  const byStatus = (list: Submission[]) =>
+    list.reduce<Record<string, number>>((acc, s) => ((acc[s.reply.status] = (acc[s.reply.status] ?? 0) + 1), acc), {});
+  t.comment(
+    `submissions: before ${JSON.stringify(byStatus(submissions.filter((s) => s.phase === 'before')))}, down ${JSON.stringify(byStatus(down))}, after ${JSON.stringify(byStatus(submissions.filter((s) => s.phase === 'after')))}`,
+  );
   t.ok(down.length >= 20, `clients kept submitting while Redis was down (${down.length})`);
-  t.same(submissions.filter((s) => s.reply.status === 0).map((s) => s.reply.body), [], `no request hung past ${REQUEST_TIMEOUT_MS} ms or was refused`);
-  t.same(submissions.filter((s) => s.reply.status >= 500 && s.reply.status !== 503), [], 'no 500: an unreachable Redis is a 503');
+  t.same(
+    submissions.filter((s) => s.reply.status === 0).map((s) => s.reply.body),
+    [],
+    `no request hung past ${REQUEST_TIMEOUT_MS} ms or was refused`,
+  );
+  t.same(
+    submissions.filter((s) => s.reply.status >= 500 && s.reply.status !== 503),
+    [],
+    'no 500: an unreachable Redis is a 503',
+  );
   const refused = submissions.filter((s) => s.reply.status === 503);
-  t.ok(refused.every((s) => s.reply.body.code === 'unavailable' && s.reply.ms < 2_000), `every 503 is \`unavailable\` and quick (slowest ${Math.round(Math.max(0, ...refused.map((s) => s.reply.ms)))} ms)`);
+  t.ok(
+    refused.every((s) => s.reply.body.code === 'unavailable' && s.reply.ms < 2_000),
+    `every 503 is \`unavailable\` and quick (slowest ${Math.round(Math.max(0, ...refused.map((s) => s.reply.ms)))} ms)`,
+  );
   const lastRefusal = Math.max(...refused.map((s) => s.at));
-  t.comment(`503s from ${Math.min(...refused.map((s) => s.at)) - downAt} ms after Redis stopped to ${lastRefusal - upAt} ms after it was back`);
+  t.comment(
+    `503s from ${Math.min(...refused.map((s) => s.at)) - downAt} ms after Redis stopped to ${lastRefusal - upAt} ms after it was back`,
+  );
   if (lastRefusal > upAt + 2_000) {
-    const errors = new Set(api.logs.filter((l) => (l.level ?? 0) >= 50 && Number(l.time) > upAt).map((l) => `${l.msg}: ${(l.err as { message?: string })?.message}`));
+    const errors = new Set(
+      api.logs
+        .filter((l) => (l.level ?? 0) >= 50 && Number(l.time) > upAt)
+        .map((l) => `${l.msg}: ${(l.err as { message?: string })?.message}`),
+    );
     t.comment(`API errors after Redis was back: ${[...errors].slice(0, 10).join(' | ')}`);
   }
   // The API's connections retry with a growing delay (ioredis: up to 2 s), so the first
   // seconds after Redis is back may still be refused.
-  t.ok(refused.every((s) => s.at >= downAt - 100 && s.at <= upAt + 5_000), '503s only during the outage and the reconnect after it');
+  t.ok(
+    refused.every((s) => s.at >= downAt - 100 && s.at <= upAt + 5_000),
+    '503s only during the outage and the reconnect after it',
+  );
   const afterOutage = submissions.filter((s) => s.phase === 'after' && s.at > upAt + 5_000);
   t.ok(afterOutage.length > 0 && afterOutage.every((s) => s.reply.status === 202), 'submissions succeed again once Redis is back');
 
@@ -96,10 +123,13 @@ t.test('Redis restarted under load: 202 means a true record, 503 while down, wor
   const accepted = submissions.filter((s) => s.reply.status === 202);
   const outcomes: Record<string, number> = {};
   for (const s of accepted) {
-    const record = await waitForStatus(api.url, s.reply.body.id, 60_000).catch((error: Error) => ({ status: `never ended (${error.message})` }));
+    const record = await waitForStatus(api.url, s.reply.body.id, 60_000).catch((error: Error) => ({
+      status: `never ended (${error.message})`,
+    }));
     outcomes[record.status] = (outcomes[record.status] ?? 0) + 1;
     if (record.status === 'completed') {
-      if (!record.stdout.startsWith(`${s.token}\n`)) t.fail(`run ${record.id}: stdout ${JSON.stringify(record.stdout)} is not its program's`);
+      if (!record.stdout.startsWith(`${s.token}\n`))
+        t.fail(`run ${record.id}: stdout ${JSON.stringify(record.stdout)} is not its program's`);
     } else if (record.status === 'failed') {
       if (typeof record.error !== 'string' || !record.error) t.fail(`run ${record.id} failed without an error`);
     } else {
@@ -111,7 +141,9 @@ t.test('Redis restarted under load: 202 means a true record, 503 while down, wor
         cluster.inspect.lpos('bull:runbox-runs:wait', id),
         cluster.inspect.zscore('bull:runbox-runs:delayed', id),
       ]);
-      const logs = [...cluster.apis, ...cluster.workers].flatMap((p) => p.logs.filter((l) => l.runId === id).map((l) => `${p.name}: ${l.msg} ${JSON.stringify(l.err ?? '')}`));
+      const logs = [...cluster.apis, ...cluster.workers].flatMap((p) =>
+        p.logs.filter((l) => l.runId === id).map((l) => `${p.name}: ${l.msg} ${JSON.stringify(l.err ?? '')}`),
+      );
       t.fail(`run ${id} (202 at ${s.at - downAt} ms from the outage) ${record.status}`, {
         record: { status: fields.status, startedAt: fields.startedAt },
         job: { ...job, data: undefined, opts: undefined, active, waiting, delayed },
@@ -133,7 +165,9 @@ t.test('Redis restarted under load: 202 means a true record, 503 while down, wor
 
   // The workers reconnected by themselves: they are ready again and run new work.
   for (const worker of cluster.workers) {
-    await waitFor(`${worker.name} ready again`, 20_000, async () => ((await call(worker.url, 'GET', '/readyz')).status === 200 ? true : undefined));
+    await waitFor(`${worker.name} ready again`, 20_000, async () =>
+      (await call(worker.url, 'GET', '/readyz')).status === 200 ? true : undefined,
+    );
   }
   const fresh = await call(api.url, 'POST', '/runs?wait=true', { language: 'bash', source: 'echo fresh' }, 30_000);
   t.match(fresh.body, { status: 'completed', stdout: 'fresh\n' }, 'a new run completes');
@@ -170,7 +204,11 @@ t.test('Redis away for longer than the job lock: each run in flight still ends o
     t.comment(`${run.id}: ${record.status}${record.error ? ` (${record.error})` : ''}`);
   }
   const counts = await starts.stop();
-  t.same(runs.map((r) => counts.get(r.id)), runs.map(() => 1), 'one sandbox per run, ever');
+  t.same(
+    runs.map((r) => counts.get(r.id)),
+    runs.map(() => 1),
+    'one sandbox per run, ever',
+  );
   // A run recorded lost by the other worker while its own worker still ran it: that worker's result is dropped, not written over.
   const dropped = cluster.workers.flatMap((w) => w.logs.filter((l) => /result is dropped/.test(String(l.msg))));
   t.comment(`results dropped because the run had been recorded lost meanwhile: ${dropped.length}`);
@@ -178,20 +216,32 @@ t.test('Redis away for longer than the job lock: each run in flight still ends o
   // stalled check (every second here) hands it out again, and the processor, finding its
   // run ended, completes it. So the active list drains within seconds, not at once.
   let jobs = -1;
-  await waitFor('the active jobs to drain', 20_000, async () => ((jobs = await cluster.inspect.llen('bull:runbox-runs:active')) === 0 ? true : undefined), 500).catch(() => undefined);
+  await waitFor(
+    'the active jobs to drain',
+    20_000,
+    async () => ((jobs = await cluster.inspect.llen('bull:runbox-runs:active')) === 0 ? true : undefined),
+    500,
+  ).catch(() => undefined);
   t.equal(jobs, 0, 'no job is left active');
 });
 
 t.test('a run in flight across a Redis restart still hears its client: stdin and cancel after it', async (t) => {
   const cluster = await startCluster(t, { workers: 1, env: { WORKER_LOCK_MS: '30000' } });
   const { api } = cluster;
-  const { body: interactive } = await cluster.submit({ language: 'bash', source: 'echo ready; read line; echo "got $line"', interactive: true, limits: { timeMs: 30_000 } });
+  const { body: interactive } = await cluster.submit({
+    language: 'bash',
+    source: 'echo ready; read line; echo "got $line"',
+    interactive: true,
+    limits: { timeMs: 30_000 },
+  });
   const { body: long } = await cluster.submit({ language: 'bash', source: 'echo ready; sleep 25', limits: { timeMs: 30_000 } });
   for (const id of [interactive.id, long.id]) await waitForStatus(api.url, id, 20_000, new Set(['running']));
   await cluster.redis.stop();
   await sleep(3_000);
   await cluster.redis.start();
-  await waitFor('the API to reach Redis again', 10_000, async () => ((await call(api.url, 'GET', '/readyz')).status === 200 ? true : undefined));
+  await waitFor('the API to reach Redis again', 10_000, async () =>
+    (await call(api.url, 'GET', '/readyz')).status === 200 ? true : undefined,
+  );
 
   // The client's frames sent after the restart reach the program.
   const ws = new WebSocket(`${api.wsUrl}/runs/${interactive.id}/stream`);

@@ -29,13 +29,25 @@ t.test('SIGTERM to a worker: drains within its grace period, records the rest, e
   const tookMs = Date.now() - stopping;
   t.equal(exit.code, 0, 'the worker exits 0');
   t.ok(tookMs >= 2_500 && tookMs < 8_000, `it stopped after its grace period of 3 s (${tookMs} ms)`);
-  t.match(await waitForStatus(cluster.api.url, short.id, 5_000), { status: 'completed', verdict: 'ok', stdout: 'short\ndone\n' }, 'the short run finished within the grace period');
-  t.match(await waitForStatus(cluster.api.url, long.id, 5_000), { status: 'failed', error: /shut down/, stdout: 'long\n' }, 'the long run was killed and recorded as failed, with its output so far');
+  t.match(
+    await waitForStatus(cluster.api.url, short.id, 5_000),
+    { status: 'completed', verdict: 'ok', stdout: 'short\ndone\n' },
+    'the short run finished within the grace period',
+  );
+  t.match(
+    await waitForStatus(cluster.api.url, long.id, 5_000),
+    { status: 'failed', error: /shut down/, stdout: 'long\n' },
+    'the long run was killed and recorded as failed, with its output so far',
+  );
   t.same(await containersOf([short.id, long.id]), [], 'its containers are gone');
-  t.match((await call(cluster.api.url, 'GET', `/runs/${later.id}`)).body, { status: 'queued' }, 'the run submitted after the signal was not taken');
+  t.match(
+    (await call(cluster.api.url, 'GET', `/runs/${later.id}`)).body,
+    { status: 'queued' },
+    'the run submitted after the signal was not taken',
+  );
   await worker.waitForLog((l) => /grace period over/.test(String(l.msg)), 1_000, 'the grace-period warning');
   const { frames } = await followStream(() => cluster.api.wsUrl, long.id, 5_000);
-  t.equal(frames.at(-1)?.type, 'end', 'the killed run\'s stream ended');
+  t.equal(frames.at(-1)?.type, 'end', "the killed run's stream ended");
 
   await cluster.startWorker();
   t.match(await waitForStatus(cluster.api.url, later.id, 20_000), { status: 'completed', stdout: 'later\n' }, 'the next worker runs it');
@@ -59,7 +71,11 @@ t.test('a second SIGTERM forces the worker out at once; the run it left is then 
 
   // Forced out, it recorded nothing: the next worker finds the run left running.
   await cluster.startWorker();
-  t.match(await waitForStatus(cluster.api.url, run.id, 30_000), { status: 'failed', error: /lost/ }, 'the run ends failed (worker lost) instead of staying running');
+  t.match(
+    await waitForStatus(cluster.api.url, run.id, 30_000),
+    { status: 'failed', error: /lost/ },
+    'the run ends failed (worker lost) instead of staying running',
+  );
 });
 
 t.test('SIGTERM to the API: closes streams with 1001, stops accepting, exits 0; runs go on', async (t) => {

@@ -20,9 +20,14 @@ t.test('a worker killed mid-run: the run ends failed once, its stream ends, its 
 
   let sawToken!: () => void;
   const tokenSeen = new Promise<void>((r) => (sawToken = r));
-  const following = followStream(() => cluster.api.wsUrl, run.id, 90_000, (frame) => {
-    if (frame.type === 'stdout' && frame.data.includes(token)) sawToken();
-  });
+  const following = followStream(
+    () => cluster.api.wsUrl,
+    run.id,
+    90_000,
+    (frame) => {
+      if (frame.type === 'stdout' && frame.data.includes(token)) sawToken();
+    },
+  );
   await tokenSeen;
   // The second worker is up before the first dies, so it is the one to notice.
   const second = await cluster.startWorker();
@@ -40,15 +45,28 @@ t.test('a worker killed mid-run: the run ends failed once, its stream ends, its 
 
   const { frames, closeCodes } = await following;
   t.equal(closeCodes.at(-1), 1000, 'the stream closes normally');
-  t.same(frames.filter((f) => f.type === 'status').map((f) => f.status), ['queued', 'running', 'failed'], 'one running frame: never started twice');
-  t.same(frames.filter((f) => f.type === 'stdout').map((f) => f.data), [`${token}\n`], 'the token once');
+  t.same(
+    frames.filter((f) => f.type === 'status').map((f) => f.status),
+    ['queued', 'running', 'failed'],
+    'one running frame: never started twice',
+  );
+  t.same(
+    frames.filter((f) => f.type === 'stdout').map((f) => f.data),
+    [`${token}\n`],
+    'the token once',
+  );
   const stored = await cluster.inspect.xrange(`runbox:run:${run.id}:events`, '-', '+');
   t.equal(stored.filter(([, fields]) => fields[1] === 'end').length, 1, 'one end frame in the stored stream');
   t.match(frames.at(-1), { type: 'end', run: { status: 'failed', error: /lost/ } });
 
   // The container outlives its worker (runbox-run stops the program at its time limit);
   // the surviving worker's reaper removes it once its deadline label has passed.
-  await waitFor('the orphan container to be reaped', 60_000, async () => ((await containersOf([run.id])).length === 0 ? true : undefined), 1_000);
+  await waitFor(
+    'the orphan container to be reaped',
+    60_000,
+    async () => ((await containersOf([run.id])).length === 0 ? true : undefined),
+    1_000,
+  );
   t.pass('the orphan container was removed by the reaper');
   await second.waitForLog((l) => /reaper removed/.test(String(l.msg)), 5_000, 'the reaper log line');
   t.equal((await starts.stop()).get(run.id), 1, 'the engine started one sandbox for the run, ever');

@@ -81,8 +81,8 @@ const attackTable: Record<string, Attack> = {
     },
     runsc: {
       why:
-        '(b) RLIMIT_NPROC holds, but gVisor\'s ptrace platform makes host threads for the forking processes until the ' +
-        'pids cgroup (pids + 512) refuses one, and gVisor\'s kernel then dies with the sandbox and its supervisor: no report, ' +
+        "(b) RLIMIT_NPROC holds, but gVisor's ptrace platform makes host threads for the forking processes until the " +
+        "pids cgroup (pids + 512) refuses one, and gVisor's kernel then dies with the sandbox and its supervisor: no report, " +
         'runtime_error, with a line in stderr saying gVisor failed. Contained (limit inside, cgroup outside, nothing left, next run clean); the verdict is todo',
       outcome: 'the process limit refuses fork (EAGAIN); gVisor may die at the pids cgroup: never ok, nothing left',
       check(t, r) {
@@ -91,7 +91,8 @@ const attackTable: Record<string, Attack> = {
         t.match(r, { status: 'completed', stdout: printed ? /^fork refused: EAGAIN after \d+ children\n$/ : '' });
         if (printed) t.ok(numberIn(r.stdout, /after (\d+)/) < 64, 'fewer children than the pids limit');
         t.ok(['time_limit_exceeded', 'runtime_error'].includes(r.verdict), `never ok: ${r.verdict}`);
-        if (r.verdict === 'runtime_error') t.match(r.stderr, /runbox: the gVisor sandbox itself failed \(exit \d+\)/, 'the record says gVisor failed, not the program');
+        if (r.verdict === 'runtime_error')
+          t.match(r.stderr, /runbox: the gVisor sandbox itself failed \(exit \d+\)/, 'the record says gVisor failed, not the program');
         t.equal(r.verdict, 'time_limit_exceeded', 'the real verdict', {
           todo: 'gVisor (ptrace platform) dies when its own threads reach the pids cgroup: runtime_error without a report',
         });
@@ -140,7 +141,7 @@ const attackTable: Record<string, Attack> = {
       t.ok(numberIn(r.stdout, /after (\d+)/) <= 8, 'no more than diskMb written');
     },
     runsc: {
-      why: '(a) gVisor checks permissions before the read-only mount: / (root\'s) is EACCES; /var/tmp (1777) proves the mount read-only',
+      why: "(a) gVisor checks permissions before the read-only mount: / (root's) is EACCES; /var/tmp (1777) proves the mount read-only",
       check(t, r) {
         t.match(r, { status: 'completed', verdict: 'ok', stdout: /^\/work: ENOSPC after \d+ MiB\n\/: EACCES\n\/var\/tmp: EROFS\n$/ });
         t.ok(numberIn(r.stdout, /after (\d+)/) <= 8, 'no more than diskMb written');
@@ -254,13 +255,20 @@ const attackTable: Record<string, Attack> = {
     check(t, r, { redisUrl, runtime }) {
       t.match(r, { status: 'completed', verdict: 'ok' });
       const pids = JSON.parse(/^pids: (\[.*\])$/m.exec(r.stdout)?.[1] ?? 'null');
-      t.ok(Array.isArray(pids) && pids.length <= 3 && pids.every((p: number) => p < 100), `only the sandbox's pids: ${JSON.stringify(pids)}`);
+      t.ok(
+        Array.isArray(pids) && pids.length <= 3 && pids.every((p: number) => p < 100),
+        `only the sandbox's pids: ${JSON.stringify(pids)}`,
+      );
       t.match(r.stdout, /^1 cmdline: \/usr\/local\/bin\/runbox-run --work \/work /m, 'PID 1 is runbox-run');
       if (runtime === 'runsc') {
         const words = (text: string | undefined) => (text ?? '').trim().split(' ');
         const own = new Set(words(/^own environ: (.*)$/m.exec(r.stdout)?.[1]));
         const init = words(/^1 environ: (.*)$/m.exec(r.stdout)?.[1]);
-        t.same(init.filter((w) => !own.has(w)), [], "the init's environment is part of the program's own (which adds its runtime's), nothing more");
+        t.same(
+          init.filter((w) => !own.has(w)),
+          [],
+          "the init's environment is part of the program's own (which adds its runtime's), nothing more",
+        );
       } else t.match(r.stdout, /^1 environ: <EACCES>$/m, "the init's environment is unreadable");
       t.match(r.stdout, /LANG=C\.UTF-8/, "the sandbox's own environment is readable");
       t.notOk(r.stdout.includes(workerSecret), "the worker's secret is nowhere");
@@ -287,7 +295,7 @@ const attackTable: Record<string, Attack> = {
       limits: { timeMs: 30_000, cpuTimeMs: 20_000 },
       why:
         "(a) gVisor's /proc/<pid>/status has no CapAmb or NoNewPrivs line and gVisor has no ambient capabilities: both are " +
-        "read with prctl (setpriv) instead. The bounding set, which the program inherited from its root supervisor, is emptied " +
+        'read with prctl (setpriv) instead. The bounding set, which the program inherited from its root supervisor, is emptied ' +
         "by runbox-run (was (b), fixed); the seccomp filter is runbox-run's own",
     },
     check(t, r, { runtime }) {
@@ -297,7 +305,11 @@ const attackTable: Record<string, Attack> = {
       if (runtime !== 'runsc') t.match(r.stdout, /^NoNewPrivs: 1$/m);
       t.match(r.stdout, /^no_new_privs: 1$/m, 'no_new_privs, by prctl');
       t.match(r.stdout, /^Capability bounding set: \[none\]$/m, 'an empty bounding set, by prctl');
-      t.match(r.stdout, runtime === 'runsc' ? /^Ambient capabilities: \[unsupported\]$/m : /^Ambient capabilities: \[none\]$/m, 'no ambient capabilities');
+      t.match(
+        r.stdout,
+        runtime === 'runsc' ? /^Ambient capabilities: \[unsupported\]$/m : /^Ambient capabilities: \[none\]$/m,
+        'no ambient capabilities',
+      );
       t.match(r.stdout, /^Seccomp: 2$/m, 'a seccomp filter is on');
       t.match(r.stdout, /^id: 1000$/m);
       for (const b of ['/usr/bin/su', '/usr/bin/passwd', '/usr/bin/chfn', '/usr/bin/newgrp', '/work/su-copy']) {
@@ -313,19 +325,38 @@ const attackTable: Record<string, Attack> = {
         'namespace calls (a user namespace let the program past RLIMIT_NPROC: was (b), fixed) and device nodes (gVisor ' +
         'ignores CAP_MKNOD and nodev: fixed too); gVisor answers keyctl and add_key EACCES, perf_event_open ENODEV, and ' +
         'syslog with its own made-up boot log',
-      outcome: 'mount, unshare, setns, ptrace of the init, keyctl, bpf, modules, ... all refused by gVisor or runbox-run\'s filter',
+      outcome: "mount, unshare, setns, ptrace of the init, keyctl, bpf, modules, ... all refused by gVisor or runbox-run's filter",
     },
     check(t, r, { runtime }) {
       t.match(r, { status: 'completed', verdict: 'ok' });
       const lines = r.stdout.trim().split('\n');
       t.ok(lines.length >= 30, `${lines.length} calls tried`);
       // gVisor's own answers, none of them a success that reaches anything outside it.
-      const gvisor: Record<string, RegExp> = { 'keyctl join': /^EACCES$/, add_key: /^EACCES$/, perf_event_open: /^ENODEV$/, 'syslog read': /^ok$/ };
+      const gvisor: Record<string, RegExp> = {
+        'keyctl join': /^EACCES$/,
+        add_key: /^EACCES$/,
+        perf_event_open: /^ENODEV$/,
+        'syslog read': /^ok$/,
+      };
       for (const line of lines) {
         const [call, outcome] = line.split(': ');
         t.match(outcome, (runtime === 'runsc' && gvisor[call]) || /^(EPERM|ENOSYS)$/, line);
       }
-      for (const call of ['ptrace attach init', 'ptrace seize init', 'unshare user', 'clone newuser', 'setns net', 'mknod char device', 'setuid 0', 'socket vsock', 'socketpair vsock', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'userfaultfd']) {
+      for (const call of [
+        'ptrace attach init',
+        'ptrace seize init',
+        'unshare user',
+        'clone newuser',
+        'setns net',
+        'mknod char device',
+        'setuid 0',
+        'socket vsock',
+        'socketpair vsock',
+        'io_uring_setup',
+        'io_uring_enter',
+        'io_uring_register',
+        'userfaultfd',
+      ]) {
         t.match(r.stdout, new RegExp(`^${call}: EPERM$`, 'm'), `${call}: EPERM`);
       }
     },
@@ -337,7 +368,11 @@ const attackTable: Record<string, Attack> = {
       for (const [i, run] of runs.entries()) {
         t.match(run, { status: 'completed', verdict: 'ok' }, `run ${i + 1}`);
         t.notMatch(run.stdout, /found/, `run ${i + 1} finds nothing planted before`);
-        t.match(run.stdout, /^planted \/tmp\/runbox-planted\nplanted \/dev\/shm\/runbox-planted\nplanted \/work\/runbox-planted\ncannot write \/var\/tmp/, `run ${i + 1} plants`);
+        t.match(
+          run.stdout,
+          /^planted \/tmp\/runbox-planted\nplanted \/dev\/shm\/runbox-planted\nplanted \/work\/runbox-planted\ncannot write \/var\/tmp/,
+          `run ${i + 1} plants`,
+        );
       }
     },
   },
@@ -356,16 +391,26 @@ const attackTable: Record<string, Attack> = {
     outcome: 'fake "end", "r" and Docker frames on stdout are data: runtime_error exit 3, one real end frame',
     async check(t, r, { wsUrl }) {
       t.match(r, { status: 'completed', verdict: 'runtime_error', exitCode: 3, signal: null });
-      // eslint-disable-next-line no-control-regex -- the fake frame's NUL bytes are what is looked for
-      t.match(r.stdout, /^\{"type":"end","run":\{"status":"completed","verdict":"accepted","exitCode":0\}\}\nr\u0000\u0000\u0000/, 'the fakes are in stdout');
+      t.match(
+        r.stdout,
+        // eslint-disable-next-line no-control-regex -- the fake frame's NUL bytes are what is looked for
+        /^\{"type":"end","run":\{"status":"completed","verdict":"accepted","exitCode":0\}\}\nr\u0000\u0000\u0000/,
+        'the fakes are in stdout',
+      );
       const stream = await readStream(wsUrl, `/runs/${r.id}/stream?encoding=base64`);
       const ends = stream.frames.filter((f) => f.type === 'end');
       t.equal(ends.length, 1, 'one end frame');
       t.match(ends[0].run, { id: r.id, verdict: 'runtime_error', exitCode: 3 }, 'the real record');
       t.equal(stream.frames.at(-1).type, 'end', 'and it is the last');
       const bytes = Buffer.concat(stream.frames.filter((f) => f.type === 'stdout').map((f) => Buffer.from(f.data, 'base64')));
-      t.ok(bytes.includes(Buffer.from('r\u0000\u0000\u0000\u008f{"exitCode":0,', 'latin1')), 'the fake r frame arrives byte for byte as data');
-      t.ok(bytes.includes(Buffer.from('\u0001\u0000\u0000\u0000\u0000\u0000\u0000\u0005hello', 'latin1')), 'so does the fake Docker header');
+      t.ok(
+        bytes.includes(Buffer.from('r\u0000\u0000\u0000\u008f{"exitCode":0,', 'latin1')),
+        'the fake r frame arrives byte for byte as data',
+      );
+      t.ok(
+        bytes.includes(Buffer.from('\u0001\u0000\u0000\u0000\u0000\u0000\u0000\u0005hello', 'latin1')),
+        'so does the fake Docker header',
+      );
     },
   },
   'supervisor-stdout.py': {
@@ -386,7 +431,9 @@ const attackTable: Record<string, Attack> = {
       t.match(r, { status: 'completed', verdict: 'time_limit_exceeded' });
       t.match(
         r.stdout,
-        new RegExp(`^cannot write to 1\ncannot write to 1\nSIGSTOP to 1: ${signals}\nSIGKILL to 1: ${signals}\nsupervisor alive, state [SR]\n$`),
+        new RegExp(
+          `^cannot write to 1\ncannot write to 1\nSIGSTOP to 1: ${signals}\nSIGKILL to 1: ${signals}\nsupervisor alive, state [SR]\n$`,
+        ),
         `nothing written, signals ${signals}, the supervisor neither stopped nor killed`,
       );
       t.ok(r.timeMs >= 1500, `timeMs ${r.timeMs} is the real one`);
@@ -395,36 +442,51 @@ const attackTable: Record<string, Attack> = {
   'helper-hijack.sh': {
     outcome: 'helpers planted in /tmp with PATH, TAR_OPTIONS, BASH_ENV and LD_PRELOAD run nowhere: every test the real runtime_error',
     request: () => ({
-      env: { PATH: '/tmp:/usr/local/bin:/usr/bin:/bin', TAR_OPTIONS: '--checkpoint=1 --checkpoint-action=exec=/tmp/forge', BASH_ENV: '/tmp/forge', LD_PRELOAD: '/tmp/forge.so' },
+      env: {
+        PATH: '/tmp:/usr/local/bin:/usr/bin:/bin',
+        TAR_OPTIONS: '--checkpoint=1 --checkpoint-action=exec=/tmp/forge',
+        BASH_ENV: '/tmp/forge',
+        LD_PRELOAD: '/tmp/forge.so',
+      },
       tests: [1, 2, 3].map((i) => ({ name: `t${i}`, stdin: '', expected: 'right' })),
     }),
     check(t, r) {
       t.match(r, { status: 'completed', verdict: 'runtime_error' });
       t.equal(r.tests.length, 3, 'every test ran');
-      for (const test of r.tests) t.match(test, { verdict: 'runtime_error', exitCode: 3, stdout: 'totally wrong\n' }, `${test.name}: the program's own outcome`);
+      for (const test of r.tests)
+        t.match(test, { verdict: 'runtime_error', exitCode: 3, stdout: 'totally wrong\n' }, `${test.name}: the program's own outcome`);
       t.notOk(JSON.stringify(r).includes('right\\n'), 'no forged output anywhere');
     },
   },
   'gvisor-root-supervisor.py': {
-    outcome: "a root program cannot stop, kill, trace or become its supervisor, and its forged frame breaks the stream: runtime_error",
+    outcome: 'a root program cannot stop, kill, trace or become its supervisor, and its forged frame breaks the stream: runtime_error',
     runtimes: ['runsc'],
     request: () => ({ root: true }),
     limits: { timeMs: 5000 },
     check(t, r) {
       t.match(r, { status: 'completed', verdict: 'runtime_error' });
       t.match(r.stdout, /^uid 0$/m, 'the program is root');
-      for (const line of ['kill -STOP 1', 'kill -KILL 1', 'ptrace 1', 'setuid 999']) t.match(r.stdout, new RegExp(`^${line}: Operation not permitted$`, 'm'), `${line} refused`);
+      for (const line of ['kill -STOP 1', 'kill -KILL 1', 'ptrace 1', 'setuid 999'])
+        t.match(r.stdout, new RegExp(`^${line}: Operation not permitted$`, 'm'), `${line} refused`);
       t.match(r.stdout, /^read \/proc\/1\/mem: (Permission denied|Operation not permitted)$/m, "the supervisor's memory unreadable");
-      t.match(r.stderr, /runbox: the sandbox's output stream was corrupted \(frame \d+ failed its tag\)/, 'the forged frame is named as such');
+      t.match(
+        r.stderr,
+        /runbox: the sandbox's output stream was corrupted \(frame \d+ failed its tag\)/,
+        'the forged frame is named as such',
+      );
       t.ok(r.timeMs < 5000, `stopped at the forgery (${r.timeMs} ms), not at its limit`);
     },
   },
   'compile-bomb.nim': {
-    outcome: 'a compile that leaves 320 MiB of hard links in a 64 MiB folder: compilation_error saying so, the worker holds no more than the budget',
+    outcome:
+      'a compile that leaves 320 MiB of hard links in a 64 MiB folder: compilation_error saying so, the worker holds no more than the budget',
     limits: { timeMs: 5000 },
     check(t, r) {
       t.match(r, { status: 'completed', verdict: 'compilation_error' });
-      t.match(r.compile.stderr, /runbox: the compiled work folder holds more than the program's work folder does \(limits\.diskMb, 64 MiB\)/);
+      t.match(
+        r.compile.stderr,
+        /runbox: the compiled work folder holds more than the program's work folder does \(limits\.diskMb, 64 MiB\)/,
+      );
     },
   },
   'compile-sparse.nim': {
@@ -434,18 +496,30 @@ const attackTable: Record<string, Attack> = {
     },
   },
   'closed-pipes.c': {
-    outcome: 'a program that closes its stdout and stderr is still held to its CPU-time limit: time_limit_exceeded at once, CPU time reported',
+    outcome:
+      'a program that closes its stdout and stderr is still held to its CPU-time limit: time_limit_exceeded at once, CPU time reported',
     limits: { cpuTimeMs: 1000, cpus: 2, timeMs: 10_000 },
     check(t, r) {
       t.match(r, { status: 'completed', verdict: 'time_limit_exceeded' });
-      t.ok(r.cpuTimeMs >= 900 && r.cpuTimeMs < 2500, `cpuTimeMs ${r.cpuTimeMs}: the limit's (the limit counts the sandbox's whole cgroup, the record the program's processes)`);
+      t.ok(
+        r.cpuTimeMs >= 900 && r.cpuTimeMs < 2500,
+        `cpuTimeMs ${r.cpuTimeMs}: the limit's (the limit counts the sandbox's whole cgroup, the record the program's processes)`,
+      );
       t.ok(r.timeMs < 5000, `stopped after ${r.timeMs} ms, not at the 10 s wall limit`);
     },
   },
   'judge-state.py': {
     outcome: 'no test of a judged run finds what an earlier one left in mqueue, SysV IPC, /tmp, /dev/shm or /work: every test accepted',
     request: () => {
-      const expected = ['clean mqueue', 'clean msg', 'clean shm', 'clean sem', 'clean /tmp/runbox-planted', 'clean /dev/shm/runbox-planted', 'clean /work/runbox-planted'].join('\n');
+      const expected = [
+        'clean mqueue',
+        'clean msg',
+        'clean shm',
+        'clean sem',
+        'clean /tmp/runbox-planted',
+        'clean /dev/shm/runbox-planted',
+        'clean /work/runbox-planted',
+      ].join('\n');
       return { tests: [1, 2, 3].map((i) => ({ name: `t${i}`, stdin: 'x', expected })) };
     },
     check(t, r) {
@@ -458,7 +532,7 @@ const attackTable: Record<string, Attack> = {
     limits: { timeMs: 1500, cpuTimeMs: 1000, cpus: 1 },
     runsc: {
       why:
-        "(a) under gVisor the supervisor is root and the program uid 1000: SCHED_IDLE and the I/O class are refused; gVisor " +
+        '(a) under gVisor the supervisor is root and the program uid 1000: SCHED_IDLE and the I/O class are refused; gVisor ' +
         'accepts a nice value for it but its own scheduler (Go routines) takes no notice, and the limits hold the same',
       check(t, r) {
         t.match(r, { status: 'completed', verdict: 'time_limit_exceeded' });
@@ -498,7 +572,16 @@ export async function runAttackSuite(runtime: string): Promise<void> {
   const attacks = Object.fromEntries(
     Object.entries(attackTable).map(([file, attack]) => {
       const over = runtime === 'runsc' ? attack.runsc : undefined;
-      return [file, { ...attack, outcome: over?.outcome ?? attack.outcome, limits: over?.limits ?? attack.limits, check: over?.check ?? attack.check, why: over?.why }] as const;
+      return [
+        file,
+        {
+          ...attack,
+          outcome: over?.outcome ?? attack.outcome,
+          limits: over?.limits ?? attack.limits,
+          check: over?.check ?? attack.check,
+          why: over?.why,
+        },
+      ] as const;
     }),
   );
 
@@ -517,7 +600,9 @@ export async function runAttackSuite(runtime: string): Promise<void> {
     if (runtime !== 'runc') {
       const { Runtimes } = await docker.info();
       if (!Runtimes?.[runtime]) {
-        t.fail(`the Docker engine has no runtime "${runtime}" (scripts/ensure-docker.sh installs runsc; deploy/docker/daemon.json declares it)`);
+        t.fail(
+          `the Docker engine has no runtime "${runtime}" (scripts/ensure-docker.sh installs runsc; deploy/docker/daemon.json declares it)`,
+        );
         return;
       }
     }
@@ -566,7 +651,13 @@ export async function runAttackSuite(runtime: string): Promise<void> {
       const runKeys = async () => (await service.redis.keys('*')).filter((k) => /:run:|^bull:.*:[0-9a-f-]{36}$/.test(k)).sort();
       const before = await runKeys();
       for (const name of names) {
-        for (const files of [[{ name, content: 'print(1)' }], [{ name: 'main.py', content: 'print(1)' }, { name, content: 'x' }]]) {
+        for (const files of [
+          [{ name, content: 'print(1)' }],
+          [
+            { name: 'main.py', content: 'print(1)' },
+            { name, content: 'x' },
+          ],
+        ]) {
           const reply = await request(url, 'POST', '/runs', { language: 'python', files });
           t.equal(reply.status, 400, `${JSON.stringify(name)} (${files.length === 1 ? 'entry point' : 'second file'}): 400`);
           // An empty name is already refused by the request schema (minLength), as invalid_request.
@@ -577,15 +668,21 @@ export async function runAttackSuite(runtime: string): Promise<void> {
       t.same(await runKeys(), before, 'no run record and no job written');
     });
 
-    await t.test('a source named like an option (@file, -flag) is refused for every compiled language: 400 invalid_file_name', async (t) => {
-      for (const runtime of runtimeCatalogue.filter((r) => r.compile)) {
-        for (const name of [`@evil${runtime.sourceExtension}`, `-o${runtime.sourceExtension}`]) {
-          const files = [{ name: runtime.fileName, content: '' }, { name, content: '-wrapper /bin/sh,-c,touch /work/pwned' }];
-          const reply = await request(url, 'POST', '/runs', { language: runtime.language, files });
-          t.match(reply, { status: 400, body: { code: 'invalid_file_name' } }, `${runtime.language}: ${name}`);
+    await t.test(
+      'a source named like an option (@file, -flag) is refused for every compiled language: 400 invalid_file_name',
+      async (t) => {
+        for (const runtime of runtimeCatalogue.filter((r) => r.compile)) {
+          for (const name of [`@evil${runtime.sourceExtension}`, `-o${runtime.sourceExtension}`]) {
+            const files = [
+              { name: runtime.fileName, content: '' },
+              { name, content: '-wrapper /bin/sh,-c,touch /work/pwned' },
+            ];
+            const reply = await request(url, 'POST', '/runs', { language: runtime.language, files });
+            t.match(reply, { status: 400, body: { code: 'invalid_file_name' } }, `${runtime.language}: ${name}`);
+          }
         }
-      }
-    });
+      },
+    );
 
     await t.test('huge args and env: a 4xx or a completed run, never a failed run or a crash', async (t) => {
       const source = readFileSync(new URL('huge-args.py', programsDir), 'utf8');
@@ -599,12 +696,28 @@ export async function runAttackSuite(runtime: string): Promise<void> {
         todo?: string;
         check?: (t: Test, reply: Reply) => void;
       }[] = [
-        { name: 'one 100 KiB argument reaches the program intact', body: { args: ['a'.repeat(100 * 1024)] }, stdout: `1 ${100 * 1024} 0\n` },
-        { name: '9 arguments of 100 KiB reach the program intact', body: { args: Array.from({ length: 9 }, () => 'a'.repeat(100 * 1024)) }, stdout: `9 ${900 * 1024} 0\n` },
+        {
+          name: 'one 100 KiB argument reaches the program intact',
+          body: { args: ['a'.repeat(100 * 1024)] },
+          stdout: `1 ${100 * 1024} 0\n`,
+        },
+        {
+          name: '9 arguments of 100 KiB reach the program intact',
+          body: { args: Array.from({ length: 9 }, () => 'a'.repeat(100 * 1024)) },
+          stdout: `9 ${900 * 1024} 0\n`,
+        },
         { name: 'a NUL in an argument is 400', body: { args: ['a\u0000b'] }, refused: [400, 'invalid_request'] },
         { name: 'a NUL in an env value is 400', body: { env: { BIG: 'a\u0000b' } }, refused: [400, 'invalid_request'] },
-        { name: 'one argument of 200 KiB (over the kernel limit per string) is 413', body: { args: ['a'.repeat(200 * 1024)] }, refused: [413, 'payload_too_large'] },
-        { name: 'arguments of 6 MiB in all are 413', body: { args: Array.from({ length: 100 }, () => 'a'.repeat(60 * 1024)) }, refused: [413, 'payload_too_large'] },
+        {
+          name: 'one argument of 200 KiB (over the kernel limit per string) is 413',
+          body: { args: ['a'.repeat(200 * 1024)] },
+          refused: [413, 'payload_too_large'],
+        },
+        {
+          name: 'arguments of 6 MiB in all are 413',
+          body: { args: Array.from({ length: 100 }, () => 'a'.repeat(60 * 1024)) },
+          refused: [413, 'payload_too_large'],
+        },
         { name: 'one env value of 7 MiB is 413', body: { env: { BIG: 'e'.repeat(7 * MiB) } }, refused: [413, 'payload_too_large'] },
         { name: 'a body over the limit is 413', body: { args: ['a'.repeat(9 * MiB)] }, refused: [413, 'payload_too_large'] },
       ];
@@ -631,7 +744,12 @@ export async function runAttackSuite(runtime: string): Promise<void> {
     const entries = Object.entries(attacks).filter(([, attack]) => !attack.runtimes || attack.runtimes.includes(runtime));
     // Three at a time: the worker runs 2 at once, a third waits queued.
     const outcomes = await pool(entries, 3, async ([file, attack]) => {
-      const body = { language: languageOf[extname(file)], source: readFileSync(new URL(file, programsDir), 'utf8'), limits: attack.limits, ...attack.request?.(runtime) };
+      const body = {
+        language: languageOf[extname(file)],
+        source: readFileSync(new URL(file, programsDir), 'utf8'),
+        limits: attack.limits,
+        ...attack.request?.(runtime),
+      };
       const runs: RunRecord[] = [];
       for (let i = 0; i < (attack.runs ?? 1); i++) runs.push(await runToEnd(url, body));
       const after = await normalRun();

@@ -7,7 +7,13 @@ export interface Reply<T = any> {
   body: T;
 }
 
-export async function request<T = any>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+export async function request<T = any>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply<T>> {
   const response = await fetch(base + path, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -38,7 +44,12 @@ export interface StreamResult {
 }
 
 /** Opens a run's stream; `onOpen` may send client frames. Resolves on close. */
-export function readStream(wsBase: string, path: string, onOpen?: (ws: WebSocket) => void, onFrame?: (frame: any, ws: WebSocket) => void): Promise<StreamResult> {
+export function readStream(
+  wsBase: string,
+  path: string,
+  onOpen?: (ws: WebSocket) => void,
+  onFrame?: (frame: any, ws: WebSocket) => void,
+): Promise<StreamResult> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsBase + path);
     const frames: any[] = [];

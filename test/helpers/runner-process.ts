@@ -23,13 +23,23 @@ export const SANDBOX_UID = 1000;
 
 /** Compiles runbox-run once per set of sources; returns the binary's path. */
 export function buildRunner(): string {
-  const files = readdirSync(sourceDir).filter((f) => /\.[ch]$/.test(f)).sort();
+  const files = readdirSync(sourceDir)
+    .filter((f) => /\.[ch]$/.test(f))
+    .sort();
   const hash = createHash('sha256');
   for (const f of files) hash.update(f).update(readFileSync(join(sourceDir, f)));
   const binary = join(tmpdir(), `runbox-run-${hash.digest('hex').slice(0, 16)}`);
   if (!existsSync(binary)) {
     const building = `${binary}.${process.pid}`;
-    execFileSync('gcc', ['-O2', '-Wall', '-Werror', '-static', '-o', building, ...files.filter((f) => f.endsWith('.c')).map((f) => join(sourceDir, f))]);
+    execFileSync('gcc', [
+      '-O2',
+      '-Wall',
+      '-Werror',
+      '-static',
+      '-o',
+      building,
+      ...files.filter((f) => f.endsWith('.c')).map((f) => join(sourceDir, f)),
+    ]);
     execFileSync('mv', [building, binary]);
   }
   return binary;
@@ -73,7 +83,10 @@ export async function startRunner(options: RunnerOptions = {}): Promise<RunnerPr
     chownSync(dir, SANDBOX_UID, SANDBOX_UID);
   }
   const runner = [binary, '--work', work, '--wipe', scratch, '--cgroup', options.cgroup ?? join(base, 'no-cgroup')];
-  const asUser = options.mode === 'drop' ? [] : ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--inh-caps=-all', '--'];
+  const asUser =
+    options.mode === 'drop'
+      ? []
+      : ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--inh-caps=-all', '--'];
   const child = spawn('unshare', ['--pid', '--fork', '--ipc', '--mount-proc', '--kill-child', '--', ...asUser, ...runner], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8' },
@@ -111,7 +124,11 @@ export async function startRunner(options: RunnerOptions = {}): Promise<RunnerPr
   child.stdin!.write(keyFrame(key));
 
   const next = () =>
-    queue.length > 0 ? Promise.resolve(queue.shift()!) : failure ? Promise.reject(failure) : new Promise<RunnerMessage>((resolve, reject) => waiters.push({ resolve, reject }));
+    queue.length > 0
+      ? Promise.resolve(queue.shift()!)
+      : failure
+        ? Promise.reject(failure)
+        : new Promise<RunnerMessage>((resolve, reject) => waiters.push({ resolve, reject }));
   const send: RunnerProcess['send'] = (type, payload) => void child.stdin!.write(encoder.frame(type, payload));
   return {
     child,
@@ -148,8 +165,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<RunnerPr
 
 /** stdout, stderr and the report of the messages of one execution. */
 export function outcome(messages: RunnerMessage[]) {
-  const text = (type: 'stdout' | 'stderr') =>
-    Buffer.concat(messages.flatMap((m) => (m.type === type ? [m.data] : []))).toString();
+  const text = (type: 'stdout' | 'stderr') => Buffer.concat(messages.flatMap((m) => (m.type === type ? [m.data] : []))).toString();
   const report = messages.find((m) => m.type === 'report');
   return { stdout: text('stdout'), stderr: text('stderr'), report: report?.type === 'report' ? report.report : undefined };
 }

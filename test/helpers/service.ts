@@ -94,7 +94,10 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
   });
   const factory = createRedisFactory(redisUrl);
   const metrics = createRunMetrics();
-  const worker = options.worker === false ? undefined : await startWorkerService({ config, redis: factory, log: silent, docker: options.docker ?? docker, metrics });
+  const worker =
+    options.worker === false
+      ? undefined
+      : await startWorkerService({ config, redis: factory, log: silent, docker: options.docker ?? docker, metrics });
   const api = await createApiService({ config, redis: factory, log: silent, metrics, beforeScrape: worker?.refreshMetrics });
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const address = api.app.server.address();

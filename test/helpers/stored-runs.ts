@@ -33,9 +33,19 @@ export async function storeQueuedRun(store: RunStore, config: Config, id: string
 }
 
 /** Writes a run of `owner` and ends it completed with `final` (its stdout, stderr, tests...). */
-export async function storeFinishedRun(store: RunStore, config: Config, id: string, final: Partial<RunRecord>, owner = 'anonymous'): Promise<void> {
+export async function storeFinishedRun(
+  store: RunStore,
+  config: Config,
+  id: string,
+  final: Partial<RunRecord>,
+  owner = 'anonymous',
+): Promise<void> {
   await storeQueuedRun(store, config, id, owner);
   await store.markRunning(id, new Date().toISOString());
-  const ended = await store.finish(id, { status: 'completed', verdict: 'ok', exitCode: 0, signal: null, timeMs: 1, finishedAt: new Date().toISOString(), ...final }, 0);
+  const ended = await store.finish(
+    id,
+    { status: 'completed', verdict: 'ok', exitCode: 0, signal: null, timeMs: 1, finishedAt: new Date().toISOString(), ...final },
+    0,
+  );
   if (!ended) throw new Error(`run ${id} did not finish`);
 }

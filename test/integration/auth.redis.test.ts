@@ -38,7 +38,9 @@ t.test('keys, scopes and ownership', async (t) => {
     t.equal(foreign.status, 404);
     t.equal(foreign.body.code, 'not_found');
     t.equal((await request(url, 'DELETE', `/runs/${run.id}`, undefined, as(keys.bob))).status, 404);
-    t.match((await request(url, 'GET', `/runs?ids=${run.id}`, undefined, as(keys.bob))).body, [{ id: run.id, error: { code: 'not_found' } }]);
+    t.match((await request(url, 'GET', `/runs?ids=${run.id}`, undefined, as(keys.bob))).body, [
+      { id: run.id, error: { code: 'not_found' } },
+    ]);
     const stream = await new Promise<number>((resolve) => {
       const ws = new WebSocket(`${wsUrl}/runs/${run.id}/stream`, { headers: as(keys.bob) });
       ws.on('close', (code) => resolve(code));
@@ -74,21 +76,27 @@ t.test('a key over its rate limit gets 429 rate_limited with RateLimit headers a
   t.equal((await request(url, 'GET', '/runtimes', undefined, as(keys.bob))).status, 200);
 });
 
-t.test('runs in flight per key are capped (429 too_many_in_flight with Retry-After), and a full queue answers 503 queue_full with Retry-After', async (t) => {
-  const { url } = await startService(t, { worker: false, env: { API_KEYS, KEY_MAX_IN_FLIGHT: '2', QUEUE_MAX_WAITING: '3' } });
-  const a = [];
-  for (let i = 0; i < 3; i++) a.push(await request(url, 'POST', '/runs', hello, as(keys.alice)));
-  t.same(a.map((r) => r.status), [202, 202, 429]);
-  t.equal(a[2].body.code, 'too_many_in_flight');
-  t.equal(a[2].headers.get('retry-after'), '1');
-  await request(url, 'DELETE', `/runs/${a[0].body.id}`, undefined, as(keys.alice));
-  t.equal((await request(url, 'POST', '/runs', hello, as(keys.alice))).status, 202, 'a cancelled run frees its slot');
-  t.equal((await request(url, 'POST', '/runs', hello, as(keys.bob))).status, 202, 'another key has slots of its own');
-  const b = await request(url, 'POST', '/runs', hello, as(keys.bob));
-  t.equal(b.status, 503, 'three runs wait: the queue is full');
-  t.equal(b.body.code, 'queue_full');
-  t.equal(b.headers.get('retry-after'), '5');
-});
+t.test(
+  'runs in flight per key are capped (429 too_many_in_flight with Retry-After), and a full queue answers 503 queue_full with Retry-After',
+  async (t) => {
+    const { url } = await startService(t, { worker: false, env: { API_KEYS, KEY_MAX_IN_FLIGHT: '2', QUEUE_MAX_WAITING: '3' } });
+    const a = [];
+    for (let i = 0; i < 3; i++) a.push(await request(url, 'POST', '/runs', hello, as(keys.alice)));
+    t.same(
+      a.map((r) => r.status),
+      [202, 202, 429],
+    );
+    t.equal(a[2].body.code, 'too_many_in_flight');
+    t.equal(a[2].headers.get('retry-after'), '1');
+    await request(url, 'DELETE', `/runs/${a[0].body.id}`, undefined, as(keys.alice));
+    t.equal((await request(url, 'POST', '/runs', hello, as(keys.alice))).status, 202, 'a cancelled run frees its slot');
+    t.equal((await request(url, 'POST', '/runs', hello, as(keys.bob))).status, 202, 'another key has slots of its own');
+    const b = await request(url, 'POST', '/runs', hello, as(keys.bob));
+    t.equal(b.status, 503, 'three runs wait: the queue is full');
+    t.equal(b.body.code, 'queue_full');
+    t.equal(b.headers.get('retry-after'), '5');
+  },
+);
 
 t.test('streams per key are capped (4429 beyond WS_MAX_PER_KEY); a stream the server closed no longer counts', async (t) => {
   const { url, wsUrl } = await startService(t, { worker: false, env: { API_KEYS, WS_MAX_PER_KEY: '2' } });
@@ -130,32 +138,45 @@ t.test('streams per key are capped (4429 beyond WS_MAX_PER_KEY); a stream the se
 });
 
 /** GET from a client address of our choosing (any 127.x.y.z reaches the loopback server). */
-function getFrom(localAddress: string, url: string, headers: Record<string, string> = {}): Promise<{ status: number; retryAfter: string | undefined; code: string | undefined }> {
+function getFrom(
+  localAddress: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; retryAfter: string | undefined; code: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { localAddress, headers }, (res) => {
       let body = '';
       res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, code: body.startsWith('{') ? JSON.parse(body).code : undefined }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          retryAfter: res.headers['retry-after'] as string | undefined,
+          code: body.startsWith('{') ? JSON.parse(body).code : undefined,
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
   });
 }
 
-t.test('failed authentications are limited per address: past AUTH_FAILURES_PER_MINUTE the address gets 429 rate_limited with Retry-After, valid key or not; other addresses and health go on', async (t) => {
-  const { url } = await startService(t, { worker: false, env: { API_KEYS, AUTH_FAILURES_PER_MINUTE: '3' } });
-  const attacker = '127.0.0.2';
-  const statuses = [];
-  for (let i = 0; i < 3; i++) statuses.push((await getFrom(attacker, `${url}/runtimes`, as(`guess-${i}`))).status);
-  t.same(statuses, [401, 401, 401], 'three wrong keys: 401 each');
-  const refused = await getFrom(attacker, `${url}/runtimes`, as('guess-3'));
-  t.equal(refused.status, 429, 'the fourth guess is not even checked');
-  t.equal(refused.code, 'rate_limited');
-  const retryAfter = Number(refused.retryAfter);
-  t.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After: the rest of the minute (${retryAfter})`);
-  t.equal((await getFrom(attacker, `${url}/runtimes`, as(keys.alice))).status, 429, 'a valid key from that address waits too');
-  t.equal((await getFrom(attacker, `${url}/runtimes`)).status, 429, 'so does a request without a key');
-  t.equal((await getFrom(attacker, `${url}/healthz`)).status, 200, 'health stays open');
-  t.equal((await getFrom('127.0.0.3', `${url}/runtimes`, as(keys.alice))).status, 200, 'another address goes on');
-  t.equal((await getFrom('127.0.0.3', `${url}/runtimes`, as('guess'))).status, 401, 'and has failures of its own to spend');
-});
+t.test(
+  'failed authentications are limited per address: past AUTH_FAILURES_PER_MINUTE the address gets 429 rate_limited with Retry-After, valid key or not; other addresses and health go on',
+  async (t) => {
+    const { url } = await startService(t, { worker: false, env: { API_KEYS, AUTH_FAILURES_PER_MINUTE: '3' } });
+    const attacker = '127.0.0.2';
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await getFrom(attacker, `${url}/runtimes`, as(`guess-${i}`))).status);
+    t.same(statuses, [401, 401, 401], 'three wrong keys: 401 each');
+    const refused = await getFrom(attacker, `${url}/runtimes`, as('guess-3'));
+    t.equal(refused.status, 429, 'the fourth guess is not even checked');
+    t.equal(refused.code, 'rate_limited');
+    const retryAfter = Number(refused.retryAfter);
+    t.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After: the rest of the minute (${retryAfter})`);
+    t.equal((await getFrom(attacker, `${url}/runtimes`, as(keys.alice))).status, 429, 'a valid key from that address waits too');
+    t.equal((await getFrom(attacker, `${url}/runtimes`)).status, 429, 'so does a request without a key');
+    t.equal((await getFrom(attacker, `${url}/healthz`)).status, 200, 'health stays open');
+    t.equal((await getFrom('127.0.0.3', `${url}/runtimes`, as(keys.alice))).status, 200, 'another address goes on');
+    t.equal((await getFrom('127.0.0.3', `${url}/runtimes`, as('guess'))).status, 401, 'and has failures of its own to spend');
+  },
+);

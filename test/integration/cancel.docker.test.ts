@@ -34,7 +34,10 @@ t.test('a queued run that is cancelled never starts, even once a worker comes', 
   t.equal(again.status, 409);
   t.equal(again.body.code, 'conflict');
   const { frames, closeCode } = await readStream(withWorker.wsUrl, `/runs/${run.id}/stream`);
-  t.same(frames.map((f) => f.type === 'status' ? f.status : f.type), ['queued', 'cancelled', 'end']);
+  t.same(
+    frames.map((f) => (f.type === 'status' ? f.status : f.type)),
+    ['queued', 'cancelled', 'end'],
+  );
   t.equal(closeCode, 1000);
   await withWorker.stopApi();
   await withWorker.stopWorker();
@@ -45,7 +48,10 @@ t.test('cancelling running runs', async (t) => {
   const { url, wsUrl } = await startService(t);
 
   t.test('DELETE kills a running run within a second and removes its container', async (t) => {
-    const { body: run } = await request(url, 'POST', '/runs', { language: 'python', source: 'import time\nprint("started", flush=True)\ntime.sleep(30)' });
+    const { body: run } = await request(url, 'POST', '/runs', {
+      language: 'python',
+      source: 'import time\nprint("started", flush=True)\ntime.sleep(30)',
+    });
     const running = await waitForStatus(url, run.id, 'running');
     t.equal(running.status, 'running');
     await new Promise((r) => setTimeout(r, 300));
@@ -85,27 +91,38 @@ t.test('cancelling running runs', async (t) => {
     });
     const sent: string[] = [];
     let seen = '';
-    const { frames } = await readStream(wsUrl, `/runs/${run.id}/stream`, (ws: WebSocket) => {
-      ws.send(JSON.stringify({ type: 'stdin', data: 'one\n' }));
-      sent.push('one');
-    }, (frame, ws) => {
-      if (frame.type !== 'stdout') return;
-      seen += frame.data; // one print may arrive as several frames
-      if (seen === 'echo: one\n') {
-        ws.send(JSON.stringify({ type: 'stdin', data: 'two\n' }));
-        sent.push('two');
-      } else if (seen === 'echo: one\necho: two\n') {
-        ws.send(JSON.stringify({ type: 'eof' }));
-      }
-    });
+    const { frames } = await readStream(
+      wsUrl,
+      `/runs/${run.id}/stream`,
+      (ws: WebSocket) => {
+        ws.send(JSON.stringify({ type: 'stdin', data: 'one\n' }));
+        sent.push('one');
+      },
+      (frame, ws) => {
+        if (frame.type !== 'stdout') return;
+        seen += frame.data; // one print may arrive as several frames
+        if (seen === 'echo: one\n') {
+          ws.send(JSON.stringify({ type: 'stdin', data: 'two\n' }));
+          sent.push('two');
+        } else if (seen === 'echo: one\necho: two\n') {
+          ws.send(JSON.stringify({ type: 'eof' }));
+        }
+      },
+    );
     t.same(sent, ['one', 'two'], 'the second line was sent only after the first was echoed');
     const end = frames.at(-1);
     t.match(end.run, { status: 'completed', verdict: 'ok', stdout: 'echo: one\necho: two\nbye\n', interactive: true });
   });
 
   t.test('stdin frames to a run that is not interactive are ignored', async (t) => {
-    const { body: run } = await request(url, 'POST', '/runs', { language: 'python', source: 'import sys\nprint(repr(sys.stdin.read()))', stdin: 'given' });
-    const { frames } = await readStream(wsUrl, `/runs/${run.id}/stream`, (ws) => ws.send(JSON.stringify({ type: 'stdin', data: 'sneaky' })));
+    const { body: run } = await request(url, 'POST', '/runs', {
+      language: 'python',
+      source: 'import sys\nprint(repr(sys.stdin.read()))',
+      stdin: 'given',
+    });
+    const { frames } = await readStream(wsUrl, `/runs/${run.id}/stream`, (ws) =>
+      ws.send(JSON.stringify({ type: 'stdin', data: 'sneaky' })),
+    );
     t.equal(frames.at(-1).run.stdout, "'given'\n");
   });
 });

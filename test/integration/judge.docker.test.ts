@@ -14,7 +14,10 @@ t.test('judge mode', async (t) => {
     const record = await runToEnd(url, { language: 'cpp', source: aPlusB, tests });
     t.match(record, { status: 'completed', verdict: 'accepted', compile: { exitCode: 0 } });
     t.equal(record.tests.length, 30);
-    t.same(record.tests.map((x: any) => x.name), tests.map((_, i) => `test-${i + 1}`));
+    t.same(
+      record.tests.map((x: any) => x.name),
+      tests.map((_, i) => `test-${i + 1}`),
+    );
     for (const test of record.tests) {
       t.match(test, { verdict: 'accepted', exitCode: 0, signal: null });
       t.ok(test.timeMs >= 0 && test.cpuTimeMs >= 0 && test.memoryBytes > 0, `${test.name} measured`);
@@ -22,7 +25,7 @@ t.test('judge mode', async (t) => {
     t.same(await containersLeftBy(record.id), []);
   });
 
-  t.test('the run takes the first failing test\'s verdict; the others are still judged', async (t) => {
+  t.test("the run takes the first failing test's verdict; the others are still judged", async (t) => {
     const record = await runToEnd(url, {
       language: 'cpp',
       source: aPlusB,
@@ -33,7 +36,14 @@ t.test('judge mode', async (t) => {
       ],
     });
     t.equal(record.verdict, 'wrong_answer');
-    t.same(record.tests.map((x: any) => [x.name, x.verdict]), [['small', 'accepted'], ['wrong', 'wrong_answer'], ['big', 'accepted']]);
+    t.same(
+      record.tests.map((x: any) => [x.name, x.verdict]),
+      [
+        ['small', 'accepted'],
+        ['wrong', 'wrong_answer'],
+        ['big', 'accepted'],
+      ],
+    );
     t.equal(record.tests[1].stdout, '4\n');
   });
 
@@ -42,16 +52,32 @@ t.test('judge mode', async (t) => {
       language: 'python',
       source: 'print(int(input()) * 2)',
       stopOnFailure: true,
-      tests: [{ stdin: '1', expected: '2' }, { stdin: '2', expected: '5' }, { stdin: '3', expected: '6' }],
+      tests: [
+        { stdin: '1', expected: '2' },
+        { stdin: '2', expected: '5' },
+        { stdin: '3', expected: '6' },
+      ],
     });
     t.equal(record.verdict, 'wrong_answer');
     t.equal(record.tests.length, 2);
   });
 
   t.test('each test starts from the compiled work folder and an empty /tmp', async (t) => {
-    const source = 'import os\nfound = [p for p in ("state", "/tmp/state") if os.path.exists(p)]\nprint("dirty" if found else "clean")\nopen("state", "w").write("x"); open("/tmp/state", "w").write("x")\nimport subprocess; subprocess.Popen(["sleep", "30"])';
-    const record = await runToEnd(url, { language: 'python', source, tests: [{ stdin: '', expected: 'clean' }, { stdin: '', expected: 'clean' }, { stdin: '', expected: 'clean' }] });
-    t.same(record.tests.map((x: any) => x.stdout), ['clean\n', 'clean\n', 'clean\n']);
+    const source =
+      'import os\nfound = [p for p in ("state", "/tmp/state") if os.path.exists(p)]\nprint("dirty" if found else "clean")\nopen("state", "w").write("x"); open("/tmp/state", "w").write("x")\nimport subprocess; subprocess.Popen(["sleep", "30"])';
+    const record = await runToEnd(url, {
+      language: 'python',
+      source,
+      tests: [
+        { stdin: '', expected: 'clean' },
+        { stdin: '', expected: 'clean' },
+        { stdin: '', expected: 'clean' },
+      ],
+    });
+    t.same(
+      record.tests.map((x: any) => x.stdout),
+      ['clean\n', 'clean\n', 'clean\n'],
+    );
     t.equal(record.verdict, 'accepted');
   });
 
@@ -77,14 +103,17 @@ t.test('judge mode', async (t) => {
       limits: { cpuTimeMs: 500, timeMs: 1500, memoryMb: 128, outputBytes: 20_000 },
       tests: ['spin', 'sleep', 'eat', 'flood', 'crash', 'ok'].map((c) => ({ name: c, stdin: c, expected: 'fine' })),
     });
-    t.same(record.tests.map((x: any) => [x.name, x.verdict]), [
-      ['spin', 'time_limit_exceeded'],
-      ['sleep', 'time_limit_exceeded'],
-      ['eat', 'memory_limit_exceeded'],
-      ['flood', 'output_limit_exceeded'],
-      ['crash', 'runtime_error'],
-      ['ok', 'accepted'],
-    ]);
+    t.same(
+      record.tests.map((x: any) => [x.name, x.verdict]),
+      [
+        ['spin', 'time_limit_exceeded'],
+        ['sleep', 'time_limit_exceeded'],
+        ['eat', 'memory_limit_exceeded'],
+        ['flood', 'output_limit_exceeded'],
+        ['crash', 'runtime_error'],
+        ['ok', 'accepted'],
+      ],
+    );
     const spin = record.tests[0];
     t.ok(spin.cpuTimeMs >= 450 && spin.timeMs < 1500, `spin stopped by CPU: cpu ${spin.cpuTimeMs} ms, wall ${spin.timeMs} ms`);
     t.ok(record.tests[1].timeMs >= 1500 && record.tests[1].cpuTimeMs < 200, 'sleep stopped by the wall clock');
@@ -94,7 +123,9 @@ t.test('judge mode', async (t) => {
 
   t.test('comparison modes', async (t) => {
     const judge = (source: string, expected: string, compare?: string, extra: Record<string, unknown> = {}) =>
-      runToEnd(url, { language: 'python', source, tests: [{ stdin: '', expected }], ...(compare ? { compare } : {}), ...extra }).then((r) => r.verdict);
+      runToEnd(url, { language: 'python', source, tests: [{ stdin: '', expected }], ...(compare ? { compare } : {}), ...extra }).then(
+        (r) => r.verdict,
+      );
     t.equal(await judge('print("a b  ")\nprint()\nprint()', 'a b\n'), 'accepted', 'trim is the default');
     t.equal(await judge('print("a  b")', 'a b'), 'wrong_answer', 'trim keeps inner spaces');
     t.equal(await judge('print("a b")', 'a b', 'exact'), 'wrong_answer', 'exact sees the newline');
@@ -109,10 +140,16 @@ t.test('judge mode', async (t) => {
       language: 'cpp',
       source: aPlusB,
       isolateTests: true,
-      tests: [{ stdin: '1 1', expected: '2' }, { stdin: '2 2', expected: '5' }],
+      tests: [
+        { stdin: '1 1', expected: '2' },
+        { stdin: '2 2', expected: '5' },
+      ],
     });
     t.equal(record.verdict, 'wrong_answer');
-    t.same(record.tests.map((x: any) => x.verdict), ['accepted', 'wrong_answer']);
+    t.same(
+      record.tests.map((x: any) => x.verdict),
+      ['accepted', 'wrong_answer'],
+    );
   });
 
   t.test('a compile error ends a judged run as compilation_error with no tests run', async (t) => {
@@ -125,7 +162,11 @@ t.test('judge mode', async (t) => {
     const { body: run } = await request(url, 'POST', '/runs', {
       language: 'bash',
       source: 'read x; echo "$x"; [ "$x" = 2 ] && sleep 30; true',
-      tests: [{ stdin: '1', expected: '1' }, { stdin: '2', expected: '2' }, { stdin: '3', expected: '3' }],
+      tests: [
+        { stdin: '1', expected: '1' },
+        { stdin: '2', expected: '2' },
+        { stdin: '3', expected: '3' },
+      ],
     });
     for (let i = 0; i < 100; i++) {
       const { body } = await request(url, 'GET', `/runs/${run.id}`);
@@ -140,10 +181,23 @@ t.test('judge mode', async (t) => {
   });
 
   t.test('test output frames carry phase "test" and the test index', async (t) => {
-    const record = await runToEnd(url, { language: 'bash', source: 'read x; echo "got $x"', tests: [{ stdin: 'a', expected: 'got a' }, { stdin: 'b', expected: 'got b' }] });
+    const record = await runToEnd(url, {
+      language: 'bash',
+      source: 'read x; echo "got $x"',
+      tests: [
+        { stdin: 'a', expected: 'got a' },
+        { stdin: 'b', expected: 'got b' },
+      ],
+    });
     const { frames } = await readStream(wsUrl, `/runs/${record.id}/stream`);
     const output = frames.filter((f) => f.type === 'stdout');
-    t.same(output.map((f) => [f.phase, f.test, f.data]), [['test', 0, 'got a\n'], ['test', 1, 'got b\n']]);
+    t.same(
+      output.map((f) => [f.phase, f.test, f.data]),
+      [
+        ['test', 0, 'got a\n'],
+        ['test', 1, 'got b\n'],
+      ],
+    );
     t.equal(frames.at(-1).run.verdict, 'accepted');
   });
 });
@@ -160,13 +214,16 @@ t.test('under gVisor a test killed for memory takes its sandbox down; it is memo
   };
   const records = await Promise.all(Array.from({ length: 6 }, () => runToEnd(url, run)));
   for (const record of records) {
-    t.same(record.tests.map((x: any) => [x.name, x.verdict]), [
-      ['ok0', 'accepted'],
-      ['eat1', 'memory_limit_exceeded'],
-      ['ok2', 'accepted'],
-      ['eat3', 'memory_limit_exceeded'],
-      ['ok4', 'accepted'],
-    ]);
+    t.same(
+      record.tests.map((x: any) => [x.name, x.verdict]),
+      [
+        ['ok0', 'accepted'],
+        ['eat1', 'memory_limit_exceeded'],
+        ['ok2', 'accepted'],
+        ['eat3', 'memory_limit_exceeded'],
+        ['ok4', 'accepted'],
+      ],
+    );
     t.equal(record.verdict, 'memory_limit_exceeded');
     t.same(await containersLeftBy(record.id), [], 'no container left');
   }

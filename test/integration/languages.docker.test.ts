@@ -63,7 +63,13 @@ t.test('every language in the catalogue', async (t) => {
       settle({ language, source: sum, tests: sumTests('3') }),
       settle({ language, source: sum, tests: sumTests('4') }),
     ]);
-    return { hello: helloRun, runtimeError: runtimeErrorRun, compileError: compileErrorRun, accepted: acceptedRun, wrongAnswer: wrongAnswerRun };
+    return {
+      hello: helloRun,
+      runtimeError: runtimeErrorRun,
+      compileError: compileErrorRun,
+      accepted: acceptedRun,
+      wrongAnswer: wrongAnswerRun,
+    };
   };
 
   /** The record, after asserting the run ended and left no container. */

@@ -18,7 +18,12 @@ async function startLoggedApi(t: Test, env: Record<string, string>) {
   const lines: string[] = [];
   const sink = new Writable({ write: (chunk, _encoding, done) => (lines.push(...chunk.toString().split('\n').filter(Boolean)), done()) });
   const config = loadConfig({ REDIS_URL: redis.url, PORT: '0', LOG_LEVEL: 'info', ...env });
-  const api = await createApiService({ config, redis: createRedisFactory(redis.url), log: createLogger('info', 'runbox-api', sink), metrics: createRunMetrics() });
+  const api = await createApiService({
+    config,
+    redis: createRedisFactory(redis.url),
+    log: createLogger('info', 'runbox-api', sink),
+    metrics: createRunMetrics(),
+  });
   t.teardown(() => api.close());
   await api.listen();
   return { api, lines };
@@ -39,8 +44,23 @@ t.test('keys, sources, files, stdin and env never reach the logs; requests do', 
   };
   const accepted = await request(url, 'POST', '/runs', run, auth);
   t.equal(accepted.status, 202);
-  t.equal((await request(url, 'POST', '/runs', { language: 'bash', source: `echo ${secret('source')}`, limits: { timeMs: -1 } }, auth)).status, 400, 'a refused body');
-  t.equal((await request(url, 'POST', '/runs', { language: 'bash', source: `echo ${secret('unauthorized')}` }, { authorization: `Bearer ${secret('wrong-key')}` })).status, 401);
+  t.equal(
+    (await request(url, 'POST', '/runs', { language: 'bash', source: `echo ${secret('source')}`, limits: { timeMs: -1 } }, auth)).status,
+    400,
+    'a refused body',
+  );
+  t.equal(
+    (
+      await request(
+        url,
+        'POST',
+        '/runs',
+        { language: 'bash', source: `echo ${secret('unauthorized')}` },
+        { authorization: `Bearer ${secret('wrong-key')}` },
+      )
+    ).status,
+    401,
+  );
   await new Promise<void>((resolve) => {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/runs/${accepted.body.id}/stream?access_token=${key}`);
     ws.once('message', () => ws.close());
@@ -51,7 +71,8 @@ t.test('keys, sources, files, stdin and env never reach the logs; requests do', 
   const text = lines.join('\n');
   t.match(text, /"url":"\/runs"/, 'requests are logged');
   t.match(text, /access_token=\[redacted\]/, 'the stream request is logged with its token masked');
-  for (const what of ['file', 'stdin', 'env', 'source', 'unauthorized', 'wrong-key']) t.notMatch(text, secret(what), `no ${what} in the logs`);
+  for (const what of ['file', 'stdin', 'env', 'source', 'unauthorized', 'wrong-key'])
+    t.notMatch(text, secret(what), `no ${what} in the logs`);
   t.notMatch(text, key, 'no API key in the logs');
 });
 

@@ -18,7 +18,7 @@ const output = (bytes: number) => ({ stdout: 'o'.repeat(bytes), stderr: '' });
 t.test('output ledgers in the store', async (t) => {
   const { redis, store } = await startTestStore(t);
 
-  t.test('a finished run is entered in its key\'s ledger and the global one, counted twice, until it expires', async (t) => {
+  t.test("a finished run is entered in its key's ledger and the global one, counted twice, until it expires", async (t) => {
     const before = Date.now();
     await storeFinishedRun(store(), config, 'l1', { stdout: 'o'.repeat(1000), stderr: 'e'.repeat(10) }, 'ledger-a');
     for (const owner of ['ledger-a', undefined]) {
@@ -32,7 +32,7 @@ t.test('output ledgers in the store', async (t) => {
     await redis.del(keys.outputLedger(), keys.outputLedgerBytes());
   });
 
-  t.test('past its key\'s budget a submission is refused until enough has expired; other keys go on', async (t) => {
+  t.test("past its key's budget a submission is refused until enough has expired; other keys go on", async (t) => {
     const budgeted = store({ outputBudgets: { perKeyBytes: 3000, totalBytes: 0 } });
     await storeFinishedRun(budgeted, config, 'k1', output(1000), 'ledger-b');
     await storeFinishedRun(budgeted, config, 'k2', output(1000), 'ledger-b');
@@ -59,7 +59,7 @@ t.test('output ledgers in the store', async (t) => {
     await t.rejects(storeQueuedRun(shortLived, config, 'e2', 'ledger-g'), /not admitted/);
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await storeQueuedRun(shortLived, config, 'e3', 'ledger-g');
-    t.equal(await redis.zcard(keys.outputLedger('ledger-g')), 0, 'pruned from its key\'s ledger');
+    t.equal(await redis.zcard(keys.outputLedger('ledger-g')), 0, "pruned from its key's ledger");
     t.equal(await redis.exists(keys.outputLedgerBytes('ledger-g')), 0, 'with its total');
     t.equal(await redis.zcard(keys.outputLedger()), 0, 'and from the global one');
   });
@@ -78,7 +78,10 @@ t.test('output ledgers in the store', async (t) => {
 
 t.test('over HTTP', async (t) => {
   t.test('a key past KEY_OUTPUT_BUDGET_BYTES gets 429 output_budget_exceeded with Retry-After; another key goes on', async (t) => {
-    const { url, redis, config } = await startService(t, { worker: false, env: { KEY_OUTPUT_BUDGET_BYTES: '4096', RUN_RETENTION_S: '600' } });
+    const { url, redis, config } = await startService(t, {
+      worker: false,
+      env: { KEY_OUTPUT_BUDGET_BYTES: '4096', RUN_RETENTION_S: '600' },
+    });
     const store = createRunStore({ redis, keys, ...runStoreSettings(config) });
     await storeFinishedRun(store, config, 'h1', output(2048));
     const refused = await request(url, 'POST', '/runs', { language: 'bash', source: 'echo hi' });
@@ -105,6 +108,6 @@ t.test('over HTTP', async (t) => {
     t.equal(refused.status, 503);
     t.equal(refused.body.code, 'storage_full');
     t.equal(refused.headers.get('retry-after'), '60');
-    t.notMatch(refused.body.message, /OOM/, 'Redis\'s own message is not passed on');
+    t.notMatch(refused.body.message, /OOM/, "Redis's own message is not passed on");
   });
 });

@@ -19,7 +19,14 @@ t.test('a finished run reads back the same after API, worker and Redis restart',
   t.equal(reply.status, 200);
   t.same(reply.body, record);
   const { frames } = await readStream(restarted.wsUrl, `/runs/${record.id}/stream`);
-  t.equal(frames.filter((f) => f.type === 'stdout').map((f) => f.data).join(''), 'kept\n', 'its stream replays too');
+  t.equal(
+    frames
+      .filter((f) => f.type === 'stdout')
+      .map((f) => f.data)
+      .join(''),
+    'kept\n',
+    'its stream replays too',
+  );
   await restarted.stopApi();
   await restarted.stopWorker();
 });

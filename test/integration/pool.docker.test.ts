@@ -35,12 +35,19 @@ t.test('a warm pool', async (t) => {
     return list.length === 2 && list.every((c) => c.state === 'running') ? list : undefined;
   });
   t.equal(waiting.length, 2, 'two started before any run');
-  t.ok(waiting.every((c) => c.deadlineMs > Date.now() && c.deadlineMs <= Date.now() + 120_000 + 31_000), 'each with a deadline the reaper reads: its pool age plus grace');
+  t.ok(
+    waiting.every((c) => c.deadlineMs > Date.now() && c.deadlineMs <= Date.now() + 120_000 + 31_000),
+    'each with a deadline the reaper reads: its pool age plus grace',
+  );
 
-  const metric = async (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec((await request(url, 'GET', '/metrics')).body)?.[1] ?? 0);
+  const metric = async (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'm').exec((await request(url, 'GET', '/metrics')).body)?.[1] ?? 0);
   const hitsBefore = await metric('runbox_pool_hits_total');
 
-  const first = await runToEnd(url, { language: 'lua', source: 'local f = io.open("/tmp/left", "w"); f:write("x"); f:close(); print("one")' });
+  const first = await runToEnd(url, {
+    language: 'lua',
+    source: 'local f = io.open("/tmp/left", "w"); f:write("x"); f:close(); print("one")',
+  });
   t.match(first, { verdict: 'ok', stdout: 'one\n' });
   t.equal(await metric('runbox_pool_hits_total'), hitsBefore + 1, 'the run took a pooled sandbox');
   const second = await runToEnd(url, { language: 'lua', source: 'print(io.open("/tmp/left") == nil and "fresh" or "reused")' });
@@ -51,7 +58,11 @@ t.test('a warm pool', async (t) => {
     source: 'print(io.open("/sys/fs/cgroup/memory/memory.limit_in_bytes"):read("n"))',
     limits: { memoryMb: 96 },
   });
-  t.match(limited, { verdict: 'ok', stdout: `${96 * 1024 * 1024}\n` }, "a pooled sandbox takes the run's memory limit before the program starts");
+  t.match(
+    limited,
+    { verdict: 'ok', stdout: `${96 * 1024 * 1024}\n` },
+    "a pooled sandbox takes the run's memory limit before the program starts",
+  );
 
   // At least its floor again; more when runs took more than that within two seconds.
   const refilled = await waitFor('the pool refilled', async () => {
@@ -60,7 +71,9 @@ t.test('a warm pool', async (t) => {
   });
   await new Promise((r) => setTimeout(r, 1000));
   const metrics = (await request(url, 'GET', '/metrics')).body;
-  const shown = Number(/^runbox_pool_sandboxes\{profile="runbox\/lua:latest\|runc\|disk=64\|net=false\|root=false"\} (\d+)$/m.exec(metrics)?.[1]);
+  const shown = Number(
+    /^runbox_pool_sandboxes\{profile="runbox\/lua:latest\|runc\|disk=64\|net=false\|root=false"\} (\d+)$/m.exec(metrics)?.[1],
+  );
   t.ok(shown >= refilled && shown <= 3, `the pool size by profile: ${shown}`);
 
   await service.stopWorker();

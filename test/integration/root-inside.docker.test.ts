@@ -49,7 +49,11 @@ t.test('USERNS_REMAP set wrongly: the worker asks the engine and refuses root, l
 
 t.test('under gVisor a root run is uid 0 inside and an unprivileged uid on the host', async (t) => {
   const { url, wsUrl } = await startService(t, { env: { SANDBOX_RUNTIME: 'runsc' } });
-  const { body: run } = await request(url, 'POST', '/runs', { language: 'bash', source: 'id -u; echo written > /work/owned && cat /work/owned; sleep 2', root: true });
+  const { body: run } = await request(url, 'POST', '/runs', {
+    language: 'bash',
+    source: 'id -u; echo written > /work/owned && cat /work/owned; sleep 2',
+    root: true,
+  });
   const { uid } = await hostView(docker, run.id);
   t.ok(uid !== undefined && uid !== '0', `the sandbox's host process runs as uid ${uid}, not root`);
   t.match(await recordAtEnd(wsUrl, run.id), { status: 'completed', verdict: 'ok', stdout: '0\nwritten\n' });
@@ -59,7 +63,10 @@ t.test('under gVisor a root run is uid 0 inside and an unprivileged uid on the h
 });
 
 t.test('under userns-remap a root run is uid 0 with root powers inside and an unprivileged uid on the host', async (t) => {
-  t.ok(existsSync(USERNS_DOCKER_SOCKET), `a userns-remap engine answers on ${USERNS_DOCKER_SOCKET} (scripts/ensure-docker-userns.sh; make test starts it)`);
+  t.ok(
+    existsSync(USERNS_DOCKER_SOCKET),
+    `a userns-remap engine answers on ${USERNS_DOCKER_SOCKET} (scripts/ensure-docker-userns.sh; make test starts it)`,
+  );
   const engine = new Docker({ socketPath: USERNS_DOCKER_SOCKET });
   const { url, wsUrl } = await startService(t, { docker: engine, env: { SANDBOX_RUNTIME: 'runc', USERNS_REMAP: 'true' } });
   // chown needs CAP_CHOWN: root inside has its powers over the container's own files.

@@ -13,8 +13,15 @@ import { startService } from '../helpers/service.js';
 import { startTestStore } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
-const runRequest: RunRequest = { files: [{ name: 'main.sh', content: Buffer.from('cat').toString('base64') }], stdin: '', args: [], env: {}, network: false };
-const interactiveRun = (id: string) => ({ id, language: 'bash', status: 'queued', interactive: true, createdAt: new Date().toISOString() }) as unknown as RunRecord;
+const runRequest: RunRequest = {
+  files: [{ name: 'main.sh', content: Buffer.from('cat').toString('base64') }],
+  stdin: '',
+  args: [],
+  env: {},
+  network: false,
+};
+const interactiveRun = (id: string) =>
+  ({ id, language: 'bash', status: 'queued', interactive: true, createdAt: new Date().toISOString() }) as unknown as RunRecord;
 const options = { maxStdinBytes: 1000, retentionSeconds: 3600 };
 const stdin = (bytes: number) => ({ kind: 'stdin' as const, data: Buffer.alloc(bytes, 'a') });
 
@@ -42,7 +49,9 @@ t.test('input streams in the store', async (t) => {
     await store.create(interactiveRun('c2'), runRequest, 'alice');
     const connections = Array.from({ length: 4 }, () => new Redis(server.url));
     t.teardown(() => connections.forEach((c) => c.disconnect()));
-    const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => sendInput(connections[i % 4], keys, 'c2', stdin(100), options)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => sendInput(connections[i % 4], keys, 'c2', stdin(100), options)),
+    );
     t.equal(outcomes.filter((o) => o === 'sent').length, 10, 'ten frames of 100 bytes fit');
     t.equal(await stdinBytes(redis, 'c2'), 1000);
   });
@@ -83,7 +92,8 @@ function sendFrames(wsUrl: string, runId: string, frames: object[]): Promise<{ c
 
 t.test('over the WebSocket', async (t) => {
   const { url, wsUrl, redis } = await startService(t, { worker: false, env: { STDIN_MAX_BYTES: '1000' } });
-  const submit = async () => (await request(url, 'POST', '/runs', { language: 'bash', source: 'cat', interactive: true })).body.id as string;
+  const submit = async () =>
+    (await request(url, 'POST', '/runs', { language: 'bash', source: 'cat', interactive: true })).body.id as string;
 
   t.test('stdin frames past STDIN_MAX_BYTES close the socket with 4413; what came before is kept, nothing after', async (t) => {
     const id = await submit();
@@ -105,7 +115,11 @@ t.test('over the WebSocket', async (t) => {
     const id = await submit();
     // Ended as a worker would end it, while this socket is open and before it sees the end.
     await redis.hset(keys.run(id), 'status', '"completed"');
-    t.equal((await sendFrames(wsUrl, id, [{ type: 'stdin', data: 'late' }, { type: 'eof' }])).code, 1000, 'the socket is not closed for it');
+    t.equal(
+      (await sendFrames(wsUrl, id, [{ type: 'stdin', data: 'late' }, { type: 'eof' }])).code,
+      1000,
+      'the socket is not closed for it',
+    );
     t.equal(await redis.exists(keys.input(id)), 0);
   });
 });

@@ -16,7 +16,8 @@ const keys = createKeys('runbox');
 async function setup(t: Parameters<typeof startService>[0], env: Record<string, string> = {}) {
   const service = await startService(t, { worker: false, env: { RATE_LIMIT_PER_MINUTE: '0', ...env } });
   const store = createRunStore({ redis: service.redis, keys, ...runStoreSettings(service.config) });
-  const finished = (id: string, stdout: string, extra = {}) => storeFinishedRun(store, service.config, id, { stdout, stderr: '', ...extra });
+  const finished = (id: string, stdout: string, extra = {}) =>
+    storeFinishedRun(store, service.config, id, { stdout, stderr: '', ...extra });
   return { ...service, store, finished };
 }
 
@@ -25,7 +26,10 @@ t.test('a repeated id is answered once, where it first appears', async (t) => {
   for (const id of ['a', 'b', 'c']) await finished(id, `${id}\n`);
   const reply = await request(url, 'GET', '/runs?ids=b,a,b,c,a,missing,b');
   t.equal(reply.status, 200);
-  t.same(reply.body.map((entry: { id: string }) => entry.id), ['b', 'a', 'c', 'missing']);
+  t.same(
+    reply.body.map((entry: { id: string }) => entry.id),
+    ['b', 'a', 'c', 'missing'],
+  );
   t.match(reply.body, [{ stdout: 'b\n' }, { stdout: 'a\n' }, { stdout: 'c\n' }, { error: { code: 'not_found' } }]);
   const hundred = Array.from({ length: 100 }, (_, i) => `r${i}`);
   t.equal((await request(url, 'GET', `/runs?ids=${[...hundred, ...hundred].join(',')}`)).status, 200, '100 distinct ids, each twice');
@@ -41,7 +45,19 @@ t.test('records come whole until the output budget; from the first that does not
   await finished('w2', text('2'));
   await finished('w3', text('3'));
   await finished('w4', 'small');
-  const test = { name: 'test-1', verdict: 'accepted', exitCode: 0, signal: null, timeMs: 1, cpuTimeMs: 1, memoryBytes: 1, stdout: 'out', stderr: 'err', stdoutTruncated: false, stderrTruncated: false };
+  const test = {
+    name: 'test-1',
+    verdict: 'accepted',
+    exitCode: 0,
+    signal: null,
+    timeMs: 1,
+    cpuTimeMs: 1,
+    memoryBytes: 1,
+    stdout: 'out',
+    stderr: 'err',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+  };
   await finished('w5', '', { tests: [test], compile: { exitCode: 0, stdout: 'cc', stderr: 'warning', timeMs: 5 } });
   const reply = await request(url, 'GET', '/runs?ids=w1,w2,w3,w4,w5');
   t.equal(reply.status, 200);
@@ -49,9 +65,18 @@ t.test('records come whole until the output budget; from the first that does not
   t.match(w1, { id: 'w1', stdout: text('1') });
   t.match(w2, { id: 'w2', stdout: text('2') });
   t.notOk('outputOmitted' in w1 || 'outputOmitted' in w2, 'whole records say nothing of it');
-  t.match(w3, { id: 'w3', status: 'completed', verdict: 'ok', exitCode: 0, stdout: '', stderr: '', outputOmitted: true }, '800 KiB used: the third 400 KiB does not fit');
+  t.match(
+    w3,
+    { id: 'w3', status: 'completed', verdict: 'ok', exitCode: 0, stdout: '', stderr: '', outputOmitted: true },
+    '800 KiB used: the third 400 KiB does not fit',
+  );
   t.match(w4, { id: 'w4', stdout: '', outputOmitted: true }, 'nor anything after it, however small');
-  t.match(w5, { id: 'w5', outputOmitted: true, compile: { exitCode: 0, stdout: '', stderr: '', timeMs: 5 }, tests: [{ name: 'test-1', verdict: 'accepted', stdout: '', stderr: '' }] });
+  t.match(w5, {
+    id: 'w5',
+    outputOmitted: true,
+    compile: { exitCode: 0, stdout: '', stderr: '', timeMs: 5 },
+    tests: [{ name: 'test-1', verdict: 'accepted', stdout: '', stderr: '' }],
+  });
   t.ok(Buffer.byteLength(JSON.stringify(reply.body)) < 1 * MiB + 16 * KiB, 'the answer is about the budget');
   const single = await request(url, 'GET', '/runs/w3');
   t.equal(single.body.stdout, text('3'), 'GET /runs/{id} has the whole output');
@@ -77,7 +102,10 @@ t.test('/healthz answers promptly while a list of large records is served', asyn
   const answer = await list;
   t.equal(answer.status, 200);
   t.equal(answer.body.length, 21, 'the 16 MiB record once, and the twenty others');
-  t.ok(Buffer.byteLength(JSON.stringify(answer.body)) < 5 * MiB, 'the answer within the default budget of 4 MiB and the records\' other fields');
+  t.ok(
+    Buffer.byteLength(JSON.stringify(answer.body)) < 5 * MiB,
+    "the answer within the default budget of 4 MiB and the records' other fields",
+  );
   // Generous for a loaded machine: serving all of it (336 MiB) held the event loop for seconds.
   t.ok(Math.max(...latencies) < 1000, `slowest /healthz ${Math.round(Math.max(...latencies))} ms of ${latencies.length}`);
 });

@@ -8,7 +8,13 @@ import type { RunRequest } from '../../src/store/run-store.js';
 import { startTestStore } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
-const request: RunRequest = { files: [{ name: 'main.sh', content: Buffer.from('echo hi').toString('base64') }], stdin: '', args: [], env: {}, network: false };
+const request: RunRequest = {
+  files: [{ name: 'main.sh', content: Buffer.from('echo hi').toString('base64') }],
+  stdin: '',
+  args: [],
+  env: {},
+  network: false,
+};
 const record = (id: string) => ({ id, language: 'bash', status: 'queued', createdAt: new Date().toISOString() }) as unknown as RunRecord;
 
 t.test('run store', async (t) => {

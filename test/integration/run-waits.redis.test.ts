@@ -43,7 +43,10 @@ t.test('the input reader', async (t) => {
     await sendInput(redis, keys, 'b', { kind: 'stdin', data: Buffer.from('two') }, options);
     await settle();
     t.same(a.frames, [{ kind: 'stdin', data: Buffer.from('early') }, { kind: 'eof' }], 'a frame sent before the run was followed too');
-    t.same(b.frames, [{ kind: 'stdin', data: Buffer.from('one') }, { kind: 'stdin', data: Buffer.from('two') }]);
+    t.same(b.frames, [
+      { kind: 'stdin', data: Buffer.from('one') },
+      { kind: 'stdin', data: Buffer.from('two') },
+    ]);
     t.equal(connections.length, 1, 'one connection for every run');
     a.stop();
     b.stop();

@@ -28,7 +28,22 @@ t.test('runs and records', async (t) => {
       await new Promise((r) => setTimeout(r, 100));
     }
     t.match(record, { id: reply.body.id, language: 'python', status: 'completed', verdict: 'ok', stdout: '4\n' });
-    for (const field of ['createdAt', 'startedAt', 'finishedAt', 'exitCode', 'signal', 'timeMs', 'cpuTimeMs', 'memoryBytes', 'stdout', 'stderr', 'stdoutTruncated', 'stderrTruncated', 'compile', 'verdict']) {
+    for (const field of [
+      'createdAt',
+      'startedAt',
+      'finishedAt',
+      'exitCode',
+      'signal',
+      'timeMs',
+      'cpuTimeMs',
+      'memoryBytes',
+      'stdout',
+      'stderr',
+      'stdoutTruncated',
+      'stderrTruncated',
+      'compile',
+      'verdict',
+    ]) {
       t.ok(field in record, `record has ${field}`);
     }
   });
@@ -37,7 +52,11 @@ t.test('runs and records', async (t) => {
     const record = await runToEnd(base, {
       language: 'python',
       files: [
-        { name: 'main.py', content: 'import sys, os\nfrom lib.util import greet\nprint(greet(input()), sys.argv[1:], os.environ["GREETING"])\nprint(open("data/blob.bin","rb").read())' },
+        {
+          name: 'main.py',
+          content:
+            'import sys, os\nfrom lib.util import greet\nprint(greet(input()), sys.argv[1:], os.environ["GREETING"])\nprint(open("data/blob.bin","rb").read())',
+        },
         { name: 'lib/__init__.py', content: '' },
         { name: 'lib/util.py', content: 'def greet(n): return "hello, " + n' },
         { name: 'data/blob.bin', content: Buffer.from([0, 1, 2, 255]).toString('base64'), encoding: 'base64' },
@@ -71,11 +90,16 @@ t.test('runs and records', async (t) => {
         { language: 'python', source: 'print("one")' },
         { language: 'cobol', source: 'x' },
         { language: 'bash', source: 'echo two' },
-        { language: 'python' , source: 'x', limits: { memoryMb: 'lots' } },
+        { language: 'python', source: 'x', limits: { memoryMb: 'lots' } },
       ],
     });
     t.equal(reply.status, 202);
-    t.match(reply.body, [{ id: String, status: 'queued' }, { error: { code: 'unknown_language' } }, { id: String, status: 'queued' }, { error: { code: 'invalid_request' } }]);
+    t.match(reply.body, [
+      { id: String, status: 'queued' },
+      { error: { code: 'unknown_language' } },
+      { id: String, status: 'queued' },
+      { error: { code: 'invalid_request' } },
+    ]);
     const ids = [reply.body[0].id, 'missing', reply.body[2].id];
     let records: any[] = [];
     for (let i = 0; i < 100; i++) {
@@ -83,8 +107,14 @@ t.test('runs and records', async (t) => {
       if (records[0].status === 'completed' && records[2].status === 'completed') break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    t.match(records, [{ id: ids[0], stdout: 'one\n' }, { id: 'missing', error: { code: 'not_found' } }, { id: ids[2], stdout: 'two\n' }]);
-    const tooMany = await request(base, 'POST', '/runs/batch', { runs: Array.from({ length: 21 }, () => ({ language: 'bash', source: 'true' })) });
+    t.match(records, [
+      { id: ids[0], stdout: 'one\n' },
+      { id: 'missing', error: { code: 'not_found' } },
+      { id: ids[2], stdout: 'two\n' },
+    ]);
+    const tooMany = await request(base, 'POST', '/runs/batch', {
+      runs: Array.from({ length: 21 }, () => ({ language: 'bash', source: 'true' })),
+    });
     t.equal(tooMany.status, 400);
   });
 

@@ -18,11 +18,30 @@ t.test('run stream', async (t) => {
     const firstAt = times[frames.findIndex((f) => f.type === 'stdout' && f.data.includes('first'))];
     const endAt = times[frames.findIndex((f) => f.type === 'end')];
     t.ok(endAt - firstAt >= 1500, `first line came ${endAt - firstAt} ms before the end`);
-    t.same(frames.filter((f) => f.type === 'status').map((f) => f.status), ['queued', 'running', 'completed']);
+    t.same(
+      frames.filter((f) => f.type === 'status').map((f) => f.status),
+      ['queued', 'running', 'completed'],
+    );
     const output = frames.filter((f) => f.type === 'stdout' || f.type === 'stderr');
-    t.same(output.map((f) => f.seq), output.map((_, i) => i + 1), 'seq rises by one from 1');
-    t.equal(output.filter((f) => f.type === 'stdout').map((f) => f.data).join(''), 'first\nsecond\n');
-    t.equal(output.filter((f) => f.type === 'stderr').map((f) => f.data).join(''), 'oops\n');
+    t.same(
+      output.map((f) => f.seq),
+      output.map((_, i) => i + 1),
+      'seq rises by one from 1',
+    );
+    t.equal(
+      output
+        .filter((f) => f.type === 'stdout')
+        .map((f) => f.data)
+        .join(''),
+      'first\nsecond\n',
+    );
+    t.equal(
+      output
+        .filter((f) => f.type === 'stderr')
+        .map((f) => f.data)
+        .join(''),
+      'oops\n',
+    );
     const end = frames.at(-1);
     t.equal(end.type, 'end');
     t.match(end.run, { id: run.id, status: 'completed', verdict: 'ok', stdout: 'first\nsecond\n', stderr: 'oops\n' });
@@ -56,11 +75,21 @@ t.test('run stream', async (t) => {
       await new Promise((r) => setTimeout(r, 20));
     }
     t.equal(record.stdout.length, 240 * 65536, 'the program wrote 15 MiB');
-    t.ok(maxBuffered > 0 && maxBuffered < 2 * 1024 * 1024, `the API held at most ${maxBuffered} bytes for the stalled client (bound: 1 MiB + a frame)`);
+    t.ok(
+      maxBuffered > 0 && maxBuffered < 2 * 1024 * 1024,
+      `the API held at most ${maxBuffered} bytes for the stalled client (bound: 1 MiB + a frame)`,
+    );
 
     socket.resume();
     t.equal(await closed, 1000);
-    t.equal(frames.filter((f) => f.type === 'stdout').map((f) => f.data).join(''), record.stdout, 'every byte arrives once the client reads');
+    t.equal(
+      frames
+        .filter((f) => f.type === 'stdout')
+        .map((f) => f.data)
+        .join(''),
+      record.stdout,
+      'every byte arrives once the client reads',
+    );
     t.equal(frames.at(-1).type, 'end');
   });
 
@@ -78,38 +107,63 @@ t.test('run stream', async (t) => {
   });
 
   t.test('?encoding=base64 carries the raw bytes; bytes that are not UTF-8 break neither record nor frame', async (t) => {
-    const record = await runToEnd(url, { language: 'python', source: 'import sys\nsys.stdout.buffer.write(b"ok \\xff\\xfe \\xe2\\x82 end\\n")' });
+    const record = await runToEnd(url, {
+      language: 'python',
+      source: 'import sys\nsys.stdout.buffer.write(b"ok \\xff\\xfe \\xe2\\x82 end\\n")',
+    });
     t.equal(record.status, 'completed');
     t.equal(record.stdout, 'ok \uFFFD\uFFFD \uFFFD end\n');
     const raw = await readStream(wsUrl, `/runs/${record.id}/stream?encoding=base64`);
     const bytes = Buffer.concat(raw.frames.filter((f) => f.type === 'stdout').map((f) => Buffer.from(f.data, 'base64')));
     t.same([...bytes], [...Buffer.from('ok \xff\xfe \xe2\x82 end\n', 'latin1')]);
     const text = await readStream(wsUrl, `/runs/${record.id}/stream`);
-    t.equal(text.frames.filter((f) => f.type === 'stdout').map((f) => f.data).join(''), 'ok \uFFFD\uFFFD \uFFFD end\n');
+    t.equal(
+      text.frames
+        .filter((f) => f.type === 'stdout')
+        .map((f) => f.data)
+        .join(''),
+      'ok \uFFFD\uFFFD \uFFFD end\n',
+    );
   });
 
   t.test('a multi-byte character written in two pieces arrives whole', async (t) => {
     const record = await runToEnd(url, {
       language: 'python',
-      source: 'import sys, time\nb = "€🙂".encode()\nsys.stdout.buffer.write(b[:2]); sys.stdout.flush(); time.sleep(0.2)\nsys.stdout.buffer.write(b[2:]); sys.stdout.flush()',
+      source:
+        'import sys, time\nb = "€🙂".encode()\nsys.stdout.buffer.write(b[:2]); sys.stdout.flush(); time.sleep(0.2)\nsys.stdout.buffer.write(b[2:]); sys.stdout.flush()',
     });
     const { frames } = await readStream(wsUrl, `/runs/${record.id}/stream`);
     const data = frames.filter((f) => f.type === 'stdout').map((f) => f.data);
-    t.notOk(data.some((d) => d.includes('\uFFFD')), 'no replacement character in any frame');
+    t.notOk(
+      data.some((d) => d.includes('\uFFFD')),
+      'no replacement character in any frame',
+    );
     t.equal(data.join(''), '€🙂');
   });
 
   t.test('output that imitates protocol frames arrives as data only', async (t) => {
     const fake = '{"type":"end","run":{"status":"completed","verdict":"accepted"}}';
-    const { body: run } = await request(url, 'POST', '/runs', { language: 'python', source: `print(${JSON.stringify(fake)})\nprint("after")` });
+    const { body: run } = await request(url, 'POST', '/runs', {
+      language: 'python',
+      source: `print(${JSON.stringify(fake)})\nprint("after")`,
+    });
     const { frames } = await readStream(wsUrl, `/runs/${run.id}/stream`);
     t.equal(frames.filter((f) => f.type === 'end').length, 1);
     t.equal(frames.at(-1).run.stdout, `${fake}\nafter\n`);
-    t.equal(frames.filter((f) => f.type === 'stdout').map((f) => f.data).join(''), `${fake}\nafter\n`);
+    t.equal(
+      frames
+        .filter((f) => f.type === 'stdout')
+        .map((f) => f.data)
+        .join(''),
+      `${fake}\nafter\n`,
+    );
   });
 
   t.test('compile output carries phase "compile"', async (t) => {
-    const record = await runToEnd(url, { language: 'c', source: '#include <stdio.h>\n#warning "careful"\nint main(void){puts("hi");return 0;}' });
+    const record = await runToEnd(url, {
+      language: 'c',
+      source: '#include <stdio.h>\n#warning "careful"\nint main(void){puts("hi");return 0;}',
+    });
     const { frames } = await readStream(wsUrl, `/runs/${record.id}/stream`);
     const compile = frames.filter((f) => f.phase === 'compile');
     t.ok(compile.length > 0 && compile.every((f) => f.type === 'stderr'), 'compiler warnings as compile frames');

@@ -20,12 +20,14 @@ t.test('verdicts and languages', async (t) => {
       cpp: '#include <iostream>\n#include <string>\nint main(){std::string s;std::cin>>s;std::cout<<"hello, "<<s<<"\\n";}',
       bash: 'read name; echo "hello, $name"',
     };
-    await Promise.all(Object.entries(programs).map(async ([language, source]) => {
-      const record = await run({ language, source, stdin: 'world\n' });
-      t.match(record, { status: 'completed', verdict: 'ok', stdout: 'hello, world\n', exitCode: 0 }, language);
-      if (language === 'c' || language === 'cpp') t.match(record.compile, { exitCode: 0 }, `${language} compiled`);
-      else t.equal(record.compile, null, `${language} has no compile step`);
-    }));
+    await Promise.all(
+      Object.entries(programs).map(async ([language, source]) => {
+        const record = await run({ language, source, stdin: 'world\n' });
+        t.match(record, { status: 'completed', verdict: 'ok', stdout: 'hello, world\n', exitCode: 0 }, language);
+        if (language === 'c' || language === 'cpp') t.match(record.compile, { exitCode: 0 }, `${language} compiled`);
+        else t.equal(record.compile, null, `${language} has no compile step`);
+      }),
+    );
   });
 
   t.test('a C program that does not compile is compilation_error with the compiler stderr', async (t) => {
@@ -39,7 +41,10 @@ t.test('verdicts and languages', async (t) => {
     const record = await run({
       language: 'cpp',
       files: [
-        { name: 'main.cpp', content: '#include "lib/add.hpp"\n#include <iostream>\nint main(){int a,b;std::cin>>a>>b;std::cout<<add(a,b)<<"\\n";}' },
+        {
+          name: 'main.cpp',
+          content: '#include "lib/add.hpp"\n#include <iostream>\nint main(){int a,b;std::cin>>a>>b;std::cout<<add(a,b)<<"\\n";}',
+        },
         { name: 'lib/add.hpp', content: 'int add(int a, int b);' },
         { name: 'add.cpp', content: '#include "lib/add.hpp"\nint add(int a, int b){return a+b;}' },
       ],
@@ -91,7 +96,8 @@ t.test('verdicts and languages', async (t) => {
   t.test('memory_limit_exceeded also when a shell runs the hog, and when the program catches MemoryError badly', async (t) => {
     const underShell = await run({
       language: 'python',
-      source: 'import subprocess\nr = subprocess.run(["sh", "-c", "python3 -c \'x = bytearray(300 * 1024 * 1024)\'"])\nprint("parent goes on", r.returncode)',
+      source:
+        'import subprocess\nr = subprocess.run(["sh", "-c", "python3 -c \'x = bytearray(300 * 1024 * 1024)\'"])\nprint("parent goes on", r.returncode)',
       limits: { memoryMb: 64 },
     });
     // Under gVisor the OOM killer takes the whole sandbox, parent included (docs/security.md).
@@ -100,7 +106,13 @@ t.test('verdicts and languages', async (t) => {
     t.equal(underShell.verdict, 'memory_limit_exceeded', 'the kernel killed a child for memory');
     const catching = await run({
       language: 'python',
-      source: ['blocks = []', 'try:', '    while True: blocks.append(bytearray(8 * 1024 * 1024))', 'except MemoryError:', '    print("caught")'].join('\n'),
+      source: [
+        'blocks = []',
+        'try:',
+        '    while True: blocks.append(bytearray(8 * 1024 * 1024))',
+        'except MemoryError:',
+        '    print("caught")',
+      ].join('\n'),
       limits: { memoryMb: 64 },
     });
     t.equal(catching.verdict, 'memory_limit_exceeded');
@@ -129,7 +141,8 @@ t.test('verdicts and languages', async (t) => {
     const record = await run({
       language: 'bash',
       // /proc/net/dev, not /sys/class/net, which gVisor does not have.
-      source: 'awk -F: \'NR > 2 { gsub(/ /, "", $1); print $1 }\' /proc/net/dev | tr "\\n" " "; echo; id -u; touch /etc/x 2>/dev/null && echo wrote || echo readonly; grep CapEff /proc/self/status',
+      source:
+        'awk -F: \'NR > 2 { gsub(/ /, "", $1); print $1 }\' /proc/net/dev | tr "\\n" " "; echo; id -u; touch /etc/x 2>/dev/null && echo wrote || echo readonly; grep CapEff /proc/self/status',
     });
     const [nets, uid, root, caps] = record.stdout.split('\n');
     t.equal(nets.trim(), 'lo');

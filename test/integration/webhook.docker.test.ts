@@ -49,7 +49,10 @@ t.test('the final record reaches the webhook, signed, after one retry of a 500',
     t.equal(delivery.headers['x-runbox-run-id'], run.id);
     t.match(JSON.parse(delivery.body), { id: run.id, status: 'completed', verdict: 'ok', stdout: 'hooked\n', webhook: receiver.url });
   }
-  t.notOk(verifySignature('other-secret', deliveries[0].body, deliveries[0].headers['x-runbox-signature'] as string), 'another key does not verify');
+  t.notOk(
+    verifySignature('other-secret', deliveries[0].body, deliveries[0].headers['x-runbox-signature'] as string),
+    'another key does not verify',
+  );
   await new Promise((r) => setTimeout(r, 1000));
   t.equal(receiver.deliveries.length, 2, 'no delivery after the 200');
 });

@@ -8,7 +8,10 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import type { RunStore } from '../../src/store/run-store.js';
 
-async function setup(t: Test, options: { env?: Record<string, string>; create?: () => Promise<void>; enqueue?: () => Promise<void>; get?: () => Promise<unknown> } = {}) {
+async function setup(
+  t: Test,
+  options: { env?: Record<string, string>; create?: () => Promise<void>; enqueue?: () => Promise<void>; get?: () => Promise<unknown> } = {},
+) {
   const calls: string[] = [];
   const logLines: Record<string, unknown>[] = [];
   const logStream = new Writable({
@@ -62,14 +65,23 @@ function errorShape(t: Test, res: { statusCode: number; json(): unknown }, statu
 
 t.test('returns 400 invalid_request in the documented shape for malformed JSON', async (t) => {
   const { app, calls } = await setup(t);
-  const res = await app.inject({ method: 'POST', url: '/runs', headers: { 'content-type': 'application/json' }, payload: '{"language": "python", ' });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/runs',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"language": "python", ',
+  });
   errorShape(t, res, 400, 'Bad Request', 'invalid_request');
   t.same(calls, [], 'nothing stored or enqueued');
 });
 
 t.test('returns 400 invalid_request for a CPU quota the kernel would refuse', async (t) => {
   const { app, calls } = await setup(t);
-  const res = await app.inject({ method: 'POST', url: '/runs', payload: { language: 'python', source: 'print(1)', limits: { cpus: 0.001 } } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/runs',
+    payload: { language: 'python', source: 'print(1)', limits: { cpus: 0.001 } },
+  });
   errorShape(t, res, 400, 'Bad Request', 'invalid_request');
   t.match(res.json(), { message: /cpus/ });
   t.same(calls, [], 'nothing stored or enqueued');
@@ -109,7 +121,12 @@ t.test('accepts a body just under BODY_LIMIT_BYTES', async (t) => {
 
 t.test('returns 404 not_found in the documented shape for an unknown route', async (t) => {
   const { app, calls } = await setup(t);
-  for (const [method, url] of [['GET', '/nope'], ['POST', '/run'], ['PUT', '/runs'], ['GET', '/runs/a/b/c']] as const) {
+  for (const [method, url] of [
+    ['GET', '/nope'],
+    ['POST', '/run'],
+    ['PUT', '/runs'],
+    ['GET', '/runs/a/b/c'],
+  ] as const) {
     const res = await app.inject({ method, url });
     errorShape(t, res, 404, 'Not Found', 'not_found');
   }

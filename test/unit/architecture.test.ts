@@ -41,13 +41,24 @@ function specifiersIn(text: string): { specifier: string; typeOnly: boolean }[] 
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause;
       const named = clause?.namedBindings && ts.isNamedImports(clause.namedBindings) ? clause.namedBindings.elements : undefined;
-      const typeOnly = Boolean(clause && (clause.isTypeOnly || (!clause.name && named && named.length > 0 && named.every((e) => e.isTypeOnly))));
+      const typeOnly = Boolean(
+        clause && (clause.isTypeOnly || (!clause.name && named && named.length > 0 && named.every((e) => e.isTypeOnly))),
+      );
       found.push({ specifier: node.moduleSpecifier.text, typeOnly });
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       found.push({ specifier: node.moduleSpecifier.text, typeOnly: node.isTypeOnly });
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       found.push({ specifier: node.moduleReference.expression.text, typeOnly: node.isTypeOnly });
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
       found.push({ specifier: node.arguments[0].text, typeOnly: false });
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
       found.push({ specifier: node.argument.literal.text, typeOnly: true }); // import('x').T in a type
@@ -72,7 +83,9 @@ function buildGraph(): Graph {
     graph.set(
       relative(root, file),
       specifiersIn(readFileSync(file, 'utf8')).map(({ specifier, typeOnly }) =>
-        specifier.startsWith('.') ? { to: resolveOurs(file, specifier), ours: true, typeOnly } : { to: packageName(specifier), ours: false, typeOnly },
+        specifier.startsWith('.')
+          ? { to: resolveOurs(file, specifier), ours: true, typeOnly }
+          : { to: packageName(specifier), ours: false, typeOnly },
       ),
     );
   }
@@ -167,10 +180,26 @@ const graph = buildGraph();
 t.test('reads the imports of every file under src/', async (t) => {
   t.equal(graph.size, sourceFiles(srcDir).length);
   t.equal(graph.size > 20, true, `${graph.size} files`);
-  t.equal(graph.get('src/app.ts')!.some((e) => e.to === 'src/api/error-handler.ts' && !e.typeOnly), true, 'a value import of ours');
-  t.equal(graph.get('src/app.ts')!.some((e) => e.to === 'src/api/deps.ts' && e.typeOnly), true, 'a type-only import of ours');
-  t.equal(graph.get('src/sandbox/container-spec.ts')!.some((e) => e.to === 'dockerode' && e.typeOnly), true, 'a type-only package import');
-  t.equal(graph.get('src/lib/local-redis.ts')!.some((e) => e.to === 'node:child_process'), true, 'a Node builtin');
+  t.equal(
+    graph.get('src/app.ts')!.some((e) => e.to === 'src/api/error-handler.ts' && !e.typeOnly),
+    true,
+    'a value import of ours',
+  );
+  t.equal(
+    graph.get('src/app.ts')!.some((e) => e.to === 'src/api/deps.ts' && e.typeOnly),
+    true,
+    'a type-only import of ours',
+  );
+  t.equal(
+    graph.get('src/sandbox/container-spec.ts')!.some((e) => e.to === 'dockerode' && e.typeOnly),
+    true,
+    'a type-only package import',
+  );
+  t.equal(
+    graph.get('src/lib/local-redis.ts')!.some((e) => e.to === 'node:child_process'),
+    true,
+    'a Node builtin',
+  );
 });
 
 t.test('reads every form of import, and which are type-only', async (t) => {
@@ -225,7 +254,11 @@ t.test('the API cannot reach dockerode or src/sandbox through anything it import
   for (const start of [...graph.keys()].filter(isApi)) {
     const reached = [...reachable(graph, start)];
     t.same(reached.filter(inFolder('src/sandbox')), [], `${start} reaches no sandbox file`);
-    t.same(reached.filter((f) => graph.get(f)?.some((e) => e.to === 'dockerode')), [], `${start} reaches no dockerode user`);
+    t.same(
+      reached.filter((f) => graph.get(f)?.some((e) => e.to === 'dockerode')),
+      [],
+      `${start} reaches no dockerode user`,
+    );
   }
 });
 
@@ -240,14 +273,17 @@ t.test('the layer check reports an import that breaks a rule', async (t) => {
     ['src/worker/v.ts', [to('src/main.ts')]],
     ['src/domain/ok.ts', [to('src/domain/run-record.ts'), to('@sinclair/typebox', false)]],
   ]);
-  t.same(violations(bad).map((v) => v.split(' (')[0]), [
-    'src/domain/x.ts -> src/store/keys.ts',
-    'src/api/routes/y.ts -> dockerode',
-    'src/app.ts -> src/sandbox/container-spec.ts',
-    'src/sandbox/z.ts -> fastify',
-    'src/sandbox/z.ts -> src/queue/run-queue.ts',
-    'src/sandbox/z.ts -> src/queue/run-queue.ts',
-    'src/store/w.ts -> src/config/config.ts',
-    'src/worker/v.ts -> src/main.ts',
-  ]);
+  t.same(
+    violations(bad).map((v) => v.split(' (')[0]),
+    [
+      'src/domain/x.ts -> src/store/keys.ts',
+      'src/api/routes/y.ts -> dockerode',
+      'src/app.ts -> src/sandbox/container-spec.ts',
+      'src/sandbox/z.ts -> fastify',
+      'src/sandbox/z.ts -> src/queue/run-queue.ts',
+      'src/sandbox/z.ts -> src/queue/run-queue.ts',
+      'src/store/w.ts -> src/config/config.ts',
+      'src/worker/v.ts -> src/main.ts',
+    ],
+  );
 });

@@ -9,15 +9,19 @@ export interface MetricsRouteOptions {
 }
 
 export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics, beforeScrape }) => {
-  app.get('/metrics', {
-    config: { scope: 'admin' },
-    schema: {
-      summary: 'Prometheus metrics',
-      tags: ['health'],
-      response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4' } },
+  app.get(
+    '/metrics',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'Prometheus metrics',
+        tags: ['health'],
+        response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4' } },
+      },
     },
-  }, async (_request, reply) => {
-    await beforeScrape?.().catch(() => undefined);
-    return reply.type('text/plain; version=0.0.4').send(metrics.render());
-  });
+    async (_request, reply) => {
+      await beforeScrape?.().catch(() => undefined);
+      return reply.type('text/plain; version=0.0.4').send(metrics.render());
+    },
+  );
 };

@@ -11,7 +11,15 @@ import { ApiError } from '../errors.js';
 import { createRunCommands } from '../run-commands.js';
 import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
 
-export const CloseCode = { normal: 1000, goingAway: 1001, internalError: 1011, notFound: 4404, badFrame: 4400, stdinLimit: 4413, tooMany: 4429 } as const;
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  internalError: 1011,
+  notFound: 4404,
+  badFrame: 4400,
+  stdinLimit: 4413,
+  tooMany: 4429,
+} as const;
 /** Above this many unsent bytes the reader waits for the client, so a slow client cannot grow the API's memory. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 
@@ -50,7 +58,6 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
   const commands = createRunCommands(deps);
   /** Open streams per key on this process (WS_MAX_PER_KEY). */
   const openStreams = new Map<string, number>();
-
 
   app.route({
     method: 'GET',
@@ -101,21 +108,27 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
         const frame = parseClientFrame(raw.toString());
         if (!frame) return close(CloseCode.badFrame, 'unknown frame');
         if (!mayControl) return; // a read-only key watches; it does not type or cancel
-        passing = passing.then(async () => {
-          const record = await recordReady;
-          if (!record || stdinRefused) return;
-          if (frame.type === 'cancel') {
-            await commands.cancel(id, request.principal);
-          } else if (record.interactive) {
-            const input = frame.type === 'stdin' ? { kind: 'stdin' as const, data: Buffer.from(frame.data, 'utf8') } : { kind: 'eof' as const };
-            const outcome = await sendInput(deps.redis, keys, id, input, { maxStdinBytes: config.stdinMaxBytes, retentionSeconds: config.retentionSeconds });
-            // A frame for a run that has ended is dropped; the client gets the end frame.
-            if (outcome === 'limit') {
-              stdinRefused = true;
-              close(CloseCode.stdinLimit, 'stdin limit reached');
+        passing = passing
+          .then(async () => {
+            const record = await recordReady;
+            if (!record || stdinRefused) return;
+            if (frame.type === 'cancel') {
+              await commands.cancel(id, request.principal);
+            } else if (record.interactive) {
+              const input =
+                frame.type === 'stdin' ? { kind: 'stdin' as const, data: Buffer.from(frame.data, 'utf8') } : { kind: 'eof' as const };
+              const outcome = await sendInput(deps.redis, keys, id, input, {
+                maxStdinBytes: config.stdinMaxBytes,
+                retentionSeconds: config.retentionSeconds,
+              });
+              // A frame for a run that has ended is dropped; the client gets the end frame.
+              if (outcome === 'limit') {
+                stdinRefused = true;
+                close(CloseCode.stdinLimit, 'stdin limit reached');
+              }
             }
-          }
-        }).catch((error) => log.error({ err: error }, 'could not pass a client frame on'));
+          })
+          .catch((error) => log.error({ err: error }, 'could not pass a client frame on'));
       });
 
       void (async () => {

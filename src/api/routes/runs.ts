@@ -21,7 +21,15 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
     closing.abort();
     done();
   });
-  const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema };
+  const errors = {
+    400: ErrorSchema,
+    403: ErrorSchema,
+    404: ErrorSchema,
+    409: ErrorSchema,
+    413: ErrorSchema,
+    429: ErrorSchema,
+    503: ErrorSchema,
+  };
 
   const getRecord = async (id: string, principal: Principal) => {
     const record = await commands.find(id, principal);
@@ -29,50 +37,62 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
     return record;
   };
 
-  app.post('/runs', {
-    config: { scope: 'runs' },
-    schema: {
-      summary: 'Submit code to run',
-      description: 'Queues a run and answers 202 at once; with ?wait=true holds the request until the run ends (up to WAIT_MAX_MS).',
-      tags: ['runs'],
-      body: RunRequestSchema,
-      querystring: SubmitQuerySchema,
-      response: { 200: RunRecordSchema, 202: RunRecordSchema, ...errors },
+  app.post(
+    '/runs',
+    {
+      config: { scope: 'runs' },
+      schema: {
+        summary: 'Submit code to run',
+        description: 'Queues a run and answers 202 at once; with ?wait=true holds the request until the run ends (up to WAIT_MAX_MS).',
+        tags: ['runs'],
+        body: RunRequestSchema,
+        querystring: SubmitQuerySchema,
+        response: { 200: RunRecordSchema, 202: RunRecordSchema, ...errors },
+      },
     },
-  }, async (request, reply) => {
-    const record = await commands.submit(request.body, request.principal);
-    reply.header('location', `/runs/${record.id}`);
-    if (request.query.wait && (await deps.ends.waitForEnd(record.id, config.waitMaxMs, closing.signal))) {
-      return reply.code(200).send(await getRecord(record.id, request.principal));
-    }
-    return reply.code(202).send(request.query.wait ? await getRecord(record.id, request.principal) : record);
-  });
+    async (request, reply) => {
+      const record = await commands.submit(request.body, request.principal);
+      reply.header('location', `/runs/${record.id}`);
+      if (request.query.wait && (await deps.ends.waitForEnd(record.id, config.waitMaxMs, closing.signal))) {
+        return reply.code(200).send(await getRecord(record.id, request.principal));
+      }
+      return reply.code(202).send(request.query.wait ? await getRecord(record.id, request.principal) : record);
+    },
+  );
 
-  app.get('/runs/:id', {
-    config: { scope: 'read' },
-    schema: {
-      summary: 'Read a run record',
-      tags: ['runs'],
-      params: RunIdParamsSchema,
-      response: { 200: RunRecordSchema, 404: ErrorSchema },
+  app.get(
+    '/runs/:id',
+    {
+      config: { scope: 'read' },
+      schema: {
+        summary: 'Read a run record',
+        tags: ['runs'],
+        params: RunIdParamsSchema,
+        response: { 200: RunRecordSchema, 404: ErrorSchema },
+      },
     },
-  }, async (request) => getRecord(request.params.id, request.principal));
+    async (request) => getRecord(request.params.id, request.principal),
+  );
 
-  app.delete('/runs/:id', {
-    config: { scope: 'runs' },
-    schema: {
-      summary: 'Cancel a run',
-      description: 'A queued run never starts; a running one has its container killed within a second. 409 when it has already ended.',
-      tags: ['runs'],
-      params: RunIdParamsSchema,
-      response: { 202: RunRecordSchema, 404: ErrorSchema, 409: ErrorSchema },
+  app.delete(
+    '/runs/:id',
+    {
+      config: { scope: 'runs' },
+      schema: {
+        summary: 'Cancel a run',
+        description: 'A queued run never starts; a running one has its container killed within a second. 409 when it has already ended.',
+        tags: ['runs'],
+        params: RunIdParamsSchema,
+        response: { 202: RunRecordSchema, 404: ErrorSchema, 409: ErrorSchema },
+      },
     },
-  }, async (request, reply) => {
-    const { id } = request.params;
-    const outcome = await commands.cancel(id, request.principal);
-    if (outcome === 'missing') throw new ApiError('not_found', `no run ${id}`);
-    if (outcome === 'ended') throw new ApiError('conflict', `run ${id} has already ended`);
-    if (outcome === 'cancelling') await deps.ends.waitForEnd(id, CANCEL_CONFIRM_MS);
-    return reply.code(202).send(await getRecord(id, request.principal));
-  });
+    async (request, reply) => {
+      const { id } = request.params;
+      const outcome = await commands.cancel(id, request.principal);
+      if (outcome === 'missing') throw new ApiError('not_found', `no run ${id}`);
+      if (outcome === 'ended') throw new ApiError('conflict', `run ${id} has already ended`);
+      if (outcome === 'cancelling') await deps.ends.waitForEnd(id, CANCEL_CONFIRM_MS);
+      return reply.code(202).send(await getRecord(id, request.principal));
+    },
+  );
 };

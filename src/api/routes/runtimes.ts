@@ -5,17 +5,21 @@ import type { AppDependencies } from '../deps.js';
 import { RuntimeSchema } from '../schemas.js';
 
 export const runtimeRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  app.get('/runtimes', {
-    config: { scope: 'read' },
-    schema: { summary: 'List the languages', tags: ['runtimes'], response: { 200: Type.Array(RuntimeSchema) } },
-  }, async () => {
-    const versions = await deps.redis.hgetall(deps.keys.runtimeVersions());
-    return deps.catalogue.map((r) => ({
-      language: r.language,
-      version: versions[r.language] ?? 'unknown',
-      aliases: r.aliases,
-      compiled: r.compile !== undefined,
-      fileName: r.fileName,
-    }));
-  });
+  app.get(
+    '/runtimes',
+    {
+      config: { scope: 'read' },
+      schema: { summary: 'List the languages', tags: ['runtimes'], response: { 200: Type.Array(RuntimeSchema) } },
+    },
+    async () => {
+      const versions = await deps.redis.hgetall(deps.keys.runtimeVersions());
+      return deps.catalogue.map((r) => ({
+        language: r.language,
+        version: versions[r.language] ?? 'unknown',
+        aliases: r.aliases,
+        compiled: r.compile !== undefined,
+        fileName: r.fileName,
+      }));
+    },
+  );
 };

@@ -30,7 +30,11 @@ export async function call<T = any>(base: string, method: string, path: string, 
     return { status: response.status, body: parsed, ms: performance.now() - started };
   } catch (error) {
     const err = error as Error;
-    return { status: 0, body: { error: err.name === 'TimeoutError' ? 'timeout' : (err.cause as Error)?.message ?? err.message } as T, ms: performance.now() - started };
+    return {
+      status: 0,
+      body: { error: err.name === 'TimeoutError' ? 'timeout' : ((err.cause as Error)?.message ?? err.message) } as T,
+      ms: performance.now() - started,
+    };
   }
 }
 
@@ -47,7 +51,8 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ''}`);
     await sleep(intervalMs);
   }
 }
@@ -66,7 +71,13 @@ export interface StreamRead {
 }
 
 /** Reads one connection of a run's stream until it closes (or fails to open). */
-export function readStreamOnce(wsBase: string, id: string, from: number | undefined, onFrame?: (frame: any) => void, timeoutMs = 120_000): Promise<StreamRead> {
+export function readStreamOnce(
+  wsBase: string,
+  id: string,
+  from: number | undefined,
+  onFrame?: (frame: any) => void,
+  timeoutMs = 120_000,
+): Promise<StreamRead> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${wsBase}/runs/${id}/stream${from === undefined ? '' : `?from=${from}`}`);
     const frames: any[] = [];
@@ -98,17 +109,28 @@ export interface FollowResult {
  * is not 1000 it reconnects with ?from=N (N = the last seq it saw), retrying while the
  * API is away, until `timeoutMs`.
  */
-export async function followStream(wsBase: () => string, id: string, timeoutMs: number, onFrame?: (frame: any) => void): Promise<FollowResult> {
+export async function followStream(
+  wsBase: () => string,
+  id: string,
+  timeoutMs: number,
+  onFrame?: (frame: any) => void,
+): Promise<FollowResult> {
   const deadline = Date.now() + timeoutMs;
   const result: FollowResult = { frames: [], closeCodes: [], resumedFrom: [] };
   let lastSeq = 0;
   let first = true;
   while (Date.now() < deadline) {
     if (!first) result.resumedFrom.push(lastSeq);
-    const read = await readStreamOnce(wsBase(), id, first ? undefined : lastSeq, (frame) => {
-      if (typeof frame.seq === 'number') lastSeq = frame.seq;
-      onFrame?.(frame);
-    }, Math.max(1, deadline - Date.now()));
+    const read = await readStreamOnce(
+      wsBase(),
+      id,
+      first ? undefined : lastSeq,
+      (frame) => {
+        if (typeof frame.seq === 'number') lastSeq = frame.seq;
+        onFrame?.(frame);
+      },
+      Math.max(1, deadline - Date.now()),
+    );
     first = false;
     result.frames.push(...read.frames);
     result.closeCodes.push(read.closeCode);

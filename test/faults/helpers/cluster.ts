@@ -68,7 +68,12 @@ function processEnv(extra: Record<string, string>): Record<string, string> {
 /** Waits until GET /readyz on `url` answers 200; fails at once if the process exits. */
 async function waitReady(child: Child, url: string, timeoutMs = 60_000): Promise<void> {
   await Promise.race([
-    waitFor(`${child.name} ready`, timeoutMs, async () => ((await call(url, 'GET', '/readyz', undefined, 2_000)).status === 200 ? true : undefined), 100),
+    waitFor(
+      `${child.name} ready`,
+      timeoutMs,
+      async () => ((await call(url, 'GET', '/readyz', undefined, 2_000)).status === 200 ? true : undefined),
+      100,
+    ),
     child.exited.then((e) => {
       throw new Error(`${child.name} exited (${e.code ?? e.signal}) while starting\n${child.tail()}`);
     }),
@@ -76,7 +81,12 @@ async function waitReady(child: Child, url: string, timeoutMs = 60_000): Promise
 }
 
 /** `track` sees the child as soon as it is spawned, so that a teardown stops it even if it never gets ready. */
-export async function spawnApi(name: string, env: Record<string, string>, port?: number, track?: (child: Child) => void): Promise<ServiceProcess> {
+export async function spawnApi(
+  name: string,
+  env: Record<string, string>,
+  port?: number,
+  track?: (child: Child) => void,
+): Promise<ServiceProcess> {
   const p = port ?? (await freePort());
   const child = spawnChild(name, process.execPath, ['dist/server.js'], processEnv({ ...env, PORT: String(p) }));
   track?.(child);
@@ -116,7 +126,10 @@ export async function startCluster(t: Tap, options: ClusterOptions = {}): Promis
         // The whole logs go to files for a post-mortem; the last lines into the test output.
         const dir = mkdtempSync(join(tmpdir(), 'runbox-faults-logs-'));
         for (const child of [...spawned, redis.child]) {
-          writeFileSync(join(dir, `${child.name.replace(/[^\w.-]/g, '_')}.log`), child.logs.map((l) => JSON.stringify(l)).join('\n') + '\n');
+          writeFileSync(
+            join(dir, `${child.name.replace(/[^\w.-]/g, '_')}.log`),
+            child.logs.map((l) => JSON.stringify(l)).join('\n') + '\n',
+          );
           t.comment(`last log lines of ${child.name}:\n${child.tail(40)}`);
         }
         t.comment(`full logs: ${dir}`);
@@ -162,4 +175,5 @@ export async function startCluster(t: Tap, options: ClusterOptions = {}): Promis
 }
 
 /** Log lines at warn (40) or above whose message matches. */
-export const warnings = (child: Child, pattern: RegExp) => child.logs.filter((l) => (l.level ?? 0) >= 40 && pattern.test(String(l.msg ?? '')));
+export const warnings = (child: Child, pattern: RegExp) =>
+  child.logs.filter((l) => (l.level ?? 0) >= 40 && pattern.test(String(l.msg ?? '')));

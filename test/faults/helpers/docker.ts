@@ -20,7 +20,10 @@ export async function containersOf(runIds: Iterable<string>): Promise<{ id: stri
 /** Removes whatever containers of these runs are left (test cleanup). */
 export async function removeContainersOf(runIds: Iterable<string>): Promise<void> {
   for (const c of await containersOf(runIds).catch(() => [])) {
-    await docker.getContainer(c.id).remove({ force: true, v: true }).catch(() => undefined);
+    await docker
+      .getContainer(c.id)
+      .remove({ force: true, v: true })
+      .catch(() => undefined);
   }
 }
 
@@ -48,7 +51,9 @@ export async function watchSandboxStarts(): Promise<SandboxStartWatch> {
     rest = lines.pop() ?? '';
     for (const line of lines) {
       if (!line.trim()) continue;
-      const runId = parseSandboxName((JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.name ?? '')?.owner;
+      const runId = parseSandboxName(
+        (JSON.parse(line) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.name ?? '',
+      )?.owner;
       if (runId && runId !== 'pool') counts.set(runId, (counts.get(runId) ?? 0) + 1);
     }
   });

@@ -123,7 +123,10 @@ export function spawnChild(name: string, command: string, args: string[], env: R
       return logs
         .filter((l) => l.msg !== 'incoming request' && l.msg !== 'request completed')
         .slice(-lines)
-        .map((l) => `  [${name}] ${l.level ?? ''} ${l.msg ?? ''} ${JSON.stringify({ ...l, level: undefined, msg: undefined, time: undefined, pid: undefined, hostname: undefined, name: undefined })}`)
+        .map(
+          (l) =>
+            `  [${name}] ${l.level ?? ''} ${l.msg ?? ''} ${JSON.stringify({ ...l, level: undefined, msg: undefined, time: undefined, pid: undefined, hostname: undefined, name: undefined })}`,
+        )
         .join('\n');
     },
   };
@@ -151,5 +154,7 @@ export function staleBuildWarning(): string | undefined {
   }
   const source = newest(join(root, 'src'));
   const built = Math.min(...['server.js', 'worker.js'].map((entry) => statSync(join(root, 'dist', entry)).mtimeMs));
-  return source.mtimeMs > built ? `dist/ may be stale (${source.path} is newer): the processes run dist/; \`make build\` rebuilds it` : undefined;
+  return source.mtimeMs > built
+    ? `dist/ may be stale (${source.path} is newer): the processes run dist/; \`make build\` rebuilds it`
+    : undefined;
 }

@@ -30,17 +30,31 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const url = `redis://127.0.0.1:${port}`;
   let child: Child;
   const start = async () => {
-    child = spawnChild(`redis:${port}`, 'redis-server', [
-      '--port', String(port),
-      '--bind', '127.0.0.1',
-      '--protected-mode', 'yes',
-      '--dir', dir,
-      '--appendonly', 'yes',
-      '--appendfsync', 'everysec',
-      '--save', '',
-      '--maxmemory-policy', options.maxmemoryPolicy ?? 'noeviction',
-      '--loglevel', 'warning',
-    ], { PATH: process.env.PATH ?? '/usr/bin:/bin' });
+    child = spawnChild(
+      `redis:${port}`,
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--protected-mode',
+        'yes',
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
+        '--save',
+        '',
+        '--maxmemory-policy',
+        options.maxmemoryPolicy ?? 'noeviction',
+        '--loglevel',
+        'warning',
+      ],
+      { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    );
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {

@@ -51,8 +51,14 @@ t.test('openapi.yaml holds the contract parts clients rely on', async (t) => {
   t.match(doc.paths['/runs'].post.responses['400'].content['application/json'].schema.required, ['statusCode', 'error', 'code', 'message']);
   t.ok(doc.paths['/runs/{id}/stream'].get.responses['101'], 'the stream answers 101 Switching Protocols');
   const frames = doc['x-websocket-frames']['/runs/{id}/stream'];
-  t.same(frames.server.oneOf.map((r: { $ref: string }) => r.$ref.split('/').pop()), ['StreamStatusFrame', 'StreamOutputFrame', 'StreamEndFrame']);
-  t.same(frames.client.oneOf.map((r: { $ref: string }) => r.$ref.split('/').pop()), ['StreamStdinFrame', 'StreamEofFrame', 'StreamCancelFrame']);
+  t.same(
+    frames.server.oneOf.map((r: { $ref: string }) => r.$ref.split('/').pop()),
+    ['StreamStatusFrame', 'StreamOutputFrame', 'StreamEndFrame'],
+  );
+  t.same(
+    frames.client.oneOf.map((r: { $ref: string }) => r.$ref.split('/').pop()),
+    ['StreamStdinFrame', 'StreamEofFrame', 'StreamCancelFrame'],
+  );
   for (const ref of [...frames.server.oneOf, ...frames.client.oneOf]) {
     t.ok(doc.components.schemas[ref.$ref.split('/').pop()], `${ref.$ref} resolves`);
   }

@@ -10,7 +10,8 @@ import { ApiError, errorCodes, retryAfterOf, type ErrorCode } from '../../../src
 t.test('every 429 and 503 code in the error table has a Retry-After, and no other code has one', async (t) => {
   for (const [code, { statusCode }] of Object.entries(errorCodes)) {
     const retryAfter = retryAfterOf(code as ErrorCode);
-    if (statusCode === 429 || statusCode === 503) t.ok(retryAfter !== undefined && retryAfter >= 1, `${code} (${statusCode}): ${retryAfter} s`);
+    if (statusCode === 429 || statusCode === 503)
+      t.ok(retryAfter !== undefined && retryAfter >= 1, `${code} (${statusCode}): ${retryAfter} s`);
     else t.equal(retryAfter, undefined, `${code} (${statusCode}) has none`);
   }
 });
@@ -26,9 +27,23 @@ async function appThrowing(error: () => Error, header?: string) {
 }
 
 const cases: [name: string, error: () => Error, header: string | undefined, status: number, code: string, retryAfter: string | null][] = [
-  ['too_many_in_flight takes the table\'s figure', () => new ApiError('too_many_in_flight'), undefined, 429, 'too_many_in_flight', String(retryAfterOf('too_many_in_flight'))],
-  ['queue_full takes the table\'s figure', () => new ApiError('queue_full'), undefined, 503, 'queue_full', '5'],
-  ['an error that knows when says so, rounded up', () => new ApiError('rate_limited', 'slow down', 12.2), undefined, 429, 'rate_limited', '13'],
+  [
+    "too_many_in_flight takes the table's figure",
+    () => new ApiError('too_many_in_flight'),
+    undefined,
+    429,
+    'too_many_in_flight',
+    String(retryAfterOf('too_many_in_flight')),
+  ],
+  ["queue_full takes the table's figure", () => new ApiError('queue_full'), undefined, 503, 'queue_full', '5'],
+  [
+    'an error that knows when says so, rounded up',
+    () => new ApiError('rate_limited', 'slow down', 12.2),
+    undefined,
+    429,
+    'rate_limited',
+    '13',
+  ],
   ['a header the rate limiter set is kept', () => new ApiError('rate_limited'), '37', 429, 'rate_limited', '37'],
   ['Redis away is 503 unavailable', () => new Error('connect ECONNREFUSED 127.0.0.1:6379'), undefined, 503, 'unavailable', '5'],
   ['a 400 has none', () => new ApiError('invalid_request'), undefined, 400, 'invalid_request', null],

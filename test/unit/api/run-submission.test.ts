@@ -47,8 +47,24 @@ t.test('queues a source run with the server defaults', async (t) => {
 });
 
 t.test('applies the defaults from the config it is given', async (t) => {
-  const custom = loadConfig({ RUN_TIME_LIMIT_MS: '1234', RUN_CPU_TIME_LIMIT_MS: '600', RUN_MEMORY_MB: '99', RUN_CPUS: '0.25', RUN_PIDS: '10', RUN_OUTPUT_BYTES: '2048', RUN_DISK_MB: '7' });
-  t.same(submit({ language: 'python', source: '' }, custom).record.limits, { timeMs: 1234, cpuTimeMs: 600, memoryMb: 99, cpus: 0.25, pids: 10, outputBytes: 2048, diskMb: 7 });
+  const custom = loadConfig({
+    RUN_TIME_LIMIT_MS: '1234',
+    RUN_CPU_TIME_LIMIT_MS: '600',
+    RUN_MEMORY_MB: '99',
+    RUN_CPUS: '0.25',
+    RUN_PIDS: '10',
+    RUN_OUTPUT_BYTES: '2048',
+    RUN_DISK_MB: '7',
+  });
+  t.same(submit({ language: 'python', source: '' }, custom).record.limits, {
+    timeMs: 1234,
+    cpuTimeMs: 600,
+    memoryMb: 99,
+    cpus: 0.25,
+    pids: 10,
+    outputBytes: 2048,
+    diskMb: 7,
+  });
 });
 
 t.test('takes the requested limits up to the maximum and defaults for the rest', async (t) => {
@@ -69,7 +85,14 @@ t.test("saves source under the runtime's file name", async (t) => {
 });
 
 t.test('passes stdin, args, env and interactive on', async (t) => {
-  const { record, request } = submit({ language: 'python', source: '', stdin: 'in\n', args: ['-x', 'two words'], env: { GREETING: 'hi' }, interactive: true });
+  const { record, request } = submit({
+    language: 'python',
+    source: '',
+    stdin: 'in\n',
+    args: ['-x', 'two words'],
+    env: { GREETING: 'hi' },
+    interactive: true,
+  });
   t.equal(record.interactive, true);
   t.match(request, { stdin: 'in\n', args: ['-x', 'two words'], env: { GREETING: 'hi' } });
 });
@@ -98,9 +121,21 @@ t.test('returns 400 unknown_language for a language no runtime has', async (t) =
   refuses(t, { language: 'python ', source: '' }, 'unknown_language');
 });
 
-for (const [limit, value] of [['timeMs', 60_001], ['memoryMb', 2049], ['cpus', 2.5], ['pids', 513], ['outputBytes', 16 * 1024 * 1024 + 1], ['diskMb', 513]] as const) {
+for (const [limit, value] of [
+  ['timeMs', 60_001],
+  ['memoryMb', 2049],
+  ['cpus', 2.5],
+  ['pids', 513],
+  ['outputBytes', 16 * 1024 * 1024 + 1],
+  ['diskMb', 513],
+] as const) {
   t.test(`returns 400 limit_exceeded when ${limit} is above the maximum`, async (t) => {
-    refuses(t, { language: 'python', source: '', limits: { [limit]: value } }, 'limit_exceeded', new RegExp(`limits\\.${limit} is ${value}`));
+    refuses(
+      t,
+      { language: 'python', source: '', limits: { [limit]: value } },
+      'limit_exceeded',
+      new RegExp(`limits\\.${limit} is ${value}`),
+    );
   });
 }
 
@@ -116,7 +151,12 @@ t.test('allows network where the config does', async (t) => {
 });
 
 t.test('returns 400 invalid_request when both source and files are given', async (t) => {
-  refuses(t, { language: 'python', source: 'a', files: [{ name: 'a.py', content: '' }] }, 'invalid_request', /exactly one of source and files/);
+  refuses(
+    t,
+    { language: 'python', source: 'a', files: [{ name: 'a.py', content: '' }] },
+    'invalid_request',
+    /exactly one of source and files/,
+  );
 });
 
 t.test('returns 400 invalid_request when neither source nor files is given', async (t) => {
@@ -129,28 +169,87 @@ t.test('accepts an empty source', async (t) => {
 
 for (const name of ['../x.py', '/etc/passwd', 'a/../b', 'a\0b', 'a\\b', 'a//b', '']) {
   t.test(`returns 400 invalid_file_name for ${JSON.stringify(name)}`, async (t) => {
-    refuses(t, { language: 'python', files: [{ name: 'main.py', content: '' }, { name, content: '' }] }, 'invalid_file_name');
+    refuses(
+      t,
+      {
+        language: 'python',
+        files: [
+          { name: 'main.py', content: '' },
+          { name, content: '' },
+        ],
+      },
+      'invalid_file_name',
+    );
   });
 }
 
 t.test('returns 400 invalid_file_name for a name over FILE_NAME_MAX_BYTES', async (t) => {
   const cfg = loadConfig({ FILE_NAME_MAX_BYTES: '10' });
-  refuses(t, { language: 'python', files: [{ name: 'abcdefg.py', content: '' }] }, 'invalid_file_name', undefined, loadConfig({ FILE_NAME_MAX_BYTES: '9' }));
+  refuses(
+    t,
+    { language: 'python', files: [{ name: 'abcdefg.py', content: '' }] },
+    'invalid_file_name',
+    undefined,
+    loadConfig({ FILE_NAME_MAX_BYTES: '9' }),
+  );
   t.equal(submit({ language: 'python', files: [{ name: 'abcdefg.py', content: '' }] }, cfg).request.files.length, 1);
 });
 
 t.test('returns 400 invalid_file_name when a name is given twice', async (t) => {
-  refuses(t, { language: 'python', files: [{ name: 'main.py', content: 'a' }, { name: 'main.py', content: 'b' }] }, 'invalid_file_name', /given twice/);
+  refuses(
+    t,
+    {
+      language: 'python',
+      files: [
+        { name: 'main.py', content: 'a' },
+        { name: 'main.py', content: 'b' },
+      ],
+    },
+    'invalid_file_name',
+    /given twice/,
+  );
 });
 
 t.test('returns 400 invalid_file_name when a name is also a folder of another file', async (t) => {
-  refuses(t, { language: 'python', files: [{ name: 'lib', content: '' }, { name: 'lib/x.py', content: '' }] }, 'invalid_file_name', /"lib" is also a folder/);
-  refuses(t, { language: 'python', files: [{ name: 'a/b/c.py', content: '' }, { name: 'a/b', content: '' }] }, 'invalid_file_name', /"a\/b" is also a folder/);
+  refuses(
+    t,
+    {
+      language: 'python',
+      files: [
+        { name: 'lib', content: '' },
+        { name: 'lib/x.py', content: '' },
+      ],
+    },
+    'invalid_file_name',
+    /"lib" is also a folder/,
+  );
+  refuses(
+    t,
+    {
+      language: 'python',
+      files: [
+        { name: 'a/b/c.py', content: '' },
+        { name: 'a/b', content: '' },
+      ],
+    },
+    'invalid_file_name',
+    /"a\/b" is also a folder/,
+  );
 });
 
 t.test('accepts names that only share a prefix with another', async (t) => {
-  const { request } = submit({ language: 'python', files: [{ name: 'lib', content: '' }, { name: 'lib2/x.py', content: '' }, { name: 'lib.py', content: '' }] });
-  t.same(request.files.map((f) => f.name), ['lib', 'lib2/x.py', 'lib.py']);
+  const { request } = submit({
+    language: 'python',
+    files: [
+      { name: 'lib', content: '' },
+      { name: 'lib2/x.py', content: '' },
+      { name: 'lib.py', content: '' },
+    ],
+  });
+  t.same(
+    request.files.map((f) => f.name),
+    ['lib', 'lib2/x.py', 'lib.py'],
+  );
 });
 
 t.test('returns 400 invalid_request for content that is not base64', async (t) => {
@@ -166,19 +265,53 @@ t.test('returns 400 invalid_request for a NUL in args or env values', async (t) 
 
 t.test('returns 400 invalid_request when the files add up to more than FILES_MAX_BYTES', async (t) => {
   const cfg = loadConfig({ FILES_MAX_BYTES: '10' });
-  refuses(t, { language: 'python', files: [{ name: 'a.py', content: '123456' }, { name: 'b.py', content: '12345' }] }, 'invalid_request', /11 bytes, above the maximum of 10/, cfg);
-  t.equal(submit({ language: 'python', files: [{ name: 'a.py', content: '12345' }, { name: 'b.py', content: '12345' }] }, cfg).request.files.length, 2, 'exactly the maximum is fine');
+  refuses(
+    t,
+    {
+      language: 'python',
+      files: [
+        { name: 'a.py', content: '123456' },
+        { name: 'b.py', content: '12345' },
+      ],
+    },
+    'invalid_request',
+    /11 bytes, above the maximum of 10/,
+    cfg,
+  );
+  t.equal(
+    submit(
+      {
+        language: 'python',
+        files: [
+          { name: 'a.py', content: '12345' },
+          { name: 'b.py', content: '12345' },
+        ],
+      },
+      cfg,
+    ).request.files.length,
+    2,
+    'exactly the maximum is fine',
+  );
   refuses(t, { language: 'python', source: 'x'.repeat(11) }, 'invalid_request', /above the maximum/, cfg);
 });
 
 t.test('counts decoded bytes, not base64 characters, against FILES_MAX_BYTES', async (t) => {
   const cfg = loadConfig({ FILES_MAX_BYTES: '9' });
-  t.equal(submit({ language: 'python', files: [{ name: 'a.bin', content: b64('123456789'), encoding: 'base64' }] }, cfg).request.files.length, 1);
+  t.equal(
+    submit({ language: 'python', files: [{ name: 'a.bin', content: b64('123456789'), encoding: 'base64' }] }, cfg).request.files.length,
+    1,
+  );
 });
 
 t.test('returns 400 invalid_request for more than FILES_MAX_COUNT files', async (t) => {
   const cfg = loadConfig({ FILES_MAX_COUNT: '2' });
-  refuses(t, { language: 'python', files: ['a', 'b', 'c'].map((name) => ({ name, content: '' })) }, 'invalid_request', /at most 2 files/, cfg);
+  refuses(
+    t,
+    { language: 'python', files: ['a', 'b', 'c'].map((name) => ({ name, content: '' })) },
+    'invalid_request',
+    /at most 2 files/,
+    cfg,
+  );
 });
 
 t.test('returns 400 invalid_request when the files do not fit in limits.diskMb', async (t) => {
@@ -190,9 +323,19 @@ t.test('checks the language before anything else', async (t) => {
 });
 
 t.test('judge mode: names tests, applies the comparison defaults, keeps expected outputs for the worker', async (t) => {
-  const { request, record } = submit({ language: 'python', source: '', tests: [{ stdin: '1', expected: '2' }, { name: 'big', stdin: '9', expected: '18' }] });
+  const { request, record } = submit({
+    language: 'python',
+    source: '',
+    tests: [
+      { stdin: '1', expected: '2' },
+      { name: 'big', stdin: '9', expected: '18' },
+    ],
+  });
   t.same(request.judge, {
-    tests: [{ name: 'test-1', stdin: '1', expected: '2' }, { name: 'big', stdin: '9', expected: '18' }],
+    tests: [
+      { name: 'test-1', stdin: '1', expected: '2' },
+      { name: 'big', stdin: '9', expected: '18' },
+    ],
     compare: 'trim',
     floatTolerance: 1e-6,
     stopOnFailure: false,
@@ -215,7 +358,20 @@ t.test('judge mode: refuses what cannot go with tests, and more tests than the m
 t.test('stdin above STDIN_MAX_BYTES, for the run or one test, is 413 payload_too_large', async (t) => {
   const small = loadConfig({ STDIN_MAX_BYTES: '4' });
   refuses(t, { language: 'python', source: '', stdin: '12345' }, 'payload_too_large', /stdin of 5 bytes/, small);
-  refuses(t, { language: 'python', source: '', tests: [{ stdin: '1', expected: '' }, { stdin: '123456', expected: '' }] }, 'payload_too_large', /stdin of 6 bytes/, small);
+  refuses(
+    t,
+    {
+      language: 'python',
+      source: '',
+      tests: [
+        { stdin: '1', expected: '' },
+        { stdin: '123456', expected: '' },
+      ],
+    },
+    'payload_too_large',
+    /stdin of 6 bytes/,
+    small,
+  );
   t.equal(submit({ language: 'python', source: '', stdin: '1234' }, small).request.stdin, '1234');
 });
 

@@ -68,12 +68,16 @@ async function readAll(app: InertApp, path: string) {
   const frames: unknown[] = [];
   let closed!: (code: number) => void;
   const closeCode = new Promise<number>((resolve) => (closed = resolve));
-  await app.injectWS(path, {}, {
-    onInit(ws: WebSocket) {
-      ws.on('message', (data) => frames.push(JSON.parse(data.toString())));
-      ws.on('close', (code) => closed(code));
+  await app.injectWS(
+    path,
+    {},
+    {
+      onInit(ws: WebSocket) {
+        ws.on('message', (data) => frames.push(JSON.parse(data.toString())));
+        ws.on('close', (code) => closed(code));
+      },
     },
-  });
+  );
   return { frames, closeCode: await closeCode };
 }
 
@@ -88,7 +92,10 @@ t.test('every frame of a replayed run matches exactly one documented server fram
   t.teardown(() => closeApp(app));
   const { frames, closeCode } = await readAll(app, '/runs/run-1/stream');
   t.equal(closeCode, 1000);
-  t.same(frames.map((f) => (f as { type: string }).type), ['status', 'status', 'stderr', 'stdout', 'status', 'end']);
+  t.same(
+    frames.map((f) => (f as { type: string }).type),
+    ['status', 'status', 'stderr', 'stdout', 'status', 'end'],
+  );
   for (const frame of frames) t.equal(matches(frame), 1, JSON.stringify(frame).slice(0, 80));
 });
 

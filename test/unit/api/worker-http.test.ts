@@ -9,7 +9,12 @@ const silent = pino({ level: 'silent' });
 
 t.test("a standalone worker's port: health open to all, metrics only for an admin key", async (t) => {
   const config = loadConfig({ API_KEYS: `ops:admin:${sha256Hex('ops-key')},app:runs+read:${sha256Hex('app-key')}` });
-  const { app } = await buildWorkerHttp({ config, log: silent, readiness: { docker: async () => undefined }, metrics: createRunMetrics().registry });
+  const { app } = await buildWorkerHttp({
+    config,
+    log: silent,
+    readiness: { docker: async () => undefined },
+    metrics: createRunMetrics().registry,
+  });
   t.teardown(() => app.close());
   t.equal((await app.inject('/healthz')).statusCode, 200);
   t.equal((await app.inject('/readyz')).statusCode, 200);
@@ -24,7 +29,12 @@ t.test("a standalone worker's port: health open to all, metrics only for an admi
 });
 
 t.test('a readiness check that fails makes /readyz 503 and says which', async (t) => {
-  const { app } = await buildWorkerHttp({ config: loadConfig({}), log: silent, readiness: { docker: async () => Promise.reject(new Error('no engine')) }, metrics: createRunMetrics().registry });
+  const { app } = await buildWorkerHttp({
+    config: loadConfig({}),
+    log: silent,
+    readiness: { docker: async () => Promise.reject(new Error('no engine')) },
+    metrics: createRunMetrics().registry,
+  });
   t.teardown(() => app.close());
   const reply = await app.inject('/readyz');
   t.equal(reply.statusCode, 503);

@@ -50,7 +50,8 @@ t.test('uses the documented defaults when the environment is empty', async (t) =
 
 t.test('reads per-language pool floors and refuses a malformed list', async (t) => {
   t.equal(loadConfig({ POOL_SIZES: 'python=8, cpp=4' }).poolSizes, 'python=8, cpp=4');
-  for (const bad of ['python', 'python=-1', 'python=many', 'python=1=2', '=3']) t.throws(() => loadConfig({ POOL_SIZES: bad }), ConfigError, bad);
+  for (const bad of ['python', 'python=-1', 'python=many', 'python=1=2', '=3'])
+    t.throws(() => loadConfig({ POOL_SIZES: bad }), ConfigError, bad);
 });
 
 t.test('gives every default a value within its own maximum', async (t) => {
@@ -73,7 +74,15 @@ t.test('reads each kind of value from the environment', async (t) => {
     RUN_MEMORY_MB: '512',
     REDIS_URL: 'redis://redis:6379',
   });
-  t.match(config, { port: 9000, host: '0.0.0.0', logLevel: 'debug', runCpus: 0.5, networkAllowed: true, runMemoryMb: 512, redisUrl: 'redis://redis:6379' });
+  t.match(config, {
+    port: 9000,
+    host: '0.0.0.0',
+    logLevel: 'debug',
+    runCpus: 0.5,
+    networkAllowed: true,
+    runMemoryMb: 512,
+    redisUrl: 'redis://redis:6379',
+  });
 });
 
 t.test('ignores spaces around a value', async (t) => {
@@ -137,7 +146,10 @@ for (const [defaultVar, defaultValue, maxVar, maxValue] of aboveMaximum) {
 }
 
 t.test('throws when only the maximum is lowered below the default', async (t) => {
-  t.throws(() => loadConfig({ RUN_TIME_LIMIT_MAX_MS: '1000' }), { name: 'ConfigError', message: /RUN_TIME_LIMIT_MS \(10000\) is above its maximum \(1000\)/ });
+  t.throws(() => loadConfig({ RUN_TIME_LIMIT_MAX_MS: '1000' }), {
+    name: 'ConfigError',
+    message: /RUN_TIME_LIMIT_MS \(10000\) is above its maximum \(1000\)/,
+  });
 });
 
 t.test('never reads process.env itself', async (t) => {
@@ -169,7 +181,17 @@ t.test('describeSettings gives each variable the default loadConfig uses, and a 
 
 t.test('describeSettings names the variables DESIGN.md and STYLE.md rely on', async (t) => {
   const listed = describeSettings().map((s) => s.env);
-  for (const name of ['PORT', 'REDIS_URL', 'BODY_LIMIT_BYTES', 'RUN_TIME_LIMIT_MS', 'RUN_TIME_LIMIT_MAX_MS', 'RUN_MEMORY_MB', 'NETWORK_ALLOWED', 'FILES_MAX_BYTES', 'SANDBOX_RUNTIME']) {
+  for (const name of [
+    'PORT',
+    'REDIS_URL',
+    'BODY_LIMIT_BYTES',
+    'RUN_TIME_LIMIT_MS',
+    'RUN_TIME_LIMIT_MAX_MS',
+    'RUN_MEMORY_MB',
+    'NETWORK_ALLOWED',
+    'FILES_MAX_BYTES',
+    'SANDBOX_RUNTIME',
+  ]) {
     t.equal(listed.includes(name), true, name);
   }
 });

@@ -34,5 +34,8 @@ t.test('maxmemory is set, with noeviction: at the bound writes fail, nothing is 
   const bytes = Number(amount) * (units[(unit ?? '').toLowerCase()] ?? NaN);
   t.ok(bytes >= 256 * 1024 ** 2, `maxmemory is ${conf.get('maxmemory')}`);
   const { outputBudgetBytes } = loadConfig({});
-  t.ok(outputBudgetBytes <= bytes * 0.8, `the default OUTPUT_BUDGET_BYTES (${outputBudgetBytes}) is at most 80% of it, so the budget refuses before Redis does`);
+  t.ok(
+    outputBudgetBytes <= bytes * 0.8,
+    `the default OUTPUT_BUDGET_BYTES (${outputBudgetBytes}) is at most 80% of it, so the budget refuses before Redis does`,
+  );
 });

@@ -103,7 +103,8 @@ t.test('every mode agrees with the rules as first written, on 20,000 short rando
     // Half the pairs are near each other, so that matches are common too.
     const expected = random(2) === 0 ? text() : actual.replace(/\n$/, '').replace(/ /g, random(2) ? ' ' : '\t') + (random(2) ? '\n' : '');
     for (const mode of ['exact', 'trim', 'tokens', 'float'] as const) {
-      if (outputMatches(actual, expected, mode) !== referenceMatches(actual, expected, mode)) disagreements.push(`${mode} ${JSON.stringify(actual)} ${JSON.stringify(expected)}`);
+      if (outputMatches(actual, expected, mode) !== referenceMatches(actual, expected, mode))
+        disagreements.push(`${mode} ${JSON.stringify(actual)} ${JSON.stringify(expected)}`);
     }
   }
   t.same(disagreements.slice(0, 10), []);
@@ -130,13 +131,25 @@ t.test('hostile texts get the right answer (their time is measured by npm run be
   const digits = '7'.repeat(MiB);
   t.equal(outputMatches(digits, digits, 'float'), true, 'float: a 1 MiB number equals itself');
   t.equal(outputMatches(digits + 'x', digits, 'float'), false, 'float: a 1 MiB number with a suffix is a word');
-  t.equal(outputMatches(digits + '.5', '7'.repeat(MiB - 1) + '8', 'float'), true, 'float: 1 MiB numbers compare by value (relative tolerance)');
+  t.equal(
+    outputMatches(digits + '.5', '7'.repeat(MiB - 1) + '8', 'float'),
+    true,
+    'float: 1 MiB numbers compare by value (relative tolerance)',
+  );
   t.equal(outputMatches(digits, '7'.repeat(MiB - 1) + '8', 'tokens'), false, 'tokens: a 1 MiB token differing in its last character');
   t.equal(outputMatches('1'.repeat(MiB) + 'x', '1', 'float'), false, 'float: a long almost-number is a word');
 
   const lines = 'a b\n'.repeat(MiB / 4);
-  t.equal(outputMatches(lines, lines.replaceAll('\n', '  \r\n') + '\n\n', 'trim'), true, 'trim: 262,144 lines with trailing spaces and CRLF');
+  t.equal(
+    outputMatches(lines, lines.replaceAll('\n', '  \r\n') + '\n\n', 'trim'),
+    true,
+    'trim: 262,144 lines with trailing spaces and CRLF',
+  );
   t.equal(outputMatches(lines, lines.slice(0, -2) + 'c\n', 'trim'), false, 'trim: the last of 262,144 lines differs');
   t.equal(outputMatches(lines, lines.replaceAll('\n', ' '), 'tokens'), true, 'tokens: 524,288 tokens');
-  t.equal(outputMatches(lines.replaceAll('a', '1'), lines.replaceAll('a', '1.0000001'), 'float'), true, 'float: 524,288 tokens, half of them numbers');
+  t.equal(
+    outputMatches(lines.replaceAll('a', '1'), lines.replaceAll('a', '1.0000001'), 'float'),
+    true,
+    'float: 524,288 tokens, half of them numbers',
+  );
 });

@@ -41,7 +41,7 @@ const accepted: [name: string, why: string][] = [
   ['foo..', 'a name that ends with two dots'],
   ['a..b/c', 'two dots inside a segment'],
   ['with space.txt', 'a space'],
-  ['lib/@x.c', 'an @ at the start of a folder\'s file: the path starts with the folder'],
+  ['lib/@x.c', "an @ at the start of a folder's file: the path starts with the folder"],
   ['a-b@c.py', 'a dash and an @ inside a name'],
   ['données/été.py', 'accented letters'],
   ['日本語/プログラム.js', 'CJK'],

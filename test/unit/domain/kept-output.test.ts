@@ -2,7 +2,17 @@ import t from 'tap';
 import { keptOutputBytes, type TestResult } from '../../../src/domain/run-record.js';
 
 const test = (stdout: string, stdoutTruncated = false): TestResult => ({
-  name: 't', verdict: 'accepted', exitCode: 0, signal: null, timeMs: 1, cpuTimeMs: 1, memoryBytes: 1, stdout, stderr: '', stdoutTruncated, stderrTruncated: false,
+  name: 't',
+  verdict: 'accepted',
+  exitCode: 0,
+  signal: null,
+  timeMs: 1,
+  cpuTimeMs: 1,
+  memoryBytes: 1,
+  stdout,
+  stderr: '',
+  stdoutTruncated,
+  stderrTruncated: false,
 });
 
 t.test('a run keeps its stdout, stderr and compiler output twice: in its record and in its event stream', async (t) => {

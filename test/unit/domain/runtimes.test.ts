@@ -33,11 +33,21 @@ t.test('finds a runtime by id or alias in any case', async (t) => {
 
 t.test('every entry: file name with its extension, templates that name the files', async (t) => {
   for (const runtime of runtimeCatalogue) {
-    t.ok(runtime.fileName.endsWith(runtime.sourceExtension), `${runtime.language}: ${runtime.fileName} ends with ${runtime.sourceExtension}`);
+    t.ok(
+      runtime.fileName.endsWith(runtime.sourceExtension),
+      `${runtime.language}: ${runtime.fileName} ends with ${runtime.sourceExtension}`,
+    );
     if (runtime.compile) {
-      t.ok(runtime.compile.some((part) => part.includes('{entry}') || part === '{sources}'), `${runtime.language} compiles {entry} or {sources}`);
+      t.ok(
+        runtime.compile.some((part) => part.includes('{entry}') || part === '{sources}'),
+        `${runtime.language} compiles {entry} or {sources}`,
+      );
     }
-    if (!runtime.compile) t.ok(runtime.run.some((part) => part.includes('{entry}')), `${runtime.language} runs {entry}`);
+    if (!runtime.compile)
+      t.ok(
+        runtime.run.some((part) => part.includes('{entry}')),
+        `${runtime.language} runs {entry}`,
+      );
   }
 });
 

@@ -67,9 +67,11 @@ t.test('ranks output over time over memory over SIGXCPU over runtime_error', asy
 
 t.test('never gives compilation_error for an execution', async (t) => {
   const seen = new Set<string>();
-  for (const exitCode of [0, 1, null]) for (const signal of [null, 'SIGKILL', 'SIGXCPU'])
-    for (const timedOut of [false, true]) for (const oomKilled of [false, true]) for (const outputExceeded of [false, true])
-      seen.add(verdictOf({ exitCode, signal, timedOut, oomKilled, outputExceeded }));
+  for (const exitCode of [0, 1, null])
+    for (const signal of [null, 'SIGKILL', 'SIGXCPU'])
+      for (const timedOut of [false, true])
+        for (const oomKilled of [false, true])
+          for (const outputExceeded of [false, true]) seen.add(verdictOf({ exitCode, signal, timedOut, oomKilled, outputExceeded }));
   t.same([...seen].sort(), ['memory_limit_exceeded', 'ok', 'output_limit_exceeded', 'runtime_error', 'time_limit_exceeded']);
 });
 

@@ -3,7 +3,25 @@ import { isPrivateAddress } from '../../../src/lib/address-policy.js';
 import { signBody, verifySignature } from '../../../src/lib/signature.js';
 import { checkWebhookUrl } from '../../../src/lib/webhook-target.js';
 
-const privateOnes = ['127.0.0.1', '10.0.0.5', '172.16.3.4', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not-an-ip'];
+const privateOnes = [
+  '127.0.0.1',
+  '10.0.0.5',
+  '172.16.3.4',
+  '172.31.255.255',
+  '192.168.1.1',
+  '169.254.169.254',
+  '100.64.0.1',
+  '0.0.0.0',
+  '224.0.0.1',
+  '255.255.255.255',
+  '::1',
+  '::',
+  'fd00::1',
+  'fe80::1',
+  '::ffff:127.0.0.1',
+  '::ffff:10.0.0.1',
+  'not-an-ip',
+];
 const publicOnes = ['8.8.8.8', '1.1.1.1', '172.32.0.1', '93.184.216.34', '2606:4700:4700::1111', '::ffff:8.8.8.8'];
 
 for (const address of privateOnes) t.test(`${address} is refused`, async (t) => t.equal(isPrivateAddress(address), true));
@@ -90,14 +108,27 @@ t.test('a webhook URL is http(s) to a host that is no private literal and no loc
   t.match(checkWebhookUrl('https://Example.org/hook', false), { host: 'example.org', literal: false });
   t.equal(problem('not a url'), 'webhook is not a URL');
   t.equal(problem('ftp://example.org/'), 'webhook must be an http or https URL, not ftp:');
-  for (const host of ['127.0.0.1', '[::1]', '[::7f00:1]', '[64:ff9b::a9fe:a9fe]', '[2002:a00:1::]', '0x7f.1', '2130706433', 'localhost', 'api.LOCALHOST']) {
+  for (const host of [
+    '127.0.0.1',
+    '[::1]',
+    '[::7f00:1]',
+    '[64:ff9b::a9fe:a9fe]',
+    '[2002:a00:1::]',
+    '0x7f.1',
+    '2130706433',
+    'localhost',
+    'api.LOCALHOST',
+  ]) {
     t.equal(problem(`http://${host}/`), `webhook host ${new URL(`http://${host}/`).hostname} is a private address`, host);
   }
   t.equal(problem('http://127.0.0.1/', true), undefined, 'WEBHOOK_ALLOW_PRIVATE lifts the check');
 });
 
 t.test('the webhook signature is HMAC-SHA256 of the body, checked in constant time', async (t) => {
-  t.equal(signBody('key', 'The quick brown fox jumps over the lazy dog'), 'sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8');
+  t.equal(
+    signBody('key', 'The quick brown fox jumps over the lazy dog'),
+    'sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
+  );
   t.equal(verifySignature('key', 'body', signBody('key', 'body')), true);
   t.equal(verifySignature('key', 'body!', signBody('key', 'body')), false);
   t.equal(verifySignature('key', 'body', undefined), false);

@@ -22,7 +22,8 @@ function profile(overrides: Partial<SandboxProfile> = {}): SandboxProfile {
     ...overrides,
   };
 }
-const spec = (overrides: Partial<SandboxProfile> = {}) => buildContainerSpec({ profile: profile(overrides), name: 'runbox-1893456000000-run-123-0a1b2c3d' });
+const spec = (overrides: Partial<SandboxProfile> = {}) =>
+  buildContainerSpec({ profile: profile(overrides), name: 'runbox-1893456000000-run-123-0a1b2c3d' });
 
 t.test('uses the image, the Docker runtime and the name it is given', async (t) => {
   const s = spec({ runtime: 'runsc' });
@@ -82,9 +83,18 @@ t.test('runs as the non-root user 1000:1000 with runbox-run as PID 1, not docker
 
 t.test('sets the nofile, fsize and core ulimits', async (t) => {
   const ulimits = spec().HostConfig!.Ulimits!;
-  t.same(ulimits.find((u) => u.Name === 'nofile'), { Name: 'nofile', Soft: 1024, Hard: 1024 });
-  t.same(ulimits.find((u) => u.Name === 'fsize'), { Name: 'fsize', Soft: 48 * MiB, Hard: 48 * MiB });
-  t.same(ulimits.find((u) => u.Name === 'core'), { Name: 'core', Soft: 0, Hard: 0 });
+  t.same(
+    ulimits.find((u) => u.Name === 'nofile'),
+    { Name: 'nofile', Soft: 1024, Hard: 1024 },
+  );
+  t.same(
+    ulimits.find((u) => u.Name === 'fsize'),
+    { Name: 'fsize', Soft: 48 * MiB, Hard: 48 * MiB },
+  );
+  t.same(
+    ulimits.find((u) => u.Name === 'core'),
+    { Name: 'core', Soft: 0, Hard: 0 },
+  );
 });
 
 t.test('keeps no Docker log of the output', async (t) => {
@@ -121,13 +131,29 @@ t.test('labels the container as a sandbox; its deadline and owner are in its nam
 });
 
 t.test('runs runbox-run with its folders and nothing of a run: the run comes later over stdin', async (t) => {
-  t.same(spec().Cmd, ['/usr/local/bin/runbox-run', '--work', '/work', '--wipe', '/tmp', '--wipe', '/dev/shm', '--wipe', '/dev/mqueue', '--cgroup', '/sys/fs/cgroup']);
-  t.same(spec().Env, ['HOME=/work', 'LANG=C.UTF-8'], 'a fixed environment: the program\'s own comes with each execution');
+  t.same(spec().Cmd, [
+    '/usr/local/bin/runbox-run',
+    '--work',
+    '/work',
+    '--wipe',
+    '/tmp',
+    '--wipe',
+    '/dev/shm',
+    '--wipe',
+    '/dev/mqueue',
+    '--cgroup',
+    '/sys/fs/cgroup',
+  ]);
+  t.same(spec().Env, ['HOME=/work', 'LANG=C.UTF-8'], "a fixed environment: the program's own comes with each execution");
 });
 
 t.test('takes nothing a client sends: the same profile gives the same container', async (t) => {
   t.same(spec(), spec());
-  t.same(Object.keys(profile()).sort(), ['image', 'limits', 'network', 'root', 'runtime'], 'a profile is config and catalogue: no command, no env, no files');
+  t.same(
+    Object.keys(profile()).sort(),
+    ['image', 'limits', 'network', 'root', 'runtime'],
+    'a profile is config and catalogue: no command, no env, no files',
+  );
 });
 
 t.test('attaches stdin, stdout and stderr without a TTY', async (t) => {
@@ -144,14 +170,25 @@ t.test('under gVisor the program is held by RLIMIT_NPROC and the pids cgroup lea
   t.equal(gvisor.HostConfig?.PidsLimit, 32 + RUNSC_PIDS_OVERHEAD);
   // The program's first process, forked by runbox-run as root, is not counted against uid
   // 1000 by gVisor: nproc pids - 2 leaves the program pids - 1 tasks, as under runc.
-  t.same(gvisor.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc'), { Name: 'nproc', Soft: 30, Hard: 30 });
+  t.same(
+    gvisor.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc'),
+    { Name: 'nproc', Soft: 30, Hard: 30 },
+  );
   const root = spec({ runtime: 'runsc', root: true });
-  t.same(root.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc'), { Name: 'nproc', Soft: 32, Hard: 32 }, 'a root program is counted with runbox-run');
+  t.same(
+    root.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc'),
+    { Name: 'nproc', Soft: 32, Hard: 32 },
+    'a root program is counted with runbox-run',
+  );
   const tiny = spec({ runtime: 'runsc', limits: { ...profile().limits, pids: 2 } });
   t.equal(tiny.HostConfig?.Ulimits?.find((u) => u.Name === 'nproc')?.Soft, 1, 'never below one process');
   const runc = spec();
   t.equal(runc.HostConfig?.PidsLimit, 32);
-  t.equal(runc.HostConfig?.Ulimits?.some((u) => u.Name === 'nproc'), false, 'nproc would count the uid across the host under runc');
+  t.equal(
+    runc.HostConfig?.Ulimits?.some((u) => u.Name === 'nproc'),
+    false,
+    'nproc would count the uid across the host under runc',
+  );
 });
 
 t.test('under gVisor runbox-run starts as root with only what it needs to hold the program as uid 1000', async (t) => {
@@ -172,13 +209,16 @@ t.test("a root run gets uid 0 with Docker's default capabilities, and runbox-run
   const runc = spec({ root: true });
   t.equal(runc.User, '0:0');
   t.same(runc.HostConfig?.CapAdd, [...ROOT_CAPABILITIES]);
-  t.notOk((runc.HostConfig?.CapAdd ?? []).some((c) => ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'SYS_MODULE'].includes(c)), "nothing beyond Docker's defaults");
+  t.notOk(
+    (runc.HostConfig?.CapAdd ?? []).some((c) => ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'SYS_MODULE'].includes(c)),
+    "nothing beyond Docker's defaults",
+  );
   t.same(runc.HostConfig?.SecurityOpt, ['no-new-privileges']);
   t.same(runnerCommand({ runtime: 'runc', root: true }).slice(-1), ['--root']);
   t.notOk((spec().Cmd as string[]).includes('--root'));
 });
 
-t.test('under gVisor a root run moves its supervisor to a uid of its own, out of the root program\'s reach', async (t) => {
+t.test("under gVisor a root run moves its supervisor to a uid of its own, out of the root program's reach", async (t) => {
   const gvisor = spec({ root: true, runtime: 'runsc' });
   t.same((gvisor.Cmd as string[]).slice(-3), ['--root', '--supervisor-uid', String(RUNSC_SUPERVISOR_UID)]);
   // The supervisor keeps SYS_ADMIN of gVisor's kernel for the IPC namespaces; runbox-run's
@@ -187,6 +227,11 @@ t.test('under gVisor a root run moves its supervisor to a uid of its own, out of
 });
 
 t.test('the limits `docker update` may change on a running sandbox are memory (no swap), CPUs and pids', async (t) => {
-  t.same(updatableLimits({ memoryMb: 64, cpus: 0.5, pids: 16 }, 'runc'), { Memory: 64 * MiB, MemorySwap: 64 * MiB, NanoCpus: 500_000_000, PidsLimit: 16 });
+  t.same(updatableLimits({ memoryMb: 64, cpus: 0.5, pids: 16 }, 'runc'), {
+    Memory: 64 * MiB,
+    MemorySwap: 64 * MiB,
+    NanoCpus: 500_000_000,
+    PidsLimit: 16,
+  });
   t.equal(updatableLimits({ memoryMb: 64, cpus: 0.5, pids: 16 }, 'runsc').PidsLimit, 16 + RUNSC_PIDS_OVERHEAD);
 });

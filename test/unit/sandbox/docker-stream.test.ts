@@ -1,5 +1,10 @@
 import t from 'tap';
-import { createDockerStreamParser, FrameTooLargeError, MAX_DOCKER_FRAME_BYTES, type DockerFrame } from '../../../src/sandbox/docker-stream.js';
+import {
+  createDockerStreamParser,
+  FrameTooLargeError,
+  MAX_DOCKER_FRAME_BYTES,
+  type DockerFrame,
+} from '../../../src/sandbox/docker-stream.js';
 
 function dockerFrame(stream: number, payload: Buffer): Buffer {
   const head = Buffer.alloc(8);
@@ -9,7 +14,8 @@ function dockerFrame(stream: number, payload: Buffer): Buffer {
 }
 
 type Frame = { type: number; payload: Buffer };
-const show = (frames: (Frame | DockerFrame)[]) => frames.map((f) => ({ type: 'stream' in f ? f.stream : f.type, payload: f.payload.toString('hex') }));
+const show = (frames: (Frame | DockerFrame)[]) =>
+  frames.map((f) => ({ type: 'stream' in f ? f.stream : f.type, payload: f.payload.toString('hex') }));
 
 /** Feeds `chunks` to a fresh parser and collects every frame it gives. */
 function parseAll(create: () => (chunk: Buffer) => DockerFrame[], chunks: Buffer[]) {

@@ -1,8 +1,25 @@
 import t from 'tap';
 import { createExecutionCollector, type HostFacts } from '../../../src/sandbox/execution-result.js';
 
-const report = { exitCode: 0, signal: 0, timeMs: 40, cpuTimeMs: 30, memoryBytes: 4096, oomKilled: false, timedOut: false, cpuExceeded: false, outputExceeded: null };
-const host = (over: Partial<HostFacts> = {}): HostFacts => ({ timedOut: false, cancelled: false, oomKilled: false, elapsedMs: 55, limits: { timeMs: 1000, cpuTimeMs: 1000 }, ...over });
+const report = {
+  exitCode: 0,
+  signal: 0,
+  timeMs: 40,
+  cpuTimeMs: 30,
+  memoryBytes: 4096,
+  oomKilled: false,
+  timedOut: false,
+  cpuExceeded: false,
+  outputExceeded: null,
+};
+const host = (over: Partial<HostFacts> = {}): HostFacts => ({
+  timedOut: false,
+  cancelled: false,
+  oomKilled: false,
+  elapsedMs: 55,
+  limits: { timeMs: 1000, cpuTimeMs: 1000 },
+  ...over,
+});
 
 t.test("with a report: the report's figures, the output as it came", async (t) => {
   const c = createExecutionCollector(100);
@@ -21,7 +38,13 @@ t.test('a report whose own times are past the limits is held to them, whatever i
 
 t.test("without a report: the engine's exit status, the host's own time and kills", async (t) => {
   const c = createExecutionCollector(100);
-  t.match(c.result(undefined, host({ exitStatus: 137, oomKilled: true })), { exitCode: null, signal: 'SIGKILL', oomKilled: true, timeMs: 55, cpuTimeMs: null });
+  t.match(c.result(undefined, host({ exitStatus: 137, oomKilled: true })), {
+    exitCode: null,
+    signal: 'SIGKILL',
+    oomKilled: true,
+    timeMs: 55,
+    cpuTimeMs: null,
+  });
   t.match(c.result(undefined, host({ exitStatus: 2 })), { exitCode: 2, signal: null });
   t.match(c.result(undefined, host({ timedOut: true, exitStatus: 137 })), { timedOut: true });
 });

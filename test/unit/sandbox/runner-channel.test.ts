@@ -8,7 +8,17 @@ import { ChannelClosedError, createRunnerChannel, RunnerCommandError } from '../
 import { KEY_BYTES, ProtocolError, TAG_BYTES } from '../../../src/sandbox/runner-protocol.js';
 import { WorkFolder } from '../../../src/sandbox/work-folder.js';
 
-const report = { exitCode: 0, signal: 0, timeMs: 5, cpuTimeMs: 3, memoryBytes: 1024, oomKilled: false, timedOut: false, cpuExceeded: false, outputExceeded: null };
+const report = {
+  exitCode: 0,
+  signal: 0,
+  timeMs: 5,
+  cpuTimeMs: 3,
+  memoryBytes: 1024,
+  oomKilled: false,
+  timedOut: false,
+  cpuExceeded: false,
+  outputExceeded: null,
+};
 const spec = { argv: ['true'], env: {}, timeMs: 1000, cpuMs: 1000, outputBytes: 1000 };
 
 /** An attach stream with a scripted runbox-run behind it: host frames in (tags checked), runner frames out in Docker's framing. */
@@ -38,7 +48,8 @@ function fakeRunner() {
         const whole = 5 + size + (tagged ? TAG_BYTES : 0);
         if (pending.length < whole) break;
         const payload = pending.subarray(5, 5 + size);
-        if (tagged && !tag('H', inSeq++, type, payload).equals(pending.subarray(5 + size, whole))) throw new Error('a host frame failed its tag');
+        if (tagged && !tag('H', inSeq++, type, payload).equals(pending.subarray(5 + size, whole)))
+          throw new Error('a host frame failed its tag');
         received.push({ type, payload: Buffer.from(payload) });
         pending = pending.subarray(whole);
       }
@@ -124,10 +135,24 @@ t.test('an interactive program that reports before its stdin ends gets the end o
 });
 
 for (const [what, frames, error] of [
-  ['a frame after the report', [['r', JSON.stringify(report)], ['o', 'late']], /an? 'stdout' frame when no answer was due/],
-  ['a second report', [['r', JSON.stringify(report)], ['r', JSON.stringify(report)]], /an? 'report' frame when no answer was due/],
+  [
+    'a frame after the report',
+    [
+      ['r', JSON.stringify(report)],
+      ['o', 'late'],
+    ],
+    /an? 'stdout' frame when no answer was due/,
+  ],
+  [
+    'a second report',
+    [
+      ['r', JSON.stringify(report)],
+      ['r', JSON.stringify(report)],
+    ],
+    /an? 'report' frame when no answer was due/,
+  ],
   ['files outside a collect', [['F', Buffer.alloc(13)]], /a 'file' frame while a program ran/],
-  ['a report that is not the schema\'s', [['r', JSON.stringify({ ...report, exitCode: 'zero' })]], /does not match its schema/],
+  ["a report that is not the schema's", [['r', JSON.stringify({ ...report, exitCode: 'zero' })]], /does not match its schema/],
 ] as const) {
   t.test(`${what} breaks the channel: nothing after it is believed`, async (t) => {
     const { runner, channel } = await started();
@@ -197,7 +222,10 @@ t.test('a collect gathers files until its end, and a collect past its budget bre
   runner.say(['F', file], ['D', data], ['c', '{"files":1,"bytes":517,"exceeded":false}']);
   const { folder, collected } = await collecting;
   t.same(collected, { files: 1, bytes: 517, exceeded: false });
-  t.same(folder.entries.map((e) => [e.path, e.size]), [['main', 5]]);
+  t.same(
+    folder.entries.map((e) => [e.path, e.size]),
+    [['main', 5]],
+  );
   t.equal(folder.read(folder.entries[0].pieces[0]).toString(), 'hello');
   folder.dispose();
 

@@ -69,14 +69,19 @@ t.test('runbox-run as a plain process', { skip: !root && 'needs root (namespaces
       const errors = messages.filter((m): m is Extract<RunnerMessage, { type: 'error' }> => m.type === 'error');
       t.match(errors[0].error, /bad path/);
       t.match(errors.at(-1)!.error, /not run: an earlier command failed/, 'the exec after a failure is refused');
-      t.notOk(messages.some((m) => m.type === 'report'), 'nothing ran');
+      t.notOk(
+        messages.some((m) => m.type === 'report'),
+        'nothing ran',
+      );
       t.equal((await run(r, ['echo', 'after the sync'])).stdout, 'after the sync\n', 'a sync ends the refusal');
     });
   });
 
   t.test("gives the request's environment to the program alone, and finds the program through its own PATH", async (t) => {
     await withRunner(t, async (r) => {
-      const o = await run(r, ['sh', '-c', 'echo "$FOO $TAR_OPTIONS"; command -v sh'], { env: { FOO: 'bar', TAR_OPTIONS: '--evil', PATH: '/nowhere' } });
+      const o = await run(r, ['sh', '-c', 'echo "$FOO $TAR_OPTIONS"; command -v sh'], {
+        env: { FOO: 'bar', TAR_OPTIONS: '--evil', PATH: '/nowhere' },
+      });
       t.equal(o.stdout, 'bar --evil\n', 'the program sees its env; PATH=/nowhere then hides sh from it, not from runbox-run');
       t.equal((await run(r, ['sh', '-c', 'echo "[$FOO]"'])).stdout, '[]\n', 'the next execution does not inherit it');
     });
@@ -138,7 +143,17 @@ t.test('runbox-run as a plain process', { skip: !root && 'needs root (namespaces
       r.send(HostFrame.collect, encodeBudget(1 << 20));
       const messages = await r.until('collected');
       const files = messages.flatMap((m) => (m.type === 'file' ? [[m.path, m.size]] : []));
-      t.same(new Set(files.map((f) => JSON.stringify(f))), new Set([['sparse', 50 * 1024 * 1024 + 4], ['sub', 0], ['sub/f', 3], ['link', 5]].map((f) => JSON.stringify(f))));
+      t.same(
+        new Set(files.map((f) => JSON.stringify(f))),
+        new Set(
+          [
+            ['sparse', 50 * 1024 * 1024 + 4],
+            ['sub', 0],
+            ['sub/f', 3],
+            ['link', 5],
+          ].map((f) => JSON.stringify(f)),
+        ),
+      );
       const data = messages.reduce((n, m) => n + (m.type === 'data' ? m.data.length : 0), 0);
       t.ok(data < 1024, `${data} bytes of data for a 50 MiB sparse file`);
       t.match(messages.at(-1), { type: 'collected', collected: { exceeded: false, files: 4 } });
@@ -152,26 +167,30 @@ t.test('runbox-run as a plain process', { skip: !root && 'needs root (namespaces
     });
   });
 
-  t.test('refuses vsock, io_uring and new namespaces to the program with its own seccomp filter', { skip: !python && 'no python3 on this host' }, async (t) => {
-    await withRunner(t, async (r) => {
-      const probe = [
-        'import ctypes, errno, os, socket',
-        'libc = ctypes.CDLL(None, use_errno=True)',
-        'def call(name, *args):',
-        '    rc = libc.syscall(*args)',
-        '    print(name, "ok" if rc >= 0 else errno.errorcode[ctypes.get_errno()])',
-        'try:',
-        '    socket.socket(40, socket.SOCK_STREAM); print("vsock ok")',
-        'except OSError as e: print("vsock", errno.errorcode[e.errno])',
-        'call("io_uring_setup", 425, 8, None)',
-        'call("unshare_user", 272, 0x10000000)',
-        'socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); print("unix ok")',
-      ].join('\n');
-      putFile(r, 'probe.py', Buffer.from(probe));
-      const o = await run(r, [python!, 'probe.py']);
-      t.equal(o.stdout, 'vsock EPERM\nio_uring_setup EPERM\nunshare_user EPERM\nunix ok\n');
-    });
-  });
+  t.test(
+    'refuses vsock, io_uring and new namespaces to the program with its own seccomp filter',
+    { skip: !python && 'no python3 on this host' },
+    async (t) => {
+      await withRunner(t, async (r) => {
+        const probe = [
+          'import ctypes, errno, os, socket',
+          'libc = ctypes.CDLL(None, use_errno=True)',
+          'def call(name, *args):',
+          '    rc = libc.syscall(*args)',
+          '    print(name, "ok" if rc >= 0 else errno.errorcode[ctypes.get_errno()])',
+          'try:',
+          '    socket.socket(40, socket.SOCK_STREAM); print("vsock ok")',
+          'except OSError as e: print("vsock", errno.errorcode[e.errno])',
+          'call("io_uring_setup", 425, 8, None)',
+          'call("unshare_user", 272, 0x10000000)',
+          'socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); print("unix ok")',
+        ].join('\n');
+        putFile(r, 'probe.py', Buffer.from(probe));
+        const o = await run(r, [python!, 'probe.py']);
+        t.equal(o.stdout, 'vsock EPERM\nio_uring_setup EPERM\nunshare_user EPERM\nunix ok\n');
+      });
+    },
+  );
 
   t.test('a frame that fails its tag ends the conversation: nothing in the sandbox speaks for the worker', async (t) => {
     await withRunner(t, async (r) => {
@@ -184,7 +203,7 @@ t.test('runbox-run as a plain process', { skip: !root && 'needs root (namespaces
     });
   });
 
-  t.test('a command before the last program\'s stdin has ended is a broken worker: refused, and it exits', async (t) => {
+  t.test("a command before the last program's stdin has ended is a broken worker: refused, and it exits", async (t) => {
     await withRunner(t, async (r) => {
       r.send(HostFrame.exec, encodeExec({ argv: ['true'], env: {}, timeMs: 1000, cpuMs: 1000, outputBytes: 100 }));
       await r.until('report');
@@ -194,24 +213,31 @@ t.test('runbox-run as a plain process', { skip: !root && 'needs root (namespaces
     });
   });
 
-  t.test("reads the sandbox's cgroup from files it opened before any program ran: a program cannot put its own in their place", async (t) => {
-    const cgroup = mkdtempSync(join(tmpdir(), 'runbox-cgroup-'));
-    t.teardown(() => rmSync(cgroup, { recursive: true, force: true }));
-    mkdirSync(join(cgroup, 'memory'));
-    writeFileSync(join(cgroup, 'memory/memory.max_usage_in_bytes'), '12345678\n');
-    chmodSync(cgroup, 0o777);
-    chmodSync(join(cgroup, 'memory'), 0o777);
-    await withRunner(
-      t,
-      async (r) => {
-        t.equal((await run(r, ['true'], { cgroupPeak: true })).report?.memoryBytes, 12345678, "a run's memory is the cgroup's peak");
-        const replaced = await run(r, ['sh', '-c', `rm ${cgroup}/memory/memory.max_usage_in_bytes && echo 1 > ${cgroup}/memory/memory.max_usage_in_bytes`], { cgroupPeak: true });
-        t.equal(replaced.report?.exitCode, 0, 'the program replaced the file');
-        t.equal(replaced.report?.memoryBytes, 12345678, 'and runbox-run still reads the one it opened');
-      },
-      { cgroup },
-    );
-  });
+  t.test(
+    "reads the sandbox's cgroup from files it opened before any program ran: a program cannot put its own in their place",
+    async (t) => {
+      const cgroup = mkdtempSync(join(tmpdir(), 'runbox-cgroup-'));
+      t.teardown(() => rmSync(cgroup, { recursive: true, force: true }));
+      mkdirSync(join(cgroup, 'memory'));
+      writeFileSync(join(cgroup, 'memory/memory.max_usage_in_bytes'), '12345678\n');
+      chmodSync(cgroup, 0o777);
+      chmodSync(join(cgroup, 'memory'), 0o777);
+      await withRunner(
+        t,
+        async (r) => {
+          t.equal((await run(r, ['true'], { cgroupPeak: true })).report?.memoryBytes, 12345678, "a run's memory is the cgroup's peak");
+          const replaced = await run(
+            r,
+            ['sh', '-c', `rm ${cgroup}/memory/memory.max_usage_in_bytes && echo 1 > ${cgroup}/memory/memory.max_usage_in_bytes`],
+            { cgroupPeak: true },
+          );
+          t.equal(replaced.report?.exitCode, 0, 'the program replaced the file');
+          t.equal(replaced.report?.memoryBytes, 12345678, 'and runbox-run still reads the one it opened');
+        },
+        { cgroup },
+      );
+    },
+  );
 
   t.test('quit answers bye and exits 0', async (t) => {
     await withRunner(t, async (r) => {

@@ -29,11 +29,12 @@ function defines(): Map<string, string> {
 
 const snake = (camel: string) => camel.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 
-t.test("protocol.h and runner-protocol.ts name the same frames, fields and sizes", async (t) => {
+t.test('protocol.h and runner-protocol.ts name the same frames, fields and sizes', async (t) => {
   const h = defines();
   const letter = (name: string) => h.get(name)?.replace(/^'(.)'$/, '$1');
   const hostNames: Record<string, string> = { stdinEnd: 'STDIN_END' };
-  for (const [name, value] of Object.entries(HostFrame)) t.equal(letter(`FRAME_${hostNames[name] ?? snake(name)}`), value, `host frame ${name}`);
+  for (const [name, value] of Object.entries(HostFrame))
+    t.equal(letter(`FRAME_${hostNames[name] ?? snake(name)}`), value, `host frame ${name}`);
   for (const [name, value] of Object.entries(RunnerFrame)) {
     // A collect's file and data frames are the host's, sent back.
     if (name === 'file' || name === 'data') continue;
@@ -41,8 +42,17 @@ t.test("protocol.h and runner-protocol.ts name the same frames, fields and sizes
   }
   for (const [name, value] of Object.entries(ExecField)) t.equal(letter(`FIELD_${snake(name)}`), value, `exec field ${name}`);
   const defined = [...h.keys()].filter((k) => k.startsWith('FRAME_') || k.startsWith('FIELD_'));
-  const ours = new Set([...Object.keys(HostFrame), ...Object.keys(RunnerFrame), ...Object.keys(ExecField)].flatMap((n) => [`FRAME_${hostNames[n] ?? snake(n)}`, `FIELD_${snake(n)}`]));
-  t.same(defined.filter((d) => !ours.has(d)), [], 'protocol.h defines nothing the table lacks');
+  const ours = new Set(
+    [...Object.keys(HostFrame), ...Object.keys(RunnerFrame), ...Object.keys(ExecField)].flatMap((n) => [
+      `FRAME_${hostNames[n] ?? snake(n)}`,
+      `FIELD_${snake(n)}`,
+    ]),
+  );
+  t.same(
+    defined.filter((d) => !ours.has(d)),
+    [],
+    'protocol.h defines nothing the table lacks',
+  );
   t.equal(Number(h.get('PROTOCOL_VERSION')), PROTOCOL_VERSION);
   t.equal(Number(h.get('TAG_BYTES')), TAG_BYTES);
   t.equal(Number(h.get('KEY_BYTES')), KEY_BYTES);
@@ -70,7 +80,17 @@ const runnerFrame = (seq: number, type: string, payload: Buffer | string, direct
   return Buffer.concat([head, body, tag(direction, seq, type, body, k)]);
 };
 
-const report = { exitCode: 0, signal: 0, timeMs: 5, cpuTimeMs: 3, memoryBytes: 1024, oomKilled: false, timedOut: false, cpuExceeded: false, outputExceeded: null };
+const report = {
+  exitCode: 0,
+  signal: 0,
+  timeMs: 5,
+  cpuTimeMs: 3,
+  memoryBytes: 1024,
+  oomKilled: false,
+  timedOut: false,
+  cpuExceeded: false,
+  outputExceeded: null,
+};
 
 t.test('the key frame is the only one without a tag', async (t) => {
   t.same(keyFrame(key), Buffer.concat([Buffer.from([0x4b, 0, 0, 0, 32]), key]));
@@ -88,23 +108,34 @@ t.test('host frames carry their type, length, payload and a tag over the directi
 });
 
 t.test('an exec spec is a list of tagged fields: argv in order, env as NAME=value, numbers as u64', async (t) => {
-  const spec = encodeExec({ argv: ['python3', 'main.py'], env: { A: 'b=c' }, cwd: 'sub', timeMs: 1000, cpuMs: 500, outputBytes: 65536, cgroupPeak: true });
+  const spec = encodeExec({
+    argv: ['python3', 'main.py'],
+    env: { A: 'b=c' },
+    cwd: 'sub',
+    timeMs: 1000,
+    cpuMs: 500,
+    outputBytes: 65536,
+    cgroupPeak: true,
+  });
   const fields: [string, Buffer][] = [];
-  for (let at = 0; at < spec.length; ) {
+  for (let at = 0; at < spec.length;) {
     const n = spec.readUInt32BE(at + 1);
     fields.push([String.fromCharCode(spec[at]), spec.subarray(at + 5, at + 5 + n)]);
     at += 5 + n;
   }
-  t.same(fields.map(([k, v]) => [k, k === 't' || k === 'c' || k === 'o' ? Number(v.readBigUInt64BE()) : v.toString()]), [
-    ['a', 'python3'],
-    ['a', 'main.py'],
-    ['e', 'A=b=c'],
-    ['w', 'sub'],
-    ['t', 1000],
-    ['c', 500],
-    ['o', 65536],
-    ['p', ''],
-  ]);
+  t.same(
+    fields.map(([k, v]) => [k, k === 't' || k === 'c' || k === 'o' ? Number(v.readBigUInt64BE()) : v.toString()]),
+    [
+      ['a', 'python3'],
+      ['a', 'main.py'],
+      ['e', 'A=b=c'],
+      ['w', 'sub'],
+      ['t', 1000],
+      ['c', 500],
+      ['o', 65536],
+      ['p', ''],
+    ],
+  );
 });
 
 t.test('the decoder gives checked messages for chunks cut anywhere', async (t) => {
@@ -140,8 +171,16 @@ t.test('the decoder refuses what runbox-run did not write, and believes nothing 
     ['a frame skipped', runnerFrame(1, 'o', 'x'), /frame 0 failed its tag/],
     ['a changed payload', Buffer.concat([good.subarray(0, 5), Buffer.from('y'), good.subarray(6)]), /failed its tag/],
     ['an unknown type', runnerFrame(0, 'Z', 'x'), /unknown frame type/],
-    ['a report off its schema (an extra field)', runnerFrame(0, 'r', JSON.stringify({ ...report, verdict: 'accepted' })), /does not match its schema/],
-    ['a report off its schema (a string exit code)', runnerFrame(0, 'r', JSON.stringify({ ...report, exitCode: '0' })), /does not match its schema/],
+    [
+      'a report off its schema (an extra field)',
+      runnerFrame(0, 'r', JSON.stringify({ ...report, verdict: 'accepted' })),
+      /does not match its schema/,
+    ],
+    [
+      'a report off its schema (a string exit code)',
+      runnerFrame(0, 'r', JSON.stringify({ ...report, exitCode: '0' })),
+      /does not match its schema/,
+    ],
     ['a report that is not JSON', runnerFrame(0, 'r', '{"exitCode":0'), /not JSON/],
     ['an oversized frame', Buffer.from([0x6f, 0xff, 0xff, 0xff, 0xff]), /over the limit/],
   ];

@@ -35,7 +35,15 @@ function setup(overrides: Partial<WarmPoolOptions<Item>> = {}) {
     log: pino({ level: 'silent' }),
     async launch(p) {
       if (fail) throw new Error('engine away');
-      const item: Item = { id: next++, profile: p, startedAt: Date.now(), discarded: false, dead: false, alive: () => !item.dead, discard: () => void (item.discarded = true) };
+      const item: Item = {
+        id: next++,
+        profile: p,
+        startedAt: Date.now(),
+        discarded: false,
+        dead: false,
+        alive: () => !item.dead,
+        discard: () => void (item.discarded = true),
+      };
       launched.push(item);
       return item;
     },
@@ -70,11 +78,17 @@ t.test('a miss never waits: it answers at once, and the profile is kept warm fro
   t.not(pool.take(profile({ image: 'runbox/c:latest' })), undefined);
 });
 
-t.test('under runc a profile differing only in memory, CPUs or pids shares a pool (docker update applies them); under gVisor it does not', async (t) => {
-  t.equal(poolKey(profile()), poolKey(profile({ limits: { memoryMb: 512, cpus: 2, pids: 8, diskMb: 64 } })));
-  t.not(poolKey(profile()), poolKey(profile({ limits: { memoryMb: 256, cpus: 1, pids: 64, diskMb: 32 } })), 'disk is fixed at creation');
-  t.not(poolKey(profile({ runtime: 'runsc' })), poolKey(profile({ runtime: 'runsc', limits: { memoryMb: 512, cpus: 1, pids: 64, diskMb: 64 } })));
-});
+t.test(
+  'under runc a profile differing only in memory, CPUs or pids shares a pool (docker update applies them); under gVisor it does not',
+  async (t) => {
+    t.equal(poolKey(profile()), poolKey(profile({ limits: { memoryMb: 512, cpus: 2, pids: 8, diskMb: 64 } })));
+    t.not(poolKey(profile()), poolKey(profile({ limits: { memoryMb: 256, cpus: 1, pids: 64, diskMb: 32 } })), 'disk is fixed at creation');
+    t.not(
+      poolKey(profile({ runtime: 'runsc' })),
+      poolKey(profile({ runtime: 'runsc', limits: { memoryMb: 512, cpus: 1, pids: 64, diskMb: 64 } })),
+    );
+  },
+);
 
 t.test('a run with network or root never gets a pooled sandbox', async (t) => {
   const { pool, launched } = setup();

@@ -3,8 +3,17 @@ import t from 'tap';
 import { S_IFREG, SPILL_THRESHOLD_BYTES, WorkFolder } from '../../../src/sandbox/work-folder.js';
 
 t.test("a client's files are regular files with their content as one piece", async (t) => {
-  const folder = WorkFolder.fromFiles([{ name: 'main.py', content: Buffer.from('print(1)') }, { name: 'run', content: Buffer.alloc(0), executable: true }]);
-  t.same(folder.entries.map((e) => [e.path, e.mode, e.size, e.pieces.length]), [['main.py', S_IFREG | 0o644, 8, 1], ['run', S_IFREG | 0o755, 0, 0]]);
+  const folder = WorkFolder.fromFiles([
+    { name: 'main.py', content: Buffer.from('print(1)') },
+    { name: 'run', content: Buffer.alloc(0), executable: true },
+  ]);
+  t.same(
+    folder.entries.map((e) => [e.path, e.mode, e.size, e.pieces.length]),
+    [
+      ['main.py', S_IFREG | 0o644, 8, 1],
+      ['run', S_IFREG | 0o755, 0, 0],
+    ],
+  );
   t.equal(folder.read(folder.entries[0].pieces[0]).toString(), 'print(1)');
   t.equal(folder.dataBytes, 8);
 });

@@ -27,7 +27,13 @@ t.test('output arriving together becomes one frame; seq ids rise by one', async 
   await new Promise((r) => setTimeout(r, 30));
   events.output('stdout', Buffer.from('d'), 'run');
   await events.flush();
-  t.same(entries.map((e) => [e.id, e.fields.d]), [['1-0', 'abc'], ['2-0', 'd']]);
+  t.same(
+    entries.map((e) => [e.id, e.fields.d]),
+    [
+      ['1-0', 'abc'],
+      ['2-0', 'd'],
+    ],
+  );
   t.equal(events.lastSeq, 2);
 });
 
@@ -39,12 +45,15 @@ t.test('a change of stream, phase or test writes what is held first, so order is
   events.output('stdout', Buffer.from('3'), 'test', 0);
   events.output('stdout', Buffer.from('4'), 'test', 1);
   await events.flush();
-  t.same(entries.map((e) => [e.fields.t, e.fields.d, e.fields.p, e.fields.i]), [
-    ['stdout', '1', undefined, undefined],
-    ['stderr', '2', undefined, undefined],
-    ['stdout', '3', 'test', '0'],
-    ['stdout', '4', 'test', '1'],
-  ]);
+  t.same(
+    entries.map((e) => [e.fields.t, e.fields.d, e.fields.p, e.fields.i]),
+    [
+      ['stdout', '1', undefined, undefined],
+      ['stderr', '2', undefined, undefined],
+      ['stdout', '3', 'test', '0'],
+      ['stdout', '4', 'test', '1'],
+    ],
+  );
 });
 
 t.test('a frame is written as soon as it is full', async (t) => {

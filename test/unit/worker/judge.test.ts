@@ -11,12 +11,30 @@ import { outputMatches } from '../../../src/domain/compare.js';
 import { judgeTests } from '../../../src/worker/judge.js';
 import type { SandboxPort, SessionPort } from '../../../src/worker/sandbox-port.js';
 
-const profile: SandboxProfile = { image: 'runbox/python:latest', runtime: 'runc', limits: { memoryMb: 256, cpus: 1, pids: 64, diskMb: 64 }, network: false, root: false };
+const profile: SandboxProfile = {
+  image: 'runbox/python:latest',
+  runtime: 'runc',
+  limits: { memoryMb: 256, cpus: 1, pids: 64, diskMb: 64 },
+  network: false,
+  root: false,
+};
 const events = { output: () => undefined, lastSeq: 0, flush: async () => undefined } as unknown as EventPublisher;
 
 const ok = (stdout: string, over: Partial<ExecutionResult> = {}): ExecutionResult => ({
-  exitCode: 0, signal: null, timeMs: 5, cpuTimeMs: 4, memoryBytes: 1000, oomKilled: false, timedOut: false, outputExceeded: false,
-  cancelled: false, stdout: Buffer.from(stdout), stderr: Buffer.alloc(0), stdoutTruncated: false, stderrTruncated: false, ...over,
+  exitCode: 0,
+  signal: null,
+  timeMs: 5,
+  cpuTimeMs: 4,
+  memoryBytes: 1000,
+  oomKilled: false,
+  timedOut: false,
+  outputExceeded: false,
+  cancelled: false,
+  stdout: Buffer.from(stdout),
+  stderr: Buffer.alloc(0),
+  stdoutTruncated: false,
+  stderrTruncated: false,
+  ...over,
 });
 
 /** A sandbox whose sessions answer each test with `answer(stdin)`; every call is logged as "session:call". */
@@ -31,8 +49,12 @@ function fakeSandbox(answer: (stdin: string) => { result: ExecutionResult; dies?
         get usable() {
           return usable;
         },
-        async putFiles() { log.push(`${id}:files`); },
-        async snapshot() { log.push(`${id}:snapshot`); },
+        async putFiles() {
+          log.push(`${id}:files`);
+        },
+        async snapshot() {
+          log.push(`${id}:snapshot`);
+        },
         async restore() {
           log.push(`${id}:restore`);
           if (options.restoreFails) throw new SandboxCommandError('cannot empty the work folder');
@@ -44,8 +66,12 @@ function fakeSandbox(answer: (stdin: string) => { result: ExecutionResult; dies?
           if (dies) usable = false;
           return result;
         },
-        async collect() { throw new Error('not in judge mode'); },
-        close() { log.push(`${id}:close`); },
+        async collect() {
+          throw new Error('not in judge mode');
+        },
+        close() {
+          log.push(`${id}:close`);
+        },
       };
       return session;
     },
@@ -63,23 +89,43 @@ const judge = (over: Partial<JudgeRequest> = {}): JudgeRequest => ({
 });
 
 const run = (sandbox: SandboxPort, j: JudgeRequest, progress = { executions: 0, frames: 0 }) =>
-  judgeTests({ sandbox, profile, runId: 'run-1', folder: new WorkFolder(), execution: { command: ['python3', 'main.py'], env: {}, limits: { timeMs: 1000, cpuTimeMs: 1000, outputBytes: 1000 } }, judge: j, events, testOutputBytes: 100, killGraceMs: 2000, progress, comparer: { compare: async (...a) => outputMatches(...a) } });
+  judgeTests({
+    sandbox,
+    profile,
+    runId: 'run-1',
+    folder: new WorkFolder(),
+    execution: { command: ['python3', 'main.py'], env: {}, limits: { timeMs: 1000, cpuTimeMs: 1000, outputBytes: 1000 } },
+    judge: j,
+    events,
+    testOutputBytes: 100,
+    killGraceMs: 2000,
+    progress,
+    comparer: { compare: async (...a) => outputMatches(...a) },
+  });
 
 t.test('every test in one sandbox: files and a snapshot once, a restore before each test but the first', async (t) => {
   const { sandbox, log } = fakeSandbox((stdin) => ({ result: ok(stdin) }));
   const progress = { executions: 0, frames: 0 };
   const outcome = await run(sandbox, judge(), progress);
   t.same(log, ['1:files', '1:snapshot', '1:run 1', '1:restore', '1:run 2', '1:restore', '1:run 3', '1:close']);
-  t.same(outcome.tests.map((x) => x.verdict), ['accepted', 'accepted', 'accepted']);
+  t.same(
+    outcome.tests.map((x) => x.verdict),
+    ['accepted', 'accepted', 'accepted'],
+  );
   t.equal(outcome.verdict, 'accepted');
   t.equal(progress.executions, 3, 'each test counts as an execution: the run is never run again after one');
 });
 
 t.test('a test that takes its sandbox down is judged by what the host saw, and the rest go on in a fresh one', async (t) => {
-  const { sandbox, log } = fakeSandbox((stdin) => (stdin === '2' ? { result: ok('', { exitCode: null, signal: 'SIGKILL', oomKilled: true }), dies: true } : { result: ok(stdin) }));
+  const { sandbox, log } = fakeSandbox((stdin) =>
+    stdin === '2' ? { result: ok('', { exitCode: null, signal: 'SIGKILL', oomKilled: true }), dies: true } : { result: ok(stdin) },
+  );
   const outcome = await run(sandbox, judge());
   t.same(log, ['1:files', '1:snapshot', '1:run 1', '1:restore', '1:run 2', '1:close', '2:files', '2:snapshot', '2:run 3', '2:close']);
-  t.same(outcome.tests.map((x) => x.verdict), ['accepted', 'memory_limit_exceeded', 'accepted']);
+  t.same(
+    outcome.tests.map((x) => x.verdict),
+    ['accepted', 'memory_limit_exceeded', 'accepted'],
+  );
   t.equal(outcome.verdict, 'memory_limit_exceeded');
 });
 
@@ -98,7 +144,13 @@ t.test('isolateTests gives each test a sandbox of its own, without snapshots', a
 t.test('stopOnFailure stops at the first test that fails; a wrong answer is wrong_answer', async (t) => {
   const { sandbox, log } = fakeSandbox((stdin) => ({ result: ok(stdin === '2' ? 'nope' : stdin) }));
   const outcome = await run(sandbox, judge({ stopOnFailure: true }));
-  t.same(outcome.tests.map((x) => [x.name, x.verdict]), [['t1', 'accepted'], ['t2', 'wrong_answer']]);
+  t.same(
+    outcome.tests.map((x) => [x.name, x.verdict]),
+    [
+      ['t1', 'accepted'],
+      ['t2', 'wrong_answer'],
+    ],
+  );
   t.notOk(log.includes('1:run 3'));
 });
 

@@ -64,7 +64,14 @@ t.test('POST /runs answers 202 with the queued record and Location, and enqueues
   const res = await post(valid);
   t.equal(res.statusCode, 202);
   t.equal(res.headers.location, '/runs/run-1');
-  t.match(res.json(), { id: 'run-1', language: 'python', status: 'queued', verdict: null, stdout: '', limits: { timeMs: 10000, cpuTimeMs: 5000, memoryMb: 256 } });
+  t.match(res.json(), {
+    id: 'run-1',
+    language: 'python',
+    status: 'queued',
+    verdict: null,
+    stdout: '',
+    limits: { timeMs: 10000, cpuTimeMs: 5000, memoryMb: 256 },
+  });
   t.same(fakes.enqueued, ['run-1']);
   t.equal(fakes.created.length, 1);
   t.equal(fakes.created[0].record.id, 'run-1');
@@ -88,9 +95,21 @@ t.test('POST /runs resolves an alias to the runtime id', async (t) => {
 
 t.test('POST /runs accepts files in sub-folders, base64 or utf8', async (t) => {
   const { fakes, post } = await setup(t);
-  const res = await post({ language: 'python', files: [{ name: 'main.py', content: 'import pkg.m' }, { name: 'pkg/m.py', content: 'eA==', encoding: 'base64' }] });
+  const res = await post({
+    language: 'python',
+    files: [
+      { name: 'main.py', content: 'import pkg.m' },
+      { name: 'pkg/m.py', content: 'eA==', encoding: 'base64' },
+    ],
+  });
   t.equal(res.statusCode, 202);
-  t.same(fakes.created[0].request.files.map((f) => [f.name, Buffer.from(f.content, 'base64').toString()]), [['main.py', 'import pkg.m'], ['pkg/m.py', 'x']]);
+  t.same(
+    fakes.created[0].request.files.map((f) => [f.name, Buffer.from(f.content, 'base64').toString()]),
+    [
+      ['main.py', 'import pkg.m'],
+      ['pkg/m.py', 'x'],
+    ],
+  );
 });
 
 const schemaErrors: [why: string, body: unknown][] = [
@@ -175,7 +194,20 @@ for (const name of ['../escape.py', '/etc/passwd', 'a/../../b', 'a\\b', 'a\u0000
 
 t.test('POST /runs returns 400 invalid_file_name for a name given twice', async (t) => {
   const { fakes, post } = await setup(t);
-  refused(t, fakes, await post({ language: 'python', files: [{ name: 'a.py', content: '' }, { name: 'a.py', content: '' }] }), 400, 'invalid_file_name', 'Bad Request');
+  refused(
+    t,
+    fakes,
+    await post({
+      language: 'python',
+      files: [
+        { name: 'a.py', content: '' },
+        { name: 'a.py', content: '' },
+      ],
+    }),
+    400,
+    'invalid_file_name',
+    'Bad Request',
+  );
 });
 
 t.test('POST /runs returns 403 forbidden for network: true when the server does not allow it', async (t) => {
