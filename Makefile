@@ -36,9 +36,11 @@ userns-engine: images
 up: setup
 	node dist/main.js
 
-# Unit and integration tests, then the fault scenarios on real processes (test/faults, run
+# The linters (types of src, test and scripts; ESLint; Prettier), unit and integration
+# tests, then the fault scenarios on real processes (test/faults, run
 # apart and one at a time; RUNBOX_FAULTS_DOCKER=1 lets one of them restart the Docker daemon).
 test: setup userns-engine
+	npm run lint
 	npx tap; status=$$?; RUNBOX_FAULTS_DOCKER=1 npm run test:faults && exit $$status
 
 test-unit: deps

@@ -2,7 +2,7 @@
 // below `thresholdBytes` (both texts together) at once, in this thread; above it in a
 // worker thread of a small pool, started on first use and reused, so that a judged run of
 // megabytes does not hold up the worker's other runs, its lock renewals or its health port.
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { outputMatches, type CompareMode } from '../domain/compare.js';
 
 export interface OutputComparerOptions {
@@ -22,13 +22,31 @@ export interface CompareTask {
 }
 export type CompareReply = { id: number; matches: boolean } | { id: number; error: string };
 
+const runsAsTypeScript = (moduleUrl: string) => moduleUrl.endsWith('.ts');
+
 /**
  * The thread's script beside this module: compare-thread.js in dist/, compare-thread.ts
- * when this module itself runs as TypeScript (tsx, in tests), where the thread inherits
- * the loader through process.execArgv.
+ * when this module itself runs as TypeScript (through tsx, in tests and scripts).
  */
 export const compareThreadUrl = (moduleUrl = import.meta.url) =>
-  new URL(`./compare-thread${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
+  new URL(`./compare-thread${runsAsTypeScript(moduleUrl) ? '.ts' : '.js'}`, moduleUrl);
+
+/**
+ * How to start the thread. Compiled (dist/), the thread is its .js file with the process's
+ * flags but --input-type (Node refuses it for a thread started from a file). As TypeScript,
+ * a loader the process holds does not pass to a thread (tsx's --import hooks do not apply
+ * there), so the thread is a line of script that registers tsx, then imports the .ts file.
+ */
+export function compareThreadStart(
+  moduleUrl = import.meta.url,
+  parentFlags = process.execArgv,
+): { script: string | URL; options: WorkerOptions } {
+  const execArgv = parentFlags.filter((flag) => !flag.startsWith('--input-type'));
+  const url = compareThreadUrl(moduleUrl);
+  if (!runsAsTypeScript(moduleUrl)) return { script: url, options: { execArgv } };
+  const script = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
+  return { script, options: { execArgv, eval: true } };
+}
 
 interface Pending {
   resolve(matches: boolean): void;
@@ -51,10 +69,8 @@ export function createOutputComparer({ thresholdBytes, threads: maxThreads = 1 }
   };
 
   function startThread(): Thread {
-    // The thread inherits the process's flags (a loader such as tsx among them), but not
-    // --input-type, which Node refuses for a thread started from a file.
-    const execArgv = process.execArgv.filter((flag) => !flag.startsWith('--input-type'));
-    const thread: Thread = { worker: new Worker(compareThreadUrl(), { execArgv }), pending: new Map() };
+    const { script, options } = compareThreadStart();
+    const thread: Thread = { worker: new Worker(script, options), pending: new Map() };
     // An idle thread does not keep the process alive; a busy one does (see compare()).
     thread.worker.unref();
     thread.worker.on('message', (reply: CompareReply) => {

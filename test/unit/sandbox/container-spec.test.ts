@@ -210,7 +210,7 @@ t.test("a root run gets uid 0 with Docker's default capabilities, and runbox-run
   t.equal(runc.User, '0:0');
   t.same(runc.HostConfig?.CapAdd, [...ROOT_CAPABILITIES]);
   t.notOk(
-    (runc.HostConfig?.CapAdd ?? []).some((c) => ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'SYS_MODULE'].includes(c)),
+    (runc.HostConfig?.CapAdd ?? []).some((c: string) => ['SYS_ADMIN', 'SYS_PTRACE', 'NET_ADMIN', 'SYS_MODULE'].includes(c)),
     "nothing beyond Docker's defaults",
   );
   t.same(runc.HostConfig?.SecurityOpt, ['no-new-privileges']);

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import ts from 'typescript';
-import { compareThreadUrl, createOutputComparer } from '../../../src/worker/output-comparer.js';
+import { compareThreadStart, compareThreadUrl, createOutputComparer } from '../../../src/worker/output-comparer.js';
 
 const KiB = 1024;
 const big = ' '.repeat(100 * KiB) + 'x';
@@ -59,6 +59,18 @@ t.test('the thread script sits beside the module: .ts under tsx, .js when compil
   t.equal(compareThreadUrl('file:///app/src/worker/output-comparer.ts').href, 'file:///app/src/worker/compare-thread.ts');
   t.equal(compareThreadUrl('file:///app/dist/worker/output-comparer.js').href, 'file:///app/dist/worker/compare-thread.js');
 });
+
+t.test(
+  'started from TypeScript, the thread registers tsx itself; compiled, it is the .js file with the flags but --input-type',
+  async (t) => {
+    const ts = compareThreadStart('file:///app/src/worker/output-comparer.ts', []);
+    t.equal(ts.options.eval, true);
+    t.match(String(ts.script), /register\(\).*file:\/\/\/app\/src\/worker\/compare-thread\.ts/);
+    const js = compareThreadStart('file:///app/dist/worker/output-comparer.js', ['--input-type=module', '--max-old-space-size=64']);
+    t.equal(String(js.script), 'file:///app/dist/worker/compare-thread.js');
+    t.same(js.options, { execArgv: ['--max-old-space-size=64'] });
+  },
+);
 
 t.test('compiled to JavaScript, as in dist/, the comparer runs its thread in plain node', async (t) => {
   const src = join(dirname(fileURLToPath(import.meta.url)), '../../../src');
