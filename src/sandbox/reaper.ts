@@ -1,6 +1,7 @@
 // Removes sandboxes that outlived their deadline (read from their name, sandbox-names.ts): left
-// by a worker that crashed, or by a remove that failed. Safe with many workers on one host: it
-// only takes expired ones, and a worker that keeps a sandbox longer moves its deadline first.
+// by a worker that crashed, or by a remove that failed; and snapshot images past their expiry
+// (snapshot-images.ts). Safe with many workers on one host: it only takes expired ones, and a
+// worker that keeps a sandbox longer (a session in use) moves its deadline first.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SANDBOX_LABEL } from './container-spec.js';
@@ -10,9 +11,11 @@ export interface ReaperOptions {
   docker: Docker;
   log: Logger;
   intervalMs: number;
+  /** Snapshot images, removed past their expiry. */
+  snapshots?: { reapExpired(now: number): Promise<number> };
 }
 
-export function createReaper({ docker, log, intervalMs }: ReaperOptions) {
+export function createReaper({ docker, log, intervalMs, snapshots }: ReaperOptions) {
   let timer: NodeJS.Timeout | undefined;
 
   /** Removes every runbox sandbox whose deadline has passed; returns how many. */
@@ -29,6 +32,8 @@ export function createReaper({ docker, log, intervalMs }: ReaperOptions) {
       ),
     );
     if (expired.length > 0) log.info({ removed: expired.length }, 'reaper removed stray sandboxes');
+    // After the sandboxes: an image is only removed once no container uses it.
+    await snapshots?.reapExpired(now).catch((error) => log.warn({ err: error }, 'reaper could not list snapshot images'));
     return expired.length;
   }
 

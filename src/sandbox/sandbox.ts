@@ -36,6 +36,8 @@ export interface OpenOptions {
   owner: string;
   /** How long it may live; the reaper removes it DEADLINE_GRACE_MS after. */
   lifetimeMs: number;
+  /** false: always a fresh start, and no pool kept for the profile (a snapshot's image, used once). */
+  pool?: boolean;
 }
 
 interface Started extends PooledItem {
@@ -148,7 +150,7 @@ export function createSandbox(options: SandboxOptions) {
     }
   }
 
-  async function openSession(profile: SandboxProfile, { owner, lifetimeMs }: OpenOptions): Promise<SandboxSession> {
+  async function openSession(profile: SandboxProfile, { owner, lifetimeMs, pool: pooling = true }: OpenOptions): Promise<SandboxSession> {
     if (profile.root && profile.runtime !== 'runsc') {
       // Root inside under runc only on an engine that remaps users: asked here, so a wrong
       // USERNS_REMAP never makes a program root on the host.
@@ -166,7 +168,7 @@ export function createSandbox(options: SandboxOptions) {
       }
     }
     const deadline = Date.now() + lifetimeMs + DEADLINE_GRACE_MS;
-    const pooled = pool.take(profile);
+    const pooled = pooling ? pool.take(profile) : undefined;
     if (pooled) {
       const { limits } = pooled.profile;
       const differs =
