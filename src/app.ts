@@ -16,6 +16,12 @@ import { runBatchRoutes } from './api/routes/run-batch.js';
 import { CloseCode, runStreamRoutes } from './api/routes/run-stream.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
+import { sessionExecRoutes } from './api/routes/session-exec.js';
+import { sessionFileRoutes } from './api/routes/session-files.js';
+import { sessionShellRoutes } from './api/routes/session-shell.js';
+import { sessionRoutes } from './api/routes/sessions.js';
+import { snapshotRoutes } from './api/routes/snapshots.js';
+import { ExecRecordSchema, FileEntrySchema, SessionRecordSchema, SnapshotRecordSchema } from './api/session-schemas.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { createAuthFailureCounter } from './store/auth-failures.js';
@@ -33,6 +39,7 @@ export async function buildApp(deps: AppDependencies) {
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
+  for (const schema of [SessionRecordSchema, ExecRecordSchema, SnapshotRecordSchema, FileEntrySchema]) app.addSchema(schema);
 
   await app.register(swagger, { openapi: openapiDocument });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -75,6 +82,11 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(runRoutes, deps);
   await app.register(runBatchRoutes, deps);
   await app.register(runStreamRoutes, deps);
+  await app.register(sessionRoutes, deps);
+  await app.register(sessionExecRoutes, deps);
+  await app.register(sessionFileRoutes, deps);
+  await app.register(sessionShellRoutes, deps);
+  await app.register(snapshotRoutes, deps);
   return app;
 }
 

@@ -1,4 +1,5 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { runStoreSettings, type Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
@@ -9,8 +10,14 @@ import { createWebhookQueue } from '../queue/webhook-queue.js';
 import { createKeys } from '../store/keys.js';
 import { createEndWatcher } from '../store/run-ends.js';
 import { createRunStore } from '../store/run-store.js';
+import { createSessionChannel } from '../store/session-channel.js';
+import { createSessionStore } from '../store/session-store.js';
+import { createSnapshotStore } from '../store/snapshot-store.js';
+import { createStreamFollower } from '../store/stream-follower.js';
+import { createWorkerRegistry } from '../store/worker-registry.js';
 import { buildApp } from '../app.js';
 import { listenHost } from './listen-host.js';
+import { createSessionClient } from './session-client.js';
 
 export interface ApiServiceOptions {
   config: Config;
@@ -41,6 +48,17 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     backoffMs: config.webhookBackoffMs,
   });
   const ends = createEndWatcher({ subscriber: factory.blocking(), redis, keys });
+  // One blocking connection reads every command reply and terminal this process waits for.
+  const follower = createStreamFollower({ connect: factory.blocking, waker: redis, wakeKey: keys.followerWake(randomUUID()) });
+  const sessions = createSessionClient({
+    store: createSessionStore({ redis, keys, retentionSeconds: config.sessionRetentionSeconds }),
+    snapshots: createSnapshotStore({ redis, keys, quota: { maxCount: config.snapshotMaxPerKey, maxBytes: config.snapshotKeyMaxBytes } }),
+    registry: createWorkerRegistry({ redis, keys, heartbeatMs: config.workerHeartbeatMs }),
+    channel: createSessionChannel(redis, keys),
+    follower,
+    config,
+    log,
+  });
   const app = await buildApp({
     config,
     log,
@@ -55,6 +73,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     catalogue: runtimeCatalogue,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
     beforeScrape,
+    sessions,
   });
   await warnIfEvicting(redis, log);
 
@@ -73,6 +92,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
       queueConnection.disconnect();
       webhookConnection.disconnect();
       ends.close();
+      follower.close();
       redis.disconnect();
     },
   };

@@ -9,6 +9,7 @@ import type { WebhookQueue } from '../queue/webhook-queue.js';
 import type { Keys } from '../store/keys.js';
 import type { EndWatcher } from '../store/run-ends.js';
 import type { RunStore } from '../store/run-store.js';
+import type { SessionClient } from './session-client.js';
 
 export interface AppDependencies {
   config: Config;
@@ -31,4 +32,6 @@ export interface AppDependencies {
   /** Gauges of a worker in the same process, set before each scrape. */
   beforeScrape?: () => void;
   newId?: () => string;
+  /** Sessions and snapshots: their records, and the commands to the workers that hold them. */
+  sessions: SessionClient;
 }

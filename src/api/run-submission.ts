@@ -21,7 +21,11 @@ function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { 
     throw new ApiError('invalid_request', 'give exactly one of source and files');
   }
   if (body.source !== undefined) return [{ name: runtime.fileName, content: Buffer.from(body.source, 'utf8') }];
-  const files = body.files!;
+  return decodeFileList(body.files!, config);
+}
+
+/** A request's files, their names checked by the file-name rules and their content decoded. */
+export function decodeFileList(files: NonNullable<RunRequestBody['files']>, config: Config): { name: string; content: Buffer }[] {
   if (files.length > config.filesMaxCount) throw new ApiError('invalid_request', `at most ${config.filesMaxCount} files`);
   const names = new Set<string>();
   return files
@@ -45,6 +49,7 @@ function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { 
 }
 
 function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | undefined {
+  if (body.tests && body.snapshot) throw new ApiError('invalid_request', 'a run with tests cannot be snapshotted (snapshot: true)');
   if (!body.tests) {
     if ([body.compare, body.floatTolerance, body.stopOnFailure, body.isolateTests].some((v) => v !== undefined)) {
       throw new ApiError('invalid_request', 'compare, floatTolerance, stopOnFailure and isolateTests need tests');
@@ -77,6 +82,23 @@ function checkWebhook(raw: string, config: Config): string {
   const target = checkWebhookUrl(raw, config.webhookAllowPrivate);
   if ('problem' in target) throw new ApiError('invalid_request', target.problem);
   return target.url.toString();
+}
+
+export const envStrings = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`);
+
+/**
+ * Strings that become a program's argv and environment: no NUL, each under the kernel's limit
+ * (it refuses one of 128 KiB or more, and all of them past ARG_MAX; Docker refuses a create of
+ * several MiB), all of them within ARGS_ENV_MAX_BYTES. Each is said here, not as a failed run.
+ */
+export function checkArgStrings(strings: string[], config: Config, what: string): void {
+  if (strings.some((s) => s.includes('\0'))) throw new ApiError('invalid_request', `${what} values may not contain NUL`);
+  const longest = Math.max(0, ...strings.map((s) => Buffer.byteLength(s)));
+  if (longest >= ARG_STRING_MAX_BYTES)
+    throw new ApiError('payload_too_large', `a string of ${longest} bytes in ${what}; each must be under ${ARG_STRING_MAX_BYTES}`);
+  const total = strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0);
+  if (total > config.argsEnvMaxBytes)
+    throw new ApiError('payload_too_large', `${what} add up to ${total} bytes, above the server maximum of ${config.argsEnvMaxBytes}`);
 }
 
 export interface Submission {
@@ -120,19 +142,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   const webhook = body.webhook === undefined ? undefined : checkWebhook(body.webhook, config);
   const args = body.args ?? [];
   const env = body.env ?? {};
-  const strings = [...args, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
-  if (strings.some((s) => s.includes('\0'))) throw new ApiError('invalid_request', 'args and env values may not contain NUL');
-  // The kernel refuses one string of 128 KiB or more, and all of them past ARG_MAX; Docker
-  // refuses a create of several MiB. Each is said here, not as a failed run.
-  const longest = Math.max(0, ...strings.map((s) => Buffer.byteLength(s)));
-  if (longest >= ARG_STRING_MAX_BYTES)
-    throw new ApiError(
-      'payload_too_large',
-      `an argument or environment variable of ${longest} bytes; each must be under ${ARG_STRING_MAX_BYTES}`,
-    );
-  const total = strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0);
-  if (total > config.argsEnvMaxBytes)
-    throw new ApiError('payload_too_large', `args and env add up to ${total} bytes, above the server maximum of ${config.argsEnvMaxBytes}`);
+  checkArgStrings([...args, ...envStrings(env)], config, 'args and env');
 
   const record: RunRecord = {
     id,
@@ -155,6 +165,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     limits,
     interactive: body.interactive ?? false,
     ...(webhook ? { webhook } : {}),
+    ...(body.snapshot ? { snapshot: null } : {}),
   };
   const request: RunRequest = {
     files: files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
@@ -164,6 +175,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     network: body.network ?? false,
     ...(body.root ? { root: true } : {}),
     ...(judge ? { judge } : {}),
+    ...(body.snapshot ? { snapshot: true } : {}),
   };
   return { record, request };
 }

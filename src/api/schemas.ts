@@ -78,6 +78,12 @@ export const RunRequestSchema = Type.Object(
       }),
     ),
     isolateTests: Type.Optional(Type.Boolean({ description: 'judge mode: each test in a container of its own (default false)' })),
+    snapshot: Type.Optional(
+      Type.Boolean({
+        description:
+          "keep the exited sandbox's work folder as a snapshot (an image, SNAPSHOT_RETENTION_S): the record gets its id in `snapshot`; not with tests",
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'RunRequest' },
 );

@@ -90,6 +90,13 @@ export const RunRecordSchema = Type.Object(
     interactive: Type.Boolean(),
     webhook: Type.Optional(Type.String({ description: 'where the final record is POSTed' })),
     error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),
+    snapshot: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description:
+          'with snapshot: true, the id of the snapshot of the exited sandbox (its work folder as an image: POST /sessions {snapshot} opens a session on it); null until the run ends, or when it could not be made (snapshotError)',
+      }),
+    ),
+    snapshotError: Type.Optional(Type.String({ description: 'why the snapshot asked for could not be made (the run itself is not affected)' })),
     outputOmitted: Type.Optional(
       Type.Literal(true, {
         description:

@@ -49,6 +49,8 @@ export interface ContainerHandle {
   readonly killed: boolean;
   /** Starts a process with a TTY in it, beside runbox-run (docker exec): a session's terminal. */
   openTty(options: TtyOptions): Promise<TtyProcess>;
+  /** Runs a process beside runbox-run, without input or output, to its end; its exit code. */
+  execQuietly(options: Omit<TtyOptions, 'cols' | 'rows'>): Promise<number | null>;
   /** Its file system as an image (a stopped snapshot writer); returns the image id. */
   commit(repo: string, tag: string): Promise<string>;
 }
@@ -61,6 +63,9 @@ export interface TtyOptions {
   cols: number;
   rows: number;
 }
+
+/** How long a quiet exec (a terminal's hangup) may take. */
+const QUIET_EXEC_MS = 10_000;
 
 /** A process with a TTY: its raw stream (input in, the terminal's output out), its size, its end. */
 export interface TtyProcess {
@@ -161,6 +166,18 @@ export function createContainerLifecycle({ docker }: ContainerLifecycleOptions) 
             return info && !info.Running && typeof info.ExitCode === 'number' ? info.ExitCode : null;
           },
         };
+      },
+      async execQuietly(options) {
+        const exec = await container.exec({ ...options, AttachStdout: true, AttachStderr: true });
+        const output = (await exec.start({})) as NodeJS.ReadableStream;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, QUIET_EXEC_MS);
+          output.on('data', () => undefined);
+          output.on('end', () => (clearTimeout(timer), resolve()));
+          output.on('error', () => (clearTimeout(timer), resolve()));
+        });
+        const info = await exec.inspect().catch(() => undefined);
+        return info && !info.Running && typeof info.ExitCode === 'number' ? info.ExitCode : null;
       },
       async commit(repo, tag) {
         const result = (await container.commit({ repo, tag, pause: false })) as { Id?: string };

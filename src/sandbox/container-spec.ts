@@ -247,32 +247,41 @@ export function buildSnapshotWriterSpec({
   };
 }
 
+/** The user and fixed environment of what the engine starts beside runbox-run (a terminal, its hangup). */
+function besideRunner(profile: Pick<SandboxProfile, 'runtime' | 'root'>) {
+  return {
+    User: profile.runtime === 'runsc' || profile.root ? '0:0' : SANDBOX_USER,
+    Env: [`HOME=${WORK_DIR}`, 'LANG=C.UTF-8', 'TERM=xterm-256color'],
+    WorkingDir: WORK_DIR,
+  };
+}
+
 /**
  * A session's terminal: `docker exec` with a TTY in the session's container (its cgroup, its
  * network, the engine's seccomp profile), as the user runbox-run starts as. It starts as
  * runbox-run --shell, which takes what runbox-run gives every program (uid 1000, an empty
- * bounding set, no_new_privs, runbox's seccomp filter) before it becomes bash. Its own
- * environment is fixed; the session's env reaches bash through --env arguments.
+ * bounding set, no_new_privs, runbox's seccomp filter) before it starts bash and stays its
+ * parent. Its own environment is fixed; the session's env reaches bash through --env arguments.
  */
-export function shellExecOptions(profile: Pick<SandboxProfile, 'runtime' | 'root'>, env: Readonly<Record<string, string>>) {
-  const gvisor = profile.runtime === 'runsc';
+export function shellExecOptions(profile: Pick<SandboxProfile, 'runtime' | 'root'>, shellId: string, env: Readonly<Record<string, string>>) {
   return {
     Cmd: [
       '/usr/local/bin/runbox-run',
       '--shell',
       ...(profile.root ? ['--root'] : []),
-      ...(profile.root && gvisor ? ['--supervisor-uid', String(RUNSC_SUPERVISOR_UID)] : []),
+      ...(profile.root && profile.runtime === 'runsc' ? ['--supervisor-uid', String(RUNSC_SUPERVISOR_UID)] : []),
+      '--id',
+      shellId,
       ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
       '--',
       '/bin/bash',
       '-i',
     ],
-    User: gvisor || profile.root ? '0:0' : SANDBOX_USER,
-    Env: [`HOME=${WORK_DIR}`, 'LANG=C.UTF-8', 'TERM=xterm-256color'],
-    WorkingDir: WORK_DIR,
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    Tty: true,
+    ...besideRunner(profile),
   };
+}
+
+/** Ends a terminal: the engine cannot stop an exec, so runbox-run --hangup finds it by its id and hangs it up. */
+export function hangupExecOptions(profile: Pick<SandboxProfile, 'runtime' | 'root'>, shellId: string) {
+  return { Cmd: ['/usr/local/bin/runbox-run', '--hangup', shellId], ...besideRunner(profile) };
 }

@@ -37,6 +37,23 @@ export function createReaper({ docker, log, intervalMs, snapshots }: ReaperOptio
     return expired.length;
   }
 
+  /** Removes the sandboxes of these owners (sessions found lost: their worker died), whatever their deadline. */
+  async function reapOwners(owners: readonly string[]): Promise<number> {
+    const wanted = new Set(owners);
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
+    const theirs = containers.filter((c) => wanted.has(parseSandboxName(c.Names[0] ?? '')?.owner ?? ''));
+    await Promise.all(
+      theirs.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch((error) => log.warn({ err: error, container: c.Id }, 'reaper could not remove a sandbox')),
+      ),
+    );
+    if (theirs.length > 0) log.info({ removed: theirs.length }, 'reaper removed the sandboxes of lost sessions');
+    return theirs.length;
+  }
+
   function start(): void {
     timer = setInterval(() => void reapOnce().catch((error) => log.warn({ err: error }, 'reaper pass failed')), intervalMs);
     timer.unref();
@@ -46,5 +63,5 @@ export function createReaper({ docker, log, intervalMs, snapshots }: ReaperOptio
     if (timer) clearInterval(timer);
   }
 
-  return { reapOnce, start, stop };
+  return { reapOnce, reapOwners, start, stop };
 }

@@ -5,7 +5,7 @@
 // the limit, a cancel, the engine's account of a sandbox that died).
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
-import { shellExecOptions } from './container-spec.js';
+import { hangupExecOptions, shellExecOptions } from './container-spec.js';
 import type { ContainerHandle, TtyProcess } from './container-lifecycle.js';
 import { SandboxFault, statusCodeOf } from './container-lifecycle.js';
 import { createExecutionCollector, type ExecutionResult, type OutputStream } from './execution-result.js';
@@ -44,6 +44,8 @@ export class SandboxCommandError extends Error {
 }
 
 export interface ShellOptions {
+  /** Names the terminal, so that hangupShell can end it: letters, digits and dashes. */
+  id: string;
   /** The session's environment, for the shell (never for runbox-run's own code). */
   env: Readonly<Record<string, string>>;
   cols: number;
@@ -133,13 +135,19 @@ export class SandboxSession {
   }
 
   /** A terminal in the sandbox, beside runbox-run (container-spec.ts's shellExecOptions says how it is held). */
-  async openShell({ env, cols, rows }: ShellOptions): Promise<TtyProcess> {
+  async openShell({ id, env, cols, rows }: ShellOptions): Promise<TtyProcess> {
     this.checkUsable();
     try {
-      return await this.container.openTty({ ...shellExecOptions(this.container.profile, env), cols, rows });
+      return await this.container.openTty({ ...shellExecOptions(this.container.profile, id, env), cols, rows });
     } catch (error) {
       throw new SandboxFault(`cannot open a terminal: ${(error as Error).message}`, 'running', statusCodeOf(error), { cause: error });
     }
+  }
+
+  /** Ends a terminal (and the jobs it started) that its client left; true when there was one. */
+  async hangupShell(id: string): Promise<boolean> {
+    if (!this.usable) return false;
+    return (await this.container.execQuietly(hangupExecOptions(this.container.profile, id)).catch(() => null)) === 0;
   }
 
   private async command<T>(run: () => Promise<T>): Promise<T> {

@@ -19,6 +19,8 @@ export interface RunRequest {
   /** Root inside, already checked as allowed for this runtime. */
   root?: boolean;
   judge?: JudgeRequest;
+  /** Keep the exited sandbox's work folder as a snapshot. */
+  snapshot?: boolean;
 }
 
 export interface JudgeRequest {

@@ -1,5 +1,6 @@
 // A worker: takes run jobs from BullMQ and executes them in sandboxes on its Docker host.
 // Reaps stray sandboxes at start and periodically, and reports the runtime versions it has.
+import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
@@ -13,11 +14,19 @@ import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../qu
 import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
 import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
+import { createSnapshotImages } from '../sandbox/snapshot-images.js';
 import { createKeys } from '../store/keys.js';
 import { createInputReader } from '../store/run-input.js';
 import { createRunStore } from '../store/run-store.js';
+import { createSessionChannel } from '../store/session-channel.js';
+import { createSessionStore } from '../store/session-store.js';
+import { createSnapshotStore } from '../store/snapshot-store.js';
+import { createStreamFollower } from '../store/stream-follower.js';
+import { createWorkerRegistry } from '../store/worker-registry.js';
 import { createOutputComparer } from './output-comparer.js';
 import { createRunProcessor } from './run-processor.js';
+import { createSessionHost } from './session-host.js';
+import { createSnapshotMaker } from './snapshot-maker.js';
 import { profileFor } from './sandbox-profile.js';
 import { createWebhookProcessor } from './webhook-processor.js';
 
@@ -78,7 +87,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       'USERNS_REMAP is set but this Docker engine does not run with userns-remap: root runs under runc will fail (see docs/security.md)',
     );
   }
-  const reaper = createReaper({ docker, log, intervalMs: config.reaperIntervalMs });
+  const images = createSnapshotImages({ docker, log, repo: `${config.imagePrefix}snapshot` });
+  const reaper = createReaper({ docker, log, intervalMs: config.reaperIntervalMs, snapshots: images });
   await reaper.reapOnce();
   reaper.start();
 
@@ -102,6 +112,20 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     backoffMs: config.webhookBackoffMs,
   });
   const inputReader = createInputReader(factory.blocking, redis, keys);
+  const workerId = randomUUID();
+  const engine = ((await docker.info()) as { ID?: string }).ID ?? 'unknown';
+  const snapshotStore = createSnapshotStore({
+    redis,
+    keys,
+    quota: { maxCount: config.snapshotMaxPerKey, maxBytes: config.snapshotKeyMaxBytes },
+  });
+  const makeSnapshot = createSnapshotMaker({
+    images,
+    store: snapshotStore,
+    engine,
+    retentionSeconds: config.snapshotRetentionSeconds,
+    log,
+  });
   /** Judge comparisons past 64 KiB run in a thread of their own, off this loop. */
   const comparer = createOutputComparer({ thresholdBytes: 64 * 1024 });
   const processor = createRunProcessor({
@@ -120,7 +144,28 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     webhooks,
     inputReader,
     comparer,
+    makeSnapshot,
   });
+  const sessionFollower = createStreamFollower({ connect: factory.blocking, waker: redis, wakeKey: keys.followerWake(workerId) });
+  const sessions = createSessionHost({
+    workerId,
+    engine,
+    capacity: config.sessionMaxPerWorker,
+    heartbeatMs: config.workerHeartbeatMs,
+    sandbox,
+    images,
+    reapOwners: reaper.reapOwners,
+    store: createSessionStore({ redis, keys, retentionSeconds: config.sessionRetentionSeconds }),
+    registry: createWorkerRegistry({ redis, keys, heartbeatMs: config.workerHeartbeatMs }),
+    channel: createSessionChannel(redis, keys),
+    follower: sessionFollower,
+    makeSnapshot,
+    catalogue: runtimeCatalogue,
+    profile: { imagePrefix: config.imagePrefix, defaultRuntime: config.sandboxRuntime },
+    settings: { fileMaxBytes: config.sessionFileMaxBytes, shellsMax: config.sessionShellsMax },
+    log,
+  });
+  await sessions.start();
   const workerConnection = factory.bullmq();
   const worker = new Worker<RunJobData>(
     runQueueName(config.keyPrefix),
@@ -153,7 +198,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   webhookWorker.on('error', (error) => log.error({ err: error }, 'webhook worker error'));
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) => log.warn({ runId: job?.id, err: error }, 'job attempt failed'));
-  log.info({ concurrency: config.workerConcurrency, runtime: config.sandboxRuntime }, 'worker started');
+  log.info({ concurrency: config.workerConcurrency, runtime: config.sandboxRuntime, workerId, engine }, 'worker started');
 
   return {
     readiness: { redis: () => pingRedis(redis), docker: () => sandbox.ping() },
@@ -163,6 +208,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     },
     /** Takes no new job; lets running ones finish within SHUTDOWN_GRACE_MS, then kills and records them. */
     async close(): Promise<void> {
+      // Sessions have no grace: each ends now, saying its worker shut down.
+      const sessionsClosed = sessions.close();
       const closing = Promise.all([worker.close(), webhookWorker.close()]);
       let graceTimer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<boolean>((resolve) => (graceTimer = setTimeout(() => resolve(true), config.shutdownGraceMs)));
@@ -171,6 +218,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
         processor.abortAll();
       }
       await closing;
+      await sessionsClosed;
+      sessionFollower.close();
       clearTimeout(graceTimer);
       await comparer.close();
       inputReader.close();

@@ -43,6 +43,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     keys: createKeys(config.keyPrefix),
     catalogue: runtimeCatalogue,
     readiness: { redis: async () => inert<{ ping(): unknown }>('redis').ping() },
+    sessions: inert('sessions'),
     ...overrides,
   };
 }

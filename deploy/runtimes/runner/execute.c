@@ -283,6 +283,7 @@ static void start_program(const struct exec_spec *spec, int work_fd, int in_fd, 
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
   signal(SIGCHLD, SIG_DFL);
+  signal(SIGXFSZ, SIG_DFL);
   if (fchdir(work_fd) < 0 || (spec->cwd && chdir(spec->cwd) < 0)) {
     dprintf(2, "runbox-run: cannot enter the working folder %s: %s\n", spec->cwd ? spec->cwd : ".", strerror(errno));
     _exit(126);

@@ -19,7 +19,8 @@
  * the program: privileges.c.
  *
  *   runbox-run --work DIR [--wipe DIR]... [--cgroup DIR] [--root [--supervisor-uid N]]
- *   runbox-run --shell [--root [--supervisor-uid N]] [--env NAME=value]... -- PROGRAM [ARG]...  (shell.c)
+ *   runbox-run --shell [--root [--supervisor-uid N]] --id ID [--env NAME=value]... -- PROGRAM [ARG]...  (shell.c)
+ *   runbox-run --hangup ID
  */
 #define _GNU_SOURCE
 #include "channel.h"
@@ -42,6 +43,7 @@ static void on_child(int sig) { (void)sig; }
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--shell")) shell_main(argc - 2, argv + 2);
+  if (argc > 1 && !strcmp(argv[1], "--hangup")) hangup_main(argc - 2, argv + 2);
   const char *work = NULL, *cgroup = "/sys/fs/cgroup";
   const char *wipe[8];
   int wipes = 0, root = 0, supervisor_uid = 0;
@@ -60,6 +62,9 @@ int main(int argc, char **argv) {
   execute_set_cgroup(cgroup); /* before anything of the program's could stand in for its files */
   privileges_init(root, supervisor_uid);
   signal(SIGPIPE, SIG_IGN);
+  /* A file past the fsize ulimit (a session's file written larger than its work folder) is EFBIG
+     for us, not the end of the sandbox; every program gets the default back (execute.c). */
+  signal(SIGXFSZ, SIG_IGN);
   /* SIGCHLD stays blocked but while we wait (ppoll), so an exit is never missed nor raced. */
   struct sigaction sa = {0};
   sa.sa_handler = on_child;

@@ -2,6 +2,7 @@ import t from 'tap';
 import {
   buildContainerSpec,
   buildSnapshotWriterSpec,
+  hangupExecOptions,
   ROOT_CAPABILITIES,
   RUNSC_PIDS_OVERHEAD,
   RUNSC_SUPERVISOR_UID,
@@ -243,12 +244,13 @@ t.test('the limits `docker update` may change on a running sandbox are memory (n
 });
 
 t.test("a session's terminal starts as runbox-run --shell, as the sandbox's user, with a fixed environment", async (t) => {
-  const runc = shellExecOptions(profile(), { GREETING: 'hi', PATH: '/evil' });
-  t.same(runc.Cmd, ['/usr/local/bin/runbox-run', '--shell', '--env', 'GREETING=hi', '--env', 'PATH=/evil', '--', '/bin/bash', '-i']);
+  const runc = shellExecOptions(profile(), 'sh-1', { GREETING: 'hi', PATH: '/evil' });
+  t.same(runc.Cmd, ['/usr/local/bin/runbox-run', '--shell', '--id', 'sh-1', '--env', 'GREETING=hi', '--env', 'PATH=/evil', '--', '/bin/bash', '-i']);
   t.equal(runc.User, '1000:1000');
   t.same(runc.Env, ['HOME=/work', 'LANG=C.UTF-8', 'TERM=xterm-256color'], "the session's env is no part of runbox-run's own");
-  t.match(runc, { Tty: true, AttachStdin: true, WorkingDir: '/work' });
-  t.equal(shellExecOptions(profile({ runtime: 'runsc' }), {}).User, '0:0', 'under gVisor it starts as root, as runbox-run does, and drops');
+  t.equal(runc.WorkingDir, '/work');
+  t.equal(shellExecOptions(profile({ runtime: 'runsc' }), 'sh-1', {}).User, '0:0', 'under gVisor it starts as root, as runbox-run does, and drops');
+  t.match(hangupExecOptions(profile(), 'sh-1'), { Cmd: ['/usr/local/bin/runbox-run', '--hangup', 'sh-1'], User: '1000:1000', Env: runc.Env });
 });
 
 t.test(
