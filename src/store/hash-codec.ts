@@ -3,7 +3,7 @@
 // being absent, and only objects and arrays as JSON. So Lua scripts and `redis-cli` see
 // `status` = `queued`, not `"queued"`. What is read back is checked against the schema:
 // a hash that does not decode to a valid record is an error here, never a bad value further on.
-import { Kind, type TObject, type TSchema, type Static } from '@sinclair/typebox';
+import { FormatRegistry, Kind, type TObject, type TSchema, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 
 type FieldKind = 'string' | 'number' | 'boolean' | 'json';
@@ -36,7 +36,9 @@ export function fieldKind(schema: TSchema): FieldKind {
   return kinds.size === 1 ? [...kinds][0] : 'json';
 }
 
-const isNullable = (schema: TSchema) => schema[Kind] === 'Null' || (schema[Kind] === 'Union' && nonNullMembers(schema).length < (schema as TSchema & { anyOf: TSchema[] }).anyOf.length);
+const isNullable = (schema: TSchema) =>
+  schema[Kind] === 'Null' ||
+  (schema[Kind] === 'Union' && nonNullMembers(schema).length < (schema as TSchema & { anyOf: TSchema[] }).anyOf.length);
 
 export interface HashCodec<T extends TObject> {
   /** Every property name of the schema. */
@@ -45,15 +47,29 @@ export interface HashCodec<T extends TObject> {
   encode(value: Partial<Static<T>>): Record<string, string>;
   /** One value as stored (for a Lua argument). */
   encodeValue(field: keyof Static<T> & string, value: unknown): string;
+  /** One field as stored, decoded and checked against its property's schema. */
+  decodeField<K extends keyof Static<T> & string>(field: K, text: string): Static<T>[K];
   /** The record from its hash, checked; undefined for an empty hash (no such record). Fields not in the schema are ignored. */
   decode(hash: Record<string, string>): Static<T> | undefined;
 }
 
+/** TypeBox checks formats only once told what they mean: the record's timestamps are ISO 8601 date-times. */
+function registerFormats(): void {
+  if (!FormatRegistry.Has('date-time')) {
+    FormatRegistry.Set(
+      'date-time',
+      (text) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(text) && !Number.isNaN(Date.parse(text)),
+    );
+  }
+}
+
 export function createHashCodec<T extends TObject>(schema: T): HashCodec<T> {
+  registerFormats();
   const properties = schema.properties as Record<string, TSchema>;
   const kinds = new Map(Object.entries(properties).map(([field, property]) => [field, fieldKind(property)]));
   const nullable = new Set(Object.entries(properties).flatMap(([field, property]) => (isNullable(property) ? [field] : [])));
   const check = TypeCompiler.Compile(schema);
+  const fieldChecks = new Map<string, ReturnType<typeof TypeCompiler.Compile>>();
 
   function encodeValue(field: string, value: unknown): string {
     const kind = kinds.get(field);
@@ -88,6 +104,13 @@ export function createHashCodec<T extends TObject>(schema: T): HashCodec<T> {
       return hash;
     },
     encodeValue,
+    decodeField(field, text) {
+      let fieldCheck = fieldChecks.get(field);
+      if (!fieldCheck) fieldChecks.set(field, (fieldCheck = TypeCompiler.Compile(properties[field])));
+      const value = decodeValue(field, text);
+      if (!fieldCheck.Check(value)) throw new StoredRecordError(`stored field ${field} does not match its schema`);
+      return value as Static<T>[typeof field];
+    },
     decode(hash) {
       if (Object.keys(hash).length === 0) return undefined;
       const value: Record<string, unknown> = {};
@@ -98,7 +121,9 @@ export function createHashCodec<T extends TObject>(schema: T): HashCodec<T> {
       }
       if (!check.Check(value)) {
         const first = check.Errors(value).First();
-        throw new StoredRecordError(`stored record does not match ${schema.$id ?? 'its schema'}: ${first?.path || '/'} ${first?.message ?? ''}`.trim());
+        throw new StoredRecordError(
+          `stored record does not match ${schema.$id ?? 'its schema'}: ${first?.path || '/'} ${first?.message ?? ''}`.trim(),
+        );
       }
       return value as Static<T>;
     },
