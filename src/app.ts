@@ -13,19 +13,21 @@ import { errorHandler, notFoundHandler } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
-import { CloseCode, runStreamRoutes } from './api/routes/run-stream.js';
+import { runStreamRoutes } from './api/routes/run-stream.js';
+import { createRunCommands } from './api/run-commands.js';
+import { CloseCode } from './api/stream-frames.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
-import { createAuthFailureCounter } from './store/auth-failures.js';
-import { createValidatorCompiler } from './api/validators.js';
+import { createValidatorCompiler, validationMessage } from './api/validators.js';
 
 export async function buildApp(deps: AppDependencies) {
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.bodyLimitBytes,
     return503OnClosing: false,
+    schemaErrorFormatter: (errors, dataVar) => new Error(validationMessage(errors, dataVar)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -46,13 +48,12 @@ export async function buildApp(deps: AppDependencies) {
     },
   });
   await app.register(closingPlugin);
-  const failures = createAuthFailureCounter({ redis: deps.redis, keys: deps.keys, limit: deps.config.authFailuresPerMinute });
-  await app.register(authPlugin, { keys: deps.config.apiKeys, failures });
+  await app.register(authPlugin, { keys: deps.config.apiKeys, failures: deps.authFailures });
   if (deps.config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: deps.config.rateLimitPerMinute,
       timeWindow: 60_000,
-      redis: deps.redis,
+      redis: deps.rateLimitRedis,
       nameSpace: `${deps.config.keyPrefix}:ratelimit:`,
       enableDraftSpec: true,
       // Per key; per address where no keys are configured (or before a key is checked).
@@ -72,9 +73,10 @@ export async function buildApp(deps: AppDependencies) {
     },
   });
   await app.register(runtimeRoutes, deps);
-  await app.register(runRoutes, deps);
-  await app.register(runBatchRoutes, deps);
-  await app.register(runStreamRoutes, deps);
+  const routeDeps = { ...deps, commands: createRunCommands(deps) };
+  await app.register(runRoutes, routeDeps);
+  await app.register(runBatchRoutes, routeDeps);
+  await app.register(runStreamRoutes, routeDeps);
   return app;
 }
 
