@@ -22,7 +22,12 @@ import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { createValidatorCompiler, validationMessage } from './api/validators.js';
 
-export async function buildApp(deps: AppDependencies) {
+export interface BuildAppOptions {
+  /** The OpenAPI document and its page at /docs (default on; tests that do not read them leave them out, as they take most of a build). */
+  docs?: boolean;
+}
+
+export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppOptions = {}) {
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.bodyLimitBytes,
@@ -36,8 +41,10 @@ export async function buildApp(deps: AppDependencies) {
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
 
-  await app.register(swagger, { openapi: openapiDocument });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  if (docs) {
+    await app.register(swagger, { openapi: openapiDocument });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
   await app.register(websocket, {
     options: { maxPayload: 1024 * 1024 },
     // On shutdown every stream hears 1001 (going away) after the frames already sent; its

@@ -90,10 +90,13 @@ const serverSchemas = [streamFrameSchemas.StreamStatusFrame, streamFrameSchemas.
 const matches = (frame: unknown) => serverSchemas.filter((schema) => Value.Check(schema, [RunRecordSchema], frame)).length;
 
 t.test('every frame of a replayed run matches exactly one documented server frame', async (t) => {
-  const { app } = await buildInertApp({
-    store: fakeStore(record),
-    events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
-  });
+  const { app } = await buildInertApp(
+    {
+      store: fakeStore(record),
+      events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
+    },
+    { docs: false },
+  );
   t.teardown(() => closeApp(app));
   const { frames, closeCode } = await readAll(app, '/runs/run-1/stream');
   t.equal(closeCode, 1000);
@@ -105,10 +108,13 @@ t.test('every frame of a replayed run matches exactly one documented server fram
 });
 
 t.test('frames sent with ?encoding=base64 match the documented frames too', async (t) => {
-  const { app } = await buildInertApp({
-    store: fakeStore(record),
-    events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
-  });
+  const { app } = await buildInertApp(
+    {
+      store: fakeStore(record),
+      events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
+    },
+    { docs: false },
+  );
   t.teardown(() => closeApp(app));
   const { frames } = await readAll(app, '/runs/run-1/stream?encoding=base64');
   t.match(frames[3], { type: 'stdout', seq: 2, data: Buffer.from('hi\n').toString('base64') });
@@ -116,10 +122,13 @@ t.test('frames sent with ?encoding=base64 match the documented frames too', asyn
 });
 
 t.test('closes with the documented 4404 for an unknown run', async (t) => {
-  const { app } = await buildInertApp({
-    store: fakeStore(undefined),
-    events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
-  });
+  const { app } = await buildInertApp(
+    {
+      store: fakeStore(undefined),
+      events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
+    },
+    { docs: false },
+  );
   t.teardown(() => closeApp(app));
   const { frames, closeCode } = await readAll(app, '/runs/nope/stream');
   t.equal(closeCode, 4404);

@@ -42,7 +42,7 @@ async function setup(t: Test, env: Record<string, string> = {}) {
     },
     newId: () => 'run-1',
   });
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, { docs: false });
   t.teardown(() => app.close());
   const post = (payload: unknown) => app.inject({ method: 'POST', url: '/runs', payload: payload as object });
   return { app, fakes, post };
