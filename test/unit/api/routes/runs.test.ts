@@ -16,7 +16,13 @@ interface Fakes {
   cancelOutcome: CancelOutcome;
 }
 
-async function setup(t: Test, env: Record<string, string> = {}) {
+/** One app per configuration, shared by the tests that use it (building one takes most of a test); the stand-ins start empty for each test. */
+const apps = new Map<string, Promise<{ app: Awaited<ReturnType<typeof buildApp>>; fakes: Fakes }>>();
+t.teardown(async () => {
+  for (const built of apps.values()) await (await built).app.close();
+});
+
+async function buildWith(env: Record<string, string>) {
   const fakes: Fakes = { created: [], enqueued: [], removed: [], records: new Map(), cancelOutcome: 'missing' };
   const store = {
     async create(record: RunRecord, request: RunSpec) {
@@ -42,8 +48,14 @@ async function setup(t: Test, env: Record<string, string> = {}) {
     },
     newId: () => 'run-1',
   });
-  const app = await buildApp(deps, { docs: false });
-  t.teardown(() => app.close());
+  return { app: await buildApp(deps, { docs: false }), fakes };
+}
+
+async function setup(_t: Test, env: Record<string, string> = {}) {
+  const key = JSON.stringify(env);
+  if (!apps.has(key)) apps.set(key, buildWith(env));
+  const { app, fakes } = await apps.get(key)!;
+  Object.assign(fakes, { created: [], enqueued: [], removed: [], records: new Map(), cancelOutcome: 'missing' });
   const post = (payload: unknown) => app.inject({ method: 'POST', url: '/runs', payload: payload as object });
   return { app, fakes, post };
 }
