@@ -14,7 +14,7 @@ export interface AppDependencies {
   config: Config;
   log: Logger;
   store: RunStore;
-  queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'>;
+  queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'> & Partial<Pick<RunQueue, 'workerCount'>>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;
   metrics: RunMetrics;

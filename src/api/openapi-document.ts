@@ -139,6 +139,11 @@ export const openapiDocument = {
     { name: 'runs', description: 'Submit, read, cancel and stream runs' },
     { name: 'runtimes', description: 'Languages' },
     { name: 'health', description: 'Liveness, readiness and metrics' },
+    {
+      name: 'judge0',
+      description:
+        'The Judge0 CE 1.13 facade under /judge0: its field names, units, status ids and error shapes (422 {field: [messages]}, {error}); docs/compat-judge0.md',
+    },
   ],
   components: {
     schemas: streamFrameSchemas,

@@ -224,10 +224,10 @@ export const runtimeCatalogue: readonly Runtime[] = [
   },
 ];
 
-/** Finds a runtime by id or alias, case-insensitively. */
 /** The image a runtime runs in: RUNTIME_IMAGE_PREFIX + language, tag latest (scripts/build-images.sh builds it so). */
 export const imageOf = (prefix: string, runtime: Pick<Runtime, 'language'>) => `${prefix}${runtime.language}:latest`;
 
+/** Finds a runtime by id or alias, case-insensitively. */
 export function findRuntime(catalogue: readonly Runtime[], name: string): Runtime | undefined {
   const wanted = name.toLowerCase();
   return catalogue.find((r) => r.language === wanted || r.aliases.includes(wanted));
@@ -241,4 +241,24 @@ export function expandCommand(template: readonly string[], entry: string, source
     if (part === '{sources}') return sources.length > 0 ? [...sources] : [entry];
     return [part.replaceAll('{entry}', entry)];
   });
+}
+
+/**
+ * The compile and run argv of one run, in place of its runtime's (`{entry}` and `{sources}`
+ * expand as in the catalogue): compiler options, a program started through a wrapper, or the
+ * `compile` and `run` scripts of a Judge0 multi-file program. Set by the compatibility
+ * facades, never by a client directly. `compile: null` runs no compile step, even for a
+ * compiled runtime.
+ */
+export interface RunCommands {
+  compile?: string[] | null;
+  run?: string[];
+}
+
+/** The runtime with a run's own compile and run commands, where it has them. */
+export function withCommands(runtime: Runtime | undefined, commands: RunCommands | undefined): Runtime | undefined {
+  if (!runtime || !commands) return runtime;
+  const { compile, ...rest } = runtime;
+  const compiled = commands.compile === undefined ? compile : (commands.compile ?? undefined);
+  return { ...rest, ...(compiled ? { compile: compiled } : {}), run: commands.run ?? runtime.run };
 }

@@ -4,6 +4,7 @@
 // with its record.
 import type { Redis } from 'ioredis';
 import type { CompareMode } from '../domain/compare.js';
+import type { RunCommands } from '../domain/runtimes.js';
 import { keptOutputBytes, omitOutput, RunRecordSchema, RunStatus, type RunRecord } from '../domain/run-record.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua-script.js';
@@ -19,6 +20,8 @@ export interface RunRequest {
   /** Root inside, already checked as allowed for this runtime. */
   root?: boolean;
   judge?: JudgeRequest;
+  /** Argv templates that replace the runtime's (set by the compatibility facades, never by a client directly). */
+  commands?: RunCommands;
 }
 
 export interface JudgeRequest {

@@ -13,9 +13,11 @@ import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../qu
 import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
 import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
+import { createJudge0Submissions } from '../store/judge0-submissions.js';
 import { createKeys } from '../store/keys.js';
 import { createInputReader } from '../store/run-input.js';
 import { createRunStore } from '../store/run-store.js';
+import { setRuntimeVersions } from '../store/runtime-versions.js';
 import { createOutputComparer } from './output-comparer.js';
 import { createRunProcessor } from './run-processor.js';
 import { profileFor } from './sandbox-profile.js';
@@ -85,7 +87,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const versions = await readRuntimeVersions(docker, runtimeCatalogue, config.imagePrefix);
   const missing = runtimeCatalogue.filter((r) => !versions[r.language]).map((r) => r.language);
   if (missing.length > 0) log.warn({ missing }, 'runtime images are missing; runs of these languages will fail (make images builds them)');
-  if (Object.keys(versions).length > 0) await redis.hset(keys.runtimeVersions(), versions);
+  await setRuntimeVersions(redis, keys, versions);
 
   sandbox.warm(
     warmProfiles(
@@ -143,6 +145,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     store,
     { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate },
     log,
+    createJudge0Submissions({ redis, keys, retentionSeconds: config.retentionSeconds }),
   );
   const webhookWorkerConnection = factory.bullmq();
   const webhookWorker = new Worker<WebhookJobData>(
