@@ -3,7 +3,7 @@
 // find a run the caller may see. A run of another key is reported as missing.
 import { randomUUID } from 'node:crypto';
 import type { RunRecord } from '../domain/run-record.js';
-import type { RunCommands } from '../domain/runtimes.js';
+import type { RunCommands } from '../domain/run-spec.js';
 import type { Admission, CancelOutcome } from '../store/run-store.js';
 import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';

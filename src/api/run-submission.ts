@@ -6,7 +6,7 @@ import { fileNameProblem } from '../domain/file-names.js';
 import { LimitExceededError, resolveLimits, type Limits } from '../domain/limits.js';
 import { RunStatus, type RunRecord } from '../domain/run-record.js';
 import { findRuntime, type Runtime } from '../domain/runtimes.js';
-import type { JudgeRequest, RunRequest } from '../store/run-store.js';
+import type { JudgeSpec, RunSpec } from '../domain/run-spec.js';
 import { DEFAULT_FLOAT_TOLERANCE } from '../domain/compare.js';
 import { checkWebhookUrl } from '../lib/webhook-target.js';
 import { ApiError } from './errors.js';
@@ -44,7 +44,7 @@ function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { 
     });
 }
 
-function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | undefined {
+function prepareJudge(body: RunRequestBody, config: Config): JudgeSpec | undefined {
   if (!body.tests) {
     if ([body.compare, body.floatTolerance, body.stopOnFailure, body.isolateTests].some((v) => v !== undefined)) {
       throw new ApiError('invalid_request', 'compare, floatTolerance, stopOnFailure and isolateTests need tests');
@@ -81,7 +81,7 @@ function checkWebhook(raw: string, config: Config): string {
 
 export interface Submission {
   record: RunRecord;
-  request: RunRequest;
+  request: RunSpec;
 }
 
 export function prepareSubmission(body: RunRequestBody, config: Config, catalogue: readonly Runtime[], id: string, now: Date): Submission {
@@ -156,7 +156,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     interactive: body.interactive ?? false,
     ...(webhook ? { webhook } : {}),
   };
-  const request: RunRequest = {
+  const request: RunSpec = {
     files: files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
     stdin: body.stdin ?? '',
     args,

@@ -1,4 +1,5 @@
 import type { Limits } from './limits.js';
+import type { RunCommands } from './run-spec.js';
 
 // The runtime catalogue as data: what each language is called, where its source goes, and
 // how it is compiled and run. Adding a language = one entry here + deploy/runtimes/<id>/Dockerfile
@@ -241,18 +242,6 @@ export function expandCommand(template: readonly string[], entry: string, source
     if (part === '{sources}') return sources.length > 0 ? [...sources] : [entry];
     return [part.replaceAll('{entry}', entry)];
   });
-}
-
-/**
- * The compile and run argv of one run, in place of its runtime's (`{entry}` and `{sources}`
- * expand as in the catalogue): compiler options, a program started through a wrapper, or the
- * `compile` and `run` scripts of a Judge0 multi-file program. Set by the compatibility
- * facades, never by a client directly. `compile: null` runs no compile step, even for a
- * compiled runtime.
- */
-export interface RunCommands {
-  compile?: string[] | null;
-  run?: string[];
 }
 
 /** The runtime with a run's own compile and run commands, where it has them. */

@@ -6,7 +6,8 @@
 import type { Config } from '../../config/config.js';
 import { judge0LanguageById, MULTI_FILE_PROGRAM_ID } from '../../domain/judge0/languages.js';
 import { KEPT_INPUT_BYTES, type Judge0Meta } from '../../domain/judge0/submission.js';
-import { findRuntime, type RunCommands, type Runtime } from '../../domain/runtimes.js';
+import type { RunCommands } from '../../domain/run-spec.js';
+import { findRuntime, type Runtime } from '../../domain/runtimes.js';
 import { splitShellWords, ShellWordsError } from '../../lib/shell-words.js';
 import { readZip, ZipError } from '../../lib/zip-reader.js';
 import type { RunRequestBody } from '../schemas.js';

@@ -3,7 +3,13 @@
 import t from 'tap';
 import type { RunRecord } from '../../../../src/domain/run-record.js';
 import { judge0StatusOf } from '../../../../src/domain/judge0/statuses.js';
-import { judge0Seconds, parseJudge0Fields, renderJudge0Submission, rubyBase64 } from '../../../../src/domain/judge0/submission.js';
+import {
+  judge0Fields,
+  judge0Seconds,
+  parseJudge0Fields,
+  renderJudge0Submission,
+  rubyBase64,
+} from '../../../../src/domain/judge0/submission.js';
 import { judge0IdOf, judge0LanguageById, judge0LanguageName } from '../../../../src/domain/judge0/languages.js';
 
 const record: RunRecord = {
@@ -73,7 +79,7 @@ t.test('fields: default, *, a list, unknown names', async (t) => {
 });
 
 t.test('renders a finished run in Judge0 units, empty output as null', async (t) => {
-  const out = renderJudge0Submission(record, undefined, { fields: parseJudge0Fields('*').fields as never, base64: false });
+  const out = renderJudge0Submission(record, undefined, { fields: judge0Fields, base64: false });
   t.match(out, {
     token: 'tok',
     language_id: 71,
