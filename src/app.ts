@@ -12,6 +12,7 @@ import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
 import { judge0Routes } from './api/judge0/judge0-routes.js';
+import { pistonRoutes } from './api/piston/piston-routes.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
 import { CloseCode, runStreamRoutes } from './api/routes/run-stream.js';
@@ -78,6 +79,7 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(runStreamRoutes, deps);
   // The facades, each under its own prefix (their routes pass `deps` on to plugins of their own).
   await app.register(async (scope) => scope.register(judge0Routes, deps), { prefix: '/judge0' });
+  await app.register(async (scope) => scope.register(pistonRoutes, deps), { prefix: '/piston' });
   return app;
 }
 

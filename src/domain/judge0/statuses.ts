@@ -1,6 +1,7 @@
 // Judge0's submission statuses (ids 1-14, its exact descriptions) and how a runbox run maps
 // onto them. Pure: the API renders submissions with it, the worker its callbacks.
 import type { RunRecord } from '../run-record.js';
+import { signalNumber } from '../signals.js';
 
 export const judge0Statuses = [
   { id: 1, description: 'In Queue' },
@@ -22,43 +23,6 @@ export const judge0Statuses = [
 export type Judge0Status = (typeof judge0Statuses)[number];
 
 const byId = (id: Judge0Status['id']): Judge0Status => judge0Statuses[id - 1];
-
-/** Linux signal numbers, for Judge0's integer exit_signal. */
-const signalNumbers: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGSTKFLT: 16,
-  SIGCHLD: 17,
-  SIGCONT: 18,
-  SIGSTOP: 19,
-  SIGTSTP: 20,
-  SIGTTIN: 21,
-  SIGTTOU: 22,
-  SIGURG: 23,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-  SIGVTALRM: 26,
-  SIGPROF: 27,
-  SIGWINCH: 28,
-  SIGIO: 29,
-  SIGPWR: 30,
-  SIGSYS: 31,
-};
-
-export const signalNumber = (name: string | null): number | null => (name === null ? null : (signalNumbers[name] ?? null));
 
 /** The status Judge0 gives a program killed by `signal` (its table of runtime errors by signal). */
 function signalStatus(signal: string): Judge0Status {

@@ -5,7 +5,8 @@
 // API renders responses with it, the worker the body of a callback.
 import type { RunRecord } from '../run-record.js';
 import { judge0IdOf, judge0LanguageById, judge0LanguageName } from './languages.js';
-import { judge0MessageOf, judge0StatusOf, signalNumber } from './statuses.js';
+import { signalNumber } from '../signals.js';
+import { judge0MessageOf, judge0StatusOf } from './statuses.js';
 
 /** What a Judge0 submission asked for that the run record does not hold. */
 export interface Judge0Meta {
