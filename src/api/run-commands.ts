@@ -3,7 +3,7 @@
 // find a run the caller may see. A run of another key is reported as missing.
 import { randomUUID } from 'node:crypto';
 import type { RunRecord } from '../domain/run-record.js';
-import type { RunCommands } from '../domain/run-spec.js';
+import type { CommandTemplates } from '../domain/run-spec.js';
 import type { Admission, CancelOutcome } from '../store/run-store.js';
 import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';
@@ -38,7 +38,7 @@ function refusal(admission: Exclude<Admission, { admitted: true }>, config: AppD
 export interface SubmitOptions {
   id?: string;
   now?: Date;
-  commands?: RunCommands;
+  commands?: CommandTemplates;
 }
 
 export function createRunCommands(deps: AppDependencies) {
@@ -145,4 +145,11 @@ export function createRunCommands(deps: AppDependencies) {
   }
 
   return { submit, find, list, cancel, remove };
+}
+
+export type RunCommands = ReturnType<typeof createRunCommands>;
+
+/** What the run routes get: the app's dependencies and the one set of run commands built from them. */
+export interface RouteDependencies extends AppDependencies {
+  commands: RunCommands;
 }

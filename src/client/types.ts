@@ -2,8 +2,8 @@
 // JavaScript needs none of the server's code).
 import type { Static } from '@sinclair/typebox';
 import type { BatchItemSchema, ListItemSchema } from '../api/routes/run-batch.js';
-import type { streamFrameSchemas } from '../api/openapi-document.js';
 import type { ErrorSchema, RunRequestSchema, RuntimeSchema } from '../api/schemas.js';
+import type { OutputFrame, StatusFrame } from '../api/stream-frames.js';
 import type { RunRecordSchema } from '../domain/run-record.js';
 
 /** A POST /runs body. */
@@ -14,9 +14,7 @@ export type ErrorBody = Static<typeof ErrorSchema>;
 export type BatchItem = Static<typeof BatchItemSchema>;
 export type ListItem = Static<typeof ListItemSchema>;
 
-type Frames = typeof streamFrameSchemas;
-export type StatusFrame = Static<Frames['StreamStatusFrame']>;
-export type OutputFrame = Static<Frames['StreamOutputFrame']>;
+export type { OutputFrame, StatusFrame };
 /** The last frame: the final record. */
 export type EndFrame = { type: 'end'; run: RunRecord };
 /** What GET /runs/{id}/stream sends. */

@@ -31,14 +31,14 @@ export type JudgeSpec = Static<typeof JudgeSpecSchema>;
  * facades, never by a client directly. `compile: null` runs no compile step, even for a
  * compiled runtime.
  */
-export const RunCommandsSchema = Type.Object(
+export const CommandTemplatesSchema = Type.Object(
   {
     compile: Type.Optional(Type.Union([Type.Array(Type.String(), { minItems: 1 }), Type.Null()])),
     run: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
   },
   { additionalProperties: false },
 );
-export type RunCommands = Static<typeof RunCommandsSchema>;
+export type CommandTemplates = Static<typeof CommandTemplatesSchema>;
 
 export const RunSpecSchema = Type.Object(
   {
@@ -50,7 +50,7 @@ export const RunSpecSchema = Type.Object(
     /** Root inside, already checked as allowed for this runtime. */
     root: Type.Optional(Type.Boolean()),
     judge: Type.Optional(JudgeSpecSchema),
-    commands: Type.Optional(RunCommandsSchema),
+    commands: Type.Optional(CommandTemplatesSchema),
   },
   { additionalProperties: false, $id: 'RunSpec' },
 );

@@ -1,5 +1,5 @@
 import type { Limits } from './limits.js';
-import type { RunCommands } from './run-spec.js';
+import type { CommandTemplates } from './run-spec.js';
 
 // The runtime catalogue as data: what each language is called, where its source goes, and
 // how it is compiled and run. Adding a language = one entry here + deploy/runtimes/<id>/Dockerfile
@@ -245,7 +245,7 @@ export function expandCommand(template: readonly string[], entry: string, source
 }
 
 /** The runtime with a run's own compile and run commands, where it has them. */
-export function withCommands(runtime: Runtime | undefined, commands: RunCommands | undefined): Runtime | undefined {
+export function withCommands(runtime: Runtime | undefined, commands: CommandTemplates | undefined): Runtime | undefined {
   if (!runtime || !commands) return runtime;
   const { compile, ...rest } = runtime;
   const compiled = commands.compile === undefined ? compile : (commands.compile ?? undefined);

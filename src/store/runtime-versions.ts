@@ -1,13 +1,23 @@
-// The version of each runtime as its image reports it: workers write them at start, the API
-// reads them for GET /runtimes and the facades' language lists.
+// Each runtime's version as a worker read it from its image: a hash language -> version that
+// workers write at start and GET /runtimes reads.
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 
-/** language -> version, for the runtimes a worker has reported. */
-export async function getRuntimeVersions(redis: Redis, keys: Keys): Promise<Record<string, string>> {
-  return redis.hgetall(keys.runtimeVersions());
+export interface RuntimeVersionStoreOptions {
+  redis: Redis;
+  keys: Keys;
 }
 
-export async function setRuntimeVersions(redis: Redis, keys: Keys, versions: Record<string, string>): Promise<void> {
-  if (Object.keys(versions).length > 0) await redis.hset(keys.runtimeVersions(), versions);
+export function createRuntimeVersionStore({ redis, keys }: RuntimeVersionStoreOptions) {
+  return {
+    /** Language -> version, for the runtimes some worker has reported. */
+    async read(): Promise<Record<string, string>> {
+      return redis.hgetall(keys.runtimeVersions());
+    },
+    /** Records the versions this worker read (other languages keep theirs). */
+    async write(versions: Record<string, string>): Promise<void> {
+      if (Object.keys(versions).length > 0) await redis.hset(keys.runtimeVersions(), versions);
+    },
+  };
 }
+export type RuntimeVersionStore = ReturnType<typeof createRuntimeVersionStore>;

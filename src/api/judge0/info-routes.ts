@@ -14,7 +14,6 @@ import {
 import { judge0Statuses } from '../../domain/judge0/statuses.js';
 import { findRuntime } from '../../domain/runtimes.js';
 import { runQueueName } from '../../queue/run-queue.js';
-import { getRuntimeVersions } from '../../store/runtime-versions.js';
 import type { AppDependencies } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { JUDGE0_BATCH_MAX } from './submission-routes.js';
@@ -92,7 +91,7 @@ export const judge0InfoRoutes: FastifyPluginAsyncTypebox<AppDependencies> = asyn
       schema: { summary: 'Languages (Judge0)', tags: ['judge0'], response: { 200: Type.Array(LanguageSchema) } },
     },
     async () => {
-      const versions = await getRuntimeVersions(deps.redis, deps.keys);
+      const versions = await deps.runtimeVersions.read();
       return offered().map((l) => ({ id: l.id, name: judge0LanguageName(l, l.runtime && versions[l.runtime]) }));
     },
   );
@@ -101,7 +100,7 @@ export const judge0InfoRoutes: FastifyPluginAsyncTypebox<AppDependencies> = asyn
     '/languages/all',
     { config: { scope: 'read' }, schema: { summary: 'Languages, archived included (Judge0)', tags: ['judge0'] } },
     async () => {
-      const versions = await getRuntimeVersions(deps.redis, deps.keys);
+      const versions = await deps.runtimeVersions.read();
       return offered().map((l) => ({ id: l.id, name: judge0LanguageName(l, l.runtime && versions[l.runtime]), is_archived: false }));
     },
   );
@@ -120,7 +119,7 @@ export const judge0InfoRoutes: FastifyPluginAsyncTypebox<AppDependencies> = asyn
     async (request) => {
       const language = judge0LanguageById(request.params.id);
       if (!language || !offered().includes(language)) throw new ApiError('not_found', `no language ${request.params.id}`);
-      return details(language, request.params.id, await getRuntimeVersions(deps.redis, deps.keys));
+      return details(language, request.params.id, await deps.runtimeVersions.read());
     },
   );
 

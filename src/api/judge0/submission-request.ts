@@ -6,7 +6,7 @@
 import type { Config } from '../../config/config.js';
 import { judge0LanguageById, MULTI_FILE_PROGRAM_ID } from '../../domain/judge0/languages.js';
 import { KEPT_INPUT_BYTES, type Judge0Meta } from '../../domain/judge0/submission.js';
-import type { RunCommands } from '../../domain/run-spec.js';
+import type { CommandTemplates } from '../../domain/run-spec.js';
 import { findRuntime, type Runtime } from '../../domain/runtimes.js';
 import { splitShellWords, ShellWordsError } from '../../lib/shell-words.js';
 import { readZip, ZipError } from '../../lib/zip-reader.js';
@@ -16,7 +16,7 @@ export type Judge0FieldErrors = Record<string, string[]>;
 
 export interface Judge0Plan {
   body: RunRequestBody;
-  commands?: RunCommands;
+  commands?: CommandTemplates;
   meta: Judge0Meta;
 }
 
@@ -269,7 +269,7 @@ export async function planJudge0Submission(
   const compileTemplate = isProject ? (hasCompileScript ? ['bash', 'compile'] : null) : runtime.compile;
   const runTemplate = isProject ? ['bash', 'run'] : runtime.run;
   const stackKb = stack && stack > 0 ? stack : undefined;
-  const commands: RunCommands = {
+  const commands: CommandTemplates = {
     ...(isProject ? { compile: compileTemplate } : {}),
     ...(compilerOptions.length > 0 && compileTemplate ? { compile: withCompilerOptions(compileTemplate, compilerOptions) } : {}),
     ...(isProject ? { run: runTemplate } : {}),

@@ -8,13 +8,10 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply } from 'fastify';
 import type { RunRecord } from '../../domain/run-record.js';
 import { parseJudge0Fields, renderJudge0Submission, type Judge0Field, type Judge0Meta } from '../../domain/judge0/submission.js';
-import { createJudge0Submissions } from '../../store/judge0-submissions.js';
-import { getRuntimeVersions } from '../../store/runtime-versions.js';
 import type { Principal } from '../auth.js';
-import type { AppDependencies } from '../deps.js';
 import { publicError } from '../error-handler.js';
 import { ApiError } from '../errors.js';
-import { createRunCommands } from '../run-commands.js';
+import type { RouteDependencies } from '../run-commands.js';
 import { planJudge0Submission } from './submission-request.js';
 
 /** Judge0's MAX_SUBMISSION_BATCH_SIZE. */
@@ -43,10 +40,8 @@ const FieldErrorsSchema = Type.Record(Type.String(), Type.Array(Type.String()), 
 /** A Judge0 error answer, {error: "..."}, as its controllers write them. */
 const judge0Error = (reply: FastifyReply, status: number, error: string) => reply.code(status).send({ error });
 
-export const judge0SubmissionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const { config } = deps;
-  const commands = createRunCommands(deps);
-  const metas = createJudge0Submissions({ redis: deps.redis, keys: deps.keys, retentionSeconds: config.retentionSeconds });
+export const judge0SubmissionRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
+  const { config, commands, judge0: metas } = deps;
   const newId = deps.newId ?? randomUUID;
 
   /** The requested fields, or Judge0's 400 naming the ones that are not fields. */
@@ -58,7 +53,7 @@ export const judge0SubmissionRoutes: FastifyPluginAsyncTypebox<AppDependencies> 
   }
 
   async function renderer(fields: readonly Judge0Field[], base64: boolean) {
-    const versions = fields.includes('language') ? await getRuntimeVersions(deps.redis, deps.keys) : {};
+    const versions = fields.includes('language') ? await deps.runtimeVersions.read() : {};
     return (record: RunRecord, meta: Judge0Meta | undefined) =>
       renderJudge0Submission(record, meta, { fields, base64, versionOf: (runtime) => versions[runtime] });
   }

@@ -9,14 +9,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Runtime } from '../../domain/runtimes.js';
 import { isSignalName } from '../../domain/signals.js';
-import { readFrames } from '../../store/event-stream.js';
-import { sendInput, type InputFrame } from '../../store/run-input.js';
-import { getRuntimeVersions } from '../../store/runtime-versions.js';
-import type { AppDependencies } from '../deps.js';
+import type { InputFrame } from '../../store/run-input.js';
 import { ApiError } from '../errors.js';
 import { createOpenSockets } from '../open-sockets.js';
-import { createRunCommands } from '../run-commands.js';
-import { CloseCode, send } from '../routes/run-stream.js';
+import type { RouteDependencies } from '../run-commands.js';
+import { send } from '../routes/run-stream.js';
+import { CloseCode } from '../stream-frames.js';
 import { planPistonJob } from './piston-request.js';
 import { pistonNameOf } from './piston-runtimes.js';
 import { pistonCompileStage, pistonOutcome } from './piston-stages.js';
@@ -36,8 +34,8 @@ const INIT_TIMEOUT_MS = 1000;
 
 type ClientFrame = { type?: unknown; stream?: unknown; data?: unknown; signal?: unknown } & Record<string, unknown>;
 
-export const pistonConnectRoute: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const commands = createRunCommands(deps);
+export const pistonConnectRoute: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
+  const { commands } = deps;
   const openSockets = createOpenSockets(deps.config.wsMaxPerKey);
 
   app.route({
@@ -78,10 +76,7 @@ export const pistonConnectRoute: FastifyPluginAsyncTypebox<AppDependencies> = as
       if (!admitted) return close(CloseCode.tooMany, 'too many open sockets for this key');
 
       const input = async (frame: Exclude<InputFrame, { kind: 'cancel' }>) => {
-        const outcome = await sendInput(deps.redis, deps.keys, runId!, frame, {
-          maxStdinBytes: deps.config.stdinMaxBytes,
-          retentionSeconds: deps.config.retentionSeconds,
-        });
+        const outcome = await deps.input.send(runId!, frame);
         if (outcome === 'limit') fail(`stdin limit reached: at most ${deps.config.stdinMaxBytes} bytes (STDIN_MAX_BYTES)`);
       };
 
@@ -90,7 +85,7 @@ export const pistonConnectRoute: FastifyPluginAsyncTypebox<AppDependencies> = as
           case 'init': {
             if (state !== 'waiting') return close(PistonClose.alreadyInitialized, 'Already Initialized');
             state = 'starting';
-            const versions = await getRuntimeVersions(deps.redis, deps.keys);
+            const versions = await deps.runtimeVersions.read();
             const plan = planPistonJob(message, { config: deps.config, catalogue: deps.catalogue, versions, interactive: true });
             const record = await commands.submit(plan.body, principal);
             runId = record.id;
@@ -123,8 +118,6 @@ export const pistonConnectRoute: FastifyPluginAsyncTypebox<AppDependencies> = as
 
       /** The run's frames as Piston's: stage, data, exit per stage; then 4999. */
       async function relay(runtime: Runtime, id: string): Promise<void> {
-        const redis = deps.blockingRedis();
-        closed.signal.addEventListener('abort', () => redis.disconnect(), { once: true });
         const compiled = runtime.compile !== undefined;
         // The stage under way, changed inside enter(): an object, so the checks below read it afresh.
         const at: { stage: 'none' | 'compile' | 'run' } = { stage: 'none' };
@@ -134,31 +127,27 @@ export const pistonConnectRoute: FastifyPluginAsyncTypebox<AppDependencies> = as
           await frame({ type: 'stage', stage: next });
         };
         const decoder = new TextDecoder();
-        try {
-          for await (const event of readFrames(redis, deps.keys, id, { after: 0, signal: closed.signal })) {
-            if (event.kind === 'status' && event.status === 'running' && at.stage === 'none') await enter(compiled ? 'compile' : 'run');
-            else if (event.kind === 'output') {
-              if (event.phase !== at.stage && (event.phase === 'compile' || event.phase === 'run')) await enter(event.phase);
-              await frame({ type: 'data', stream: event.stream, data: decoder.decode(event.data) });
-            } else if (event.kind === 'end') {
-              state = 'ended';
-              const record = await commands.find(id, principal);
-              if (!record) return close(PistonClose.notifiedError, 'Notified Error');
-              if (record.status === 'failed' && at.stage === 'none') return fail(record.error ?? 'the service could not run the job');
-              if (record.compile && at.stage !== 'run') {
-                if (at.stage === 'none') await enter('compile');
-                const { code, signal, status, message } = pistonCompileStage(record.compile, '');
-                await frame({ type: 'exit', stage: 'compile', code, signal, status, message });
-                if (record.verdict === 'compilation_error') return close(PistonClose.jobCompleted, 'Job Completed');
-                at.stage = 'run';
-                await frame({ type: 'stage', stage: 'run' });
-              } else if (at.stage === 'none') await enter('run');
-              await frame({ type: 'exit', stage: 'run', ...pistonOutcome(record), verdict: record.verdict });
-              return close(PistonClose.jobCompleted, 'Job Completed');
-            }
+        for await (const event of deps.events.read(id, { after: 0, signal: closed.signal })) {
+          if (event.kind === 'status' && event.status === 'running' && at.stage === 'none') await enter(compiled ? 'compile' : 'run');
+          else if (event.kind === 'output') {
+            if (event.phase !== at.stage && (event.phase === 'compile' || event.phase === 'run')) await enter(event.phase);
+            await frame({ type: 'data', stream: event.stream, data: decoder.decode(event.data) });
+          } else if (event.kind === 'end') {
+            state = 'ended';
+            const record = await commands.find(id, principal);
+            if (!record) return close(PistonClose.notifiedError, 'Notified Error');
+            if (record.status === 'failed' && at.stage === 'none') return fail(record.error ?? 'the service could not run the job');
+            if (record.compile && at.stage !== 'run') {
+              if (at.stage === 'none') await enter('compile');
+              const { code, signal, status, message } = pistonCompileStage(record.compile, '');
+              await frame({ type: 'exit', stage: 'compile', code, signal, status, message });
+              if (record.verdict === 'compilation_error') return close(PistonClose.jobCompleted, 'Job Completed');
+              at.stage = 'run';
+              await frame({ type: 'stage', stage: 'run' });
+            } else if (at.stage === 'none') await enter('run');
+            await frame({ type: 'exit', stage: 'run', ...pistonOutcome(record), verdict: record.verdict });
+            return close(PistonClose.jobCompleted, 'Job Completed');
           }
-        } finally {
-          redis.disconnect();
         }
       }
 

@@ -4,10 +4,8 @@
 // piston-client sends text/plain) is read as JSON on these routes only.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { getRuntimeVersions } from '../../store/runtime-versions.js';
-import type { AppDependencies } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { createRunCommands } from '../run-commands.js';
+import type { RouteDependencies } from '../run-commands.js';
 import { pistonConnectRoute } from './piston-connect.js';
 import { planPistonJob } from './piston-request.js';
 import { pistonNameOf, pistonRuntime } from './piston-runtimes.js';
@@ -47,8 +45,8 @@ const PistonErrorSchema = Type.Object(
   { additionalProperties: true, description: "Piston's error answer; runbox's error fields too" },
 );
 
-export const pistonRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const commands = createRunCommands(deps);
+export const pistonRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
+  const { commands } = deps;
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, keyHeaders: PISTON_KEY_HEADERS };
   });
@@ -70,7 +68,7 @@ export const pistonRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (a
       schema: { summary: 'Runtimes (Piston)', tags: ['piston'], response: { 200: Type.Array(PistonRuntimeSchema) } },
     },
     async () => {
-      const versions = await getRuntimeVersions(deps.redis, deps.keys);
+      const versions = await deps.runtimeVersions.read();
       return deps.catalogue.map((runtime) => pistonRuntime(runtime, versions[runtime.language]));
     },
   );
@@ -89,7 +87,7 @@ export const pistonRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (a
       },
     },
     async (request, reply) => {
-      const versions = await getRuntimeVersions(deps.redis, deps.keys);
+      const versions = await deps.runtimeVersions.read();
       const plan = planPistonJob(request.body, { config: deps.config, catalogue: deps.catalogue, versions, interactive: false });
       const record = await commands.submit(plan.body, request.principal);
       if (!(await deps.ends.waitForEnd(record.id, deps.config.waitMaxMs))) {
@@ -98,13 +96,8 @@ export const pistonRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (a
       }
       const ended = await commands.find(record.id, request.principal);
       if (!ended) throw new ApiError('not_found', `run ${record.id} has expired`);
-      const redis = deps.blockingRedis();
-      try {
-        const output = await interleavedOutput(redis, deps.keys, record.id, AbortSignal.timeout(10_000));
-        return reply.code(200).send(pistonResult(ended, pistonNameOf(plan.runtime), versions[plan.runtime.language] ?? '0.0.0', output));
-      } finally {
-        redis.disconnect();
-      }
+      const output = await interleavedOutput(deps.events, record.id, AbortSignal.timeout(10_000));
+      return reply.code(200).send(pistonResult(ended, pistonNameOf(plan.runtime), versions[plan.runtime.language] ?? '0.0.0', output));
     },
   );
 

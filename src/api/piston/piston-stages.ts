@@ -3,11 +3,9 @@
 // stage. `output` is stdout and stderr interleaved in the order they were written, read from
 // the run's event stream. Statuses are isolate's, as Piston reports them: RE (non-zero exit),
 // SG (a signal), TO (time), OL/EL (stdout/stderr past its cap), XX (the service failed).
-import type { Redis } from 'ioredis';
 import type { RunRecord } from '../../domain/run-record.js';
 import { signalNumber } from '../../domain/signals.js';
-import { readFrames } from '../../store/event-stream.js';
-import type { Keys } from '../../store/keys.js';
+import type { EventReader } from '../../store/event-stream.js';
 
 export interface PistonStage {
   stdout: string;
@@ -26,14 +24,13 @@ export interface PistonStage {
 
 /** Compile and run output, each interleaved in the order written; `signal` stops the read. */
 export async function interleavedOutput(
-  redis: Redis,
-  keys: Keys,
+  events: Pick<EventReader, 'read'>,
   runId: string,
   signal: AbortSignal,
 ): Promise<{ compile: string; run: string }> {
   const output = { compile: '', run: '' };
   const decoder = new TextDecoder();
-  for await (const frame of readFrames(redis, keys, runId, { after: 0, signal })) {
+  for await (const frame of events.read(runId, { after: 0, signal })) {
     if (frame.kind === 'end') break;
     if (frame.kind === 'output' && (frame.phase === 'compile' || frame.phase === 'run')) output[frame.phase] += decoder.decode(frame.data);
   }

@@ -3,7 +3,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AppDependencies } from '../deps.js';
 import { RuntimeSchema } from '../schemas.js';
-import { getRuntimeVersions } from '../../store/runtime-versions.js';
 
 export const runtimeRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   app.get(
@@ -13,7 +12,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (
       schema: { summary: 'List the languages', tags: ['runtimes'], response: { 200: Type.Array(RuntimeSchema) } },
     },
     async () => {
-      const versions = await getRuntimeVersions(deps.redis, deps.keys);
+      const versions = await deps.runtimeVersions.read();
       return deps.catalogue.map((r) => ({
         language: r.language,
         version: versions[r.language] ?? 'unknown',
