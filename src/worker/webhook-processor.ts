@@ -20,7 +20,8 @@ export function createWebhookProcessor(
     if (!record?.webhook) return;
     if (!options.secret) throw new UnrecoverableError('WEBHOOK_SECRET is not set on this worker: webhooks are never sent unsigned');
     const meta = await judge0.get(runId);
-    const callback = meta?.callback_url === record.webhook;
+    // A Judge0 submission's callback_url (the record holds it normalised: a bare host gains its /).
+    const callback = Boolean(meta?.callback_url);
     const body = callback
       ? JSON.stringify(renderJudge0Submission(record, meta, { fields: defaultJudge0Fields, base64: true }))
       : JSON.stringify(record);

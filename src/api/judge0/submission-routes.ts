@@ -109,7 +109,8 @@ export const judge0SubmissionRoutes: FastifyPluginAsyncTypebox<RouteDependencies
       const created = await create(request.body, base64, request.principal);
       if ('errors' in created) return reply.code(422).send(created.errors);
       if (request.query.wait !== 'true') return reply.code(201).send({ token: created.record.id });
-      await deps.ends.waitForEnd(created.record.id, config.waitMaxMs);
+      // A server that starts to close answers with the submission as it stands.
+      await deps.ends.waitForEnd(created.record.id, config.waitMaxMs, app.closing);
       const record = (await commands.find(created.record.id, request.principal)) ?? created.record;
       return reply.code(201).send((await renderer(fields, base64))(record, created.meta));
     },

@@ -90,9 +90,15 @@ export const pistonRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async 
       const versions = await deps.runtimeVersions.read();
       const plan = planPistonJob(request.body, { config: deps.config, catalogue: deps.catalogue, versions, interactive: false });
       const record = await commands.submit(plan.body, request.principal);
-      if (!(await deps.ends.waitForEnd(record.id, deps.config.waitMaxMs))) {
+      if (!(await deps.ends.waitForEnd(record.id, deps.config.waitMaxMs, app.closing))) {
+        // No one would read its result: the run is cancelled, not left to run.
         await commands.cancel(record.id, request.principal);
-        throw new ApiError('unavailable', `the run did not end within ${deps.config.waitMaxMs} ms (WAIT_MAX_MS); it was cancelled`);
+        throw new ApiError(
+          'unavailable',
+          app.closing.aborted
+            ? 'this server is shutting down; the run was cancelled'
+            : `the run did not end within ${deps.config.waitMaxMs} ms (WAIT_MAX_MS); it was cancelled`,
+        );
       }
       const ended = await commands.find(record.id, request.principal);
       if (!ended) throw new ApiError('not_found', `run ${record.id} has expired`);
