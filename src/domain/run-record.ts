@@ -91,9 +91,9 @@ export const RunRecordSchema = Type.Object(
     webhook: Type.Optional(Type.String({ description: 'where the final record is POSTed' })),
     error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),
     snapshot: Type.Optional(
-      Type.Union([Type.String(), Type.Null()], {
+      Type.String({
         description:
-          'with snapshot: true, the id of the snapshot of the exited sandbox (its work folder as an image: POST /sessions {snapshot} opens a session on it); null until the run ends, or when it could not be made (snapshotError)',
+          'with snapshot: true, the id of the snapshot of the exited sandbox (its work folder as an image: POST /sessions {snapshot} opens a session on it); absent until the run ends, or when it could not be made (snapshotError)',
       }),
     ),
     snapshotError: Type.Optional(Type.String({ description: 'why the snapshot asked for could not be made (the run itself is not affected)' })),
@@ -114,6 +114,39 @@ const _verdictsMatch: Exclude<RunRecord['verdict'], null> extends Verdict ? (Ver
 void _statusesMatch;
 void _verdictsMatch;
 export type CompileResult = Static<typeof CompileResultSchema>;
+
+/** A run as it is submitted: queued, with nothing run yet. */
+export function queuedRun({
+  id,
+  language,
+  createdAt,
+  limits,
+  interactive = false,
+  webhook,
+}: Pick<RunRecord, 'id' | 'language' | 'createdAt' | 'limits'> & Partial<Pick<RunRecord, 'interactive' | 'webhook'>>): RunRecord {
+  return {
+    id,
+    language,
+    status: RunStatus.queued,
+    verdict: null,
+    createdAt,
+    startedAt: null,
+    finishedAt: null,
+    exitCode: null,
+    signal: null,
+    timeMs: null,
+    cpuTimeMs: null,
+    memoryBytes: null,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    compile: null,
+    limits,
+    interactive,
+    ...(webhook ? { webhook } : {}),
+  };
+}
 
 const bytes = (text: string | undefined) => (text ? Buffer.byteLength(text) : 0);
 

@@ -4,19 +4,18 @@
 // error, and this is the one place that decides whether such an error is retried.
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
-import { expandCommand, findRuntime, type Runtime } from '../domain/runtimes.js';
+import { expandCommand, findRuntime, withCommands, type Runtime } from '../domain/runtimes.js';
 import { verdictOf } from '../domain/verdict.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
-import { createEventPublisher, type EventPublisher } from '../store/event-stream.js';
-import type { Keys } from '../store/keys.js';
+import type { EventPublisher } from '../store/event-stream.js';
 import type { InputReader } from '../store/run-input.js';
-import type { RunRequest, RunStore } from '../store/run-store.js';
+import type { RunSpec } from '../domain/run-spec.js';
+import type { RunStore } from '../store/run-store.js';
 import { compileStep } from './compile-step.js';
 import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
 import { judgeTests } from './judge.js';
@@ -30,8 +29,8 @@ import { profileFor } from './sandbox-profile.js';
 export interface RunProcessorOptions {
   store: RunStore;
   sandbox: SandboxPort;
-  redis: Redis;
-  keys: Keys;
+  /** The publisher of one run's frames (store/event-stream.ts on the worker's connection). */
+  publisherFor: (runId: string) => EventPublisher;
   catalogue: readonly Runtime[];
   imagePrefix: string;
   /** The deployment's Docker runtime (SANDBOX_RUNTIME). */
@@ -78,7 +77,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
 
   async function execute(
     record: RunRecord,
-    request: RunRequest,
+    request: RunSpec,
     runtime: Runtime,
     events: EventPublisher,
     progress: RunProgress,
@@ -197,10 +196,10 @@ export function createRunProcessor(options: RunProcessorOptions) {
         label: `run ${record.id}`,
         source: { kind: 'run', id: record.id },
       });
-      return outcome.made ? { snapshot: outcome.record.id } : { snapshot: null, snapshotError: outcome.error.message };
+      return outcome.made ? { snapshot: outcome.record.id } : { snapshotError: outcome.error.message };
     } catch (error) {
       log.warn({ err: error }, 'the snapshot of a run could not be made');
-      return { snapshot: null, snapshotError: `the snapshot could not be made: ${(error as Error).message}` };
+      return { snapshotError: `the snapshot could not be made: ${(error as Error).message}` };
     }
   }
 
@@ -229,13 +228,13 @@ export function createRunProcessor(options: RunProcessorOptions) {
       await recordLost(record);
       return;
     }
-    const runtime = findRuntime(options.catalogue, record.language);
+    const runtime = withCommands(findRuntime(options.catalogue, record.language), request.commands);
     if (!(await store.markRunning(runId, new Date().toISOString()))) {
       log.info({ status: record.status }, 'run is not queued any more; not running it');
       return;
     }
     log.info({ language: record.language }, 'run started');
-    const events = createEventPublisher(options.redis, options.keys, runId);
+    const events = options.publisherFor(runId);
     const progress: RunProgress = { executions: 0, frames: 0 };
     let final: Partial<RunRecord>;
     try {

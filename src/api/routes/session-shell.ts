@@ -9,7 +9,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { WebSocket } from 'ws';
 import type { AppDependencies } from '../deps.js';
 import { ApiError } from '../errors.js';
-import { CloseCode } from './run-stream.js';
+import { CloseCode } from '../stream-frames.js';
 import { SessionIdParamsSchema, ShellClientFrameSchema, ShellQuerySchema, type ShellClientFrame } from '../session-schemas.js';
 
 const clientFrame = TypeCompiler.Compile(ShellClientFrameSchema);
