@@ -75,18 +75,18 @@ export const PageQuerySchema = Type.Object({
 });
 
 export const SessionListSchema = Type.Object({
-  sessions: Type.Array(Type.Ref(SessionRecordSchema)),
+  sessions: Type.Array(SessionRecordSchema),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const SnapshotListSchema = Type.Object({
-  snapshots: Type.Array(Type.Ref(SnapshotRecordSchema)),
+  snapshots: Type.Array(SnapshotRecordSchema),
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const SnapshotCreatedSchema = Type.Object({ snapshot: Type.String({ description: 'the id of the snapshot (GET /snapshots/{id})' }) });
 
-export const FileListingSchema = Type.Array(Type.Ref(FileEntrySchema), {
+export const FileListingSchema = Type.Array(FileEntrySchema, {
   description: 'a folder: its entries (links listed, never followed); header x-runbox-truncated: true when there were more than fit',
 });
 

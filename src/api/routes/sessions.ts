@@ -123,10 +123,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (
       config: { scope: 'runs' },
       schema: {
         summary: 'End a session',
-        description: 'Its container is removed before the answer (204). A session that has already ended: 409.',
+        description: 'Ends it at once (204): its commands and terminals stop, and its container is removed right after. A session that has already ended: 409.',
         tags: ['sessions'],
         params: SessionIdParamsSchema,
-        response: { 204: { type: 'null', description: 'ended; its container is gone' }, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
+        response: { 204: { type: 'null', description: 'ended; its container is being removed' }, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
       },
     },
     async (request, reply) => {
