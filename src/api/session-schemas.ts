@@ -128,3 +128,23 @@ export const ShellExitFrameSchema = Type.Object(
 );
 
 export { ExecRecordSchema, FileEntrySchema, SessionRecordSchema, SnapshotRecordSchema };
+
+/** The terminal's frames as OpenAPI components (openapi-document.ts). */
+export const shellFrameSchemas = {
+  ShellStdinFrame: ShellStdinFrameSchema,
+  ShellResizeFrame: ShellResizeFrameSchema,
+  ShellStdoutFrame: ShellStdoutFrameSchema,
+  ShellExitFrame: ShellExitFrameSchema,
+};
+
+/** The terminal's close codes, for openapi.yaml. */
+export const shellCloseCodes = {
+  1000: 'the terminal ended (after the exit frame)',
+  1001: 'the API process is shutting down',
+  1011: 'internal error of the API',
+  4400: 'the client sent a frame that is not stdin or resize',
+  4404: "no such session (unknown, expired, or another API key's)",
+  4409: 'the session is not ready (starting, ended or lost), or was lost meanwhile',
+  4429: 'this API key already has WS_MAX_PER_KEY terminals open on this API process',
+  4503: "the session's worker has no room for another terminal (SESSION_SHELLS_MAX), or did not answer",
+};

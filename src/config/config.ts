@@ -490,7 +490,7 @@ const settings = {
     env: 'SESSION_SHELLS_MAX',
     default: 4,
     parse: integer(1, 64),
-    description: 'terminals open at once in one session (close 4429 beyond)',
+    description: 'terminals open at once in one session (close 4503 beyond)',
   },
   sessionCommandTimeoutMs: {
     env: 'SESSION_COMMAND_TIMEOUT_MS',

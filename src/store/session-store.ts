@@ -1,11 +1,11 @@
-// Session records in Redis hashes of plain fields, and the transitions that must be atomic as Lua
+// Session records in Redis hashes of plain fields (hash-codec.ts, checked against the schema when read), and the transitions that must be atomic as Lua
 // scripts: admission (the key's and everyone's maximum of open sessions), ready, used, ended or
 // lost. An open session counts in its key's set and in the set of all, and is listed in its
 // worker's set; every way it ends leaves the three in the same step, so a session whose worker
 // died frees its place as soon as it is found lost.
 import type { Redis } from 'ioredis';
-import type { Limits } from '../domain/limits.js';
-import { newestFirst, SessionStatus, type SessionEndReason, type SessionRecord } from '../domain/session-record.js';
+import { newestFirst, SessionRecordSchema, SessionStatus, type SessionEndReason, type SessionRecord } from '../domain/session-record.js';
+import { createHashCodec } from './hash-codec.js';
 import { readHashes } from './hashes.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua-script.js';
@@ -34,13 +34,14 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[5])
 return 'admitted'`;
 
 // KEYS: record, everyone's open set; ARGV: new status, endedAt, reason, error, retention seconds, id.
-// Only an open session ends, once: out of its three sets, kept for the retention from now.
+// Only an open session ends, once: out of the open sets, kept for the retention from now. A lost
+// one stays in its worker's set, so the worker that finds that worker lapsed removes its container.
 const END = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status ~= '${SessionStatus.starting}' and status ~= '${SessionStatus.ready}' then return 0 end
 local openset, workerset = unpack(redis.call('HMGET', KEYS[1], '${OPEN_SET}', '${WORKER_SET}'))
 if openset then redis.call('ZREM', openset, ARGV[6]) end
-if workerset then redis.call('SREM', workerset, ARGV[6]) end
+if workerset and ARGV[1] ~= '${SessionStatus.lost}' then redis.call('SREM', workerset, ARGV[6]) end
 redis.call('ZREM', KEYS[2], ARGV[6])
 redis.call('HSET', KEYS[1], 'status', ARGV[1], 'endedAt', ARGV[2])
 if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'endReason', ARGV[3]) end
@@ -65,33 +66,14 @@ export interface StoredSession {
   worker: string;
 }
 
-function encode(record: Partial<SessionRecord>): string[] {
-  return Object.entries(record).flatMap(([name, value]) => {
-    if (value === undefined || value === null) return [];
-    return [name, typeof value === 'object' ? JSON.stringify(value) : String(value)];
-  });
-}
+const codec = createHashCodec(SessionRecordSchema);
+
+/** A record's fields as HSET arguments (hash-codec.ts: plain values, null left out). */
+const encode = (record: Partial<SessionRecord>): string[] => Object.entries(codec.encode(record)).flat();
 
 function decode(fields: Record<string, string>): StoredSession | undefined {
-  if (!fields.status) return undefined;
-  const record: SessionRecord = {
-    id: fields.id,
-    language: fields.language,
-    status: fields.status as SessionRecord['status'],
-    createdAt: fields.createdAt,
-    lastUsedAt: fields.lastUsedAt,
-    expiresAt: fields.expiresAt,
-    endsAt: fields.endsAt,
-    idleTimeoutMs: Number(fields.idleTimeoutMs),
-    maxLifetimeMs: Number(fields.maxLifetimeMs),
-    limits: JSON.parse(fields.limits) as Limits,
-    network: fields.network === 'true',
-    snapshot: fields.snapshot ?? null,
-    endedAt: fields.endedAt ?? null,
-    endReason: (fields.endReason as SessionEndReason | undefined) ?? null,
-    ...(fields.error ? { error: fields.error } : {}),
-  };
-  return { record, owner: fields[OWNER], worker: fields[WORKER] };
+  const record = codec.decode(fields);
+  return record && { record, owner: fields[OWNER], worker: fields[WORKER] };
 }
 
 export interface SessionStoreOptions {

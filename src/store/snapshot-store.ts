@@ -2,9 +2,10 @@
 // A key's snapshots are a ledger of "<id> <bytes>" scored by expiry, with their total beside it
 // (the output ledger's Lua functions, output-ledger.ts): a snapshot is admitted and recorded in
 // one step, and leaves the ledger when it is deleted or has expired. Records are hashes of plain
-// fields that expire with the snapshot; which Docker engine holds the image is kept too.
+// fields (hash-codec.ts) that expire with the snapshot; which Docker engine holds the image is kept too.
 import type { Redis } from 'ioredis';
-import { newestFirst, type SnapshotRecord } from '../domain/session-record.js';
+import { newestFirst, SnapshotRecordSchema, type SnapshotRecord } from '../domain/session-record.js';
+import { createHashCodec } from './hash-codec.js';
 import { readHashes } from './hashes.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua-script.js';
@@ -49,22 +50,11 @@ export interface StoredSnapshot {
 
 export type SnapshotAdmission = { admitted: true } | { admitted: false; refusal: 'count' | 'bytes'; retryAfterMs: number };
 
+const codec = createHashCodec(SnapshotRecordSchema);
+
 function decode(fields: Record<string, string>): StoredSnapshot | undefined {
-  if (!fields.id) return undefined;
-  return {
-    record: {
-      id: fields.id,
-      label: fields.label,
-      language: fields.language,
-      sizeBytes: Number(fields.sizeBytes),
-      createdAt: fields.createdAt,
-      expiresAt: fields.expiresAt,
-      source: { kind: fields.sourceKind as 'run' | 'session', id: fields.sourceId },
-    },
-    owner: fields.owner,
-    engine: fields.engine,
-    image: fields.image,
-  };
+  const record = codec.decode(fields);
+  return record && { record, owner: fields.owner, engine: fields.engine, image: fields.image };
 }
 
 export interface SnapshotStoreOptions {
@@ -89,19 +79,7 @@ export function createSnapshotStore({ redis, keys, quota }: SnapshotStoreOptions
       quota.maxCount,
       quota.maxBytes,
       `${record.id} ${record.sizeBytes}`,
-      ...Object.entries({
-        id: record.id,
-        label: record.label,
-        language: record.language,
-        sizeBytes: record.sizeBytes,
-        createdAt: record.createdAt,
-        expiresAt: record.expiresAt,
-        sourceKind: record.source.kind,
-        sourceId: record.source.id,
-        owner,
-        engine: snapshot.engine,
-        image: snapshot.image,
-      }).flatMap(([name, value]) => [name, String(value)]),
+      ...Object.entries({ ...codec.encode(record), owner, engine: snapshot.engine, image: snapshot.image }).flat(),
     )) as [string, number?];
     return outcome === 'admitted' ? { admitted: true } : { admitted: false, refusal: outcome as 'count' | 'bytes', retryAfterMs: waitMs ?? 1 };
   }

@@ -75,7 +75,7 @@ t.test('sessions across workers and API processes', async (t) => {
     const started = Date.now();
     const exec = await request(apiB.url, 'POST', `/sessions/${first.id}/exec`, { command: 'true' });
     t.equal(exec.status, 409, JSON.stringify(exec.body));
-    t.match(exec.body.error.message, /lost/);
+    t.match(exec.body, { code: 'conflict', message: /lost/ });
     t.ok(Date.now() - started < 10_000, `answered in ${Date.now() - started} ms`);
     t.match((await request(apiA.url, 'GET', `/sessions/${first.id}`)).body, { status: 'lost' });
     t.same(await containersLeftBy(first.id, undefined, 20_000), [], 'the other worker removed its container');

@@ -24,7 +24,7 @@ async function putFile(url: string, id: string, path: string, data: Buffer | str
   const response = await fetch(`${url}/sessions/${id}/files/${path}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/octet-stream' },
-    body: data,
+    body: typeof data === "string" ? data : new Uint8Array(data),
   });
   return { status: response.status, body: await response.text() };
 }
@@ -63,6 +63,8 @@ t.test('sessions', async (t) => {
     const second = await exec({ command: ['cat', 'a.txt', '-'], cwd: 'sub', stdin: 'from stdin' });
     t.match(second.body, { verdict: 'ok', exitCode: 0, stdout: 'hello\nfrom stdin' });
     t.type(second.body.timeMs, 'number');
+    const sandboxed = await exec({ command: 'id -u; ls /sys/class/net; touch /usr/x 2>/dev/null || echo read-only' });
+    t.equal(sandboxed.body.stdout, '1000\nlo\nread-only\n', 'not root, no network but loopback, a read-only root');
     const failing = await exec({ command: 'exit 3' });
     t.match(failing.body, { verdict: 'runtime_error', exitCode: 3 });
   });
@@ -159,6 +161,13 @@ t.test('sessions', async (t) => {
     };
     ws.send(JSON.stringify({ type: 'stdin', data: 'echo $((6*7)) $(id -u)\n' }));
     t.ok(await until(/42 1000/), `typed command answered: ${JSON.stringify(output)}`);
+    // The shell holds no more than a program of an exec: no capabilities, no_new_privs, seccomp.
+    ws.send(JSON.stringify({ type: 'stdin', data: "grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t ' ' '; echo status-$((40+2))\n" }));
+    t.ok(await until(/status-42/), 'status read');
+    t.match(output, /CapBnd: 0000000000000000/);
+    t.match(output, /CapEff: 0000000000000000/);
+    t.match(output, /NoNewPrivs: 1/);
+    t.match(output, /Seccomp: 2/);
     ws.send(JSON.stringify({ type: 'resize', cols: 120, rows: 40 }));
     await sleep(200);
     ws.send(JSON.stringify({ type: 'stdin', data: 'stty size\n' }));

@@ -9,6 +9,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { WebSocket } from 'ws';
 import type { AppDependencies } from '../deps.js';
 import { ApiError } from '../errors.js';
+import { createOpenSockets } from '../open-sockets.js';
 import { CloseCode } from '../stream-frames.js';
 import { SessionIdParamsSchema, ShellClientFrameSchema, ShellQuerySchema, type ShellClientFrame } from '../session-schemas.js';
 
@@ -28,6 +29,7 @@ function parse(raw: string): ShellClientFrame | undefined {
 
 export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   const { sessions } = deps;
+  const openShells = createOpenSockets(deps.config.wsMaxPerKey);
 
   app.route({
     method: 'GET',
@@ -44,7 +46,9 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
       /** The terminal has ended (its exit frame came): nothing to hang up. */
       let exited = false;
       let stopOutput: (() => void) | undefined;
+      const { admitted, release } = openShells.enter(request.principal.name);
       const close = (code: number, reason?: string) => {
+        release();
         if (closed) return;
         closed = true;
         stopOutput?.();
@@ -68,6 +72,7 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
           .catch((error) => log.warn({ err: error }, 'could not pass terminal input on'));
       });
       socket.on('close', () => {
+        release();
         closed = true;
         stopOutput?.();
         // The socket went (either side) before the terminal ended: the worker hangs it up.
@@ -78,6 +83,10 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
         }
       });
 
+      if (!admitted) {
+        ready(undefined);
+        return close(ShellCloseCode.tooMany, 'too many open terminals for this key');
+      }
       void (async () => {
         const stored = await sessions.find(request.params.id, request.principal);
         if (!stored) return close(ShellCloseCode.notFound, 'session not found');
