@@ -49,6 +49,27 @@ void workdir_open(const char *work, const char *const *scratch, int count) {
 
 /* ---- paths ---- */
 
+/* openat that never follows a link, also where the kernel would: gVisor follows a link named
+   with O_DIRECTORY | O_NOFOLLOW. A name that is a link is ELOOP, and what was opened must be the
+   entry that was looked at (the same device and inode), else ELOOP too: a name swapped for a link
+   meanwhile leads nowhere. A name made here (O_CREAT) is made with O_EXCL, which never follows. */
+static int openat_nofollow(int dir, const char *name, int flags, mode_t mode) {
+  struct stat before, after;
+  if (fstatat(dir, name, &before, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno != ENOENT || !(flags & O_CREAT)) return -1;
+    return openat(dir, name, flags | O_EXCL | O_NOFOLLOW, mode);
+  }
+  if (S_ISLNK(before.st_mode)) { errno = ELOOP; return -1; }
+  int fd = openat(dir, name, (flags & ~O_CREAT) | O_NOFOLLOW, mode);
+  if (fd < 0) return -1;
+  if (fstat(fd, &after) < 0 || after.st_dev != before.st_dev || after.st_ino != before.st_ino) {
+    close(fd);
+    errno = ELOOP;
+    return -1;
+  }
+  return fd;
+}
+
 /* Checks a relative path: no empty, "." or ".." component, no leading "/", no NUL. */
 static int path_ok(const char *path, size_t len) {
   if (len == 0 || len >= PATH_MAX || path[0] == '/' || memchr(path, 0, len)) return 0;
@@ -71,7 +92,7 @@ static int open_parent(char *path, char **leaf, int create) {
   for (char *slash; (slash = strchr(p, '/')); p = slash + 1) {
     *slash = 0;
     if (create && mkdirat(dir, p, 0755) < 0 && errno != EEXIST) { int e = errno; close(dir); *slash = '/'; errno = e; return -1; }
-    int next = openat(dir, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int next = openat_nofollow(dir, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     int e = errno;
     close(dir);
     *slash = '/';
@@ -122,13 +143,13 @@ void workdir_file_begin(const unsigned char *payload, size_t len) {
   mode_t perms = in.mode & 0777; /* never setuid, setgid or sticky */
   if (S_ISDIR(in.mode)) {
     if (mkdirat(in.dir, in.leaf, perms | 0700) < 0 && errno != EEXIST) return file_fail("cannot make");
-    int fd = openat(in.dir, in.leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat_nofollow(in.dir, in.leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) return file_fail("cannot open");
     fchmod(fd, perms | 0700);
     close(fd);
   } else if (S_ISREG(in.mode)) {
     /* O_NONBLOCK: a FIFO the program left at that name must not hold us (it is refused below). */
-    in.fd = openat(in.dir, in.leaf, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    in.fd = openat_nofollow(in.dir, in.leaf, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
     if (in.fd < 0) return file_fail("cannot write");
     struct stat st;
     if (fstat(in.fd, &st) < 0) return file_fail("cannot write");
@@ -209,8 +230,8 @@ static int walk(int dir, char *path, size_t path_len, int depth, visit_fn visit,
     size_t len = path_len + (path_len ? 1 : 0) + n;
     result = visit(dir, e->d_name, path, &st, ctx);
     if (result == 0 && S_ISDIR(st.st_mode)) {
-      int sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sub < 0 && errno == EACCES) { fchmodat(dir, e->d_name, st.st_mode | 0700, 0); sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); }
+      int sub = openat_nofollow(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      if (sub < 0 && errno == EACCES) { fchmodat(dir, e->d_name, st.st_mode | 0700, 0); sub = openat_nofollow(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0); }
       if (sub < 0) result = -1;
       else { result = walk(sub, path, len, depth + 1, visit, ctx); close(sub); }
     }
@@ -223,9 +244,9 @@ static int walk(int dir, char *path, size_t path_len, int depth, visit_fn visit,
 /* Opens a regular file to read it, making it readable first if it is not (it is ours). */
 static int open_for_reading(int parent, const char *name, const struct stat *st) {
   /* O_NONBLOCK, and a regular file only: the name may have been swapped for a FIFO meanwhile. */
-  const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-  int fd = openat(parent, name, flags);
-  if (fd < 0 && errno == EACCES && fchmodat(parent, name, st->st_mode | 0400, 0) == 0) fd = openat(parent, name, flags);
+  const int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
+  int fd = openat_nofollow(parent, name, flags, 0);
+  if (fd < 0 && errno == EACCES && fchmodat(parent, name, st->st_mode | 0400, 0) == 0) fd = openat_nofollow(parent, name, flags, 0);
   struct stat now;
   if (fd >= 0 && (fstat(fd, &now) < 0 || !S_ISREG(now.st_mode))) {
     close(fd);
@@ -361,8 +382,8 @@ static int empty_folder(int top, int dir, int depth, int *moved) {
       if (renameat(dir, e->d_name, top, name) < 0) result = -1;
       continue;
     }
-    int sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sub < 0) { fchmodat(dir, e->d_name, 0700, 0); sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); }
+    int sub = openat_nofollow(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (sub < 0) { fchmodat(dir, e->d_name, 0700, 0); sub = openat_nofollow(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0); }
     if (sub < 0) { result = -1; continue; }
     if (empty_folder(top, sub, depth + 1, moved) < 0) result = -1;
     close(sub);
@@ -537,7 +558,7 @@ static int open_parent_nofollow(char *path, char **leaf) {
     *slash = 0;
     struct stat st;
     int found = fstatat(at, p, &st, AT_SYMLINK_NOFOLLOW);
-    int next = found == 0 && S_ISDIR(st.st_mode) ? openat(at, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+    int next = found == 0 && S_ISDIR(st.st_mode) ? openat_nofollow(at, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) : -1;
     *slash = '/';
     if (found == 0 && S_ISLNK(st.st_mode)) e = ELOOP;
     close(at);
@@ -592,8 +613,8 @@ void workdir_get(const unsigned char *payload, size_t len, int refused) {
   if (dir < 0 || fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) { channel_send_errno(errno, "cannot read %.200s", path); goto done; }
   if (S_ISLNK(st.st_mode)) { channel_send_errno(ELOOP, "%.200s is a link; links are not followed", path); goto done; }
   if (S_ISDIR(st.st_mode)) {
-    int fd = openat(dir, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == EACCES && fchmodat(dir, leaf, st.st_mode | 0700, 0) == 0) fd = openat(dir, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat_nofollow(dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0 && errno == EACCES && fchmodat(dir, leaf, st.st_mode | 0700, 0) == 0) fd = openat_nofollow(dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) channel_send_errno(errno, "cannot list %.200s", path);
     else list_folder(fd, &c);
     goto done;
@@ -634,8 +655,8 @@ int workdir_remove(const unsigned char *payload, size_t len) {
   }
   int result = 0;
   if (S_ISDIR(st.st_mode)) {
-    int sub = openat(dir, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sub < 0 && fchmodat(dir, leaf, 0700, 0) == 0) sub = openat(dir, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int sub = openat_nofollow(dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (sub < 0 && fchmodat(dir, leaf, 0700, 0) == 0) sub = openat_nofollow(dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     result = sub < 0 || empty_tree(sub) < 0 || unlinkat(dir, leaf, AT_REMOVEDIR) < 0 ? -1 : 0;
     if (sub >= 0) close(sub);
   } else {
