@@ -22,7 +22,11 @@ const after = (item: Listed, cursor: Listed) =>
   item.createdAt < cursor.createdAt || (item.createdAt === cursor.createdAt && item.id < cursor.id);
 
 /** A page of `items` (newest first); undefined for a cursor that is not one of ours. */
-export function page<T extends Listed>(items: readonly T[], limit: number, cursor?: string): { items: T[]; nextCursor: string | null } | undefined {
+export function page<T extends Listed>(
+  items: readonly T[],
+  limit: number,
+  cursor?: string,
+): { items: T[]; nextCursor: string | null } | undefined {
   const from = cursor === undefined ? undefined : decode(cursor);
   if (cursor !== undefined && !from) return undefined;
   const rest = from ? items.filter((item) => after(item, from)) : [...items];

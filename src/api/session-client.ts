@@ -113,7 +113,10 @@ export function createSessionClient({ store, snapshots, registry, channel, follo
       const timer = setTimeout(
         () =>
           void registry.isAlive(worker).then(
-            (alive) => (alive ? settle(() => reject(new ApiError('unavailable', `the session's worker did not answer within ${timeoutMs} ms`))) : lost()),
+            (alive) =>
+              alive
+                ? settle(() => reject(new ApiError('unavailable', `the session's worker did not answer within ${timeoutMs} ms`)))
+                : lost(),
             (error) => settle(() => reject(error)),
           ),
         timeoutMs,

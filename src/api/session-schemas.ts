@@ -13,12 +13,15 @@ const EnvSchema = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' 
 export const CreateSessionRequestSchema = Type.Object(
   {
     language: Type.Optional(
-      Type.String({ minLength: 1, description: "a runtime id or alias from GET /runtimes; with snapshot, the snapshot's (may be left out)" }),
+      Type.String({
+        minLength: 1,
+        description: "a runtime id or alias from GET /runtimes; with snapshot, the snapshot's (may be left out)",
+      }),
     ),
     limits: Type.Optional(
       Type.Partial(LimitsSchema, {
         description:
-          'memoryMb, cpus, pids and diskMb hold for the whole session (its container); timeMs, cpuTimeMs and outputBytes are each exec\'s defaults',
+          "memoryMb, cpus, pids and diskMb hold for the whole session (its container); timeMs, cpuTimeMs and outputBytes are each exec's defaults",
       }),
     ),
     network: Type.Optional(Type.Boolean({ default: false })),
@@ -28,7 +31,9 @@ export const CreateSessionRequestSchema = Type.Object(
       Type.Integer({ minimum: 1000, description: 'ends after this long without a command or an open terminal (SESSION_IDLE_TIMEOUT_MS)' }),
     ),
     maxLifetimeMs: Type.Optional(Type.Integer({ minimum: 1000, description: 'ends after this long, used or not (SESSION_LIFETIME_MS)' })),
-    snapshot: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: "a snapshot of this key's: the session starts with its work folder" })),
+    snapshot: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 64, description: "a snapshot of this key's: the session starts with its work folder" }),
+    ),
   },
   { additionalProperties: false, $id: 'CreateSessionRequest' },
 );
@@ -43,7 +48,9 @@ export const ExecRequestSchema = Type.Object(
     env: Type.Optional(EnvSchema),
     cwd: Type.Optional(Type.String({ description: 'working folder, relative to the work folder (the file-name rules)' })),
     timeMs: Type.Optional(Type.Integer({ minimum: 1, description: "wall-time limit of this exec (default: the session's limits.timeMs)" })),
-    cpuTimeMs: Type.Optional(Type.Integer({ minimum: 1, description: "CPU-time limit of this exec (default: the session's, or timeMs when given)" })),
+    cpuTimeMs: Type.Optional(
+      Type.Integer({ minimum: 1, description: "CPU-time limit of this exec (default: the session's, or timeMs when given)" }),
+    ),
   },
   { additionalProperties: false, $id: 'ExecRequest' },
 );
@@ -64,7 +71,8 @@ export const ExecQuerySchema = Type.Object({
   stream: Type.Optional(
     Type.Boolean({
       default: false,
-      description: 'answer with newline-delimited JSON frames as the output comes (stdout, stderr, then end with the exec), not one record at the end',
+      description:
+        'answer with newline-delimited JSON frames as the output comes (stdout, stderr, then end with the exec), not one record at the end',
     }),
   ),
 });
@@ -84,7 +92,9 @@ export const SnapshotListSchema = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const SnapshotCreatedSchema = Type.Object({ snapshot: Type.String({ description: 'the id of the snapshot (GET /snapshots/{id})' }) });
+export const SnapshotCreatedSchema = Type.Object({
+  snapshot: Type.String({ description: 'the id of the snapshot (GET /snapshots/{id})' }),
+});
 
 export const FileListingSchema = Type.Array(FileEntrySchema, {
   description: 'a folder: its entries (links listed, never followed); header x-runbox-truncated: true when there were more than fit',
@@ -114,7 +124,9 @@ export type ShellClientFrame = Static<typeof ShellClientFrameSchema>;
 export const ShellStdoutFrameSchema = Type.Object(
   {
     type: Type.Literal('stdout'),
-    data: Type.String({ description: "the terminal's output as UTF-8 (a character is never split between frames; bytes that are not UTF-8 become U+FFFD)" }),
+    data: Type.String({
+      description: "the terminal's output as UTF-8 (a character is never split between frames; bytes that are not UTF-8 become U+FFFD)",
+    }),
   },
   { additionalProperties: false, description: "The terminal's output (stdout and stderr, as a terminal shows them)." },
 );

@@ -17,7 +17,6 @@ function withinMaximum(name: string, value: number | undefined, fallback: number
   return value;
 }
 
-
 export interface PreparedSession {
   record: SessionRecord;
   request: OpenSessionRequest;

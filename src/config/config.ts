@@ -484,7 +484,8 @@ const settings = {
     env: 'SESSION_FILE_MAX_BYTES',
     default: 8 * MiB,
     parse: integer(1),
-    description: "largest file a session's files route reads or writes (413 payload_too_large beyond; a write is also held to BODY_LIMIT_BYTES)",
+    description:
+      "largest file a session's files route reads or writes (413 payload_too_large beyond; a write is also held to BODY_LIMIT_BYTES)",
   },
   sessionShellsMax: {
     env: 'SESSION_SHELLS_MAX',
@@ -502,7 +503,7 @@ const settings = {
     env: 'WORKER_HEARTBEAT_MS',
     default: 5000,
     parse: integer(100),
-    description: "how often a worker says it is alive; a worker silent for three times this long is lost, and its sessions say lost",
+    description: 'how often a worker says it is alive; a worker silent for three times this long is lost, and its sessions say lost',
   },
   snapshotRetentionSeconds: {
     env: 'SNAPSHOT_RETENTION_S',

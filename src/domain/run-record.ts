@@ -96,7 +96,9 @@ export const RunRecordSchema = Type.Object(
           'with snapshot: true, the id of the snapshot of the exited sandbox (its work folder as an image: POST /sessions {snapshot} opens a session on it); absent until the run ends, or when it could not be made (snapshotError)',
       }),
     ),
-    snapshotError: Type.Optional(Type.String({ description: 'why the snapshot asked for could not be made (the run itself is not affected)' })),
+    snapshotError: Type.Optional(
+      Type.String({ description: 'why the snapshot asked for could not be made (the run itself is not affected)' }),
+    ),
     outputOmitted: Type.Optional(
       Type.Literal(true, {
         description:

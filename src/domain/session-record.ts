@@ -43,7 +43,14 @@ export const SessionRecordSchema = Type.Object(
     snapshot: Nullable(Type.String({ description: 'the snapshot it was opened on' })),
     endedAt: Nullable(Type.String({ format: 'date-time' })),
     endReason: Type.Union(
-      [Type.Literal('deleted'), Type.Literal('idle'), Type.Literal('lifetime'), Type.Literal('shutdown'), Type.Literal('failed'), Type.Null()],
+      [
+        Type.Literal('deleted'),
+        Type.Literal('idle'),
+        Type.Literal('lifetime'),
+        Type.Literal('shutdown'),
+        Type.Literal('failed'),
+        Type.Null(),
+      ],
       {
         description: 'how an ended session ended: deleted, idle, lifetime, shutdown (its worker stopped), failed (the sandbox failed)',
       },
@@ -90,10 +97,15 @@ export const SnapshotRecordSchema = Type.Object(
     id: Type.String(),
     label: Type.String(),
     language: Type.String(),
-    sizeBytes: Type.Integer({ description: 'what the work folder holds (data, and 512 bytes per entry), counted against SNAPSHOT_KEY_MAX_BYTES' }),
+    sizeBytes: Type.Integer({
+      description: 'what the work folder holds (data, and 512 bytes per entry), counted against SNAPSHOT_KEY_MAX_BYTES',
+    }),
     createdAt: Type.String({ format: 'date-time' }),
     expiresAt: Type.String({ format: 'date-time' }),
-    source: Type.Object({ kind: Type.Union([Type.Literal('run'), Type.Literal('session')]), id: Type.String() }, { additionalProperties: false }),
+    source: Type.Object(
+      { kind: Type.Union([Type.Literal('run'), Type.Literal('session')]), id: Type.String() },
+      { additionalProperties: false },
+    ),
   },
   { $id: 'Snapshot', additionalProperties: false },
 );
@@ -116,8 +128,11 @@ export const newestFirst = (a: { createdAt: string; id: string }, b: { createdAt
   a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
 
 // The schema spells the values out for TypeBox's types; these keep them equal to the constants.
-const _statusesMatch: SessionRecord['status'] extends SessionStatus ? (SessionStatus extends SessionRecord['status'] ? true : never) : never =
-  true;
+const _statusesMatch: SessionRecord['status'] extends SessionStatus
+  ? SessionStatus extends SessionRecord['status']
+    ? true
+    : never
+  : never = true;
 const _reasonsMatch: Exclude<SessionRecord['endReason'], null> extends SessionEndReason
   ? SessionEndReason extends SessionRecord['endReason']
     ? true

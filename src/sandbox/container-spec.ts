@@ -263,7 +263,11 @@ function besideRunner(profile: Pick<SandboxProfile, 'runtime' | 'root'>) {
  * bounding set, no_new_privs, runbox's seccomp filter) before it starts bash and stays its
  * parent. Its own environment is fixed; the session's env reaches bash through --env arguments.
  */
-export function shellExecOptions(profile: Pick<SandboxProfile, 'runtime' | 'root'>, shellId: string, env: Readonly<Record<string, string>>) {
+export function shellExecOptions(
+  profile: Pick<SandboxProfile, 'runtime' | 'root'>,
+  shellId: string,
+  env: Readonly<Record<string, string>>,
+) {
   return {
     Cmd: [
       '/usr/local/bin/runbox-run',

@@ -54,7 +54,9 @@ function parseShellInput(raw: Buffer[]): ShellInput | undefined {
       return { kind: 'stdin', data: fields.get('d') ?? Buffer.alloc(0) };
     case 'r': {
       const size = JSON.parse(fields.get('j')?.toString() ?? '{}') as { cols?: unknown; rows?: unknown };
-      return typeof size.cols === 'number' && typeof size.rows === 'number' ? { kind: 'resize', cols: size.cols, rows: size.rows } : undefined;
+      return typeof size.cols === 'number' && typeof size.rows === 'number'
+        ? { kind: 'resize', cols: size.cols, rows: size.rows }
+        : undefined;
     }
     case 'c':
       return { kind: 'close' };
@@ -79,7 +81,11 @@ function parseShellOutput(raw: Buffer[]): ShellOutput | undefined {
 
 export function createSessionChannel(redis: Redis, keys: Keys) {
   const append = async (key: string, ...fields: (string | Buffer)[]) => {
-    await redis.multi().xadd(key, '*', ...fields).expire(key, STREAM_TTL_SECONDS).exec();
+    await redis
+      .multi()
+      .xadd(key, '*', ...fields)
+      .expire(key, STREAM_TTL_SECONDS)
+      .exec();
   };
 
   return {
@@ -158,7 +164,12 @@ export function createSessionChannel(redis: Redis, keys: Keys) {
           : output.kind === 'exit'
             ? ['t', 'x', 'j', JSON.stringify({ exitCode: output.exitCode })]
             : ['t', 'e', 'm', output.message];
-      const replies = await redis.multi().xadd(key, '*', ...fields).expire(key, STREAM_TTL_SECONDS).xlen(key).exec();
+      const replies = await redis
+        .multi()
+        .xadd(key, '*', ...fields)
+        .expire(key, STREAM_TTL_SECONDS)
+        .xlen(key)
+        .exec();
       return Number(replies?.[2]?.[1] ?? 0);
     },
 
@@ -169,7 +180,11 @@ export function createSessionChannel(redis: Redis, keys: Keys) {
      * The API reads a terminal's output; `acknowledge`, once an entry has reached the client,
      * trims the stream up to it, so the stream's length says what the client has not had yet.
      */
-    followShellOutput(follower: StreamFollower, shellId: string, onOutput: (output: ShellOutput, acknowledge: () => void) => void): () => void {
+    followShellOutput(
+      follower: StreamFollower,
+      shellId: string,
+      onOutput: (output: ShellOutput, acknowledge: () => void) => void,
+    ): () => void {
       const key = keys.shellOutput(shellId);
       return follower.follow(key, ([id, raw]) => {
         const acknowledge = () => void redis.xtrim(key, 'MINID', id).catch(() => undefined);

@@ -122,7 +122,9 @@ export function createSessionStore({ redis, keys, retentionSeconds }: SessionSto
 
   /** starting -> ready, with the times its worker set; false when it ended meanwhile. */
   async function markReady(id: string, times: Pick<SessionRecord, 'lastUsedAt' | 'expiresAt'>): Promise<boolean> {
-    return (await scripts.updateIf(redis, [keys.session(id)], SessionStatus.starting, 'status', SessionStatus.ready, ...encode(times))) === 1;
+    return (
+      (await scripts.updateIf(redis, [keys.session(id)], SessionStatus.starting, 'status', SessionStatus.ready, ...encode(times))) === 1
+    );
   }
 
   /** A ready session was used: its idle expiry moves. */

@@ -81,7 +81,9 @@ export function createSnapshotStore({ redis, keys, quota }: SnapshotStoreOptions
       `${record.id} ${record.sizeBytes}`,
       ...Object.entries({ ...codec.encode(record), owner, engine: snapshot.engine, image: snapshot.image }).flat(),
     )) as [string, number?];
-    return outcome === 'admitted' ? { admitted: true } : { admitted: false, refusal: outcome as 'count' | 'bytes', retryAfterMs: waitMs ?? 1 };
+    return outcome === 'admitted'
+      ? { admitted: true }
+      : { admitted: false, refusal: outcome as 'count' | 'bytes', retryAfterMs: waitMs ?? 1 };
   }
 
   async function get(id: string): Promise<StoredSnapshot | undefined> {

@@ -222,7 +222,11 @@ export class HostedSession {
   }
 
   /** Serves one command; every outcome goes to `reply`. */
-  async handle(command: Exclude<SessionCommand, { kind: 'open' | 'removeSnapshot' }>, data: Buffer | undefined, reply: Reply): Promise<void> {
+  async handle(
+    command: Exclude<SessionCommand, { kind: 'open' | 'removeSnapshot' }>,
+    data: Buffer | undefined,
+    reply: Reply,
+  ): Promise<void> {
     if (this.ended) return void reply.fail({ code: CommandErrorCode.conflict, message: 'the session has ended' });
     if (command.kind === 'keepalive') {
       this.lastUse = Date.now();
@@ -265,7 +269,10 @@ export class HostedSession {
       this.busy = false;
       this.lastUse = Date.now();
       if (!this.ended && !this.session.usable) {
-        await this.end(SessionEndReason.failed, 'the sandbox ended during a command (under gVisor a program killed for memory takes the sandbox)');
+        await this.end(
+          SessionEndReason.failed,
+          'the sandbox ended during a command (under gVisor a program killed for memory takes the sandbox)',
+        );
       } else if (!this.ended) await this.touch();
     }
   }
@@ -307,7 +314,10 @@ export class HostedSession {
   private async read(path: string, budgetBytes: number, reply: Reply): Promise<void> {
     const content = await this.session.readPath(path, budgetBytes);
     if (content.kind === 'too-large') {
-      throw new CommandRefusal({ code: CommandErrorCode.payloadTooLarge, message: `${JSON.stringify(path)} is larger than ${budgetBytes} bytes` });
+      throw new CommandRefusal({
+        code: CommandErrorCode.payloadTooLarge,
+        message: `${JSON.stringify(path)} is larger than ${budgetBytes} bytes`,
+      });
     }
     if (content.kind === 'file') {
       await reply.data(content.data);
@@ -344,10 +354,18 @@ export class HostedSession {
   private async openShell(command: Extract<SessionCommand, { kind: 'shell' }>, reply: Reply): Promise<void> {
     const { settings, channel, follower, log, runtime, request } = this.options;
     if (this.shells.size >= settings.shellsMax) {
-      return void reply.fail({ code: CommandErrorCode.conflict, message: `the session has ${settings.shellsMax} terminals open (SESSION_SHELLS_MAX)` });
+      return void reply.fail({
+        code: CommandErrorCode.conflict,
+        message: `the session has ${settings.shellsMax} terminals open (SESSION_SHELLS_MAX)`,
+      });
     }
     try {
-      const tty = await this.session.openShell({ id: command.shellId, env: { ...runtime.env, ...request.env }, cols: command.cols, rows: command.rows });
+      const tty = await this.session.openShell({
+        id: command.shellId,
+        env: { ...runtime.env, ...request.env },
+        cols: command.cols,
+        rows: command.rows,
+      });
       const bridge = bridgeShell({
         shellId: command.shellId,
         tty,

@@ -103,7 +103,9 @@ export function createSessionHost(options: SessionHostOptions) {
     } catch (error) {
       log.warn({ err: error, sessionId }, 'a session could not be opened');
       await refuse(
-        error instanceof CommandRefusal ? error.error : { code: CommandErrorCode.internalError, message: `the sandbox did not start: ${(error as Error).message}` },
+        error instanceof CommandRefusal
+          ? error.error
+          : { code: CommandErrorCode.internalError, message: `the sandbox did not start: ${(error as Error).message}` },
       );
     } finally {
       opening--;
@@ -117,7 +119,8 @@ export function createSessionHost(options: SessionHostOptions) {
       if (command.kind === 'open') return await open(command, reply);
       if (command.kind === 'removeSnapshot') return void (await reply.end({ removed: await options.images.remove(command.snapshotId) }));
       const session = sessions.get(command.sessionId);
-      if (!session) return void (await reply.fail({ code: CommandErrorCode.conflict, message: 'the session is not open on its worker any more' }));
+      if (!session)
+        return void (await reply.fail({ code: CommandErrorCode.conflict, message: 'the session is not open on its worker any more' }));
       await session.handle(command, data, reply);
     } catch (error) {
       log.error({ err: error, kind: command.kind }, 'a session command failed');

@@ -62,7 +62,7 @@ export function createSnapshotMaker({ images, store, engine, retentionSeconds, l
             code: CommandErrorCode.snapshotQuotaExceeded,
             message:
               admission.refusal === 'count'
-                ? "this key keeps as many snapshots as it may (SNAPSHOT_MAX_PER_KEY); delete one or wait until one expires"
+                ? 'this key keeps as many snapshots as it may (SNAPSHOT_MAX_PER_KEY); delete one or wait until one expires'
                 : `this key's snapshots would hold more than SNAPSHOT_KEY_MAX_BYTES with this one of ${collected.bytes} bytes`,
             retryAfterSeconds: admission.retryAfterMs / 1000,
           },
@@ -71,7 +71,9 @@ export function createSnapshotMaker({ images, store, engine, retentionSeconds, l
       try {
         await images.create({ snapshotId: record.id, image: request.image, folder, expiresAtMs: Date.parse(record.expiresAt) });
       } catch (failure) {
-        await store.remove(record.id, request.owner).catch((cause) => log.error({ err: cause }, 'could not remove the record of a failed snapshot'));
+        await store
+          .remove(record.id, request.owner)
+          .catch((cause) => log.error({ err: cause }, 'could not remove the record of a failed snapshot'));
         throw failure;
       }
       log.info({ snapshotId: record.id, sizeBytes: record.sizeBytes, source: record.source }, 'snapshot made');

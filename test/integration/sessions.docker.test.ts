@@ -24,7 +24,7 @@ async function putFile(url: string, id: string, path: string, data: Buffer | str
   const response = await fetch(`${url}/sessions/${id}/files/${path}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/octet-stream' },
-    body: typeof data === "string" ? data : new Uint8Array(data),
+    body: typeof data === 'string' ? data : new Uint8Array(data),
   });
   return { status: response.status, body: await response.text() };
 }
@@ -64,7 +64,8 @@ t.test('sessions', async (t) => {
     t.match(second.body, { verdict: 'ok', exitCode: 0, stdout: 'hello\nfrom stdin' });
     t.type(second.body.timeMs, 'number');
     const sandboxed = await exec({
-      command: 'id -u; python3 -c "import socket; print(*[n for _, n in socket.if_nameindex()])"; touch /usr/x 2>/dev/null || echo read-only',
+      command:
+        'id -u; python3 -c "import socket; print(*[n for _, n in socket.if_nameindex()])"; touch /usr/x 2>/dev/null || echo read-only',
     });
     t.equal(sandboxed.body.stdout, '1000\nlo\nread-only\n', 'not root, no network but loopback, a read-only root');
     const failing = await exec({ command: 'exit 3' });
@@ -91,7 +92,13 @@ t.test('sessions', async (t) => {
       .split('\n')
       .map((line) => JSON.parse(line));
     t.match(frames.at(-1), { type: 'end', exec: { verdict: 'ok', stdout: 'one\n', stderr: 'two\n' } });
-    t.same(frames.filter((f) => f.type === 'stdout').map((f) => f.data).join(''), 'one\n');
+    t.same(
+      frames
+        .filter((f) => f.type === 'stdout')
+        .map((f) => f.data)
+        .join(''),
+      'one\n',
+    );
   });
 
   t.test('files in and out: binary, large, nested; listings', async (t) => {
@@ -101,7 +108,9 @@ t.test('sessions', async (t) => {
     t.equal(back.status, 200);
     t.equal(back.headers.get('x-runbox-type'), 'file');
     t.ok(back.bytes.equals(binary), 'the same bytes come back');
-    const seen = await exec({ command: ['python3', '-c', 'import hashlib;print(hashlib.sha256(open("deep/er/data.bin","rb").read()).hexdigest())'] });
+    const seen = await exec({
+      command: ['python3', '-c', 'import hashlib;print(hashlib.sha256(open("deep/er/data.bin","rb").read()).hexdigest())'],
+    });
     t.equal(seen.body.stdout.trim(), createHash('sha256').update(binary).digest('hex'), 'an exec reads what was put');
     const listing = await request(url, 'GET', `/sessions/${session.id}/files/deep/er`);
     t.equal(listing.status, 200);
@@ -162,7 +171,12 @@ t.test('sessions', async (t) => {
     ws.send(JSON.stringify({ type: 'stdin', data: 'echo $((6*7)) $(id -u)\n' }));
     t.ok(await until(/42 1000/), `typed command answered: ${JSON.stringify(output)}`);
     // The shell holds no more than a program of an exec: no capabilities, no_new_privs, seccomp.
-    ws.send(JSON.stringify({ type: 'stdin', data: "grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t ' ' '; echo status-$((40+2))\n" }));
+    ws.send(
+      JSON.stringify({
+        type: 'stdin',
+        data: "grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t ' ' '; echo status-$((40+2))\n",
+      }),
+    );
     t.ok(await until(/status-42/), 'status read');
     t.match(output, /CapBnd: 0000000000000000/);
     t.match(output, /CapEff: 0000000000000000/);

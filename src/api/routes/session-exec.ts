@@ -60,7 +60,11 @@ export const sessionExecRoutes: FastifyPluginAsyncTypebox<AppDependencies> = asy
       const start = () => {
         if (started) return;
         started = true;
-        void reply.code(200).type("application/x-ndjson").header("cache-control", "no-store").send(frames as never);
+        void reply
+          .code(200)
+          .type('application/x-ndjson')
+          .header('cache-control', 'no-store')
+          .send(frames as never);
       };
       const write = (frame: object) => {
         start();

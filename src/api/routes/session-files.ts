@@ -3,6 +3,7 @@
 // is the file's bytes, whatever its content type; a GET answers a file's bytes or, for a folder,
 // its entries as JSON. Paths obey the file-name rules; links are listed, never followed.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import type { AppDependencies } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { ErrorSchema } from '../schemas.js';
@@ -20,7 +21,7 @@ export const sessionFileRoutes: FastifyPluginAsyncTypebox<AppDependencies> = asy
   const readSchema = {
     summary: 'Read a file, or list a folder, of a session',
     description: [
-      "A file: its bytes (application/octet-stream, x-runbox-type: file), up to SESSION_FILE_MAX_BYTES (413 beyond).",
+      'A file: its bytes (application/octet-stream, x-runbox-type: file), up to SESSION_FILE_MAX_BYTES (413 beyond).',
       'A folder (or no path: the work folder): its entries as JSON (x-runbox-type: folder), name, type (file, folder, symlink, other), size, mtime;',
       'x-runbox-truncated: true when it had more than fit. A symbolic link is never followed: reading one, or a path through one, is a 409.',
     ].join(' '),
@@ -37,7 +38,7 @@ export const sessionFileRoutes: FastifyPluginAsyncTypebox<AppDependencies> = asy
     },
   };
 
-  async function read(id: string, rawPath: string, principal: Parameters<typeof sessions.ready>[1], reply: import('fastify').FastifyReply) {
+  async function read(id: string, rawPath: string, principal: Parameters<typeof sessions.ready>[1], reply: FastifyReply) {
     const stored = await sessions.ready(id, principal);
     const path = sessionPath(rawPath, config, { root: true });
     const pieces: Buffer[] = [];

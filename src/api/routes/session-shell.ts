@@ -66,7 +66,9 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
             if ((await started) === undefined || closed) return;
             await sessions.channel.sendShellInput(
               shellId,
-              frame.type === 'stdin' ? { kind: 'stdin', data: Buffer.from(frame.data, 'utf8') } : { kind: 'resize', cols: frame.cols, rows: frame.rows },
+              frame.type === 'stdin'
+                ? { kind: 'stdin', data: Buffer.from(frame.data, 'utf8') }
+                : { kind: 'resize', cols: frame.cols, rows: frame.rows },
             );
           })
           .catch((error) => log.warn({ err: error }, 'could not pass terminal input on'));
@@ -105,7 +107,9 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
                 }
                 exited = true;
                 const exit =
-                  output.kind === 'exit' ? { type: 'exit', exitCode: output.exitCode } : { type: 'exit', exitCode: null, reason: output.message };
+                  output.kind === 'exit'
+                    ? { type: 'exit', exitCode: output.exitCode }
+                    : { type: 'exit', exitCode: null, reason: output.message };
                 socket.send(JSON.stringify(exit), () => {
                   close(ShellCloseCode.normal);
                   void sessions.channel.dropShell(shellId).catch(() => undefined);

@@ -23,7 +23,15 @@ import { prepareSession, type SessionBase } from '../session-submission.js';
 export const sessionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   const { config, sessions } = deps;
   const newId = deps.newId ?? randomUUID;
-  const errors = { 400: ErrorSchema, 403: ErrorSchema, 404: ErrorSchema, 409: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema, 503: ErrorSchema };
+  const errors = {
+    400: ErrorSchema,
+    403: ErrorSchema,
+    404: ErrorSchema,
+    409: ErrorSchema,
+    413: ErrorSchema,
+    429: ErrorSchema,
+    503: ErrorSchema,
+  };
 
   app.post(
     '/sessions',
@@ -123,10 +131,16 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (
       config: { scope: 'runs' },
       schema: {
         summary: 'End a session',
-        description: 'Ends it at once (204): its commands and terminals stop, and its container is removed right after. A session that has already ended: 409.',
+        description:
+          'Ends it at once (204): its commands and terminals stop, and its container is removed right after. A session that has already ended: 409.',
         tags: ['sessions'],
         params: SessionIdParamsSchema,
-        response: { 204: { type: 'null', description: 'ended; its container is being removed' }, 404: ErrorSchema, 409: ErrorSchema, 503: ErrorSchema },
+        response: {
+          204: { type: 'null', description: 'ended; its container is being removed' },
+          404: ErrorSchema,
+          409: ErrorSchema,
+          503: ErrorSchema,
+        },
       },
     },
     async (request, reply) => {
@@ -168,7 +182,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (
       schema: {
         summary: "Snapshot a session's work folder",
         description:
-          'Keeps the work folder as an image (SNAPSHOT_RETENTION_S), within the key\'s snapshot quota; POST /sessions {snapshot} opens a session on it. 409 while the session runs another command.',
+          "Keeps the work folder as an image (SNAPSHOT_RETENTION_S), within the key's snapshot quota; POST /sessions {snapshot} opens a session on it. 409 while the session runs another command.",
         tags: ['sessions', 'snapshots'],
         params: SessionIdParamsSchema,
         body: SnapshotRequestSchema,

@@ -245,12 +245,32 @@ t.test('the limits `docker update` may change on a running sandbox are memory (n
 
 t.test("a session's terminal starts as runbox-run --shell, as the sandbox's user, with a fixed environment", async (t) => {
   const runc = shellExecOptions(profile(), 'sh-1', { GREETING: 'hi', PATH: '/evil' });
-  t.same(runc.Cmd, ['/usr/local/bin/runbox-run', '--shell', '--id', 'sh-1', '--env', 'GREETING=hi', '--env', 'PATH=/evil', '--', '/bin/bash', '-i']);
+  t.same(runc.Cmd, [
+    '/usr/local/bin/runbox-run',
+    '--shell',
+    '--id',
+    'sh-1',
+    '--env',
+    'GREETING=hi',
+    '--env',
+    'PATH=/evil',
+    '--',
+    '/bin/bash',
+    '-i',
+  ]);
   t.equal(runc.User, '1000:1000');
   t.same(runc.Env, ['HOME=/work', 'LANG=C.UTF-8', 'TERM=xterm-256color'], "the session's env is no part of runbox-run's own");
   t.equal(runc.WorkingDir, '/work');
-  t.equal(shellExecOptions(profile({ runtime: 'runsc' }), 'sh-1', {}).User, '0:0', 'under gVisor it starts as root, as runbox-run does, and drops');
-  t.match(hangupExecOptions(profile(), 'sh-1'), { Cmd: ['/usr/local/bin/runbox-run', '--hangup', 'sh-1'], User: '1000:1000', Env: runc.Env });
+  t.equal(
+    shellExecOptions(profile({ runtime: 'runsc' }), 'sh-1', {}).User,
+    '0:0',
+    'under gVisor it starts as root, as runbox-run does, and drops',
+  );
+  t.match(hangupExecOptions(profile(), 'sh-1'), {
+    Cmd: ['/usr/local/bin/runbox-run', '--hangup', 'sh-1'],
+    User: '1000:1000',
+    Env: runc.Env,
+  });
 });
 
 t.test(

@@ -169,7 +169,23 @@ t.test('runbox-run serving a session', { skip: !root && 'needs root (namespaces 
         : ['setpriv', `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--'];
       const out = execFileSync(
         'unshare',
-        ['--fork', '--pid', '--mount-proc', '--', ...asUser, binary, '--shell', '--id', 'sh-1', '--env', 'GREETING=hi', '--', 'sh', '-c', probe],
+        [
+          '--fork',
+          '--pid',
+          '--mount-proc',
+          '--',
+          ...asUser,
+          binary,
+          '--shell',
+          '--id',
+          'sh-1',
+          '--env',
+          'GREETING=hi',
+          '--',
+          'sh',
+          '-c',
+          probe,
+        ],
         {
           env: { PATH: '/usr/bin:/bin', HOME: '/tmp' },
         },
@@ -180,7 +196,10 @@ t.test('runbox-run serving a session', { skip: !root && 'needs root (namespaces 
         asRoot ? 'started as root (gVisor): dropped' : 'started as uid 1000 (runc)',
       );
     }
-    t.throws(() => execFileSync(binary, ['--shell', '--id', 'x', '--bogus', '--', 'true'], { stdio: 'pipe' }), 'an unknown option is refused');
+    t.throws(
+      () => execFileSync(binary, ['--shell', '--id', 'x', '--bogus', '--', 'true'], { stdio: 'pipe' }),
+      'an unknown option is refused',
+    );
     t.throws(() => execFileSync(binary, ['--shell', '--', 'true'], { stdio: 'pipe' }), 'a terminal needs its id');
   });
 
@@ -199,8 +218,14 @@ t.test('runbox-run serving a session', { skip: !root && 'needs root (namespaces 
       `${binary} --hangup gone; echo "again=$?"`,
       'kill -0 $keep && echo "keep alive"; kill $keep; wait $keep; echo "keep=$?"',
     ].join('\n');
-    const out = execFileSync('unshare', ['--fork', '--pid', '--mount-proc', '--', 'sh', '-c', script], { env: { PATH: '/usr/bin:/bin' } }).toString();
-    t.equal(out, 'hangup=0\ngone=129\nagain=1\nkeep alive\nkeep=129\n', 'hung up (128 + SIGHUP), once, the other one left; SIGTERM hangs up too');
+    const out = execFileSync('unshare', ['--fork', '--pid', '--mount-proc', '--', 'sh', '-c', script], {
+      env: { PATH: '/usr/bin:/bin' },
+    }).toString();
+    t.equal(
+      out,
+      'hangup=0\ngone=129\nagain=1\nkeep alive\nkeep=129\n',
+      'hung up (128 + SIGHUP), once, the other one left; SIGTERM hangs up too',
+    );
   });
 });
 
