@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import t from 'tap';
 import WebSocket from 'ws';
+import { createRunboxClient } from '../../src/client/runbox-client.js';
 import { request, runToEnd } from '../helpers/client.js';
 import { containersLeftBy, containersOf, sandboxRuntime, startService } from '../helpers/service.js';
 
@@ -263,5 +264,32 @@ t.test('sessions', async (t) => {
       t.match(after.body, { verdict: 'ok', stdout: 'kept\n' }, 'the session is usable afterwards');
       t.equal((await request(url, 'DELETE', `/sessions/${own.id}`)).status, 204);
     }
+  });
+
+  t.test("the client's session methods", async (t) => {
+    const client = createRunboxClient({ url });
+    const opened = await client.createSession({ language: 'bash', files: [{ name: 'in.txt', content: 'given' }] });
+    t.equal((await client.getSession(opened.id)).status, 'ready');
+    await client.writeFile(opened.id, 'dir/bytes.bin', new Uint8Array([0, 255, 10, 13]));
+    t.same([...(await client.readFile(opened.id, 'dir/bytes.bin'))], [0, 255, 10, 13]);
+    t.match(await client.listFiles(opened.id, 'dir'), [{ name: 'bytes.bin', type: 'file', size: 4 }]);
+    t.match(await client.exec(opened.id, { command: 'cat in.txt' }), { verdict: 'ok', stdout: 'given' });
+    const frames = [];
+    for await (const frame of client.execStream(opened.id, { command: 'echo a; echo b >&2' })) frames.push(frame);
+    t.match(frames.at(-1), { type: 'end', exec: { stdout: 'a\n', stderr: 'b\n' } });
+    const shell = client.shell(opened.id);
+    shell.write('echo $((2+3))x; exit\n');
+    let shown = '';
+    let exit;
+    for await (const frame of shell) {
+      if (frame.type === 'stdout') shown += frame.data;
+      else exit = frame;
+    }
+    t.match(shown, /5x/);
+    t.match(exit, { type: 'exit', exitCode: 0 });
+    await client.removeFile(opened.id, 'dir');
+    await t.rejects(client.readFile(opened.id, 'dir/bytes.bin'), { status: 404, code: 'not_found' });
+    await client.deleteSession(opened.id);
+    await t.rejects(client.exec(opened.id, { command: 'true' }), { status: 409, code: 'conflict' });
   });
 });
