@@ -12,11 +12,13 @@ import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
 import { metricsRoutes } from './api/routes/metrics.js';
+import { problemRoutes } from './api/routes/problems.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
 import { CloseCode, runStreamRoutes } from './api/routes/run-stream.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
+import { ProblemSchema } from './api/problem-schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { createAuthFailureCounter } from './store/auth-failures.js';
 import { createValidatorCompiler } from './api/validators.js';
@@ -33,6 +35,7 @@ export async function buildApp(deps: AppDependencies) {
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
+  app.addSchema(ProblemSchema);
 
   await app.register(swagger, { openapi: openapiDocument });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -75,6 +78,7 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(runRoutes, deps);
   await app.register(runBatchRoutes, deps);
   await app.register(runStreamRoutes, deps);
+  await app.register(problemRoutes, deps);
   return app;
 }
 

@@ -1,6 +1,6 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import type { Logger } from 'pino';
-import { runStoreSettings, type Config } from '../config/config.js';
+import { problemStoreSettings, runStoreSettings, type Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
@@ -8,6 +8,7 @@ import { createRunQueue } from '../queue/run-queue.js';
 import { createWebhookQueue } from '../queue/webhook-queue.js';
 import { createKeys } from '../store/keys.js';
 import { createEndWatcher } from '../store/run-ends.js';
+import { createProblemStore } from '../store/problem-store.js';
 import { createRunStore } from '../store/run-store.js';
 import { buildApp } from '../app.js';
 import { listenHost } from './listen-host.js';
@@ -45,6 +46,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     config,
     log,
     store: createRunStore({ redis, keys, ...runStoreSettings(config) }),
+    problems: createProblemStore({ redis, keys, ...problemStoreSettings(config) }),
     queue,
     webhooks,
     metrics,

@@ -8,12 +8,14 @@ import type { RunQueue } from '../queue/run-queue.js';
 import type { WebhookQueue } from '../queue/webhook-queue.js';
 import type { Keys } from '../store/keys.js';
 import type { EndWatcher } from '../store/run-ends.js';
+import type { ProblemStore } from '../store/problem-store.js';
 import type { RunStore } from '../store/run-store.js';
 
 export interface AppDependencies {
   config: Config;
   log: Logger;
   store: RunStore;
+  problems: ProblemStore;
   queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;

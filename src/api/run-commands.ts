@@ -47,7 +47,9 @@ export function createRunCommands(deps: AppDependencies) {
 
   /** Throws ApiError for bad input or no room, before anything is written. */
   async function submit(body: RunRequestBody, principal: Principal): Promise<RunRecord> {
-    const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date());
+    const problem = body.problem === undefined ? undefined : await deps.problems.get(body.problem);
+    if (body.problem !== undefined && !problem) throw new ApiError('not_found', `no problem ${body.problem}`);
+    const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date(), problem);
     await checkQueueRoom();
     const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);
     if (!admission.admitted) throw refusal(admission, config);

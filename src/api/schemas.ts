@@ -1,6 +1,7 @@
 // Request and reply schemas of the HTTP API: the one source for validation, types and
 // openapi.yaml (scripts/write-openapi.ts).
 import { Type, type Static } from '@sinclair/typebox';
+import { PROBLEM_ID_PATTERN } from '../domain/problem.js';
 import { LimitsSchema, RunRecordSchema } from '../domain/run-record.js';
 
 export const ErrorSchema = Type.Object(
@@ -26,7 +27,44 @@ export const TestCaseSchema = Type.Object(
   {
     name: Type.Optional(Type.String({ maxLength: 200, description: 'default: test-1, test-2, ...' })),
     stdin: Type.String({ default: '' }),
-    expected: Type.String({ description: 'the output the program must print, compared by `compare`' }),
+    expected: Type.Optional(
+      Type.String({
+        description:
+          'the output the program must print, compared by `compare`; with a checker, its answer.txt. Required unless the run has a checker or an interactor',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** A checker or an interactor: a program of any runtime, with its own files and limits. */
+const judgeProgramSchema = (description: string) =>
+  Type.Object(
+    {
+      language: Type.String({ minLength: 1, description: 'a runtime id or alias from GET /runtimes' }),
+      source: Type.Optional(Type.String({ description: "one file, saved under the runtime's fileName" })),
+      files: Type.Optional(
+        Type.Array(FileSchema, { minItems: 1, description: 'the first file is the entry point (a C++ checker brings its testlib.h here)' }),
+      ),
+      limits: Type.Optional(Type.Partial(LimitsSchema, { description: "its own limits, over the server's defaults (never the run's)" })),
+    },
+    { additionalProperties: false, description },
+  );
+export type JudgeProgramBody = Static<ReturnType<typeof judgeProgramSchema>>;
+
+export const TestGroupSchema = Type.Object(
+  {
+    tests: Type.Array(Type.Integer({ minimum: 0 }), {
+      minItems: 1,
+      description: 'indices into tests, from 0; a test is in one group at most',
+    }),
+    points: Type.Number({ minimum: 0, description: 'what the group is worth: points x the lowest score of its tests' }),
+    dependencies: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 0 }), {
+        description: 'indices of earlier groups; the group scores 0 (and its tests are skipped) unless they pass in full',
+      }),
+    ),
+    stopOnFirstFailure: Type.Optional(Type.Boolean({ description: "skip the group's remaining tests after one fails (default false)" })),
   },
   { additionalProperties: false },
 );
@@ -71,6 +109,34 @@ export const RunRequestSchema = Type.Object(
       Type.Number({ minimum: 0, description: 'judge mode, compare "float": absolute or relative tolerance (default 1e-6)' }),
     ),
     stopOnFailure: Type.Optional(Type.Boolean({ description: 'judge mode: stop at the first test that fails (default false)' })),
+    stopOnFirstFailure: Type.Optional(
+      Type.Boolean({
+        description:
+          'judge mode: stop at the first test that fails (default false); stopOnFailure is its older name. With groups the rest are recorded as skipped',
+      }),
+    ),
+    checker: Type.Optional(
+      judgeProgramSchema(
+        'judge mode: a program that decides each test, run in its own sandbox as CHECKER input.txt output.txt answer.txt; exit 0 accepted, 1 wrong answer, 2 presentation error, 7 points (score on stderr), anything else the judge failed (testlib)',
+      ),
+    ),
+    interactor: Type.Optional(
+      judgeProgramSchema(
+        'judge mode: a program that talks with the submission over its stdin and stdout, run in its own sandbox as INTERACTOR input.txt output.txt, deciding as a checker does',
+      ),
+    ),
+    groups: Type.Optional(
+      Type.Array(TestGroupSchema, {
+        minItems: 1,
+        description: 'judge mode: tests in groups with points (subtasks); the record gets score, maxScore and groups',
+      }),
+    ),
+    problem: Type.Optional(
+      Type.String({
+        pattern: PROBLEM_ID_PATTERN,
+        description: 'judge against an uploaded problem (PUT /problems/{id}): its tests, checker, interactor, groups and limits',
+      }),
+    ),
     webhook: Type.Optional(
       Type.String({
         maxLength: 2048,

@@ -4,6 +4,8 @@
 // with its record.
 import type { Redis } from 'ioredis';
 import type { CompareMode } from '../domain/compare.js';
+import type { Limits } from '../domain/limits.js';
+import type { TestGroup } from '../domain/scoring.js';
 import { keptOutputBytes, omitOutput, RunRecordSchema, RunStatus, type RunRecord } from '../domain/run-record.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua-script.js';
@@ -22,11 +24,30 @@ export interface RunRequest {
 }
 
 export interface JudgeRequest {
-  tests: { name: string; stdin: string; expected: string }[];
+  tests: JudgeTestRequest[];
   compare: CompareMode;
   floatTolerance: number;
+  /** The run stops at its first failing test (stopOnFailure, or stopOnFirstFailure). */
   stopOnFailure: boolean;
   isolateTests: boolean;
+  checker?: JudgeProgramRequest;
+  interactor?: JudgeProgramRequest;
+  groups?: TestGroup[];
+  /** The problem the tests (and the checker's and interactor's files) are read from, by its bundle's hash. */
+  problem?: { id: string; hash: string };
+}
+
+/** A test given in the request, or one of the problem's (its files tests/NAME.in and, with `answer`, tests/NAME.ans). */
+export type JudgeTestRequest = { name: string; stdin: string; expected: string } | { name: string; problemFiles: { answer: boolean } };
+
+/** A checker or an interactor, its limits resolved. */
+export interface JudgeProgramRequest {
+  language: string;
+  /** The file run (or compiled) as the program. */
+  entry: string;
+  limits: Limits;
+  /** Its files given inline (content base64), or named in a folder of the problem's bundle. */
+  files: { name: string; content: string }[] | { folder: string; names: string[] };
 }
 
 /**
