@@ -4,7 +4,7 @@ import type { Config } from '../config/config.js';
 import { DEFAULT_FLOAT_TOLERANCE } from '../domain/compare.js';
 import type { Problem, ProblemProgram } from '../domain/problem.js';
 import { groupsProblem } from '../domain/scoring.js';
-import type { JudgeProgramRequest, JudgeRequest } from '../store/run-store.js';
+import type { JudgeProgramSpec, JudgeSpec } from '../domain/run-spec.js';
 import { ApiError } from './errors.js';
 import { decodeFiles, limitsFor, runtimeOf } from './program-parts.js';
 import type { JudgeProgramBody, RunRequestBody } from './schemas.js';
@@ -35,12 +35,7 @@ function checkNoReservedNames(names: readonly string[], role: Role): void {
 }
 
 /** A checker or an interactor of the request: its runtime, its own limits (the server's defaults, never the run's), its files. */
-export function prepareJudgeProgram(
-  body: JudgeProgramBody,
-  role: Role,
-  config: Config,
-  catalogue: readonly Runtime[],
-): JudgeProgramRequest {
+export function prepareJudgeProgram(body: JudgeProgramBody, role: Role, config: Config, catalogue: readonly Runtime[]): JudgeProgramSpec {
   const runtime = runtimeOf(body.language, catalogue);
   const limits = limitsFor(body.limits, runtime, config);
   const files = decodeFiles(body, runtime, config, limits, `${role}.`);
@@ -57,7 +52,7 @@ export function prepareJudgeProgram(
 }
 
 /** A problem's checker or interactor: files in its folder of the bundle, limits resolved now. */
-function problemProgram(program: ProblemProgram, role: Role, config: Config, catalogue: readonly Runtime[]): JudgeProgramRequest {
+function problemProgram(program: ProblemProgram, role: Role, config: Config, catalogue: readonly Runtime[]): JudgeProgramSpec {
   const runtime = runtimeOf(program.language, catalogue);
   return {
     language: runtime.language,
@@ -72,7 +67,7 @@ function checkTestCount(count: number, config: Config): void {
     throw new ApiError('limit_exceeded', `${count} tests, above the server maximum of ${config.judgeMaxTests}`);
 }
 
-function fromProblem(body: RunRequestBody, problem: Problem, config: Config, catalogue: readonly Runtime[]): JudgeRequest {
+function fromProblem(body: RunRequestBody, problem: Problem, config: Config, catalogue: readonly Runtime[]): JudgeSpec {
   const given = PROBLEM_FIELDS.filter((field) => body[field] !== undefined);
   if (given.length > 0)
     throw new ApiError('invalid_request', `${given.join(', ')} come from the problem; a run against it may not give them`);
@@ -96,7 +91,7 @@ export function prepareJudge(
   config: Config,
   catalogue: readonly Runtime[],
   problem?: Problem,
-): JudgeRequest | undefined {
+): JudgeSpec | undefined {
   const tests = body.tests;
   if (!tests && !problem) {
     const given = JUDGE_FIELDS.filter((field) => body[field] !== undefined);

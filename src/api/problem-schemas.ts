@@ -2,7 +2,8 @@
 // archive: the one source for validation, types and openapi.yaml.
 import { Type, type Static } from '@sinclair/typebox';
 import { LimitsSchema } from '../domain/limits.js';
-import { CompareModeSchema, PROBLEM_ID_PATTERN, ProblemSchema } from '../domain/problem.js';
+import { PROBLEM_ID_PATTERN, ProblemSchema } from '../domain/problem.js';
+import { CompareModeSchema } from '../domain/run-spec.js';
 
 export const ProblemIdParamsSchema = Type.Object({ id: Type.String({ pattern: PROBLEM_ID_PATTERN }) });
 

@@ -5,7 +5,7 @@ import type { Config } from '../config/config.js';
 import { RunStatus, type RunRecord } from '../domain/run-record.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { Problem } from '../domain/problem.js';
-import type { RunRequest } from '../store/run-store.js';
+import type { RunSpec } from '../domain/run-spec.js';
 import { checkWebhookUrl } from '../lib/webhook-target.js';
 import { ApiError } from './errors.js';
 import { prepareJudge } from './judge-submission.js';
@@ -25,7 +25,7 @@ function checkWebhook(raw: string, config: Config): string {
 
 export interface Submission {
   record: RunRecord;
-  request: RunRequest;
+  request: RunSpec;
 }
 
 /**
@@ -99,7 +99,7 @@ export function prepareSubmission(
     ...(webhook ? { webhook } : {}),
     ...(problem ? { problem: problem.id } : {}),
   };
-  const request: RunRequest = {
+  const request: RunSpec = {
     files: files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
     stdin: body.stdin ?? '',
     args,

@@ -2,6 +2,7 @@
 // openapi.yaml (scripts/write-openapi.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import { PROBLEM_ID_PATTERN } from '../domain/problem.js';
+import { TestGroupSchema } from '../domain/scoring.js';
 import { LimitsSchema, RunRecordSchema } from '../domain/run-record.js';
 
 export const ErrorSchema = Type.Object(
@@ -51,23 +52,6 @@ const judgeProgramSchema = (description: string) =>
     { additionalProperties: false, description },
   );
 export type JudgeProgramBody = Static<ReturnType<typeof judgeProgramSchema>>;
-
-export const TestGroupSchema = Type.Object(
-  {
-    tests: Type.Array(Type.Integer({ minimum: 0 }), {
-      minItems: 1,
-      description: 'indices into tests, from 0; a test is in one group at most',
-    }),
-    points: Type.Number({ minimum: 0, description: 'what the group is worth: points x the lowest score of its tests' }),
-    dependencies: Type.Optional(
-      Type.Array(Type.Integer({ minimum: 0 }), {
-        description: 'indices of earlier groups; the group scores 0 (and its tests are skipped) unless they pass in full',
-      }),
-    ),
-    stopOnFirstFailure: Type.Optional(Type.Boolean({ description: "skip the group's remaining tests after one fails (default false)" })),
-  },
-  { additionalProperties: false },
-);
 
 export const RunRequestSchema = Type.Object(
   {

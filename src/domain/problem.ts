@@ -3,16 +3,9 @@
 // the store keeps and GET /problems/{id} answers; the files themselves are in the problem's
 // bundle (lib/problem-bundle.ts), named by its hash.
 import { Type, type Static } from '@sinclair/typebox';
-import type { CompareMode } from './compare.js';
 import { LimitsSchema } from './limits.js';
-
-export const CompareModeSchema = Type.Union([Type.Literal('exact'), Type.Literal('trim'), Type.Literal('tokens'), Type.Literal('float')]);
-const _compareModesMatch: Static<typeof CompareModeSchema> extends CompareMode
-  ? CompareMode extends Static<typeof CompareModeSchema>
-    ? true
-    : never
-  : never = true;
-void _compareModesMatch;
+import { CompareModeSchema } from './run-spec.js';
+import { TestGroupSchema } from './scoring.js';
 
 export const PROBLEM_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 
@@ -46,16 +39,7 @@ export const ProblemSchema = Type.Object(
     stopOnFirstFailure: Type.Boolean(),
     checker: Type.Optional(ProblemProgramSchema),
     interactor: Type.Optional(ProblemProgramSchema),
-    groups: Type.Optional(
-      Type.Array(
-        Type.Object({
-          tests: Type.Array(Type.Integer()),
-          points: Type.Number(),
-          dependencies: Type.Optional(Type.Array(Type.Integer())),
-          stopOnFirstFailure: Type.Optional(Type.Boolean()),
-        }),
-      ),
-    ),
+    groups: Type.Optional(Type.Array(TestGroupSchema)),
   },
   { $id: 'Problem' },
 );

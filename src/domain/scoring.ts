@@ -7,17 +7,27 @@
 // Its tests are skipped once that is known (a dependency fell short), and,
 // with stopOnFirstFailure, once one of them failed; the run's stopOnFirstFailure skips every
 // test after the first failure.
+import { Type, type Static } from '@sinclair/typebox';
 import { Verdict, type GroupResult } from './run-record.js';
 import { isFailure, runVerdictOfTests, type TestVerdict } from './verdict.js';
 
-export interface TestGroup {
-  /** Indices into the run's tests. */
-  tests: number[];
-  points: number;
-  /** Indices of earlier groups this one needs passed in full. */
-  dependencies?: number[];
-  stopOnFirstFailure?: boolean;
-}
+export const TestGroupSchema = Type.Object(
+  {
+    tests: Type.Array(Type.Integer({ minimum: 0 }), {
+      minItems: 1,
+      description: 'indices into tests, from 0; a test is in one group at most',
+    }),
+    points: Type.Number({ minimum: 0, description: 'what the group is worth: points x the lowest score of its tests' }),
+    dependencies: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 0 }), {
+        description: 'indices of earlier groups; the group scores 0 (and its tests are skipped) unless they pass in full',
+      }),
+    ),
+    stopOnFirstFailure: Type.Optional(Type.Boolean({ description: "skip the group's remaining tests after one fails (default false)" })),
+  },
+  { additionalProperties: false },
+);
+export type TestGroup = Static<typeof TestGroupSchema>;
 
 export interface ScoredTest {
   verdict: TestVerdict;

@@ -14,7 +14,7 @@ export type InputFrame = { kind: 'stdin'; data: Buffer } | { kind: 'eof' } | { k
 // run's stdin total within the cap (the total lives in the record, which expires with it).
 const SEND = `
 local status = redis.call('HGET', KEYS[1], 'status')
-if status ~= '"queued"' and status ~= '"running"' then return 'ended' end
+if status ~= 'queued' and status ~= 'running' then return 'ended' end
 if ARGV[1] == 'stdin' then
   local total = tonumber(redis.call('HGET', KEYS[1], '${STDIN_BYTES_FIELD}') or '0') + string.len(ARGV[2])
   if total > tonumber(ARGV[3]) then return 'limit' end

@@ -3,7 +3,7 @@
 // test set is never held in memory whole).
 import { testAnswerPath, testInputPath } from '../domain/problem.js';
 import type { SandboxFile } from '../sandbox/work-folder.js';
-import type { JudgeProgramRequest, JudgeTestRequest } from '../store/run-store.js';
+import type { JudgeProgramSpec, JudgeTestSpec } from '../domain/run-spec.js';
 import type { ProblemBundle } from './problem-cache.js';
 
 export interface JudgeTest {
@@ -14,7 +14,7 @@ export interface JudgeTest {
   answer(): Promise<Buffer>;
 }
 
-export function judgeTestsOf(tests: readonly JudgeTestRequest[], bundle: ProblemBundle | undefined): JudgeTest[] {
+export function judgeTestsOf(tests: readonly JudgeTestSpec[], bundle: ProblemBundle | undefined): JudgeTest[] {
   return tests.map((test) => {
     if ('stdin' in test) {
       return { name: test.name, input: async () => Buffer.from(test.stdin), answer: async () => Buffer.from(test.expected) };
@@ -29,7 +29,7 @@ export function judgeTestsOf(tests: readonly JudgeTestRequest[], bundle: Problem
 }
 
 /** A checker's or interactor's files, decoded or read from the problem's bundle. */
-export async function programFilesOf(program: JudgeProgramRequest, bundle: ProblemBundle | undefined): Promise<SandboxFile[]> {
+export async function programFilesOf(program: JudgeProgramSpec, bundle: ProblemBundle | undefined): Promise<SandboxFile[]> {
   const { files } = program;
   if (Array.isArray(files)) return files.map((f) => ({ name: f.name, content: Buffer.from(f.content, 'base64') }));
   if (!bundle) throw new Error('a program from a problem, and the run names no problem');

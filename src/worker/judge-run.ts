@@ -8,7 +8,7 @@ import type { SandboxProfile } from '../sandbox/container-spec.js';
 import type { ExecutionRequest } from '../sandbox/sandbox-session.js';
 import type { WorkFolder } from '../sandbox/work-folder.js';
 import type { EventPublisher } from '../store/event-stream.js';
-import type { JudgeProgramRequest, JudgeRequest } from '../store/run-store.js';
+import type { JudgeProgramSpec, JudgeSpec } from '../domain/run-spec.js';
 import type { RunProgress } from './fault-decision.js';
 import { judgeTestsOf, programFilesOf } from './judge-inputs.js';
 import { JudgeFault, prepareProgram, ProgramSandbox, type JudgeRole } from './judge-program.js';
@@ -21,7 +21,7 @@ import type { ProfileOptions } from './sandbox-profile.js';
 export interface JudgeRunOptions {
   sandbox: SandboxPort;
   record: RunRecord;
-  judge: JudgeRequest;
+  judge: JudgeSpec;
   catalogue: readonly Runtime[];
   problems?: ProblemCache;
   /** The submission's sandbox profile. */
@@ -49,7 +49,7 @@ export async function judgeRun(o: JudgeRunOptions): Promise<JudgeOutcome | 'canc
       if (!o.problems) throw new Error('this worker has no problem cache');
       bundle = await o.problems.open(o.judge.problem.hash);
     }
-    const ready = async (role: JudgeRole, spec: JudgeProgramRequest | undefined): Promise<ProgramSandbox | undefined | 'cancelled'> => {
+    const ready = async (role: JudgeRole, spec: JudgeProgramSpec | undefined): Promise<ProgramSandbox | undefined | 'cancelled'> => {
       if (!spec) return undefined;
       const runtime = findRuntime(o.catalogue, spec.language);
       if (!runtime) throw new Error(`the ${role}'s language ${spec.language} is not in this worker's catalogue`);

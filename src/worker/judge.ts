@@ -14,7 +14,7 @@ import type { ExecutionRequest } from '../sandbox/sandbox-session.js';
 import { SandboxCommandError } from '../sandbox/sandbox-session.js';
 import type { WorkFolder } from '../sandbox/work-folder.js';
 import type { EventPublisher } from '../store/event-stream.js';
-import type { JudgeRequest } from '../store/run-store.js';
+import type { JudgeSpec } from '../domain/run-spec.js';
 import type { RunProgress } from './fault-decision.js';
 import { interact } from './interaction.js';
 import { judgeTestsOf, type JudgeTest } from './judge-inputs.js';
@@ -31,7 +31,7 @@ export interface JudgeOptions {
   folder: WorkFolder;
   /** How to run the program; each test's stdin is added. */
   execution: Omit<ExecutionRequest, 'stdin' | 'onOutput'>;
-  judge: JudgeRequest;
+  judge: JudgeSpec;
   /** Where the tests' inputs and answers come from (default: the request's own tests). */
   tests?: JudgeTest[];
   /** The run's checker and interactor, ready to run, each in a sandbox of its own. */

@@ -15,7 +15,8 @@ import { WorkFolder } from '../sandbox/work-folder.js';
 import { createEventPublisher, type EventPublisher } from '../store/event-stream.js';
 import type { Keys } from '../store/keys.js';
 import type { InputReader } from '../store/run-input.js';
-import type { RunRequest, RunStore } from '../store/run-store.js';
+import type { RunSpec } from '../domain/run-spec.js';
+import type { RunStore } from '../store/run-store.js';
 import { compileStep } from './compile-step.js';
 import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
 import { judgeRun } from './judge-run.js';
@@ -77,7 +78,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
 
   async function execute(
     record: RunRecord,
-    request: RunRequest,
+    request: RunSpec,
     runtime: Runtime,
     events: EventPublisher,
     progress: RunProgress,

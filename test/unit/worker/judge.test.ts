@@ -6,7 +6,7 @@ import type { ExecutionResult } from '../../../src/sandbox/execution-result.js';
 import { SandboxCommandError, type ExecutionRequest } from '../../../src/sandbox/sandbox-session.js';
 import { WorkFolder } from '../../../src/sandbox/work-folder.js';
 import type { EventPublisher } from '../../../src/store/event-stream.js';
-import type { JudgeRequest } from '../../../src/store/run-store.js';
+import type { JudgeSpec } from '../../../src/domain/run-spec.js';
 import { outputMatches } from '../../../src/domain/compare.js';
 import { judgeTests } from '../../../src/worker/judge.js';
 import type { SandboxPort, SessionPort } from '../../../src/worker/sandbox-port.js';
@@ -79,7 +79,7 @@ function fakeSandbox(answer: (stdin: string) => { result: ExecutionResult; dies?
   return { sandbox, log };
 }
 
-const judge = (over: Partial<JudgeRequest> = {}): JudgeRequest => ({
+const judge = (over: Partial<JudgeSpec> = {}): JudgeSpec => ({
   tests: ['1', '2', '3'].map((n) => ({ name: `t${n}`, stdin: n, expected: `${n}` })),
   compare: 'trim',
   floatTolerance: 1e-6,
@@ -88,7 +88,7 @@ const judge = (over: Partial<JudgeRequest> = {}): JudgeRequest => ({
   ...over,
 });
 
-const run = (sandbox: SandboxPort, j: JudgeRequest, progress = { executions: 0, frames: 0 }) =>
+const run = (sandbox: SandboxPort, j: JudgeSpec, progress = { executions: 0, frames: 0 }) =>
   judgeTests({
     sandbox,
     profile,

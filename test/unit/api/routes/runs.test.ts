@@ -5,10 +5,11 @@ import t, { type Test } from 'tap';
 import { buildApp } from '../../../../src/app.js';
 import { loadConfig } from '../../../../src/config/config.js';
 import type { RunRecord } from '../../../../src/domain/run-record.js';
-import type { CancelOutcome, RunRequest, RunStore } from '../../../../src/store/run-store.js';
+import type { RunSpec } from '../../../../src/domain/run-spec.js';
+import type { CancelOutcome, RunStore } from '../../../../src/store/run-store.js';
 
 interface Fakes {
-  created: { record: RunRecord; request: RunRequest }[];
+  created: { record: RunRecord; request: RunSpec }[];
   enqueued: string[];
   removed: string[];
   records: Map<string, RunRecord>;
@@ -18,7 +19,7 @@ interface Fakes {
 async function setup(t: Test, env: Record<string, string> = {}) {
   const fakes: Fakes = { created: [], enqueued: [], removed: [], records: new Map(), cancelOutcome: 'missing' };
   const store = {
-    async create(record: RunRecord, request: RunRequest) {
+    async create(record: RunRecord, request: RunSpec) {
       fakes.created.push({ record, request });
       fakes.records.set(record.id, record);
       return { admitted: true as const };

@@ -1,17 +1,17 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import type { Logger } from 'pino';
-import { problemStoreSettings, runStoreSettings, type Config } from '../config/config.js';
-import { runtimeCatalogue } from '../domain/runtimes.js';
-import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
-import type { RunMetrics } from '../lib/run-metrics.js';
-import { createRunQueue } from '../queue/run-queue.js';
-import { createWebhookQueue } from '../queue/webhook-queue.js';
-import { createKeys } from '../store/keys.js';
-import { createEndWatcher } from '../store/run-ends.js';
-import { createProblemStore } from '../store/problem-store.js';
-import { createRunStore } from '../store/run-store.js';
-import { buildApp } from '../app.js';
-import { listenHost } from './listen-host.js';
+import { problemStoreSettings, runStoreSettings, type Config } from './config/config.js';
+import { runtimeCatalogue } from './domain/runtimes.js';
+import { pingRedis, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
+import type { RunMetrics } from './lib/run-metrics.js';
+import { createRunQueue } from './queue/run-queue.js';
+import { createWebhookQueue } from './queue/webhook-queue.js';
+import { createKeys } from './store/keys.js';
+import { createEndWatcher } from './store/run-ends.js';
+import { createProblemStore } from './store/problem-store.js';
+import { createRunStore } from './store/run-store.js';
+import { buildApp } from './app.js';
+import { listenHost } from './api/listen-host.js';
 
 export interface ApiServiceOptions {
   config: Config;
