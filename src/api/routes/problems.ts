@@ -14,7 +14,6 @@ const ARCHIVE_TYPES = ['application/zip', 'application/x-tar', 'application/gzip
 /** Archives read at once by one API process: each holds its archive and its files in memory. */
 const UPLOADS_AT_ONCE = 2;
 
-const MiB = 1024 * 1024;
 
 export const problemRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   const { config } = deps;
@@ -27,8 +26,8 @@ export const problemRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (
     new ApiError(
       'quota_exceeded',
       quota === 'key'
-        ? `this key's problems take ${Math.round(usedBytes / MiB)} MiB; with this one (${Math.round(bytes / MiB)} MiB) they would pass its quota of ${Math.round(config.problemKeyQuotaBytes / MiB)} MiB (PROBLEM_KEY_QUOTA_BYTES): delete some first`
-        : `problems take ${Math.round(usedBytes / MiB)} MiB; with this one (${Math.round(bytes / MiB)} MiB) they would pass the server's ${Math.round(config.problemsQuotaBytes / MiB)} MiB (PROBLEMS_QUOTA_BYTES)`,
+        ? `this key's problems take ${usedBytes} bytes; with this one (${bytes} bytes) they would pass its quota of ${config.problemKeyQuotaBytes} bytes (PROBLEM_KEY_QUOTA_BYTES): delete some first`
+        : `problems take ${usedBytes} bytes; with this one (${bytes} bytes) they would pass the server's ${config.problemsQuotaBytes} bytes (PROBLEMS_QUOTA_BYTES)`,
     );
 
   app.put(
