@@ -14,7 +14,6 @@ const ARCHIVE_TYPES = ['application/zip', 'application/x-tar', 'application/gzip
 /** Archives read at once by one API process: each holds its archive and its files in memory. */
 const UPLOADS_AT_ONCE = 2;
 
-
 export const problemRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   const { config } = deps;
   let uploading = 0;
