@@ -144,7 +144,18 @@ t.test('judge depth', async (t) => {
     ];
     const judge = (file: string, extra: Record<string, unknown> = {}) =>
       runToEnd(url, { language: 'python', source: fixture(file), interactor, tests, limits: { timeMs: 3000 }, ...extra });
-    const [right, wrong, silent] = await Promise.all([judge('guess-right.py'), judge('guess-wrong.py'), judge('guess-silent.py')]);
+    // With a checker too: it reads what the interactor wrote to output.txt (the query count) and gives fewer points for more.
+    const countingChecker = {
+      language: 'python',
+      source:
+        'import sys\nq = int(open(sys.argv[2]).read())\nprint(f"points {1 if q <= 5 else 0.5} {q} queries", file=sys.stderr)\nsys.exit(7)',
+    };
+    const [right, wrong, silent, counted] = await Promise.all([
+      judge('guess-right.py'),
+      judge('guess-wrong.py'),
+      judge('guess-silent.py'),
+      judge('guess-wrong.py', { checker: countingChecker, tests: [tests[0], { name: 'one', stdin: '1' }] }),
+    ]);
     t.match(right, { status: 'completed', verdict: 'accepted' });
     t.match(right.tests, [
       { verdict: 'accepted', message: /^ok found 7 in \d+ queries$/ },
@@ -159,14 +170,21 @@ t.test('judge depth', async (t) => {
       silent.tests[0].timeMs >= 3000 && silent.tests[0].timeMs < 6000,
       `both waiting ended at the wall limit (${silent.tests[0].timeMs} ms)`,
     );
-    for (const record of [right, wrong, silent]) t.same(await containersLeftBy(record.id), []);
+    t.match(counted, { verdict: 'partially_accepted' });
+    t.match(counted.tests, [
+      { verdict: 'partially_accepted', score: 0.5, message: 'ok found 7 in 7 queries\npoints 0.5 7 queries' },
+      { verdict: 'accepted', score: 1, message: 'ok found 1 in 1 queries' },
+    ]);
+    for (const record of [right, wrong, silent, counted]) t.same(await containersLeftBy(record.id), []);
   });
 
   t.test('a problem uploaded once is judged by reference by several runs on two workers, each fetching it once', async (t) => {
     const archive = tarGz([
+      { path: 'sum/checker/check.py', data: fixture('partial-checker.py') },
       {
         path: 'sum/problem.json',
         data: JSON.stringify({
+          checker: { language: 'python', limits: { timeMs: 4000 } },
           compare: 'tokens',
           limits: { timeMs: 5000 },
           groups: [
@@ -184,7 +202,11 @@ t.test('judge depth', async (t) => {
     ]);
     const put = await request(url, 'PUT', '/problems/a-plus-b', archive, { 'content-type': 'application/gzip' });
     t.equal(put.status, 201, JSON.stringify(put.body));
-    t.match(put.body, { id: 'a-plus-b', tests: [{ name: '1' }, { name: '2' }, { name: '10' }], compare: 'tokens' });
+    t.match(put.body, {
+      id: 'a-plus-b',
+      tests: [{ name: '1' }, { name: '2' }, { name: '10' }],
+      checker: { language: 'python', entry: 'check.py', files: ['check.py'] },
+    });
 
     const right = { language: 'python', source: 'a, b = map(int, input().split())\nprint(a + b)', problem: 'a-plus-b' };
     const capped = { language: 'python', source: 'a, b = map(int, input().split())\nprint(min(a + b, 99))', problem: 'a-plus-b' };
@@ -196,6 +218,7 @@ t.test('judge depth', async (t) => {
           ['1', '2', '10'],
         );
         t.match(record, i % 2 === 0 ? { verdict: 'accepted', score: 100 } : { verdict: 'wrong_answer', score: 50 });
+        t.match(record.tests[0], { message: 'ok 1 lines' }, "the problem's checker decided");
       }
     };
     // Two runs on the first worker; then it goes, and two more on a second one with a cache of its own.
