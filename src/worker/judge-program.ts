@@ -83,6 +83,8 @@ export interface ProgramSandboxOptions {
   runId: string;
   profile: ProfileOptions;
   killGraceMs: number;
+  /** The wall time one test of the run may take, all its parts together: the sandbox lives that long per test left. */
+  perTestMs: number;
   progress: RunProgress;
 }
 
@@ -117,7 +119,7 @@ export class ProgramSandbox {
 
   private async open(testsLeft: number): Promise<SessionPort> {
     const { program } = this.o;
-    const lifetimeMs = testsLeft * (program.limits.timeMs + this.o.killGraceMs);
+    const lifetimeMs = testsLeft * this.o.perTestMs;
     const session = await this.o.sandbox.open(profileFor(program.runtime, program.limits, this.o.profile), {
       owner: this.o.runId,
       lifetimeMs,

@@ -10,6 +10,7 @@ import type { WorkFolder } from '../sandbox/work-folder.js';
 import type { EventPublisher } from '../store/event-stream.js';
 import type { JudgeProgramSpec, JudgeSpec } from '../domain/run-spec.js';
 import type { RunProgress } from './fault-decision.js';
+import { INTERACTOR_WAIT_SLACK_MS } from './interaction.js';
 import { judgeTestsOf, programFilesOf } from './judge-inputs.js';
 import { JudgeFault, prepareProgram, ProgramSandbox, type JudgeRole } from './judge-program.js';
 import { judgeTests, type JudgeOutcome } from './judge.js';
@@ -39,8 +40,21 @@ export interface JudgeRunOptions {
   comparer: Pick<OutputComparer, 'compare'>;
 }
 
+/**
+ * The wall time one test may take, all its parts together: the program (beside the
+ * interactor, which may wait 1 s longer), then the checker (after reading an interactor's
+ * output.txt). Every sandbox of the run lives that long per test left, so none reaches its
+ * deadline while the run still needs it.
+ */
+export function perTestMs(judge: JudgeSpec, programMs: number, graceMs: number): number {
+  const interactorMs = judge.interactor ? Math.max(judge.interactor.limits.timeMs, programMs + INTERACTOR_WAIT_SLACK_MS) : 0;
+  const checkerMs = judge.checker ? judge.checker.limits.timeMs + graceMs + (judge.interactor?.limits.timeMs ?? 0) : 0;
+  return Math.max(programMs, interactorMs) + graceMs + checkerMs;
+}
+
 /** The judged run's outcome; 'cancelled' when it was stopped before its tests began. */
 export async function judgeRun(o: JudgeRunOptions): Promise<JudgeOutcome | 'cancelled'> {
+  const testMs = perTestMs(o.judge, o.execution.limits.timeMs, o.killGraceMs);
   let bundle: ProblemBundle | undefined;
   const programs: ProgramSandbox[] = [];
   const folders: WorkFolder[] = [];
@@ -75,6 +89,7 @@ export async function judgeRun(o: JudgeRunOptions): Promise<JudgeOutcome | 'canc
         runId: o.record.id,
         profile: o.profileOptions,
         killGraceMs: o.killGraceMs,
+        perTestMs: testMs,
         progress: o.progress,
       });
       programs.push(sandbox);
@@ -104,6 +119,7 @@ export async function judgeRun(o: JudgeRunOptions): Promise<JudgeOutcome | 'canc
       events: o.events,
       testOutputBytes: o.testOutputBytes,
       killGraceMs: o.killGraceMs,
+      perTestMs: testMs,
       progress: o.progress,
       comparer: o.comparer,
     });

@@ -41,6 +41,11 @@ export interface JudgeOptions {
   /** How much of each test's stdout and stderr the record keeps. */
   testOutputBytes: number;
   killGraceMs: number;
+  /**
+   * The wall time one test may take, all its parts together (the program, the checker): each
+   * sandbox of the run lives that long per test left (default: the program's limit and the grace).
+   */
+  perTestMs?: number;
   progress: RunProgress;
   /** Compares outputs; large ones off the event loop (output-comparer.ts). */
   comparer: Pick<OutputComparer, 'compare'>;
@@ -97,7 +102,7 @@ export async function judgeTests(o: JudgeOptions): Promise<JudgeOutcome> {
 
   /** A sandbox with the work folder in it, kept as the state every test starts from. */
   const openSandbox = async (testsLeft: number): Promise<SessionPort> => {
-    const lifetimeMs = testsLeft * (o.execution.limits.timeMs + o.killGraceMs);
+    const lifetimeMs = testsLeft * (o.perTestMs ?? o.execution.limits.timeMs + o.killGraceMs);
     const session = await o.sandbox.open(o.profile, { owner: o.runId, lifetimeMs });
     try {
       await session.putFiles(o.folder);
