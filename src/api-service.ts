@@ -6,7 +6,11 @@ import { pingRedis, warnIfEvicting, type RedisFactory } from './lib/redis-connec
 import type { RunMetrics } from './lib/run-metrics.js';
 import { createRunQueue } from './queue/run-queue.js';
 import { createWebhookQueue } from './queue/webhook-queue.js';
+import { createAuthFailureCounter } from './store/auth-failures.js';
+import { createEventReader } from './store/event-stream.js';
 import { createKeys } from './store/keys.js';
+import { createInputSender } from './store/run-input.js';
+import { createRuntimeVersionStore } from './store/runtime-versions.js';
 import { createEndWatcher } from './store/run-ends.js';
 import { createProblemStore } from './store/problem-store.js';
 import { createRunStore } from './store/run-store.js';
@@ -50,10 +54,12 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     queue,
     webhooks,
     metrics,
-    redis,
-    blockingRedis: factory.blocking,
+    input: createInputSender(redis, keys, { maxStdinBytes: config.stdinMaxBytes, retentionSeconds: config.retentionSeconds }),
+    events: createEventReader({ connect: factory.blocking, keys }),
+    runtimeVersions: createRuntimeVersionStore({ redis, keys }),
+    authFailures: createAuthFailureCounter({ redis, keys, limit: config.authFailuresPerMinute }),
+    rateLimitRedis: redis,
     ends,
-    keys,
     catalogue: runtimeCatalogue,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
     beforeScrape,

@@ -15,20 +15,6 @@ export const JUDGE_FILE_NAMES = ['input.txt', 'output.txt', 'answer.txt'] as con
 
 type Role = 'checker' | 'interactor';
 
-/** Fields that only mean something with tests (inline, or a problem's). */
-const JUDGE_FIELDS = [
-  'compare',
-  'floatTolerance',
-  'stopOnFailure',
-  'stopOnFirstFailure',
-  'isolateTests',
-  'checker',
-  'interactor',
-  'groups',
-] as const;
-/** Fields a problem brings: a run against one may not give them. */
-const PROBLEM_FIELDS = ['tests', 'compare', 'floatTolerance', 'checker', 'interactor', 'groups'] as const;
-
 function checkNoReservedNames(names: readonly string[], role: Role): void {
   const reserved = names.find((name) => (JUDGE_FILE_NAMES as readonly string[]).includes(name));
   if (reserved) throw new ApiError('invalid_file_name', `${role} files may not be called ${reserved}: the judge gives it that file`);
@@ -67,10 +53,8 @@ function checkTestCount(count: number, config: Config): void {
     throw new ApiError('limit_exceeded', `${count} tests, above the server maximum of ${config.judgeMaxTests}`);
 }
 
+/** A run against a problem (the schema has refused the fields the problem brings). */
 function fromProblem(body: RunRequestBody, problem: Problem, config: Config, catalogue: readonly Runtime[]): JudgeSpec {
-  const given = PROBLEM_FIELDS.filter((field) => body[field] !== undefined);
-  if (given.length > 0)
-    throw new ApiError('invalid_request', `${given.join(', ')} come from the problem; a run against it may not give them`);
   checkTestCount(problem.tests.length, config);
   return {
     tests: problem.tests.map((t) => ({ name: t.name, problemFiles: { answer: t.answerBytes !== null } })),
@@ -92,22 +76,14 @@ export function prepareJudge(
   catalogue: readonly Runtime[],
   problem?: Problem,
 ): JudgeSpec | undefined {
+  // The schema has refused judge options without tests, tests with stdin or interactive, a
+  // test without expected where nothing else decides, and what a problem brings beside it.
   const tests = body.tests;
-  if (!tests && !problem) {
-    const given = JUDGE_FIELDS.filter((field) => body[field] !== undefined);
-    if (given.length > 0) throw new ApiError('invalid_request', `${given.join(', ')} need tests`);
-    return undefined;
-  }
-  if (body.interactive) throw new ApiError('invalid_request', 'a run with tests cannot be interactive');
-  if (body.stdin) throw new ApiError('invalid_request', 'give each test its stdin instead of stdin');
   if (problem) return fromProblem(body, problem, config, catalogue);
+  if (!tests) return undefined;
 
-  checkTestCount(tests!.length, config);
-  const judgedByProgram = body.checker !== undefined || body.interactor !== undefined;
-  const missing = tests!.findIndex((t) => t.expected === undefined);
-  if (missing >= 0 && !judgedByProgram)
-    throw new ApiError('invalid_request', `tests[${missing}].expected is needed without a checker or an interactor`);
-  const expectedBytes = tests!.reduce((sum, t) => sum + Buffer.byteLength(t.expected ?? ''), 0);
+  checkTestCount(tests.length, config);
+  const expectedBytes = tests.reduce((sum, t) => sum + Buffer.byteLength(t.expected ?? ''), 0);
   if (expectedBytes > config.judgeExpectedMaxBytes) {
     throw new ApiError(
       'limit_exceeded',
@@ -115,11 +91,11 @@ export function prepareJudge(
     );
   }
   if (body.groups) {
-    const problemWithGroups = groupsProblem(body.groups, tests!.length);
+    const problemWithGroups = groupsProblem(body.groups, tests.length);
     if (problemWithGroups) throw new ApiError('invalid_request', problemWithGroups);
   }
   return {
-    tests: tests!.map((t, i) => ({ name: t.name ?? `test-${i + 1}`, stdin: t.stdin ?? '', expected: t.expected ?? '' })),
+    tests: tests.map((t, i) => ({ name: t.name ?? `test-${i + 1}`, stdin: t.stdin ?? '', expected: t.expected ?? '' })),
     compare: body.compare ?? 'trim',
     floatTolerance: body.floatTolerance ?? DEFAULT_FLOAT_TOLERANCE,
     stopOnFailure: Boolean(body.stopOnFailure || body.stopOnFirstFailure),

@@ -39,9 +39,7 @@ function decodeNamedFiles(
   config: Config,
   what: string,
 ): { name: string; content: Buffer }[] {
-  if ((body.source === undefined) === (body.files === undefined)) {
-    throw new ApiError('invalid_request', `give exactly one of ${what}source and ${what}files`);
-  }
+  // The schema has made sure of exactly one of source and files.
   if (body.source !== undefined) return [{ name: runtime.fileName, content: Buffer.from(body.source, 'utf8') }];
   const files = body.files!;
   if (files.length > config.filesMaxCount) throw new ApiError('invalid_request', `at most ${config.filesMaxCount} ${what}files`);

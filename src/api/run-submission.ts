@@ -1,10 +1,11 @@
-// Turns a schema-valid POST /runs body into a run record and the request the worker needs,
-// or an ApiError: unknown language, a limit above the maximum, a bad file name, network
-// not allowed. Pure apart from the id and the clock it is given.
+// Turns a schema-valid POST /runs body (the schema has checked each field and the rules
+// between them) into a run record and the request the worker needs, or an ApiError for what
+// needs the catalogue or the server's settings: unknown language, a limit above the maximum,
+// a bad file name, sizes, network or root not allowed. Pure apart from the id and the clock.
 import type { Config } from '../config/config.js';
-import { RunStatus, type RunRecord } from '../domain/run-record.js';
-import type { Runtime } from '../domain/runtimes.js';
 import type { Problem } from '../domain/problem.js';
+import { queuedRun, type RunRecord } from '../domain/run-record.js';
+import type { Runtime } from '../domain/runtimes.js';
 import type { RunSpec } from '../domain/run-spec.js';
 import { checkWebhookUrl } from '../lib/webhook-target.js';
 import { ApiError } from './errors.js';
@@ -52,7 +53,6 @@ export function prepareSubmission(
   }
 
   const limits = limitsFor(body.limits, runtime, config, problem?.limits);
-
   const files = decodeFiles(body, runtime, config, limits);
 
   const stdinBytes = Math.max(Buffer.byteLength(body.stdin ?? ''), ...(body.tests ?? []).map((t) => Buffer.byteLength(t.stdin ?? '')));
@@ -63,7 +63,6 @@ export function prepareSubmission(
   const args = body.args ?? [];
   const env = body.env ?? {};
   const strings = [...args, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
-  if (strings.some((s) => s.includes('\0'))) throw new ApiError('invalid_request', 'args and env values may not contain NUL');
   // The kernel refuses one string of 128 KiB or more, and all of them past ARG_MAX; Docker
   // refuses a create of several MiB. Each is said here, not as a failed run.
   const longest = Math.max(0, ...strings.map((s) => Buffer.byteLength(s)));
@@ -76,29 +75,15 @@ export function prepareSubmission(
   if (total > config.argsEnvMaxBytes)
     throw new ApiError('payload_too_large', `args and env add up to ${total} bytes, above the server maximum of ${config.argsEnvMaxBytes}`);
 
-  const record: RunRecord = {
+  const record = queuedRun({
     id,
     language: runtime.language,
-    status: RunStatus.queued,
-    verdict: null,
     createdAt: now.toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    exitCode: null,
-    signal: null,
-    timeMs: null,
-    cpuTimeMs: null,
-    memoryBytes: null,
-    stdout: '',
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    compile: null,
     limits,
     interactive: body.interactive ?? false,
-    ...(webhook ? { webhook } : {}),
-    ...(problem ? { problem: problem.id } : {}),
-  };
+    webhook,
+  });
+  if (problem) record.problem = problem.id;
   const request: RunSpec = {
     files: files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
     stdin: body.stdin ?? '',

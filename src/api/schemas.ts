@@ -2,8 +2,10 @@
 // openapi.yaml (scripts/write-openapi.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import { PROBLEM_ID_PATTERN } from '../domain/problem.js';
-import { TestGroupSchema } from '../domain/scoring.js';
 import { LimitsSchema, RunRecordSchema } from '../domain/run-record.js';
+import { CompareModeSchema } from '../domain/run-spec.js';
+import { TestGroupSchema } from '../domain/scoring.js';
+import { rule } from './validators.js';
 
 export const ErrorSchema = Type.Object(
   {
@@ -39,7 +41,7 @@ export const TestCaseSchema = Type.Object(
 );
 
 /** A checker or an interactor: a program of any runtime, with its own files and limits. */
-const judgeProgramSchema = (description: string) =>
+const judgeProgramSchema = (role: string, description: string) =>
   Type.Object(
     {
       language: Type.String({ minLength: 1, description: 'a runtime id or alias from GET /runtimes' }),
@@ -49,9 +51,31 @@ const judgeProgramSchema = (description: string) =>
       ),
       limits: Type.Optional(Type.Partial(LimitsSchema, { description: "its own limits, over the server's defaults (never the run's)" })),
     },
-    { additionalProperties: false, description },
+    {
+      additionalProperties: false,
+      description,
+      allOf: [rule({ oneOf: [{ required: ['source'] }, { required: ['files'] }] }, `give exactly one of ${role}.source and ${role}.files`)],
+    },
   );
 export type JudgeProgramBody = Static<ReturnType<typeof judgeProgramSchema>>;
+
+/** The judge options: only with tests (or a problem, which brings its tests). */
+const judgeFields = [
+  'compare',
+  'floatTolerance',
+  'stopOnFailure',
+  'stopOnFirstFailure',
+  'isolateTests',
+  'checker',
+  'interactor',
+  'groups',
+] as const;
+/** What a problem brings: a run against one may not give it. */
+const problemFields = ['tests', 'compare', 'floatTolerance', 'checker', 'interactor', 'groups'] as const;
+const judged = { anyOf: [{ required: ['tests'] }, { required: ['problem'] }] };
+
+/** An argument or environment value: the kernel ends a string at NUL, so none may hold one. */
+const NoNulString = Type.String(rule({ pattern: '^[^\\u0000]*$' }, 'args and env values may not contain NUL'));
 
 export const RunRequestSchema = Type.Object(
   {
@@ -59,9 +83,9 @@ export const RunRequestSchema = Type.Object(
     source: Type.Optional(Type.String({ description: "one file, saved under the runtime's fileName" })),
     files: Type.Optional(Type.Array(FileSchema, { minItems: 1, description: 'the first file is the entry point' })),
     stdin: Type.Optional(Type.String({ default: '' })),
-    args: Type.Optional(Type.Array(Type.String(), { default: [] })),
+    args: Type.Optional(Type.Array(NoNulString, { default: [] })),
     env: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), {
+      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), NoNulString, {
         default: {},
         additionalProperties: false,
         description: 'extra environment variables; names are letters, digits and _',
@@ -82,13 +106,7 @@ export const RunRequestSchema = Type.Object(
         description: 'judge mode: compile once, run each test as a fresh process (work folder restored between tests)',
       }),
     ),
-    compare: Type.Optional(
-      // No schema defaults for the judge fields: they are only allowed with tests.
-      Type.Union([Type.Literal('exact'), Type.Literal('trim'), Type.Literal('tokens'), Type.Literal('float')], {
-        description:
-          'judge mode: exact; trim (trailing spaces and blank lines ignored, the default); tokens; float (tokens, numbers within floatTolerance)',
-      }),
-    ),
+    compare: Type.Optional(CompareModeSchema),
     floatTolerance: Type.Optional(
       Type.Number({ minimum: 0, description: 'judge mode, compare "float": absolute or relative tolerance (default 1e-6)' }),
     ),
@@ -101,11 +119,13 @@ export const RunRequestSchema = Type.Object(
     ),
     checker: Type.Optional(
       judgeProgramSchema(
+        'checker',
         'judge mode: a program that decides each test, run in its own sandbox as CHECKER input.txt output.txt answer.txt; exit 0 accepted, 1 wrong answer, 2 presentation error, 7 points (score on stderr), anything else the judge failed (testlib)',
       ),
     ),
     interactor: Type.Optional(
       judgeProgramSchema(
+        'interactor',
         'judge mode: a program that talks with the submission over its stdin and stdout, run in its own sandbox as INTERACTOR input.txt output.txt, deciding as a checker does',
       ),
     ),
@@ -129,7 +149,39 @@ export const RunRequestSchema = Type.Object(
     ),
     isolateTests: Type.Optional(Type.Boolean({ description: 'judge mode: each test in a container of its own (default false)' })),
   },
-  { additionalProperties: false, $id: 'RunRequest' },
+  {
+    additionalProperties: false,
+    $id: 'RunRequest',
+    // The rules between fields, stated where JSON Schema can say them (and so in
+    // openapi.yaml); what needs the runtime catalogue or the server's settings is checked in
+    // run-submission.ts.
+    allOf: [
+      rule({ oneOf: [{ required: ['source'] }, { required: ['files'] }] }, 'give exactly one of source and files'),
+      rule({ not: { anyOf: judgeFields.map((field) => ({ required: [field] })), not: judged } }, `${judgeFields.join(', ')} need tests`),
+      rule(
+        { not: { ...judged, required: ['interactive'], properties: { interactive: { const: true } } } },
+        'a run with tests cannot be interactive',
+      ),
+      rule(
+        { not: { ...judged, required: ['stdin'], properties: { stdin: { minLength: 1 } } } },
+        'give each test its stdin instead of stdin',
+      ),
+      rule(
+        { not: { required: ['problem'], anyOf: problemFields.map((field) => ({ required: [field] })) } },
+        `${problemFields.join(', ')} come from the problem; a run against one may not give them`,
+      ),
+      rule(
+        {
+          not: {
+            required: ['tests'],
+            not: { anyOf: [{ required: ['checker'] }, { required: ['interactor'] }] },
+            properties: { tests: { contains: { not: { required: ['expected'] } } } },
+          },
+        },
+        'every test needs expected unless a checker or an interactor decides',
+      ),
+    ],
+  },
 );
 export type RunRequestBody = Static<typeof RunRequestSchema>;
 

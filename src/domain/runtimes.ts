@@ -233,7 +233,10 @@ export function findRuntime(catalogue: readonly Runtime[], name: string): Runtim
   return catalogue.find((r) => r.language === wanted || r.aliases.includes(wanted));
 }
 
-/** Expands `{entry}` and `{sources}` in an argv template. A file name that a command would read as an option never gets this far (file-names.ts); it is refused here too. */
+/**
+ * Expands `{entry}` and `{sources}` in an argv template. A file name that a command would
+ * read as an option never gets this far (file-names.ts); it is refused here too.
+ */
 export function expandCommand(template: readonly string[], entry: string, sources: readonly string[]): string[] {
   for (const name of [entry, ...sources])
     if (/^[-@]/.test(name)) throw new Error(`file name ${JSON.stringify(name)} would be read as an option`);

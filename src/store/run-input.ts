@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua-script.js';
+import { entryFields } from './stream-entry.js';
 import { STDIN_BYTES_FIELD } from './run-store.js';
 
 export type InputFrame = { kind: 'stdin'; data: Buffer } | { kind: 'eof' } | { kind: 'cancel' };
@@ -55,9 +56,18 @@ export async function sendInput(
   )) as SendOutcome;
 }
 
+/** Binds sendInput to a connection and the caps: what the API hands its stream route. */
+export function createInputSender(redis: Redis, keys: Keys, options: SendInputOptions) {
+  return {
+    send: (runId: string, frame: Exclude<InputFrame, { kind: 'cancel' }>) => sendInput(redis, keys, runId, frame, options),
+  };
+}
+export type InputSender = ReturnType<typeof createInputSender>;
+
 function parseFrame(raw: Buffer[]): InputFrame | undefined {
-  const type = raw[1]?.toString();
-  if (type === 'stdin') return { kind: 'stdin', data: raw[3] ?? Buffer.alloc(0) };
+  const fields = entryFields(raw);
+  const type = fields.get('t')?.toString();
+  if (type === 'stdin') return { kind: 'stdin', data: fields.get('d') ?? Buffer.alloc(0) };
   if (type === 'eof' || type === 'cancel') return { kind: type };
   return undefined;
 }
