@@ -11,6 +11,8 @@ import type { AppDependencies } from './api/deps.js';
 import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
+import { judge0Routes } from './api/judge0/judge0-routes.js';
+import { pistonRoutes } from './api/piston/piston-routes.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { problemRoutes } from './api/routes/problems.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
@@ -88,6 +90,9 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   await app.register(runBatchRoutes, routeDeps);
   await app.register(runStreamRoutes, routeDeps);
   await app.register(problemRoutes, deps);
+  // The facades, each under its own prefix (their routes pass `deps` on to plugins of their own).
+  await app.register(async (scope) => scope.register(judge0Routes, routeDeps), { prefix: '/judge0' });
+  await app.register(async (scope) => scope.register(pistonRoutes, routeDeps), { prefix: '/piston' });
   return app;
 }
 

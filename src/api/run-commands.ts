@@ -3,6 +3,7 @@
 // find a run the caller may see. A run of another key is reported as missing.
 import { randomUUID } from 'node:crypto';
 import type { RunRecord } from '../domain/run-record.js';
+import type { CommandTemplates } from '../domain/run-spec.js';
 import type { Admission, CancelOutcome } from '../store/run-store.js';
 import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';
@@ -34,6 +35,12 @@ function refusal(admission: Exclude<Admission, { admitted: true }>, config: AppD
   }
 }
 
+export interface SubmitOptions {
+  id?: string;
+  now?: Date;
+  commands?: CommandTemplates;
+}
+
 export function createRunCommands(deps: AppDependencies) {
   const newId = deps.newId ?? randomUUID;
   const { config } = deps;
@@ -45,11 +52,17 @@ export function createRunCommands(deps: AppDependencies) {
     if (waiting >= config.queueMaxWaiting) throw new ApiError('queue_full', `${waiting} runs are waiting; retry later`);
   }
 
-  /** Throws ApiError for bad input or no room, before anything is written. */
-  async function submit(body: RunRequestBody, principal: Principal): Promise<RunRecord> {
+  /**
+   * Throws ApiError for bad input or no room, before anything is written. `options.id` is
+   * the run's id where the caller needs it first; `options.commands` replace the runtime's
+   * (the compatibility facades: compiler options, wrappers, multi-file programs).
+   */
+  async function submit(body: RunRequestBody, principal: Principal, options: SubmitOptions = {}): Promise<RunRecord> {
     const problem = body.problem === undefined ? undefined : await deps.problems.get(body.problem);
     if (body.problem !== undefined && !problem) throw new ApiError('not_found', `no problem ${body.problem}`);
-    const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date(), problem);
+    const prepared = prepareSubmission(body, config, deps.catalogue, options.id ?? newId(), options.now ?? new Date(), problem);
+    const { record } = prepared;
+    const request = options.commands ? { ...prepared.request, commands: options.commands } : prepared.request;
     await checkQueueRoom();
     const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);
     if (!admission.admitted) throw refusal(admission, config);
@@ -123,7 +136,17 @@ export function createRunCommands(deps: AppDependencies) {
     return outcome;
   }
 
-  return { submit, find, list, cancel };
+  /** Deletes a run that has ended (record, stream, request); one still queued or running is left alone. */
+  async function remove(id: string, principal: Principal): Promise<'missing' | 'active' | 'deleted'> {
+    const record = await find(id, principal);
+    if (!record) return 'missing';
+    if (record.status === 'queued' || record.status === 'running') return 'active';
+    await deps.store.discard(id);
+    deps.log.info({ runId: id }, 'run deleted');
+    return 'deleted';
+  }
+
+  return { submit, find, list, cancel, remove };
 }
 
 export type RunCommands = ReturnType<typeof createRunCommands>;

@@ -38,12 +38,17 @@ export function createArchiveBudget(limits: ArchiveLimits, archiveBytes: number)
   const maxTotal = Math.min(limits.maxTotalBytes, Math.max(limits.maxRatio * archiveBytes, RATIO_FLOOR_BYTES));
   let entries = 0;
   let total = 0;
+  const tick = (): void => {
+    if (Date.now() - started > limits.timeMs) throw new ArchiveError(`reading the archive took longer than ${limits.timeMs} ms`, true);
+  };
   return {
-    /** One more entry of any kind; also the point where time is checked. */
+    /** One more entry of any kind; also a point where time is checked. */
     entry(): void {
       if (++entries > limits.maxEntries) throw new ArchiveError(`the archive has more than ${limits.maxEntries} entries`, true);
-      if (Date.now() - started > limits.timeMs) throw new ArchiveError(`reading the archive took longer than ${limits.timeMs} ms`, true);
+      tick();
     },
+    /** Throws once reading has taken longer than its time. */
+    tick,
     /** A file of `bytes` (uncompressed), before it is read. */
     file(path: string, bytes: number): void {
       if (bytes > limits.maxFileBytes)

@@ -1,7 +1,8 @@
-// Reads a zip held in memory from its central directory: stored and deflated files, each
-// inflated with no more room than it declares and checked against its size and CRC-32.
-// Encrypted entries, ZIP64, archives split over disks, symbolic links and other special files
-// are refused. Declared sizes are counted against the limits before anything is inflated.
+// Reads a zip held in memory (a problem archive, Judge0's additional_files) from its central
+// directory: stored and deflated files, each inflated with no more room than it declares and
+// checked against its size and CRC-32. Encrypted entries, ZIP64, archives split over disks,
+// symbolic links and other special files are refused. Declared sizes are counted against the
+// limits before anything is inflated; each file counts once against the entries.
 import { promisify } from 'node:util';
 import { crc32, inflateRaw as inflateRawCallback } from 'node:zlib';
 import { ArchiveError, normalArchivePath, type ArchiveBudget, type ArchiveFile } from './archive-budget.js';
@@ -95,7 +96,7 @@ export async function readZip(zip: Buffer, budget: ArchiveBudget): Promise<Archi
 
   const files: ArchiveFile[] = [];
   for (const entry of entries) {
-    budget.entry();
+    budget.tick();
     const local = entry.localAt;
     if (local + 30 > zip.length || zip.readUInt32LE(local) !== LOCAL_HEADER)
       throw new ArchiveError(`not a valid zip file: no local header for ${entry.path}`);

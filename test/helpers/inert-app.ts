@@ -40,6 +40,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     input: inert('input'),
     events: inert('events'),
     runtimeVersions: inert('runtimeVersions'),
+    judge0: inert('judge0'),
     authFailures: inert('authFailures'),
     rateLimitRedis: inert('rateLimitRedis'),
     ends: inert('ends'),
