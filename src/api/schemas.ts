@@ -41,7 +41,7 @@ export const TestCaseSchema = Type.Object(
 );
 
 /** A checker or an interactor: a program of any runtime, with its own files and limits. */
-const judgeProgramSchema = (role: string, description: string) =>
+export const judgeProgramSchema = (role: string, description: string) =>
   Type.Object(
     {
       language: Type.String({ minLength: 1, description: 'a runtime id or alias from GET /runtimes' }),

@@ -124,6 +124,30 @@ t.test('judge depth', async (t) => {
     t.same(await containersLeftBy(record.id), []);
   });
 
+  t.test("Judge0's facade: expected_output still compares; runbox_checker (an extension) decides with it as the answer", async (t) => {
+    const submit = (body: Record<string, unknown>) =>
+      request(url, 'POST', '/judge0/submissions?wait=true&fields=status,message,stdout,runbox_verdict', {
+        language_id: 71,
+        stdin: 'a b',
+        expected_output: 'a b',
+        ...body,
+      });
+    const echo = 'import sys\nfor line in sys.stdin: print(line.strip().replace("b", "?"))';
+    const [compared, right, half] = await Promise.all([
+      submit({ source_code: 'print(input())' }),
+      submit({ source_code: 'print(input())', runbox_checker: partialChecker }),
+      submit({ source_code: echo, runbox_checker: partialChecker }),
+    ]);
+    t.match(compared, { status: 201, body: { status: { id: 3 }, message: null, stdout: 'a b\n' } });
+    t.match(right, { status: 201, body: { status: { id: 3 }, message: 'ok 2 lines', runbox_verdict: 'accepted' } });
+    t.match(half, {
+      status: 201,
+      body: { status: { id: 4, description: 'Wrong Answer' }, message: 'points 0.5 1 of 2 lines', runbox_verdict: 'partially_accepted' },
+    });
+    const refused = await submit({ source_code: 'print(1)', runbox_checker: { language: 'python' } });
+    t.match(refused, { status: 422, body: { runbox_checker: ['give exactly one of source and files'] } });
+  });
+
   t.test('a submission cannot read or overwrite the answer or the checker: they are in another sandbox', async (t) => {
     const record = await runToEnd(url, {
       language: 'python',

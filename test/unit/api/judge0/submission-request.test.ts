@@ -86,6 +86,32 @@ t.test('the multi-file program: its scripts, the runtime its sources need, no so
   t.equal(projectRuntime(['x.txt'], runtimeCatalogue).language, 'bash', 'no sources: bash');
 });
 
+t.test(
+  "runbox_checker (an extension) decides the one test, with expected_output as its answer; it is checked as POST /runs's checker",
+  async (t) => {
+    const checker = { language: 'python', source: 'import sys; sys.exit(0)' };
+    const planned = await plan({ language_id: 71, source_code: 'print(1)', stdin: '5', expected_output: '1.0', runbox_checker: checker });
+    if (!('plan' in planned)) return t.fail(JSON.stringify(planned));
+    t.same(planned.plan.body.tests, [{ stdin: '5', expected: '1.0' }]);
+    t.same(planned.plan.body.checker, checker);
+    t.equal(planned.plan.body.compare, undefined, "the checker decides, not Judge0's comparison");
+    const unanswered = await plan({ language_id: 71, source_code: 'print(1)', runbox_checker: checker });
+    if (!('plan' in unanswered)) return t.fail(JSON.stringify(unanswered));
+    t.same(unanswered.plan.body.tests, [{ stdin: '' }], 'without expected_output the checker gets an empty answer');
+    const refusals: [unknown, RegExp][] = [
+      ['check.py', /must be \{language, source or files, limits\?\}/],
+      [{ language: 'python' }, /exactly one of source and files/],
+      [{ language: 'cobol', source: '' }, /no runtime is called "cobol"/],
+      [{ language: 'python', files: [{ name: 'answer.txt', content: '' }] }, /may not be called answer.txt/],
+      [{ language: 'python', source: '', limits: { timeMs: 10_000_000 } }, /limits.timeMs/],
+    ];
+    for (const [value, message] of refusals) {
+      const refused = await plan({ language_id: 71, source_code: 'print(1)', runbox_checker: value });
+      t.match(refused, { errors: { runbox_checker: [message] } }, JSON.stringify(value));
+    }
+  },
+);
+
 t.test('expected_output makes one trim-compared test; base64 inputs are decoded', async (t) => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const planned = await plan({ language_id: 71, source_code: b64('print(input())'), stdin: b64('hi'), expected_output: b64('hi') }, true);
