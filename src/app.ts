@@ -14,6 +14,7 @@ import { healthRoutes } from './api/routes/health.js';
 import { judge0Routes } from './api/judge0/judge0-routes.js';
 import { pistonRoutes } from './api/piston/piston-routes.js';
 import { metricsRoutes } from './api/routes/metrics.js';
+import { problemRoutes } from './api/routes/problems.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
 import { runStreamRoutes } from './api/routes/run-stream.js';
 import { createRunCommands } from './api/run-commands.js';
@@ -21,6 +22,7 @@ import { CloseCode } from './api/stream-frames.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
+import { ProblemSchema } from './api/problem-schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { createValidatorCompiler, validationMessage } from './api/validators.js';
 
@@ -42,6 +44,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
+  app.addSchema(ProblemSchema);
 
   if (docs) {
     await app.register(swagger, { openapi: openapiDocument });
@@ -86,6 +89,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   await app.register(runRoutes, routeDeps);
   await app.register(runBatchRoutes, routeDeps);
   await app.register(runStreamRoutes, routeDeps);
+  await app.register(problemRoutes, deps);
   // The facades, each under its own prefix (their routes pass `deps` on to plugins of their own).
   await app.register(async (scope) => scope.register(judge0Routes, routeDeps), { prefix: '/judge0' });
   await app.register(async (scope) => scope.register(pistonRoutes, routeDeps), { prefix: '/piston' });
