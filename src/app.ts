@@ -14,6 +14,7 @@ import { healthRoutes } from './api/routes/health.js';
 import { judge0Routes } from './api/judge0/judge0-routes.js';
 import { pistonRoutes } from './api/piston/piston-routes.js';
 import { metricsRoutes } from './api/routes/metrics.js';
+import { problemRoutes } from './api/routes/problems.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
 import { runStreamRoutes } from './api/routes/run-stream.js';
 import { createRunCommands } from './api/run-commands.js';
@@ -27,6 +28,7 @@ import { sessionRoutes } from './api/routes/sessions.js';
 import { snapshotRoutes } from './api/routes/snapshots.js';
 import { ExecRecordSchema, FileEntrySchema, SessionRecordSchema, SnapshotRecordSchema } from './api/session-schemas.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
+import { ProblemSchema } from './api/problem-schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { createValidatorCompiler, validationMessage } from './api/validators.js';
 
@@ -49,6 +51,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
   for (const schema of [SessionRecordSchema, ExecRecordSchema, SnapshotRecordSchema, FileEntrySchema]) app.addSchema(schema);
+  app.addSchema(ProblemSchema);
 
   if (docs) {
     await app.register(swagger, { openapi: openapiDocument });
@@ -98,6 +101,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   await app.register(sessionFileRoutes, deps);
   await app.register(sessionShellRoutes, deps);
   await app.register(snapshotRoutes, deps);
+  await app.register(problemRoutes, deps);
   // The facades, each under its own prefix (their routes pass `deps` on to plugins of their own).
   await app.register(async (scope) => scope.register(judge0Routes, routeDeps), { prefix: '/judge0' });
   await app.register(async (scope) => scope.register(pistonRoutes, routeDeps), { prefix: '/piston' });

@@ -14,6 +14,7 @@ import type { InputSender } from '../store/run-input.js';
 import type { Judge0Submissions } from '../store/judge0-submissions.js';
 import type { RuntimeVersionStore } from '../store/runtime-versions.js';
 import type { EndWatcher } from '../store/run-ends.js';
+import type { ProblemStore } from '../store/problem-store.js';
 import type { RunStore } from '../store/run-store.js';
 import type { SessionClient } from './session-client.js';
 
@@ -21,6 +22,7 @@ export interface AppDependencies {
   config: Config;
   log: Logger;
   store: RunStore;
+  problems: ProblemStore;
   queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'> & Partial<Pick<RunQueue, 'workerCount'>>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;

@@ -3,12 +3,13 @@
 // (POST /sessions/{id}/exec), a path of the files routes. Pure apart from the id and the clock.
 import { limitsFromConfig, type Config } from '../config/config.js';
 import { fileNameProblem } from '../domain/file-names.js';
-import { LimitExceededError, resolveExecLimits, resolveLimits, type Limits } from '../domain/limits.js';
+import { LimitExceededError, resolveExecLimits } from '../domain/limits.js';
 import type { OpenSessionRequest, SessionCommand } from '../domain/session-command.js';
 import { SessionStatus, type SessionRecord } from '../domain/session-record.js';
 import { findRuntime, type Runtime } from '../domain/runtimes.js';
 import { ApiError } from './errors.js';
-import { checkArgStrings, decodeFileList, envStrings } from './run-submission.js';
+import { decodeFiles, limitsFor, runtimeOf } from './program-parts.js';
+import { checkArgStrings, envStrings } from './run-submission.js';
 import type { CreateSessionRequest, ExecRequest } from './session-schemas.js';
 
 function withinMaximum(name: string, value: number | undefined, fallback: number, maximum: number): number {
@@ -42,23 +43,12 @@ export function prepareSession(
   }
   const language = snapshot?.language ?? body.language;
   if (language === undefined) throw new ApiError('invalid_request', 'give language, or a snapshot to open');
-  const runtime = findRuntime(catalogue, language);
-  if (!runtime) throw new ApiError('unknown_language', `no runtime is called ${JSON.stringify(language)}; see GET /runtimes`);
+  const runtime = runtimeOf(language, catalogue);
   if (body.network && !config.networkAllowed) throw new ApiError('forbidden', 'network access is not allowed on this server');
-  const { defaults, maxima } = limitsFromConfig(config);
-  let limits: Limits;
-  try {
-    limits = resolveLimits(body.limits, defaults, maxima, runtime.limits);
-  } catch (error) {
-    if (error instanceof LimitExceededError) throw new ApiError('limit_exceeded', error.message);
-    throw error;
-  }
+  const limits = limitsFor(body.limits, runtime, config);
   const idleTimeoutMs = withinMaximum('idleTimeoutMs', body.idleTimeoutMs, config.sessionIdleTimeoutMs, config.sessionIdleTimeoutMaxMs);
   const maxLifetimeMs = withinMaximum('maxLifetimeMs', body.maxLifetimeMs, config.sessionLifetimeMs, config.sessionLifetimeMaxMs);
-  const files = body.files ? decodeFileList(body.files, config) : [];
-  const totalBytes = files.reduce((sum, f) => sum + f.content.length, 0);
-  if (totalBytes > config.filesMaxBytes)
-    throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, above the maximum of ${config.filesMaxBytes}`);
+  const files = body.files ? decodeFiles({ files: body.files }, runtime, config, limits) : [];
   const env = body.env ?? {};
   checkArgStrings(envStrings(env), config, 'env');
 

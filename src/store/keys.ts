@@ -49,6 +49,16 @@ export function createKeys(prefix: string) {
     snapshotBytes: (owner: string) => `${prefix}:snapshots:key:${owner}:bytes`,
     /** A reader of many streams (stream-follower.ts) is woken through this stream when one is added to its read. */
     followerWake: (reader: string) => `${prefix}:wake:${reader}`,
+    /** A problem: a hash of its record (JSON), its bundle's hash and its owner. */
+    problem: (id: string) => `${prefix}:problem:${id}`,
+    /** A problem bundle, by its SHA-256: a string. */
+    problemBlob: (hash: string) => `${prefix}:problemblob:${hash}`,
+    /** The problems whose bundle it is: a set of ids. */
+    problemBlobRefs: (hash: string) => `${prefix}:problemblob:${hash}:refs`,
+    /** A bundle being uploaded, until it is stored under its hash. */
+    problemUpload: (token: string) => `${prefix}:problemupload:${token}`,
+    /** Problem bytes stored, per uploading key (`owner`) or for all: a hash of id -> bytes, and `*` -> their total. */
+    problemUsage: (owner?: string) => (owner === undefined ? `${prefix}:problems:all` : `${prefix}:problems:key:${owner}`),
   };
 }
 export type Keys = ReturnType<typeof createKeys>;

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { languageCounts, limitsFromConfig, runStoreSettings, type Config } from '../config/config.js';
+import { join } from 'node:path';
+import { languageCounts, limitsFromConfig, problemStoreSettings, runStoreSettings, type Config } from '../config/config.js';
 import { resolveLimits } from '../domain/limits.js';
 import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
@@ -21,6 +22,7 @@ import { createEventPublisher } from '../store/event-stream.js';
 import { createKeys } from '../store/keys.js';
 import { createRuntimeVersionStore } from '../store/runtime-versions.js';
 import { createInputReader } from '../store/run-input.js';
+import { createProblemStore } from '../store/problem-store.js';
 import { createRunStore } from '../store/run-store.js';
 import { createSessionChannel } from '../store/session-channel.js';
 import { createSessionStore } from '../store/session-store.js';
@@ -28,6 +30,7 @@ import { createSnapshotStore } from '../store/snapshot-store.js';
 import { createStreamFollower } from '../store/stream-follower.js';
 import { createWorkerRegistry } from '../store/worker-registry.js';
 import { createOutputComparer } from './output-comparer.js';
+import { createProblemCache } from './problem-cache.js';
 import { createRunProcessor } from './run-processor.js';
 import { createSessionHost } from './session-host.js';
 import { createSnapshotMaker } from './snapshot-maker.js';
@@ -132,6 +135,15 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   });
   /** Judge comparisons past 64 KiB run in a thread of their own, off this loop. */
   const comparer = createOutputComparer({ thresholdBytes: 64 * 1024 });
+  const problemStore = createProblemStore({ redis, keys, ...problemStoreSettings(config) });
+  const problems = createProblemCache({
+    dir: config.problemCacheDir || join(config.dataDir, 'problem-cache'),
+    maxBytes: config.problemCacheMaxBytes,
+    readBlob: problemStore.readBlob,
+    log,
+    onFetch: () => metrics.problemFetches.inc(),
+    onHit: () => metrics.problemCacheHits.inc(),
+  });
   const processor = createRunProcessor({
     store,
     sandbox,
@@ -148,6 +160,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     inputReader,
     comparer,
     makeSnapshot,
+    problems,
   });
   const sessionFollower = createStreamFollower({ connect: factory.blocking, waker: redis, wakeKey: keys.followerWake(workerId) });
   const sessions = createSessionHost({
