@@ -563,7 +563,7 @@ const settings = {
   snapshotRetentionSeconds: {
     env: 'SNAPSHOT_RETENTION_S',
     default: 86_400,
-    parse: integer(60),
+    parse: integer(1),
     description: 'how long a snapshot (an image) is kept before the reaper removes it',
   },
   snapshotMaxPerKey: {

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { request } from '../helpers/client.js';
-import { containersLeftBy, containersOf, sandboxRuntime, startService, startTestRedis } from '../helpers/service.js';
+import { containersLeftBy, containersOf, docker, sandboxRuntime, startService, startTestRedis } from '../helpers/service.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HEARTBEAT_MS = '500';
@@ -49,7 +49,8 @@ t.test('sessions across workers and API processes', async (t) => {
     if (Date.now() > deadline) throw new Error('the worker process never took a session');
     await sleep(500);
   }
-  const apiB = await startService(t, { redisUrl: redis.url, env });
+  // Its worker reaps every second, and its snapshots expire after two.
+  const apiB = await startService(t, { redisUrl: redis.url, env: { ...env, SNAPSHOT_RETENTION_S: '2', REAPER_INTERVAL_MS: '1000' } });
   // The child holds one session, the new worker none: the next goes to the one with more room.
   const second = (await request(apiB.url, 'POST', '/sessions', { language: 'bash' })).body;
   t.equal(second.status, 'ready');
@@ -80,6 +81,36 @@ t.test('sessions across workers and API processes', async (t) => {
     t.match((await request(apiA.url, 'GET', `/sessions/${first.id}`)).body, { status: 'lost' });
     t.same(await containersLeftBy(first.id, undefined, 20_000), [], 'the other worker removed its container');
     t.equal((await request(apiA.url, 'GET', '/sessions')).body.sessions.length, 1, 'a lost session no longer counts as open');
+  });
+
+  t.test('an expired snapshot: its record gone, its image removed by the reaper', async (t) => {
+    const taken = await request(apiA.url, 'POST', `/sessions/${second.id}/snapshot`, {});
+    t.equal(taken.status, 201, JSON.stringify(taken.body));
+    const image = docker.getImage(`${apiB.config.imagePrefix}snapshot:${taken.body.snapshot}`);
+    t.ok(
+      await image.inspect().then(
+        () => true,
+        () => false,
+      ),
+      'the image is there',
+    );
+    const deadline = Date.now() + 20_000;
+    while (
+      (await image.inspect().then(
+        () => true,
+        () => false,
+      )) &&
+      Date.now() < deadline
+    )
+      await sleep(500);
+    t.notOk(
+      await image.inspect().then(
+        () => true,
+        () => false,
+      ),
+      'the image is gone',
+    );
+    t.equal((await request(apiA.url, 'GET', `/snapshots/${taken.body.snapshot}`)).status, 404);
   });
 
   t.test('a worker shut down ends its sessions, saying so, and removes their containers', async (t) => {

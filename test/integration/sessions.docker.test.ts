@@ -49,7 +49,7 @@ async function getFile(url: string, id: string, path: string) {
 }
 
 t.test('sessions', async (t) => {
-  const service = await startService(t, { env: { SESSION_IDLE_TIMEOUT_MS: '60000' } });
+  const service = await startService(t, { env: { SESSION_IDLE_TIMEOUT_MS: '60000', SESSION_MAX_PER_KEY: '2', SNAPSHOT_MAX_PER_KEY: '2' } });
   const { url, wsUrl } = service;
 
   const { status, body: session } = await request(url, 'POST', '/sessions', { language: 'python', limits: { memoryMb: 256 } });
@@ -215,6 +215,10 @@ t.test('sessions', async (t) => {
     // A live session's snapshot, and its removal.
     const taken = await request(url, 'POST', `/sessions/${session.id}/snapshot`, { label: 'mine' });
     t.equal(taken.status, 201, JSON.stringify(taken.body));
+    const third = await request(url, 'POST', `/sessions/${session.id}/snapshot`, {});
+    t.equal(third.status, 429, 'a third snapshot is past SNAPSHOT_MAX_PER_KEY');
+    t.equal(third.body.code, 'snapshot_quota_exceeded');
+    t.ok(Number(third.headers.get('retry-after')) > 0, 'with Retry-After');
     t.equal((await request(url, 'DELETE', `/snapshots/${taken.body.snapshot}`)).status, 204);
     t.equal((await request(url, 'GET', `/snapshots/${taken.body.snapshot}`)).status, 404);
     t.equal((await request(url, 'DELETE', `/snapshots/${run.snapshot}`)).status, 204);
@@ -237,6 +241,9 @@ t.test('sessions', async (t) => {
   t.test('idle expiry and lifetime end a session and remove its container', async (t) => {
     const idle = (await request(url, 'POST', '/sessions', { language: 'bash', idleTimeoutMs: 1500 })).body;
     const short = (await request(url, 'POST', '/sessions', { language: 'bash', maxLifetimeMs: 3000 })).body;
+    const over = await request(url, 'POST', '/sessions', { language: 'bash' });
+    t.equal(over.status, 429, 'a third open session is past SESSION_MAX_PER_KEY');
+    t.equal(over.body.code, 'too_many_sessions');
     // Kept alive past its idle timeout by use, the lifetime still ends it.
     for (let i = 0; i < 4; i++) {
       await request(url, 'POST', `/sessions/${short.id}/keepalive`);
