@@ -10,6 +10,7 @@ import { closingPlugin } from './api/closing.js';
 import type { AppDependencies } from './api/deps.js';
 import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
+import { artifactRoutes } from './api/routes/artifacts.js';
 import { healthRoutes } from './api/routes/health.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
@@ -75,6 +76,7 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(runRoutes, deps);
   await app.register(runBatchRoutes, deps);
   await app.register(runStreamRoutes, deps);
+  await app.register(artifactRoutes, deps);
   return app;
 }
 

@@ -6,6 +6,7 @@ import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-conne
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { createRunQueue } from '../queue/run-queue.js';
 import { createWebhookQueue } from '../queue/webhook-queue.js';
+import { createArtifactStore } from '../store/artifact-store.js';
 import { createKeys } from '../store/keys.js';
 import { createEndWatcher } from '../store/run-ends.js';
 import { createRunStore } from '../store/run-store.js';
@@ -45,6 +46,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     config,
     log,
     store: createRunStore({ redis, keys, ...runStoreSettings(config) }),
+    artifacts: createArtifactStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
     queue,
     webhooks,
     metrics,

@@ -6,6 +6,7 @@ import type { RunMetrics } from '../lib/run-metrics.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { WebhookQueue } from '../queue/webhook-queue.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
 import type { Keys } from '../store/keys.js';
 import type { EndWatcher } from '../store/run-ends.js';
 import type { RunStore } from '../store/run-store.js';
@@ -14,6 +15,8 @@ export interface AppDependencies {
   config: Config;
   log: Logger;
   store: RunStore;
+  /** The bytes of runs' artifacts. */
+  artifacts: Pick<ArtifactStore, 'read'>;
   queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;

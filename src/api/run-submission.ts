@@ -3,6 +3,7 @@
 // not allowed. Pure apart from the id and the clock it is given.
 import { limitsFromConfig, type Config } from '../config/config.js';
 import { fileNameProblem } from '../domain/file-names.js';
+import { globProblem } from '../domain/glob.js';
 import { LimitExceededError, resolveLimits, type Limits } from '../domain/limits.js';
 import { RunStatus, type RunRecord } from '../domain/run-record.js';
 import { findRuntime, type Runtime } from '../domain/runtimes.js';
@@ -63,12 +64,26 @@ function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | unde
     );
   }
   return {
-    tests: body.tests.map((t, i) => ({ name: t.name ?? `test-${i + 1}`, stdin: t.stdin ?? '', expected: t.expected })),
+    tests: body.tests.map((t, i) => ({
+      name: t.name ?? `test-${i + 1}`,
+      stdin: t.stdin ?? '',
+      expected: t.expected,
+      ...(t.artifacts ? { artifacts: checkGlobs(t.artifacts) } : {}),
+    })),
     compare: body.compare ?? 'trim',
     floatTolerance: body.floatTolerance ?? DEFAULT_FLOAT_TOLERANCE,
     stopOnFailure: body.stopOnFailure ?? false,
     isolateTests: body.isolateTests ?? false,
   };
+}
+
+/** Artifact globs: relative, no `..`, `**` alone in its segment (domain/glob.ts). */
+function checkGlobs(globs: string[]): string[] {
+  for (const glob of globs) {
+    const problem = globProblem(glob);
+    if (problem) throw new ApiError('invalid_request', `artifact glob ${JSON.stringify(glob)} ${problem}`);
+  }
+  return globs;
 }
 
 /** Early refusals; the worker checks the resolved addresses again when it delivers. */
@@ -164,6 +179,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     network: body.network ?? false,
     ...(body.root ? { root: true } : {}),
     ...(judge ? { judge } : {}),
+    ...(body.artifacts ? { artifacts: checkGlobs(body.artifacts) } : {}),
   };
   return { record, request };
 }

@@ -1,6 +1,8 @@
 // Request and reply schemas of the HTTP API: the one source for validation, types and
 // openapi.yaml (scripts/write-openapi.ts).
 import { Type, type Static } from '@sinclair/typebox';
+import { ARTIFACT_GLOBS_MAX } from '../domain/artifacts.js';
+import { GLOB_MAX_BYTES } from '../domain/glob.js';
 import { LimitsSchema, RunRecordSchema } from '../domain/run-record.js';
 
 export const ErrorSchema = Type.Object(
@@ -22,11 +24,15 @@ export const FileSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const artifactGlobs = (description: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: GLOB_MAX_BYTES }), { minItems: 1, maxItems: ARTIFACT_GLOBS_MAX, description });
+
 export const TestCaseSchema = Type.Object(
   {
     name: Type.Optional(Type.String({ maxLength: 200, description: 'default: test-1, test-2, ...' })),
     stdin: Type.String({ default: '' }),
     expected: Type.String({ description: 'the output the program must print, compared by `compare`' }),
+    artifacts: Type.Optional(artifactGlobs("globs of files kept after this test, besides the run's `artifacts`")),
   },
   { additionalProperties: false },
 );
@@ -78,6 +84,11 @@ export const RunRequestSchema = Type.Object(
       }),
     ),
     isolateTests: Type.Optional(Type.Boolean({ description: 'judge mode: each test in a container of its own (default false)' })),
+    artifacts: Type.Optional(
+      artifactGlobs(
+        "globs of the work folder's regular files to keep after the program (judge mode: after every test): * and ? within a segment, ** for any number of segments; listed at GET /runs/{id}/artifacts",
+      ),
+    ),
   },
   { additionalProperties: false, $id: 'RunRequest' },
 );

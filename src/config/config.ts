@@ -260,6 +260,19 @@ const settings = {
     parse: integer(0),
     description: "bytes of each test's stdout and stderr kept in the record",
   },
+  artifactsMaxFiles: {
+    env: 'ARTIFACTS_MAX_FILES',
+    default: 20,
+    parse: integer(0, 10_000),
+    description: "files a run's artifacts may keep, all its tests together; matches past it are listed as omitted (count_limit)",
+  },
+  artifactsMaxBytes: {
+    env: 'ARTIFACTS_MAX_BYTES',
+    default: 8 * MiB,
+    parse: integer(0, 512 * MiB),
+    description:
+      "bytes a run's artifacts may keep, all its tests together (counted in the output budgets and LARGE_OUTPUT_BYTES); a file that would pass it is listed as omitted (size_limit)",
+  },
   webhookSecret: {
     env: 'WEBHOOK_SECRET',
     default: '',

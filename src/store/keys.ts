@@ -6,6 +6,8 @@ export function createKeys(prefix: string) {
     events: (id: string) => `${prefix}:run:${id}:events`,
     /** The request as validated by the API (files, stdin, tests): for the worker, until the run ends. */
     request: (id: string) => `${prefix}:run:${id}:request`,
+    /** The data of a run's artifacts: a hash, one field per kept file (artifact-store.ts). */
+    artifacts: (id: string) => `${prefix}:run:${id}:artifacts`,
     /** Frames clients send to a running run: stdin, eof, cancel. */
     input: (id: string) => `${prefix}:run:${id}:input`,
     /** A worker's input reader is woken through this stream when a run is added to its read. */

@@ -31,6 +31,8 @@ export interface JudgeOptions {
   progress: RunProgress;
   /** Compares outputs; large ones off the event loop (output-comparer.ts). */
   comparer: Pick<OutputComparer, 'compare'>;
+  /** Called after each test that was not cancelled, with its sandbox still as the test left it (artifacts). */
+  afterTest?: (session: SessionPort, test: number) => Promise<void>;
 }
 
 export interface JudgeOutcome {
@@ -113,6 +115,7 @@ export async function judgeTests(o: JudgeOptions): Promise<JudgeOutcome> {
         }
       }
       const result = await run(session, i);
+      if (!result.cancelled) await o.afterTest?.(session, i);
       if (judge.isolateTests) {
         session.close();
         session = undefined;

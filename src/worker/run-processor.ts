@@ -12,10 +12,12 @@ import { verdictOf } from '../domain/verdict.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
 import { createEventPublisher, type EventPublisher } from '../store/event-stream.js';
 import type { Keys } from '../store/keys.js';
 import type { InputReader } from '../store/run-input.js';
 import type { RunRequest, RunStore } from '../store/run-store.js';
+import { createArtifactCollector, type ArtifactLimits } from './artifact-collector.js';
 import { compileStep } from './compile-step.js';
 import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
 import { judgeTests } from './judge.js';
@@ -47,6 +49,8 @@ export interface RunProcessorOptions {
   inputReader: InputReader;
   /** Compares a judged run's outputs with the expected ones. */
   comparer: Pick<OutputComparer, 'compare'>;
+  /** Where a run's artifacts are kept, and how many. */
+  artifacts: { store: Pick<ArtifactStore, 'write' | 'remove'>; limits: ArtifactLimits };
 }
 
 export type JobAttempt = Attempt;
@@ -91,6 +95,18 @@ export function createRunProcessor(options: RunProcessorOptions) {
     const entry = files[0].name;
     let folder = WorkFolder.fromFiles(files);
     const profileOptions = { imagePrefix: options.imagePrefix, defaultRuntime: options.sandboxRuntime };
+    const runGlobs = request.artifacts ?? [];
+    const wantsArtifacts = runGlobs.length > 0 || (request.judge?.tests.some((t) => (t.artifacts ?? []).length > 0) ?? false);
+    const artifacts = wantsArtifacts
+      ? createArtifactCollector({
+          runId: record.id,
+          limits: options.artifacts.limits,
+          folderBytes: record.limits.diskMb * 1024 * 1024,
+          store: options.artifacts.store,
+        })
+      : undefined;
+    /** The listing, for a run that asked for artifacts. */
+    const kept = () => (artifacts ? { artifacts: artifacts.listing() } : {});
     try {
       let compileResult: CompileResult | null = null;
       if (runtime.compile) {
@@ -137,6 +153,8 @@ export function createRunProcessor(options: RunProcessorOptions) {
           killGraceMs: options.killGraceMs,
           progress,
           comparer: options.comparer,
+          afterTest:
+            artifacts && ((session, i) => artifacts.collect(session, [...runGlobs, ...(request.judge!.tests[i].artifacts ?? [])], i)),
         });
         const failing = judged.tests.find((t) => t.verdict !== 'accepted') ?? judged.tests.at(-1);
         return {
@@ -150,6 +168,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
           timeMs: judged.tests.reduce((sum, t) => sum + t.timeMs, 0),
           cpuTimeMs: judged.tests.reduce((sum, t) => sum + (t.cpuTimeMs ?? 0), 0),
           memoryBytes: Math.max(0, ...judged.tests.map((t) => t.memoryBytes ?? 0)) || null,
+          ...kept(),
         };
       }
       const sink = createOutputSink(events, 'run');
@@ -164,12 +183,13 @@ export function createRunProcessor(options: RunProcessorOptions) {
           onOutput: sink.onOutput,
           cgroupPeak: true,
         });
+        if (!result.cancelled) await artifacts?.collect(session, runGlobs);
       } finally {
         session.close();
       }
       sink.flush();
-      if (result.cancelled) return { ...interrupted(), compile: compileResult, ...runFields(result) };
-      return { status: RunStatus.completed, verdict: verdictOf(result), compile: compileResult, ...runFields(result) };
+      if (result.cancelled) return { ...interrupted(), compile: compileResult, ...runFields(result), ...kept() };
+      return { status: RunStatus.completed, verdict: verdictOf(result), compile: compileResult, ...runFields(result), ...kept() };
     } finally {
       folder.dispose();
       input.close();
@@ -215,6 +235,8 @@ export function createRunProcessor(options: RunProcessorOptions) {
       final = await execute(record, request, runtime, events, progress, log);
     } catch (error) {
       progress.frames = events.lastSeq;
+      // Artifacts of a try that did not end the run are not the run's.
+      await options.artifacts.store.remove(runId).catch((cause) => log.warn({ err: cause }, 'could not drop artifacts'));
       const decision = decideFault(error, progress, attempt);
       if (decision.retry) {
         if (!(await store.markQueuedAgain(runId))) {
@@ -232,6 +254,8 @@ export function createRunProcessor(options: RunProcessorOptions) {
     if (!(await store.finish(runId, { ...final, finishedAt: new Date().toISOString() }, events.lastSeq))) {
       // Another worker recorded it as lost meanwhile (this one's job lock had lapsed): that record stands.
       log.warn({ status: final.status }, 'run had already been recorded as ended; this result is dropped');
+      if (final.artifacts)
+        await options.artifacts.store.remove(runId).catch((cause) => log.warn({ err: cause }, 'could not drop artifacts'));
       return;
     }
     if (record.webhook) await options.webhooks.enqueue(runId);

@@ -13,6 +13,7 @@ import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../qu
 import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
 import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
+import { createArtifactStore } from '../store/artifact-store.js';
 import { createKeys } from '../store/keys.js';
 import { createInputReader } from '../store/run-input.js';
 import { createRunStore } from '../store/run-store.js';
@@ -120,6 +121,10 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     webhooks,
     inputReader,
     comparer,
+    artifacts: {
+      store: createArtifactStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
+      limits: { maxFiles: config.artifactsMaxFiles, maxBytes: config.artifactsMaxBytes },
+    },
   });
   const workerConnection = factory.bullmq();
   const worker = new Worker<RunJobData>(

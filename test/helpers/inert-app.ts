@@ -34,6 +34,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     config,
     log: pino({ level: 'silent' }),
     store: inert('store'),
+    artifacts: inert('artifacts'),
     queue: inert('queue'),
     webhooks: inert('webhooks'),
     metrics: createRunMetrics(),
