@@ -16,8 +16,9 @@ import { metricsRoutes } from './api/routes/metrics.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
 import { CloseCode, runStreamRoutes } from './api/routes/run-stream.js';
 import { runRoutes } from './api/routes/runs.js';
+import { runtimeBuildStreamRoutes } from './api/routes/runtime-build-stream.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
-import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
+import { ErrorSchema, RunRecordSchema, RuntimeSchema } from './api/schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { createAuthFailureCounter } from './store/auth-failures.js';
 import { createValidatorCompiler } from './api/validators.js';
@@ -34,6 +35,7 @@ export async function buildApp(deps: AppDependencies) {
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
+  app.addSchema(RuntimeSchema);
 
   await app.register(swagger, { openapi: openapiDocument });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -77,6 +79,7 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(runBatchRoutes, deps);
   await app.register(runStreamRoutes, deps);
   await app.register(artifactRoutes, deps);
+  await app.register(runtimeBuildStreamRoutes, deps);
   return app;
 }
 

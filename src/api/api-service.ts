@@ -5,11 +5,13 @@ import { runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import { createRunQueue } from '../queue/run-queue.js';
+import { createRuntimeBuildQueue } from '../queue/runtime-build-queue.js';
 import { createWebhookQueue } from '../queue/webhook-queue.js';
 import { createArtifactStore } from '../store/artifact-store.js';
 import { createKeys } from '../store/keys.js';
 import { createEndWatcher } from '../store/run-ends.js';
 import { createRunStore } from '../store/run-store.js';
+import { createRuntimeStore } from '../store/runtime-store.js';
 import { buildApp } from '../app.js';
 import { listenHost } from './listen-host.js';
 
@@ -41,6 +43,8 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     attempts: config.webhookAttempts,
     backoffMs: config.webhookBackoffMs,
   });
+  const buildConnection = factory.producer();
+  const runtimeBuilds = createRuntimeBuildQueue({ connection: buildConnection, prefix: config.keyPrefix });
   const ends = createEndWatcher({ subscriber: factory.blocking(), redis, keys });
   const app = await buildApp({
     config,
@@ -55,6 +59,8 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     ends,
     keys,
     catalogue: runtimeCatalogue,
+    runtimes: createRuntimeStore({ redis, keys }),
+    runtimeBuilds,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
     beforeScrape,
   });
@@ -70,10 +76,11 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     listen,
     async close(): Promise<void> {
       await app.close();
-      await Promise.all([queue.close(), webhooks.close()]);
+      await Promise.all([queue.close(), webhooks.close(), runtimeBuilds.close()]);
       // BullMQ leaves connections it was given open.
       queueConnection.disconnect();
       webhookConnection.disconnect();
+      buildConnection.disconnect();
       ends.close();
       redis.disconnect();
     },

@@ -6,7 +6,9 @@ import type { RunMetrics } from '../lib/run-metrics.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { WebhookQueue } from '../queue/webhook-queue.js';
+import type { RuntimeBuildQueue } from '../queue/runtime-build-queue.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
+import type { RuntimeStore } from '../store/runtime-store.js';
 import type { Keys } from '../store/keys.js';
 import type { EndWatcher } from '../store/run-ends.js';
 import type { RunStore } from '../store/run-store.js';
@@ -28,7 +30,12 @@ export interface AppDependencies {
   /** Tells when runs end (POST ?wait=true, DELETE). */
   ends: Pick<EndWatcher, 'waitForEnd'>;
   keys: Keys;
+  /** The built-in runtimes; custom ones are in `runtimes`. */
   catalogue: readonly Runtime[];
+  /** Runtime versions, states and custom runtimes. */
+  runtimes: Pick<RuntimeStore, 'snapshot' | 'createCustom' | 'deleteCustom' | 'getCustom' | 'hasBuildLog'>;
+  /** Where a custom runtime's build is queued for a worker. */
+  runtimeBuilds: Pick<RuntimeBuildQueue, 'enqueue' | 'remove'>;
   /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */
   readiness: Record<string, () => Promise<unknown>>;
   /** Gauges of a worker in the same process, set before each scrape. */

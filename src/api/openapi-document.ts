@@ -6,7 +6,7 @@
 // themselves are made in routes/run-stream.ts; keep the two in step.
 import { Type, type TObject } from '@sinclair/typebox';
 import { RunStatus } from '../domain/run-record.js';
-import { RunIdParamsSchema, StreamQuerySchema } from './schemas.js';
+import { RunIdParamsSchema, RuntimeNameParamsSchema, StreamQuerySchema } from './schemas.js';
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
@@ -77,6 +77,34 @@ const StreamCancelFrameSchema = Type.Object(
   { additionalProperties: false, description: 'Cancels the run, as DELETE /runs/{id} does; the stream then ends as usual.' },
 );
 
+const BuildLogFrameSchema = Type.Object(
+  { type: Type.Literal('log'), data: Type.String({ description: "one line of the build's output (terminal escapes removed)" }) },
+  { additionalProperties: false, description: 'A line of the build log.' },
+);
+
+const BuildProgressFrameSchema = Type.Object(
+  {
+    type: Type.Literal('progress'),
+    step: Type.Integer({ minimum: 1 }),
+    steps: Type.Integer({ minimum: 1, description: "the Dockerfile's steps, the service's own included" }),
+    instruction: Type.String(),
+  },
+  { additionalProperties: false, description: 'The build began step `step` of `steps`.' },
+);
+
+const BuildStatusFrameSchema = Type.Object(
+  { type: Type.Literal('status'), status: literals(['building', 'ready', 'failed', 'deleted']) },
+  { additionalProperties: false, description: "The runtime's status changed." },
+);
+
+const BuildEndFrameSchema = Type.Object(
+  {
+    type: Type.Literal('end'),
+    runtime: Type.Union([Type.Ref('Runtime'), Type.Null()], { description: 'as GET /runtimes/{name} shows it; null once deleted' }),
+  },
+  { additionalProperties: false, description: 'The last frame; the server then closes with 1000.' },
+);
+
 /** The WebSocket frame schemas, by component name (also used by tests to check real frames). */
 export const streamFrameSchemas = {
   StreamStatusFrame: StreamStatusFrameSchema,
@@ -85,6 +113,10 @@ export const streamFrameSchemas = {
   StreamStdinFrame: StreamStdinFrameSchema,
   StreamEofFrame: StreamEofFrameSchema,
   StreamCancelFrame: StreamCancelFrameSchema,
+  BuildLogFrame: BuildLogFrameSchema,
+  BuildProgressFrame: BuildProgressFrameSchema,
+  BuildStatusFrame: BuildStatusFrameSchema,
+  BuildEndFrame: BuildEndFrameSchema,
 };
 
 const ref = (name: keyof typeof streamFrameSchemas) => ({ $ref: `#/components/schemas/${name}` });
@@ -123,6 +155,25 @@ const streamPath = {
   },
 };
 
+const buildPath = {
+  get: {
+    summary: "Stream a custom runtime's build (WebSocket, admin)",
+    description: [
+      'Upgrades to a WebSocket and sends the build log of a custom runtime as JSON text frames: log lines, progress (step N of M),',
+      'status changes, then end (with the runtime), then close 1000. A client that connects late gets the log from the start.',
+      'Needs the admin scope. Frame schemas: x-websocket-frames.',
+    ].join(' '),
+    tags: ['runtimes'],
+    parameters: parameters('path', RuntimeNameParamsSchema),
+    responses: {
+      101: { description: 'Switching Protocols: the WebSocket (no such custom runtime: closed with 4404)' },
+      401: { description: 'unauthorized: no valid API key (the usual error body)' },
+      403: { description: 'forbidden: the key lacks the admin scope' },
+      404: { description: 'Not a WebSocket upgrade request (empty body)' },
+    },
+  },
+};
+
 export const openapiDocument = {
   openapi: '3.0.3',
   info: {
@@ -137,7 +188,7 @@ export const openapiDocument = {
   },
   tags: [
     { name: 'runs', description: 'Submit, read, cancel and stream runs' },
-    { name: 'runtimes', description: 'Languages' },
+    { name: 'runtimes', description: 'Languages: the built-in catalogue and custom runtimes built from a Dockerfile' },
     { name: 'health', description: 'Liveness, readiness and metrics' },
   ],
   components: {
@@ -146,7 +197,7 @@ export const openapiDocument = {
   // A getter, so each app gets a fresh object: @fastify/swagger adds the other routes'
   // paths to the object it is given.
   get paths() {
-    return { '/runs/{id}/stream': streamPath };
+    return { '/runs/{id}/stream': streamPath, '/runtimes/{name}/build': buildPath };
   },
   'x-websocket-frames': {
     '/runs/{id}/stream': {
@@ -166,6 +217,19 @@ export const openapiDocument = {
         4404: "no such run (unknown, expired, or another API key's)",
         4413: "stdin limit reached: the run's stdin frames would pass STDIN_MAX_BYTES; that frame and the ones after it on this socket were dropped",
         4429: 'this API key already has WS_MAX_PER_KEY streams open on this API process',
+      },
+    },
+    '/runtimes/{name}/build': {
+      description:
+        'GET with Upgrade: websocket (admin scope) answers 101 and sends JSON text frames: the build log from its start, then live.',
+      server: { oneOf: [ref('BuildLogFrame'), ref('BuildProgressFrame'), ref('BuildStatusFrame'), ref('BuildEndFrame')] },
+      client: { oneOf: [] },
+      closeCodes: {
+        1000: 'the build ended (sent after the end frame)',
+        1001: 'the API process is shutting down; reconnect to read the log again',
+        1011: 'internal error of the API',
+        4400: 'the client sent a frame (this stream takes none)',
+        4404: 'no such custom runtime',
       },
     },
   },

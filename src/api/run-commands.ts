@@ -7,6 +7,7 @@ import type { Admission, CancelOutcome } from '../store/run-store.js';
 import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';
 import { ApiError } from './errors.js';
+import { checkTakesRuns, loadRuntimeViews } from './runtime-catalogue.js';
 import { prepareSubmission } from './run-submission.js';
 import type { RunRequestBody } from './schemas.js';
 
@@ -47,7 +48,15 @@ export function createRunCommands(deps: AppDependencies) {
 
   /** Throws ApiError for bad input or no room, before anything is written. */
   async function submit(body: RunRequestBody, principal: Principal): Promise<RunRecord> {
-    const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date());
+    const views = await loadRuntimeViews(deps);
+    const { record, request } = prepareSubmission(
+      body,
+      config,
+      views.map((v) => v.runtime),
+      newId(),
+      new Date(),
+    );
+    checkTakesRuns(views.find((v) => v.runtime.language === record.language));
     await checkQueueRoom();
     const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);
     if (!admission.admitted) throw refusal(admission, config);

@@ -24,6 +24,8 @@ export interface Runtime {
   compileLimits?: Partial<Pick<Limits, 'timeMs' | 'memoryMb' | 'outputBytes'>>;
   /** Docker runtime for this language (e.g. runsc), over SANDBOX_RUNTIME. */
   sandboxRuntime?: string;
+  /** Its image, where it is not RUNTIME_IMAGE_PREFIX + language (a custom runtime's, tagged with its definition's hash). */
+  image?: string;
 }
 
 export const runtimeCatalogue: readonly Runtime[] = [
@@ -224,10 +226,11 @@ export const runtimeCatalogue: readonly Runtime[] = [
   },
 ];
 
-/** Finds a runtime by id or alias, case-insensitively. */
-/** The image a runtime runs in: RUNTIME_IMAGE_PREFIX + language, tag latest (scripts/build-images.sh builds it so). */
-export const imageOf = (prefix: string, runtime: Pick<Runtime, 'language'>) => `${prefix}${runtime.language}:latest`;
+/** The image a runtime runs in: its own, or RUNTIME_IMAGE_PREFIX + language, tag latest (scripts/build-images.sh builds it so). */
+export const imageOf = (prefix: string, runtime: Pick<Runtime, 'language' | 'image'>) =>
+  runtime.image ?? `${prefix}${runtime.language}:latest`;
 
+/** Finds a runtime by id or alias, case-insensitively. */
 export function findRuntime(catalogue: readonly Runtime[], name: string): Runtime | undefined {
   const wanted = name.toLowerCase();
   return catalogue.find((r) => r.language === wanted || r.aliases.includes(wanted));

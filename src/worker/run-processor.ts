@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
-import { expandCommand, findRuntime, type Runtime } from '../domain/runtimes.js';
+import { expandCommand, type Runtime } from '../domain/runtimes.js';
 import { verdictOf } from '../domain/verdict.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
@@ -32,7 +32,8 @@ export interface RunProcessorOptions {
   sandbox: SandboxPort;
   redis: Redis;
   keys: Keys;
-  catalogue: readonly Runtime[];
+  /** A run's runtime by its language: a built-in one, or a custom one with its image on this host. */
+  runtimes: { resolve(language: string): Promise<Runtime | undefined> };
   imagePrefix: string;
   /** The deployment's Docker runtime (SANDBOX_RUNTIME). */
   sandboxRuntime: string;
@@ -221,7 +222,6 @@ export function createRunProcessor(options: RunProcessorOptions) {
       await recordLost(record);
       return;
     }
-    const runtime = findRuntime(options.catalogue, record.language);
     if (!(await store.markRunning(runId, new Date().toISOString()))) {
       log.info({ status: record.status }, 'run is not queued any more; not running it');
       return;
@@ -231,7 +231,9 @@ export function createRunProcessor(options: RunProcessorOptions) {
     const progress: RunProgress = { executions: 0, frames: 0 };
     let final: Partial<RunRecord>;
     try {
-      if (!runtime) throw new Error(`language ${record.language} is not in this worker's catalogue`);
+      // A custom runtime whose image this host lacks is built here first (custom-runtimes.ts).
+      const runtime = await options.runtimes.resolve(record.language);
+      if (!runtime) throw new Error(`language ${record.language} is not in this worker's catalogue (a custom runtime deleted since?)`);
       final = await execute(record, request, runtime, events, progress, log);
     } catch (error) {
       progress.frames = events.lastSeq;

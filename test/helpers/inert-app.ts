@@ -43,6 +43,9 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     ends: inert('ends'),
     keys: createKeys(config.keyPrefix),
     catalogue: runtimeCatalogue,
+    // No worker has reported anything: every built-in runtime's status is unknown, and takes runs.
+    runtimes: { ...inert<AppDependencies['runtimes']>('runtimes'), snapshot: async () => ({ versions: {}, states: {}, customs: [] }) },
+    runtimeBuilds: inert('runtimeBuilds'),
     readiness: { redis: async () => inert<{ ping(): unknown }>('redis').ping() },
     ...overrides,
   };
