@@ -12,22 +12,31 @@ import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
 import { artifactRoutes } from './api/routes/artifacts.js';
 import { healthRoutes } from './api/routes/health.js';
+import { judge0Routes } from './api/judge0/judge0-routes.js';
+import { pistonRoutes } from './api/piston/piston-routes.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
-import { CloseCode, runStreamRoutes } from './api/routes/run-stream.js';
+import { runStreamRoutes } from './api/routes/run-stream.js';
+import { createRunCommands } from './api/run-commands.js';
+import { CloseCode } from './api/stream-frames.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeBuildStreamRoutes } from './api/routes/runtime-build-stream.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema, RuntimeSchema } from './api/schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
-import { createAuthFailureCounter } from './store/auth-failures.js';
-import { createValidatorCompiler } from './api/validators.js';
+import { createValidatorCompiler, validationMessage } from './api/validators.js';
 
-export async function buildApp(deps: AppDependencies) {
+export interface BuildAppOptions {
+  /** The OpenAPI document and its page at /docs (default on; tests that do not read them leave them out, as they take most of a build). */
+  docs?: boolean;
+}
+
+export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppOptions = {}) {
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.bodyLimitBytes,
     return503OnClosing: false,
+    schemaErrorFormatter: (errors, dataVar) => new Error(validationMessage(errors, dataVar)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -37,8 +46,10 @@ export async function buildApp(deps: AppDependencies) {
   app.addSchema(RunRecordSchema);
   app.addSchema(RuntimeSchema);
 
-  await app.register(swagger, { openapi: openapiDocument });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  if (docs) {
+    await app.register(swagger, { openapi: openapiDocument });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
   await app.register(websocket, {
     options: { maxPayload: 1024 * 1024 },
     // On shutdown every stream hears 1001 (going away) after the frames already sent; its
@@ -49,13 +60,12 @@ export async function buildApp(deps: AppDependencies) {
     },
   });
   await app.register(closingPlugin);
-  const failures = createAuthFailureCounter({ redis: deps.redis, keys: deps.keys, limit: deps.config.authFailuresPerMinute });
-  await app.register(authPlugin, { keys: deps.config.apiKeys, failures });
+  await app.register(authPlugin, { keys: deps.config.apiKeys, failures: deps.authFailures });
   if (deps.config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: deps.config.rateLimitPerMinute,
       timeWindow: 60_000,
-      redis: deps.redis,
+      redis: deps.rateLimitRedis,
       nameSpace: `${deps.config.keyPrefix}:ratelimit:`,
       enableDraftSpec: true,
       // Per key; per address where no keys are configured (or before a key is checked).
@@ -75,11 +85,15 @@ export async function buildApp(deps: AppDependencies) {
     },
   });
   await app.register(runtimeRoutes, deps);
-  await app.register(runRoutes, deps);
-  await app.register(runBatchRoutes, deps);
-  await app.register(runStreamRoutes, deps);
-  await app.register(artifactRoutes, deps);
-  await app.register(runtimeBuildStreamRoutes, deps);
+  const routeDeps = { ...deps, commands: createRunCommands(deps) };
+  await app.register(runRoutes, routeDeps);
+  await app.register(runBatchRoutes, routeDeps);
+  await app.register(runStreamRoutes, routeDeps);
+  await app.register(artifactRoutes, routeDeps);
+  await app.register(runtimeBuildStreamRoutes, routeDeps);
+  // The facades, each under its own prefix (their routes pass `deps` on to plugins of their own).
+  await app.register(async (scope) => scope.register(judge0Routes, routeDeps), { prefix: '/judge0' });
+  await app.register(async (scope) => scope.register(pistonRoutes, routeDeps), { prefix: '/piston' });
   return app;
 }
 

@@ -20,6 +20,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route needs; routes without one are public (health, docs). */
     scope?: ApiScope;
+    /**
+     * Headers that carry a bare key on this route, looked at when there is no Bearer key: the
+     * facades take keys as their clients send them (Judge0's X-Auth-Token, Piston's bare
+     * Authorization).
+     */
+    keyHeaders?: readonly string[];
   }
 }
 
@@ -30,10 +36,19 @@ export const sha256Hex = (key: string) => createHash('sha256').update(key).diges
 
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header) return /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+  const bearer = header ? /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : undefined;
+  if (bearer) return bearer;
+  for (const name of request.routeOptions.config?.keyHeaders ?? []) {
+    const value = request.headers[name];
+    if (typeof value === 'string' && value.trim()) return value.trim();
+  }
+  if (header) return undefined;
   const token = (request.query as Record<string, unknown> | undefined)?.access_token;
   return typeof token === 'string' ? token : undefined;
 }
+
+/** Whether a principal may do what `scope` allows: admin includes read and runs. */
+export const hasScope = (principal: Principal, scope: ApiScope) => principal.scopes.includes(scope) || principal.scopes.includes('admin');
 
 /** Admins see every run; other keys only their own. */
 export const canSee = (principal: Principal, owner: string | undefined) => principal.scopes.includes('admin') || owner === principal.name;
@@ -78,8 +93,8 @@ export const authPlugin = fp<AuthOptions>(async (app, { keys, failures }) => {
     const key = presentedKey(request);
     const principal = key ? byHash.get(sha256Hex(key)) : undefined;
     if (!principal) return fail(request, key ? 'the API key is not valid' : 'send Authorization: Bearer <API key>');
-    // admin includes read and runs; read is needed for GETs, runs for submitting and cancelling.
-    if (!principal.scopes.includes(needed) && !principal.scopes.includes('admin')) {
+    // read is needed for GETs, runs for submitting and cancelling.
+    if (!hasScope(principal, needed)) {
       throw new ApiError('forbidden', `this key lacks the ${needed} scope`);
     }
     request.principal = principal;

@@ -2,124 +2,15 @@
 // WebSocket route GET /runs/{id}/stream. @fastify/websocket hides WebSocket routes from
 // the generated document, so that path is written here: its parameters come from the
 // route's own schemas, its frames are JSON Schemas under components.schemas
-// (Stream*Frame), tied to the path by the extension x-websocket-frames. The frames
-// themselves are made in routes/run-stream.ts; keep the two in step.
-import { Type, type TObject } from '@sinclair/typebox';
-import { RunStatus } from '../domain/run-record.js';
+// (Stream*Frame, from stream-frames.ts, which the route builds and parses its frames by),
+// tied to the path by the extension x-websocket-frames; GET /runtimes/{name}/build likewise
+// (Build*Frame, from build-frames.ts).
+import type { TObject } from '@sinclair/typebox';
+import { buildCloseCodes, buildFrameSchemas } from './build-frames.js';
 import { RunIdParamsSchema, RuntimeNameParamsSchema, StreamQuerySchema } from './schemas.js';
+import { streamCloseCodes, streamFrameSchemas } from './stream-frames.js';
 
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
-
-const StreamStatusFrameSchema = Type.Object(
-  {
-    type: Type.Literal('status'),
-    status: literals(Object.values(RunStatus)),
-  },
-  {
-    additionalProperties: false,
-    description: 'The run changed status. Carries no seq: ?from=N counts output frames only.',
-  },
-);
-
-const StreamOutputFrameSchema = Type.Object(
-  {
-    type: Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]),
-    seq: Type.Integer({ minimum: 1, description: 'rises by one per output frame of the run (both streams, all phases), from 1' }),
-    data: Type.String({
-      description:
-        'the bytes as UTF-8 (a frame never splits a character; bytes that are not UTF-8 become U+FFFD), or base64 of the raw bytes with ?encoding=base64',
-    }),
-    phase: Type.Optional(
-      Type.Union([Type.Literal('compile'), Type.Literal('test')], {
-        description:
-          'compile: compiler output; test: output of one test of a judged run (see test); absent for the program of a run without tests',
-      }),
-    ),
-    test: Type.Optional(Type.Integer({ minimum: 0, description: "with phase test: the index of the test in the request's tests, from 0" })),
-  },
-  { additionalProperties: false, description: 'Output of the program, of its compiler, or of one test of a judged run.' },
-);
-
-const StreamEndFrameSchema = Type.Object(
-  {
-    type: Type.Literal('end'),
-    run: Type.Ref('RunRecord'),
-  },
-  { additionalProperties: false, description: 'The last frame; the server then closes with 1000.' },
-);
-
-const StreamStdinFrameSchema = Type.Object(
-  {
-    type: Type.Literal('stdin'),
-    data: Type.String({ description: "written to the program's standard input as UTF-8" }),
-  },
-  {
-    additionalProperties: false,
-    description: [
-      'Interactive runs only (interactive: true); ignored otherwise.',
-      'The stdin frames of one run, from every socket together, may carry STDIN_MAX_BYTES (UTF-8 bytes) in all:',
-      'the frame that would pass it is dropped and the server closes the socket with 4413, and drops the frames sent after it on that socket.',
-      'A frame for a run that has ended is dropped without an answer (the end frame follows).',
-    ].join(' '),
-  },
-);
-
-const StreamEofFrameSchema = Type.Object(
-  { type: Type.Literal('eof') },
-  {
-    additionalProperties: false,
-    description: 'Closes the standard input of an interactive run (also after the stdin limit, from a new socket).',
-  },
-);
-
-const StreamCancelFrameSchema = Type.Object(
-  { type: Type.Literal('cancel') },
-  { additionalProperties: false, description: 'Cancels the run, as DELETE /runs/{id} does; the stream then ends as usual.' },
-);
-
-const BuildLogFrameSchema = Type.Object(
-  { type: Type.Literal('log'), data: Type.String({ description: "one line of the build's output (terminal escapes removed)" }) },
-  { additionalProperties: false, description: 'A line of the build log.' },
-);
-
-const BuildProgressFrameSchema = Type.Object(
-  {
-    type: Type.Literal('progress'),
-    step: Type.Integer({ minimum: 1 }),
-    steps: Type.Integer({ minimum: 1, description: "the Dockerfile's steps, the service's own included" }),
-    instruction: Type.String(),
-  },
-  { additionalProperties: false, description: 'The build began step `step` of `steps`.' },
-);
-
-const BuildStatusFrameSchema = Type.Object(
-  { type: Type.Literal('status'), status: literals(['building', 'ready', 'failed', 'deleted']) },
-  { additionalProperties: false, description: "The runtime's status changed." },
-);
-
-const BuildEndFrameSchema = Type.Object(
-  {
-    type: Type.Literal('end'),
-    runtime: Type.Union([Type.Ref('Runtime'), Type.Null()], { description: 'as GET /runtimes/{name} shows it; null once deleted' }),
-  },
-  { additionalProperties: false, description: 'The last frame; the server then closes with 1000.' },
-);
-
-/** The WebSocket frame schemas, by component name (also used by tests to check real frames). */
-export const streamFrameSchemas = {
-  StreamStatusFrame: StreamStatusFrameSchema,
-  StreamOutputFrame: StreamOutputFrameSchema,
-  StreamEndFrame: StreamEndFrameSchema,
-  StreamStdinFrame: StreamStdinFrameSchema,
-  StreamEofFrame: StreamEofFrameSchema,
-  StreamCancelFrame: StreamCancelFrameSchema,
-  BuildLogFrame: BuildLogFrameSchema,
-  BuildProgressFrame: BuildProgressFrameSchema,
-  BuildStatusFrame: BuildStatusFrameSchema,
-  BuildEndFrame: BuildEndFrameSchema,
-};
-
-const ref = (name: keyof typeof streamFrameSchemas) => ({ $ref: `#/components/schemas/${name}` });
+const ref = (name: keyof typeof streamFrameSchemas | keyof typeof buildFrameSchemas) => ({ $ref: `#/components/schemas/${name}` });
 
 /** A route schema's properties as OpenAPI 3.0 parameters (no `const`: a union of literals becomes an enum). */
 function parameters(location: 'path' | 'query', schema: TObject) {
@@ -174,6 +65,22 @@ const buildPath = {
   },
 };
 
+const pistonConnectPath = {
+  get: {
+    summary: 'Interactive job (Piston WebSocket)',
+    description: [
+      "Piston API v2's interactive protocol: an init frame (a job, as POST /piston/api/v2/execute takes it), data frames (stdin), signal",
+      "frames, and runbox's eof frame; the server sends runtime, stage, data and exit frames and closes with 4999 when the job is done.",
+      'Frames and close codes: x-websocket-frames and docs/compat-piston.md.',
+    ].join(' '),
+    tags: ['piston'],
+    responses: {
+      101: { description: 'Switching Protocols: the WebSocket' },
+      404: { description: 'Not a WebSocket upgrade request (empty body)' },
+    },
+  },
+};
+
 export const openapiDocument = {
   openapi: '3.0.3',
   info: {
@@ -190,14 +97,24 @@ export const openapiDocument = {
     { name: 'runs', description: 'Submit, read, cancel and stream runs' },
     { name: 'runtimes', description: 'Languages: the built-in catalogue and custom runtimes built from a Dockerfile' },
     { name: 'health', description: 'Liveness, readiness and metrics' },
+    {
+      name: 'judge0',
+      description:
+        'The Judge0 CE 1.13 facade under /judge0: its field names, units, status ids and error shapes (422 {field: [messages]}, {error}); docs/compat-judge0.md',
+    },
+    {
+      name: 'piston',
+      description:
+        'The Piston API v2 facade under /piston: runtimes, execute (400 {message}), and the WebSocket /piston/api/v2/connect (documented in docs/compat-piston.md: OpenAPI has no words for its frames); a body without a JSON content type is read as JSON',
+    },
   ],
   components: {
-    schemas: streamFrameSchemas,
+    schemas: { ...streamFrameSchemas, ...buildFrameSchemas },
   },
   // A getter, so each app gets a fresh object: @fastify/swagger adds the other routes'
   // paths to the object it is given.
   get paths() {
-    return { '/runs/{id}/stream': streamPath, '/runtimes/{name}/build': buildPath };
+    return { '/runs/{id}/stream': streamPath, '/runtimes/{name}/build': buildPath, '/piston/api/v2/connect': pistonConnectPath };
   },
   'x-websocket-frames': {
     '/runs/{id}/stream': {
@@ -209,14 +126,33 @@ export const openapiDocument = {
       ].join(' '),
       server: { oneOf: [ref('StreamStatusFrame'), ref('StreamOutputFrame'), ref('StreamEndFrame')] },
       client: { oneOf: [ref('StreamStdinFrame'), ref('StreamEofFrame'), ref('StreamCancelFrame')] },
+      closeCodes: Object.fromEntries(Object.values(streamCloseCodes).map(({ code, description }) => [code, description])),
+    },
+    '/piston/api/v2/connect': {
+      description: 'Piston v2 frames, JSON text; docs/compat-piston.md has each field.',
+      server: {
+        runtime: '{type: "runtime", language, version}: the job is queued',
+        stage: '{type: "stage", stage: "compile" | "run"}: a stage starts',
+        data: '{type: "data", stream: "stdout" | "stderr", data}: output',
+        exit: '{type: "exit", stage, code, signal, status, message, verdict?}: a stage ended',
+        error: '{type: "error", message}: sent before a 4002 close',
+      },
+      client: {
+        init: '{type: "init", language, version, files, args?, run_timeout?, ...}: the job (first frame, within a second)',
+        data: '{type: "data", stream: "stdin", data}: written to stdin',
+        signal: '{type: "signal", signal: "SIGTERM"}: stops the program',
+        eof: '{type: "eof"}: closes stdin (a runbox addition)',
+      },
       closeCodes: {
-        1000: 'the run ended (sent after the end frame)',
-        1001: 'the API process is shutting down; reconnect with ?from=N to resume',
-        1011: 'internal error of the API',
-        4400: 'the client sent a frame that is not one of the client frames',
-        4404: "no such run (unknown, expired, or another API key's)",
-        4413: "stdin limit reached: the run's stdin frames would pass STDIN_MAX_BYTES; that frame and the ones after it on this socket were dropped",
-        4429: 'this API key already has WS_MAX_PER_KEY streams open on this API process',
+        1001: 'the API process is shutting down',
+        4000: 'Already Initialized: a second init',
+        4001: 'Initialization Timeout: no init within a second',
+        4002: 'Notified Error: after an error frame',
+        4003: 'Not yet initialized: data, signal or eof before init',
+        4004: 'Can only write to stdin',
+        4005: 'Invalid signal',
+        4429: 'this API key already has WS_MAX_PER_KEY of these sockets open on this API process',
+        4999: 'Job Completed',
       },
     },
     '/runtimes/{name}/build': {
@@ -224,13 +160,7 @@ export const openapiDocument = {
         'GET with Upgrade: websocket (admin scope) answers 101 and sends JSON text frames: the build log from its start, then live.',
       server: { oneOf: [ref('BuildLogFrame'), ref('BuildProgressFrame'), ref('BuildStatusFrame'), ref('BuildEndFrame')] },
       client: { oneOf: [] },
-      closeCodes: {
-        1000: 'the build ended (sent after the end frame)',
-        1001: 'the API process is shutting down; reconnect to read the log again',
-        1011: 'internal error of the API',
-        4400: 'the client sent a frame (this stream takes none)',
-        4404: 'no such custom runtime',
-      },
+      closeCodes: Object.fromEntries(Object.values(buildCloseCodes).map(({ code, description }) => [code, description])),
     },
   },
 };

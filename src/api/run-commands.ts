@@ -3,6 +3,7 @@
 // find a run the caller may see. A run of another key is reported as missing.
 import { randomUUID } from 'node:crypto';
 import type { RunRecord } from '../domain/run-record.js';
+import type { CommandTemplates } from '../domain/run-spec.js';
 import type { Admission, CancelOutcome } from '../store/run-store.js';
 import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';
@@ -35,6 +36,12 @@ function refusal(admission: Exclude<Admission, { admitted: true }>, config: AppD
   }
 }
 
+export interface SubmitOptions {
+  id?: string;
+  now?: Date;
+  commands?: CommandTemplates;
+}
+
 export function createRunCommands(deps: AppDependencies) {
   const newId = deps.newId ?? randomUUID;
   const { config } = deps;
@@ -46,17 +53,23 @@ export function createRunCommands(deps: AppDependencies) {
     if (waiting >= config.queueMaxWaiting) throw new ApiError('queue_full', `${waiting} runs are waiting; retry later`);
   }
 
-  /** Throws ApiError for bad input or no room, before anything is written. */
-  async function submit(body: RunRequestBody, principal: Principal): Promise<RunRecord> {
+  /**
+   * Throws ApiError for bad input, a runtime not ready or no room, before anything is written.
+   * `options.id` is the run's id where the caller needs it first; `options.commands` replace
+   * the runtime's (the compatibility facades: compiler options, wrappers, multi-file programs).
+   */
+  async function submit(body: RunRequestBody, principal: Principal, options: SubmitOptions = {}): Promise<RunRecord> {
     const views = await loadRuntimeViews(deps);
-    const { record, request } = prepareSubmission(
+    const prepared = prepareSubmission(
       body,
       config,
       views.map((v) => v.runtime),
-      newId(),
-      new Date(),
+      options.id ?? newId(),
+      options.now ?? new Date(),
     );
+    const { record } = prepared;
     checkTakesRuns(views.find((v) => v.runtime.language === record.language));
+    const request = options.commands ? { ...prepared.request, commands: options.commands } : prepared.request;
     await checkQueueRoom();
     const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);
     if (!admission.admitted) throw refusal(admission, config);
@@ -130,5 +143,22 @@ export function createRunCommands(deps: AppDependencies) {
     return outcome;
   }
 
-  return { submit, find, list, cancel };
+  /** Deletes a run that has ended (record, stream, request); one still queued or running is left alone. */
+  async function remove(id: string, principal: Principal): Promise<'missing' | 'active' | 'deleted'> {
+    const record = await find(id, principal);
+    if (!record) return 'missing';
+    if (record.status === 'queued' || record.status === 'running') return 'active';
+    await deps.store.discard(id);
+    deps.log.info({ runId: id }, 'run deleted');
+    return 'deleted';
+  }
+
+  return { submit, find, list, cancel, remove };
+}
+
+export type RunCommands = ReturnType<typeof createRunCommands>;
+
+/** What the run routes get: the app's dependencies and the one set of run commands built from them. */
+export interface RouteDependencies extends AppDependencies {
+  commands: RunCommands;
 }

@@ -1,7 +1,7 @@
 // The BullMQ job contract shared by the API and the worker: one job per run, job id = run
 // id, data = { runId }. The record lives in the store, so finished jobs are not kept.
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { runJobOptions } from './job-options.js';
+import { BULLMQ_PREFIX, runJobOptions } from './job-options.js';
 
 export interface RunJobData {
   runId: string;
@@ -17,7 +17,7 @@ export interface RunQueueOptions {
 }
 
 export function createRunQueue(options: RunQueueOptions) {
-  const queue = new Queue<RunJobData>(runQueueName(options.prefix), { connection: options.connection, prefix: 'bull' });
+  const queue = new Queue<RunJobData>(runQueueName(options.prefix), { connection: options.connection, prefix: BULLMQ_PREFIX });
 
   async function enqueue(runId: string): Promise<void> {
     await queue.add('run', { runId }, runJobOptions(runId, options.attempts, options.backoffMs));
@@ -33,7 +33,12 @@ export function createRunQueue(options: RunQueueOptions) {
     return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
   }
 
-  return { enqueue, remove, counts, close: () => queue.close() };
+  /** Workers connected to the queue (BullMQ lists its workers' Redis connections). */
+  async function workerCount(): Promise<number> {
+    return queue.getWorkersCount();
+  }
+
+  return { enqueue, remove, counts, workerCount, close: () => queue.close() };
 }
 
 export type RunQueue = ReturnType<typeof createRunQueue>;

@@ -3,7 +3,7 @@
 // once). A build is tried once: a failed build is the definition's, and is recorded as such;
 // a worker that dies mid-build hands its job to another (BullMQ's stalled jobs).
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { runJobOptions } from './job-options.js';
+import { BULLMQ_PREFIX, runJobOptions } from './job-options.js';
 
 export interface RuntimeBuildJobData {
   name: string;
@@ -13,7 +13,10 @@ export interface RuntimeBuildJobData {
 export const runtimeBuildQueueName = (prefix: string) => `${prefix}-runtime-builds`;
 
 export function createRuntimeBuildQueue(options: { connection: ConnectionOptions; prefix: string }) {
-  const queue = new Queue<RuntimeBuildJobData>(runtimeBuildQueueName(options.prefix), { connection: options.connection, prefix: 'bull' });
+  const queue = new Queue<RuntimeBuildJobData>(runtimeBuildQueueName(options.prefix), {
+    connection: options.connection,
+    prefix: BULLMQ_PREFIX,
+  });
   const jobId = (name: string, hash: string) => `${name}-${hash}`;
   return {
     async enqueue(name: string, hash: string): Promise<void> {

@@ -9,6 +9,8 @@ import type { CustomRuntime, CustomRuntimeSource } from '../domain/custom-runtim
 import type { RuntimeState } from '../domain/runtime-status.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua-script.js';
+import { createRuntimeVersionStore } from './runtime-versions.js';
+import { entryFields } from './stream-entry.js';
 
 /** The build log keeps at most about this many frames. */
 const BUILD_LOG_MAX_FRAMES = 10_000;
@@ -70,7 +72,15 @@ export interface RuntimeSnapshot {
   customs: CustomRuntime[];
 }
 
-export function createRuntimeStore({ redis, keys }: { redis: Redis; keys: Keys }) {
+export interface RuntimeStoreOptions {
+  redis: Redis;
+  keys: Keys;
+  /** A new connection for one blocking read of a build log (readBuildLog); not needed by workers. */
+  connect?: () => Redis;
+}
+
+export function createRuntimeStore({ redis, keys, connect }: RuntimeStoreOptions) {
+  const versionStore = createRuntimeVersionStore({ redis, keys });
   /** Everything the API needs to list runtimes or admit a run, in one round trip. */
   async function snapshot(): Promise<RuntimeSnapshot> {
     const [[, versions], [, states], [, customs]] = (await redis
@@ -91,9 +101,8 @@ export function createRuntimeStore({ redis, keys }: { redis: Redis; keys: Keys }
   return {
     snapshot,
 
-    async setVersions(versions: Record<string, string>): Promise<void> {
-      if (Object.keys(versions).length > 0) await redis.hset(keys.runtimeVersions(), versions);
-    },
+    /** Records the versions a worker read from its images (other languages keep theirs). */
+    setVersions: versionStore.write,
 
     async setStates(states: Record<string, RuntimeState>): Promise<void> {
       const fields = Object.entries(states).flatMap(([language, state]) => [language, JSON.stringify(state)]);
@@ -167,6 +176,21 @@ export function createRuntimeStore({ redis, keys }: { redis: Redis; keys: Keys }
       return (await redis.exists(keys.runtimeBuildLog(name))) === 1;
     },
 
+    /** A build log from the start, then live, until its end frame (or `signal`); each read holds a connection of its own. */
+    async *readBuildLog(name: string, signal: AbortSignal): AsyncGenerator<BuildFrame> {
+      if (!connect) throw new Error('this runtime store reads no build logs (no connect given)');
+      const reader = connect();
+      // A reader gone: its blocking read ends now, not when XREAD BLOCK next returns.
+      const cut = () => reader.disconnect();
+      signal.addEventListener('abort', cut, { once: true });
+      try {
+        yield* readBuildFrames(reader, keys, name, signal);
+      } finally {
+        signal.removeEventListener('abort', cut);
+        reader.disconnect();
+      }
+    },
+
     /** Ends a build log: its last status, the end frame, and an expiry. */
     async endBuildLog(name: string, status: string, retentionSeconds: number): Promise<void> {
       const key = keys.runtimeBuildLog(name);
@@ -176,34 +200,31 @@ export function createRuntimeStore({ redis, keys }: { redis: Redis; keys: Keys }
 }
 export type RuntimeStore = ReturnType<typeof createRuntimeStore>;
 
-function parseBuildFrame(raw: string[]): BuildFrame | undefined {
-  const fields = new Map<string, string>();
-  for (let i = 0; i + 1 < raw.length; i += 2) fields.set(raw[i], raw[i + 1]);
-  switch (fields.get('t')) {
+function parseBuildFrame(raw: Buffer[]): BuildFrame | undefined {
+  const fields = entryFields(raw);
+  const field = (name: string) => fields.get(name)?.toString() ?? '';
+  switch (field('t')) {
     case 'log':
-      return { kind: 'log', data: fields.get('d') ?? '' };
+      return { kind: 'log', data: field('d') };
     case 'progress':
-      return { kind: 'progress', step: Number(fields.get('s')), steps: Number(fields.get('n')), instruction: fields.get('i') ?? '' };
+      return { kind: 'progress', step: Number(field('s')), steps: Number(field('n')), instruction: field('i') };
     case 'status':
-      return { kind: 'status', status: fields.get('s') ?? '' };
+      return { kind: 'status', status: field('s') };
     case 'end':
       return { kind: 'end' };
   }
   return undefined;
 }
 
-/**
- * Yields a custom runtime's build log from the start, then live, until its end frame (or
- * `signal`). `redis` must be a connection of its own: XREAD BLOCK holds it.
- */
-export async function* readBuildLog(redis: Redis, keys: Keys, name: string, signal: AbortSignal): AsyncGenerator<BuildFrame> {
+/** Yields a build log's frames from the start, then live, until its end frame (or `signal`). `redis` is held by XREAD BLOCK. */
+async function* readBuildFrames(redis: Redis, keys: Keys, name: string, signal: AbortSignal): AsyncGenerator<BuildFrame> {
   let lastId = '0-0';
   while (!signal.aborted) {
-    const reply = await redis.xread('COUNT', 256, 'BLOCK', 1000, 'STREAMS', keys.runtimeBuildLog(name), lastId);
+    const reply = await redis.xreadBuffer('COUNT', 256, 'BLOCK', 1000, 'STREAMS', keys.runtimeBuildLog(name), lastId);
     if (!reply) continue;
     for (const [, entries] of reply) {
       for (const [id, raw] of entries) {
-        lastId = id;
+        lastId = id.toString();
         const frame = parseBuildFrame(raw);
         if (!frame) continue;
         yield frame;

@@ -3,20 +3,19 @@
 // A program that fails is a completed run with a verdict; only the service failing is an
 // error, and this is the one place that decides whether such an error is retried.
 import { setMaxListeners } from 'node:events';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
-import { expandCommand, type Runtime } from '../domain/runtimes.js';
+import { expandCommand, withCommands, type Runtime } from '../domain/runtimes.js';
 import { verdictOf } from '../domain/verdict.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
-import { createEventPublisher, type EventPublisher } from '../store/event-stream.js';
-import type { Keys } from '../store/keys.js';
+import type { EventPublisher } from '../store/event-stream.js';
 import type { InputReader } from '../store/run-input.js';
-import type { RunRequest, RunStore } from '../store/run-store.js';
+import type { RunSpec } from '../domain/run-spec.js';
+import type { RunStore } from '../store/run-store.js';
 import { createArtifactCollector, type ArtifactLimits } from './artifact-collector.js';
 import { compileStep } from './compile-step.js';
 import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
@@ -30,8 +29,8 @@ import { profileFor } from './sandbox-profile.js';
 export interface RunProcessorOptions {
   store: RunStore;
   sandbox: SandboxPort;
-  redis: Redis;
-  keys: Keys;
+  /** The publisher of one run's frames (store/event-stream.ts on the worker's connection). */
+  publisherFor: (runId: string) => EventPublisher;
   /** A run's runtime by its language: a built-in one, or a custom one with its image on this host. */
   runtimes: { resolve(language: string): Promise<Runtime | undefined> };
   imagePrefix: string;
@@ -79,7 +78,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
 
   async function execute(
     record: RunRecord,
-    request: RunRequest,
+    request: RunSpec,
     runtime: Runtime,
     events: EventPublisher,
     progress: RunProgress,
@@ -227,12 +226,12 @@ export function createRunProcessor(options: RunProcessorOptions) {
       return;
     }
     log.info({ language: record.language }, 'run started');
-    const events = createEventPublisher(options.redis, options.keys, runId);
+    const events = options.publisherFor(runId);
     const progress: RunProgress = { executions: 0, frames: 0 };
     let final: Partial<RunRecord>;
     try {
       // A custom runtime whose image this host lacks is built here first (custom-runtimes.ts).
-      const runtime = await options.runtimes.resolve(record.language);
+      const runtime = withCommands(await options.runtimes.resolve(record.language), request.commands);
       if (!runtime) throw new Error(`language ${record.language} is not in this worker's catalogue (a custom runtime deleted since?)`);
       final = await execute(record, request, runtime, events, progress, log);
     } catch (error) {

@@ -7,12 +7,15 @@ import { languageCounts, runStoreSettings, type Config } from '../config/config.
 import { imageOf, runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
+import { BULLMQ_PREFIX } from '../queue/job-options.js';
 import { runQueueName, type RunJobData } from '../queue/run-queue.js';
 import { runtimeBuildQueueName, type RuntimeBuildJobData } from '../queue/runtime-build-queue.js';
 import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
 import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
 import { createArtifactStore } from '../store/artifact-store.js';
+import { createJudge0Submissions } from '../store/judge0-submissions.js';
+import { createEventPublisher } from '../store/event-stream.js';
 import { createKeys } from '../store/keys.js';
 import { createInputReader } from '../store/run-input.js';
 import { createRunStore } from '../store/run-store.js';
@@ -78,8 +81,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const processor = createRunProcessor({
     store,
     sandbox,
-    redis,
-    keys,
+    publisherFor: (runId) => createEventPublisher(redis, keys, runId),
     runtimes: runtimes.custom,
     imagePrefix: config.imagePrefix,
     sandboxRuntime: config.sandboxRuntime,
@@ -108,7 +110,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     {
       connection: workerConnection,
       concurrency: config.workerConcurrency,
-      prefix: 'bull',
+      prefix: BULLMQ_PREFIX,
       lockDuration: config.workerLockMs,
       stalledInterval: config.workerStalledIntervalMs,
       maxStalledCount: 10,
@@ -118,19 +120,20 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     store,
     { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate },
     log,
+    createJudge0Submissions({ redis, keys, retentionSeconds: config.retentionSeconds }),
   );
   const webhookWorkerConnection = factory.bullmq();
   const webhookWorker = new Worker<WebhookJobData>(
     webhookQueueName(config.keyPrefix),
     async (job) => deliver(job.data.runId, job.attemptsMade + 1),
-    { connection: webhookWorkerConnection, concurrency: 8, prefix: 'bull' },
+    { connection: webhookWorkerConnection, concurrency: 8, prefix: BULLMQ_PREFIX },
   );
   // One custom runtime build at a time per worker: a build is heavy, and runs go on beside it.
   const buildWorkerConnection = factory.bullmq();
   const buildWorker = new Worker<RuntimeBuildJobData>(
     runtimeBuildQueueName(config.keyPrefix),
     async (job) => runtimes.custom.processBuild(job.data.name, job.data.hash),
-    { connection: buildWorkerConnection, concurrency: 1, prefix: 'bull', lockDuration: config.workerLockMs },
+    { connection: buildWorkerConnection, concurrency: 1, prefix: BULLMQ_PREFIX, lockDuration: config.workerLockMs },
   );
   buildWorker.on('error', (error) => log.error({ err: error }, 'runtime build worker error'));
   webhookWorker.on('error', (error) => log.error({ err: error }, 'webhook worker error'));

@@ -6,11 +6,10 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { AppDependencies } from '../../src/api/deps.js';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App, type BuildAppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runtimeCatalogue } from '../../src/domain/runtimes.js';
 import { createRunMetrics } from '../../src/lib/run-metrics.js';
-import { createKeys } from '../../src/store/keys.js';
 
 /** An object whose every property is a function that throws, naming what was called. */
 function inert<T>(name: string): T {
@@ -38,10 +37,13 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     queue: inert('queue'),
     webhooks: inert('webhooks'),
     metrics: createRunMetrics(),
-    redis: inert('redis'),
-    blockingRedis: () => inert('blockingRedis()'),
+    input: inert('input'),
+    events: inert('events'),
+    runtimeVersions: inert('runtimeVersions'),
+    judge0: inert('judge0'),
+    authFailures: inert('authFailures'),
+    rateLimitRedis: inert('rateLimitRedis'),
     ends: inert('ends'),
-    keys: createKeys(config.keyPrefix),
     catalogue: runtimeCatalogue,
     // No worker has reported anything: every built-in runtime's status is unknown, and takes runs.
     runtimes: { ...inert<AppDependencies['runtimes']>('runtimes'), snapshot: async () => ({ versions: {}, states: {}, customs: [] }) },
@@ -62,7 +64,10 @@ export interface RegisteredRoute {
  * through an onRoute hook added the moment Fastify creates the instance (its
  * `fastify.initialization` diagnostics channel), since buildApp registers them all inside.
  */
-export async function buildInertApp(overrides: Partial<AppDependencies> = {}): Promise<{ app: App; routes: RegisteredRoute[] }> {
+export async function buildInertApp(
+  overrides: Partial<AppDependencies> = {},
+  options: BuildAppOptions = {},
+): Promise<{ app: App; routes: RegisteredRoute[] }> {
   const routes: RegisteredRoute[] = [];
   const onInit = (message: unknown) => {
     const { fastify } = message as { fastify: FastifyInstance };
@@ -73,7 +78,7 @@ export async function buildInertApp(overrides: Partial<AppDependencies> = {}): P
   subscribe('fastify.initialization', onInit);
   let app: App;
   try {
-    app = await buildApp(inertDependencies(overrides));
+    app = await buildApp(inertDependencies(overrides), options);
   } finally {
     unsubscribe('fastify.initialization', onInit);
   }

@@ -3,25 +3,24 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyError } from 'fastify';
-import type { AppDependencies } from '../deps.js';
+import type { RouteDependencies } from '../run-commands.js';
 import { errorBody, publicError } from '../error-handler.js';
 import { ApiError } from '../errors.js';
-import { createRunCommands } from '../run-commands.js';
 import { ErrorSchema, RunRecordSchema, RunRequestSchema, type RunRequestBody } from '../schemas.js';
 import { createBodyValidator } from '../validators.js';
 
 export const BATCH_MAX_RUNS = 20;
 export const LIST_MAX_IDS = 100;
 
-const BatchItemSchema = Type.Union([
+export const BatchItemSchema = Type.Union([
   Type.Object({ id: Type.String(), status: Type.Literal('queued') }),
   Type.Object({ error: ErrorSchema }),
 ]);
 
-const ListItemSchema = Type.Union([RunRecordSchema, Type.Object({ id: Type.String(), error: ErrorSchema })]);
+export const ListItemSchema = Type.Union([RunRecordSchema, Type.Object({ id: Type.String(), error: ErrorSchema })]);
 
-export const runBatchRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const commands = createRunCommands(deps);
+export const runBatchRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
+  const { commands } = deps;
   const validateRun = createBodyValidator(RunRequestSchema, 'runs[i]');
 
   app.post(

@@ -33,6 +33,7 @@ async function setup(t: Test, status: RunRecord['status'] = 'completed') {
       store: {
         getOwned: async (id: string) => (id === 'run-1' ? { record: record(status), owner: 'alice' } : undefined),
       } as unknown as RunStore,
+      authFailures: { blockedForMs: async () => 0, record: async () => undefined },
       artifacts: {
         read: async (_id, path, test) => {
           reads.push(`${test ?? '-'}/${path}`);

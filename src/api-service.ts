@@ -1,19 +1,24 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import type { Logger } from 'pino';
-import { runStoreSettings, type Config } from '../config/config.js';
-import { runtimeCatalogue } from '../domain/runtimes.js';
-import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
-import type { RunMetrics } from '../lib/run-metrics.js';
-import { createRunQueue } from '../queue/run-queue.js';
-import { createRuntimeBuildQueue } from '../queue/runtime-build-queue.js';
-import { createWebhookQueue } from '../queue/webhook-queue.js';
-import { createArtifactStore } from '../store/artifact-store.js';
-import { createKeys } from '../store/keys.js';
-import { createEndWatcher } from '../store/run-ends.js';
-import { createRunStore } from '../store/run-store.js';
-import { createRuntimeStore } from '../store/runtime-store.js';
-import { buildApp } from '../app.js';
-import { listenHost } from './listen-host.js';
+import { runStoreSettings, type Config } from './config/config.js';
+import { runtimeCatalogue } from './domain/runtimes.js';
+import { pingRedis, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
+import type { RunMetrics } from './lib/run-metrics.js';
+import { createRunQueue } from './queue/run-queue.js';
+import { createRuntimeBuildQueue } from './queue/runtime-build-queue.js';
+import { createWebhookQueue } from './queue/webhook-queue.js';
+import { createArtifactStore } from './store/artifact-store.js';
+import { createAuthFailureCounter } from './store/auth-failures.js';
+import { createEventReader } from './store/event-stream.js';
+import { createKeys } from './store/keys.js';
+import { createInputSender } from './store/run-input.js';
+import { createRuntimeVersionStore } from './store/runtime-versions.js';
+import { createJudge0Submissions } from './store/judge0-submissions.js';
+import { createEndWatcher } from './store/run-ends.js';
+import { createRunStore } from './store/run-store.js';
+import { createRuntimeStore } from './store/runtime-store.js';
+import { buildApp } from './app.js';
+import { listenHost } from './api/listen-host.js';
 
 export interface ApiServiceOptions {
   config: Config;
@@ -54,12 +59,15 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     queue,
     webhooks,
     metrics,
-    redis,
-    blockingRedis: factory.blocking,
+    input: createInputSender(redis, keys, { maxStdinBytes: config.stdinMaxBytes, retentionSeconds: config.retentionSeconds }),
+    events: createEventReader({ connect: factory.blocking, keys }),
+    runtimeVersions: createRuntimeVersionStore({ redis, keys }),
+    judge0: createJudge0Submissions({ redis, keys, retentionSeconds: config.retentionSeconds }),
+    authFailures: createAuthFailureCounter({ redis, keys, limit: config.authFailuresPerMinute }),
+    rateLimitRedis: redis,
     ends,
-    keys,
     catalogue: runtimeCatalogue,
-    runtimes: createRuntimeStore({ redis, keys }),
+    runtimes: createRuntimeStore({ redis, keys, connect: factory.blocking }),
     runtimeBuilds,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
     beforeScrape,
