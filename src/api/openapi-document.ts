@@ -108,8 +108,11 @@ export const openapiDocument = {
         'The Piston API v2 facade under /piston: runtimes, execute (400 {message}), and the WebSocket /piston/api/v2/connect (documented in docs/compat-piston.md: OpenAPI has no words for its frames); a body without a JSON content type is read as JSON',
     },
   ],
-  components: {
-    schemas: { ...streamFrameSchemas, ...buildFrameSchemas },
+  // A getter with a copy: @fastify/swagger rewrites the $refs of the schemas it is given in
+  // place, and the frame schemas are what the stream route checks its frames against.
+  get components() {
+    const schemas = { ...streamFrameSchemas, ...buildFrameSchemas };
+    return { schemas: JSON.parse(JSON.stringify(schemas)) as typeof schemas };
   },
   // A getter, so each app gets a fresh object: @fastify/swagger adds the other routes'
   // paths to the object it is given.
