@@ -37,8 +37,12 @@ export interface CustomRuntimesOptions {
   forgetImages?: (gone: (image: string) => boolean) => void;
 }
 
-/** After a delete, the sweep is tried this many times, this far apart, while sandboxes of it are removed. */
-const SWEEP_TRIES = 10;
+/**
+ * After a delete, the sweep is tried this many times, this far apart, while sandboxes of it are
+ * removed (an image a running container uses cannot be removed; on a loaded host a run's
+ * sandbox may take many seconds to go).
+ */
+const SWEEP_TRIES = 60;
 const SWEEP_RETRY_MS = 1000;
 
 /** Writes a build's log frames in batches, bounded in text. */
