@@ -1,6 +1,6 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import type { Logger } from 'pino';
-import { runStoreSettings, type Config } from './config/config.js';
+import { problemStoreSettings, runStoreSettings, type Config } from './config/config.js';
 import { runtimeCatalogue } from './domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
 import type { RunMetrics } from './lib/run-metrics.js';
@@ -15,6 +15,7 @@ import { createInputSender } from './store/run-input.js';
 import { createRuntimeVersionStore } from './store/runtime-versions.js';
 import { createJudge0Submissions } from './store/judge0-submissions.js';
 import { createEndWatcher } from './store/run-ends.js';
+import { createProblemStore } from './store/problem-store.js';
 import { createRunStore } from './store/run-store.js';
 import { createRuntimeStore } from './store/runtime-store.js';
 import { buildApp } from './app.js';
@@ -56,6 +57,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     log,
     store: createRunStore({ redis, keys, ...runStoreSettings(config) }),
     artifacts: createArtifactStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
+    problems: createProblemStore({ redis, keys, ...problemStoreSettings(config) }),
     queue,
     webhooks,
     metrics,

@@ -15,6 +15,7 @@ import { healthRoutes } from './api/routes/health.js';
 import { judge0Routes } from './api/judge0/judge0-routes.js';
 import { pistonRoutes } from './api/piston/piston-routes.js';
 import { metricsRoutes } from './api/routes/metrics.js';
+import { problemRoutes } from './api/routes/problems.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
 import { runStreamRoutes } from './api/routes/run-stream.js';
 import { createRunCommands } from './api/run-commands.js';
@@ -23,6 +24,7 @@ import { runRoutes } from './api/routes/runs.js';
 import { runtimeBuildStreamRoutes } from './api/routes/runtime-build-stream.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema, RuntimeSchema } from './api/schemas.js';
+import { ProblemSchema } from './api/problem-schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { createValidatorCompiler, validationMessage } from './api/validators.js';
 
@@ -45,6 +47,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
   app.addSchema(RuntimeSchema);
+  app.addSchema(ProblemSchema);
 
   if (docs) {
     await app.register(swagger, { openapi: openapiDocument });
@@ -91,6 +94,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   await app.register(runStreamRoutes, routeDeps);
   await app.register(artifactRoutes, routeDeps);
   await app.register(runtimeBuildStreamRoutes, routeDeps);
+  await app.register(problemRoutes, deps);
   // The facades, each under its own prefix (their routes pass `deps` on to plugins of their own).
   await app.register(async (scope) => scope.register(judge0Routes, routeDeps), { prefix: '/judge0' });
   await app.register(async (scope) => scope.register(pistonRoutes, routeDeps), { prefix: '/piston' });

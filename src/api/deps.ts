@@ -17,6 +17,7 @@ import type { Judge0Submissions } from '../store/judge0-submissions.js';
 import type { RuntimeVersionStore } from '../store/runtime-versions.js';
 import type { RuntimeStore } from '../store/runtime-store.js';
 import type { EndWatcher } from '../store/run-ends.js';
+import type { ProblemStore } from '../store/problem-store.js';
 import type { RunStore } from '../store/run-store.js';
 
 export interface AppDependencies {
@@ -25,6 +26,7 @@ export interface AppDependencies {
   store: RunStore;
   /** The bytes of runs' artifacts. */
   artifacts: Pick<ArtifactStore, 'read'>;
+  problems: ProblemStore;
   queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'> & Partial<Pick<RunQueue, 'workerCount'>>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;

@@ -59,6 +59,8 @@ export function createRunCommands(deps: AppDependencies) {
    * the runtime's (the compatibility facades: compiler options, wrappers, multi-file programs).
    */
   async function submit(body: RunRequestBody, principal: Principal, options: SubmitOptions = {}): Promise<RunRecord> {
+    const problem = body.problem === undefined ? undefined : await deps.problems.get(body.problem);
+    if (body.problem !== undefined && !problem) throw new ApiError('not_found', `no problem ${body.problem}`);
     const views = await loadRuntimeViews(deps);
     const prepared = prepareSubmission(
       body,
@@ -66,6 +68,7 @@ export function createRunCommands(deps: AppDependencies) {
       views.map((v) => v.runtime),
       options.id ?? newId(),
       options.now ?? new Date(),
+      problem,
     );
     const { record } = prepared;
     checkTakesRuns(views.find((v) => v.runtime.language === record.language));

@@ -12,6 +12,11 @@ export function createRunMetrics(metrics: Metrics = createMetrics()) {
     poolMisses: metrics.counter('runbox_pool_misses_total', 'Runs that started a sandbox cold (pool empty, off, or not for its profile)'),
     poolSize: metrics.gauge('runbox_pool_sandboxes', 'Warm sandboxes waiting, by profile (read at scrape time)'),
     queueJobs: metrics.gauge('runbox_queue_jobs', 'Jobs in the run queue, by state (read at scrape time)'),
+    problemFetches: metrics.counter('runbox_problem_fetches_total', 'Problem bundles a worker fetched from Redis into its cache'),
+    problemCacheHits: metrics.counter(
+      'runbox_problem_cache_hits_total',
+      "Judged runs that found their problem's bundle in the worker's cache",
+    ),
   };
 }
 

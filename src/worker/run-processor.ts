@@ -7,19 +7,20 @@ import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
 import { expandCommand, withCommands, type Runtime } from '../domain/runtimes.js';
-import { verdictOf } from '../domain/verdict.js';
+import { isFailure, verdictOf } from '../domain/verdict.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
 import type { EventPublisher } from '../store/event-stream.js';
 import type { InputReader } from '../store/run-input.js';
-import type { RunSpec } from '../domain/run-spec.js';
+import type { JudgeTestSpec, RunSpec } from '../domain/run-spec.js';
 import type { RunStore } from '../store/run-store.js';
 import { createArtifactCollector, type ArtifactLimits } from './artifact-collector.js';
 import { compileStep } from './compile-step.js';
 import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
-import { judgeTests } from './judge.js';
+import { judgeRun } from './judge-run.js';
+import type { ProblemCache } from './problem-cache.js';
 import type { OutputComparer } from './output-comparer.js';
 import { createOutputSink, decodeOutput as decode } from './output-sink.js';
 import { createRunInputPump } from './run-input-pump.js';
@@ -51,9 +52,14 @@ export interface RunProcessorOptions {
   comparer: Pick<OutputComparer, 'compare'>;
   /** Where a run's artifacts are kept, and how many. */
   artifacts: { store: Pick<ArtifactStore, 'write' | 'remove'>; limits: ArtifactLimits };
+  /** Problem bundles on this worker, for runs judged against a problem. */
+  problems?: ProblemCache;
 }
 
 export type JobAttempt = Attempt;
+
+/** A judge test's own artifacts globs (a problem's tests have none). */
+const testGlobs = (test: JudgeTestSpec): string[] => ('artifacts' in test ? (test.artifacts ?? []) : []);
 
 export function createRunProcessor(options: RunProcessorOptions) {
   const { store, sandbox, log: baseLog } = options;
@@ -96,7 +102,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     let folder = WorkFolder.fromFiles(files);
     const profileOptions = { imagePrefix: options.imagePrefix, defaultRuntime: options.sandboxRuntime };
     const runGlobs = request.artifacts ?? [];
-    const wantsArtifacts = runGlobs.length > 0 || (request.judge?.tests.some((t) => (t.artifacts ?? []).length > 0) ?? false);
+    const wantsArtifacts = runGlobs.length > 0 || (request.judge?.tests.some((t) => testGlobs(t).length > 0) ?? false);
     const artifacts = wantsArtifacts
       ? createArtifactCollector({
           runId: record.id,
@@ -141,27 +147,36 @@ export function createRunProcessor(options: RunProcessorOptions) {
         signal: stop,
       };
       if (request.judge) {
-        const judged = await judgeTests({
+        const judged = await judgeRun({
           sandbox,
+          record,
+          judge: request.judge,
+          runtimes: options.runtimes,
+          problems: options.problems,
           profile,
-          runId: record.id,
+          profileOptions,
           folder,
           execution,
-          judge: request.judge,
           events,
           testOutputBytes: options.testOutputBytes,
+          compileLimits: options.compileLimits,
           killGraceMs: options.killGraceMs,
           progress,
           comparer: options.comparer,
-          afterTest:
-            artifacts && ((session, i) => artifacts.collect(session, [...runGlobs, ...(request.judge!.tests[i].artifacts ?? [])], i)),
+          afterTest: artifacts && ((session, i) => artifacts.collect(session, [...runGlobs, ...testGlobs(request.judge!.tests[i])], i)),
         });
-        const failing = judged.tests.find((t) => t.verdict !== 'accepted') ?? judged.tests.at(-1);
+        if (judged === 'cancelled') return { ...interrupted(), compile: compileResult };
+        const failing = judged.tests.find((t) => isFailure(t.verdict)) ?? judged.tests.filter((t) => t.verdict !== Verdict.skipped).at(-1);
+        const ended: Partial<RunRecord> = judged.judgeError
+          ? { status: RunStatus.failed, error: `judge error: ${judged.judgeError}`, errorCode: 'judge_error' }
+          : judged.cancelled
+            ? { ...interrupted(), verdict: null }
+            : { status: RunStatus.completed, verdict: judged.verdict };
         return {
-          ...(judged.cancelled ? interrupted() : { status: RunStatus.completed }),
-          verdict: judged.cancelled ? null : judged.verdict,
+          ...ended,
           compile: compileResult,
           tests: judged.tests,
+          ...(judged.scores ?? {}),
           // The run's own figures: the deciding test's exit, the sums of time, the peak of memory.
           exitCode: failing?.exitCode ?? null,
           signal: failing?.signal ?? null,

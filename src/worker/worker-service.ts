@@ -3,7 +3,8 @@
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { languageCounts, runStoreSettings, type Config } from '../config/config.js';
+import { join } from 'node:path';
+import { languageCounts, problemStoreSettings, runStoreSettings, type Config } from '../config/config.js';
 import { imageOf, runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { RunMetrics } from '../lib/run-metrics.js';
@@ -18,8 +19,10 @@ import { createJudge0Submissions } from '../store/judge0-submissions.js';
 import { createEventPublisher } from '../store/event-stream.js';
 import { createKeys } from '../store/keys.js';
 import { createInputReader } from '../store/run-input.js';
+import { createProblemStore } from '../store/problem-store.js';
 import { createRunStore } from '../store/run-store.js';
 import { createOutputComparer } from './output-comparer.js';
+import { createProblemCache } from './problem-cache.js';
 import { createRunProcessor } from './run-processor.js';
 import { startRuntimeService } from './runtime-service.js';
 import { createWebhookProcessor } from './webhook-processor.js';
@@ -78,6 +81,15 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   /** Judge comparisons past 64 KiB run in a thread of their own, off this loop. */
   const comparer = createOutputComparer({ thresholdBytes: 64 * 1024 });
   const runtimes = await startRuntimeService({ config, docker, sandbox, redis, subscriber: factory.blocking(), keys, log });
+  const problemStore = createProblemStore({ redis, keys, ...problemStoreSettings(config) });
+  const problems = createProblemCache({
+    dir: config.problemCacheDir || join(config.dataDir, 'problem-cache'),
+    maxBytes: config.problemCacheMaxBytes,
+    readBlob: problemStore.readBlob,
+    log,
+    onFetch: () => metrics.problemFetches.inc(),
+    onHit: () => metrics.problemCacheHits.inc(),
+  });
   const processor = createRunProcessor({
     store,
     sandbox,
@@ -97,6 +109,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       store: createArtifactStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
       limits: { maxFiles: config.artifactsMaxFiles, maxBytes: config.artifactsMaxBytes },
     },
+    problems,
   });
   const workerConnection = factory.bullmq();
   const worker = new Worker<RunJobData>(

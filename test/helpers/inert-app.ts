@@ -34,6 +34,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     log: pino({ level: 'silent' }),
     store: inert('store'),
     artifacts: inert('artifacts'),
+    problems: inert('problems'),
     queue: inert('queue'),
     webhooks: inert('webhooks'),
     metrics: createRunMetrics(),
