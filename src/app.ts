@@ -10,6 +10,7 @@ import { closingPlugin } from './api/closing.js';
 import type { AppDependencies } from './api/deps.js';
 import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
+import { artifactRoutes } from './api/routes/artifacts.js';
 import { healthRoutes } from './api/routes/health.js';
 import { judge0Routes } from './api/judge0/judge0-routes.js';
 import { pistonRoutes } from './api/piston/piston-routes.js';
@@ -20,8 +21,9 @@ import { runStreamRoutes } from './api/routes/run-stream.js';
 import { createRunCommands } from './api/run-commands.js';
 import { CloseCode } from './api/stream-frames.js';
 import { runRoutes } from './api/routes/runs.js';
+import { runtimeBuildStreamRoutes } from './api/routes/runtime-build-stream.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
-import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
+import { ErrorSchema, RunRecordSchema, RuntimeSchema } from './api/schemas.js';
 import { ProblemSchema } from './api/problem-schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { createValidatorCompiler, validationMessage } from './api/validators.js';
@@ -44,6 +46,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
+  app.addSchema(RuntimeSchema);
   app.addSchema(ProblemSchema);
 
   if (docs) {
@@ -89,6 +92,8 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   await app.register(runRoutes, routeDeps);
   await app.register(runBatchRoutes, routeDeps);
   await app.register(runStreamRoutes, routeDeps);
+  await app.register(artifactRoutes, routeDeps);
+  await app.register(runtimeBuildStreamRoutes, routeDeps);
   await app.register(problemRoutes, deps);
   // The facades, each under its own prefix (their routes pass `deps` on to plugins of their own).
   await app.register(async (scope) => scope.register(judge0Routes, routeDeps), { prefix: '/judge0' });
