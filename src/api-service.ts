@@ -6,7 +6,9 @@ import { runtimeCatalogue } from './domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
 import type { RunMetrics } from './lib/run-metrics.js';
 import { createRunQueue } from './queue/run-queue.js';
+import { createRuntimeBuildQueue } from './queue/runtime-build-queue.js';
 import { createWebhookQueue } from './queue/webhook-queue.js';
+import { createArtifactStore } from './store/artifact-store.js';
 import { createAuthFailureCounter } from './store/auth-failures.js';
 import { createEventReader } from './store/event-stream.js';
 import { createKeys } from './store/keys.js';
@@ -16,6 +18,7 @@ import { createJudge0Submissions } from './store/judge0-submissions.js';
 import { createEndWatcher } from './store/run-ends.js';
 import { createProblemStore } from './store/problem-store.js';
 import { createRunStore } from './store/run-store.js';
+import { createRuntimeStore } from './store/runtime-store.js';
 import { createSessionChannel } from './store/session-channel.js';
 import { createSessionStore } from './store/session-store.js';
 import { createSnapshotStore } from './store/snapshot-store.js';
@@ -53,6 +56,8 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     attempts: config.webhookAttempts,
     backoffMs: config.webhookBackoffMs,
   });
+  const buildConnection = factory.producer();
+  const runtimeBuilds = createRuntimeBuildQueue({ connection: buildConnection, prefix: config.keyPrefix });
   const ends = createEndWatcher({ subscriber: factory.blocking(), redis, keys });
   // One blocking connection reads every command reply and terminal this process waits for.
   const follower = createStreamFollower({ connect: factory.blocking, waker: redis, wakeKey: keys.followerWake(randomUUID()) });
@@ -69,6 +74,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     config,
     log,
     store: createRunStore({ redis, keys, ...runStoreSettings(config) }),
+    artifacts: createArtifactStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
     problems: createProblemStore({ redis, keys, ...problemStoreSettings(config) }),
     queue,
     webhooks,
@@ -81,6 +87,8 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     rateLimitRedis: redis,
     ends,
     catalogue: runtimeCatalogue,
+    runtimes: createRuntimeStore({ redis, keys, connect: factory.blocking }),
+    runtimeBuilds,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
     beforeScrape,
     sessions,
@@ -97,10 +105,11 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     listen,
     async close(): Promise<void> {
       await app.close();
-      await Promise.all([queue.close(), webhooks.close()]);
+      await Promise.all([queue.close(), webhooks.close(), runtimeBuilds.close()]);
       // BullMQ leaves connections it was given open.
       queueConnection.disconnect();
       webhookConnection.disconnect();
+      buildConnection.disconnect();
       ends.close();
       follower.close();
       redis.disconnect();

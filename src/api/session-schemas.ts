@@ -67,6 +67,12 @@ export const SessionFileParamsSchema = Type.Object({
   '*': Type.String({ description: 'a path in the work folder (the file-name rules); empty for the work folder itself' }),
 });
 
+/** The same, as openapi.yaml names it: OpenAPI has no wildcard, so the path is a parameter {path}. */
+export const SessionFileDocParamsSchema = Type.Object({
+  id: SessionFileParamsSchema.properties.id,
+  path: Type.String({ description: 'a path in the work folder (the file-name rules), its slashes as they are' }),
+});
+
 export const ExecQuerySchema = Type.Object({
   stream: Type.Optional(
     Type.Boolean({

@@ -9,7 +9,14 @@ import { hangupExecOptions, shellExecOptions } from './container-spec.js';
 import type { ContainerHandle, TtyProcess } from './container-lifecycle.js';
 import { SandboxFault, statusCodeOf } from './container-lifecycle.js';
 import { createExecutionCollector, type ExecutionResult, type OutputStream } from './execution-result.js';
-import { ChannelClosedError, RunnerCommandError, type PathContent, type RunnerChannel, type StdinSource } from './runner-channel.js';
+import {
+  ChannelClosedError,
+  RunnerCommandError,
+  type CollectFilter,
+  type PathContent,
+  type RunnerChannel,
+  type StdinSource,
+} from './runner-channel.js';
 import { ProtocolError, type RunnerReport } from './runner-protocol.js';
 import type { WorkFolder } from './work-folder.js';
 
@@ -114,9 +121,9 @@ export class SandboxSession {
     await this.command(() => this.channel.restore());
   }
 
-  /** The work folder back, up to `budgetBytes` of data. */
-  async collect(budgetBytes: number) {
-    return this.command(() => this.channel.collect(budgetBytes));
+  /** The work folder back, up to `budgetBytes` of data; with `keep`, only the entries it accepts. */
+  async collect(budgetBytes: number, keep?: CollectFilter) {
+    return this.command(() => this.channel.collect(budgetBytes, keep));
   }
 
   /** One path of the work folder: a file's bytes or a folder's entries, up to `budgetBytes`; links are never followed. */

@@ -198,6 +198,8 @@ export function createSandbox(options: SandboxOptions) {
     /** Keeps sandboxes of these profiles waiting. */
     warm: (profiles: readonly SandboxProfile[]) => pool.warm(profiles),
     poolSizes: () => pool.sizes(),
+    /** No more warm sandboxes of these images (their runtime was deleted). */
+    forgetImages: (gone: (image: string) => boolean) => pool.forget(gone),
     ping: () => lifecycle.ping(),
     remapsUsers: () => lifecycle.remapsUsers(),
     /** Drains the pool and waits for every removal. */

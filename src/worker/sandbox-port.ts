@@ -3,7 +3,7 @@
 import type { SandboxProfile } from '../sandbox/container-spec.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import type { TtyProcess } from '../sandbox/container-lifecycle.js';
-import type { PathContent } from '../sandbox/runner-channel.js';
+import type { CollectFilter, PathContent } from '../sandbox/runner-channel.js';
 import type { ExecutionRequest, ShellOptions } from '../sandbox/sandbox-session.js';
 import type { WorkFolder } from '../sandbox/work-folder.js';
 
@@ -15,6 +15,7 @@ export interface SessionPort {
   execute(request: ExecutionRequest): Promise<ExecutionResult>;
   collect(
     budgetBytes: number,
+    keep?: CollectFilter,
   ): Promise<{ folder: WorkFolder; collected: { exceeded: boolean; bytes: number; files: number }; error?: string }>;
   close(): void;
 }

@@ -7,8 +7,14 @@ import type { FastifyReply } from 'fastify';
 import type { AppDependencies } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { ErrorSchema } from '../schemas.js';
-import { FileListingSchema, SessionFileParamsSchema, SessionIdParamsSchema } from '../session-schemas.js';
+import { FileListingSchema, SessionFileDocParamsSchema, SessionFileParamsSchema, SessionIdParamsSchema } from '../session-schemas.js';
 import { sessionPath } from '../session-submission.js';
+
+/** A file route in openapi.yaml: /sessions/{id}/files/{path}. */
+const asDocumented = ({ schema }: { schema: object }) => ({
+  schema: { ...schema, params: SessionFileDocParamsSchema },
+  url: '/sessions/:id/files/:path',
+});
 
 export const sessionFileRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   const { config, sessions } = deps;
@@ -63,14 +69,14 @@ export const sessionFileRoutes: FastifyPluginAsyncTypebox<AppDependencies> = asy
 
   app.get(
     '/sessions/:id/files/*',
-    { config: { scope: 'read' }, schema: { ...readSchema, params: SessionFileParamsSchema } },
+    { config: { scope: 'read', swaggerTransform: asDocumented }, schema: { ...readSchema, params: SessionFileParamsSchema } },
     async (request, reply) => read(request.params.id, request.params['*'], request.principal, reply),
   );
 
   app.put(
     '/sessions/:id/files/*',
     {
-      config: { scope: 'runs' },
+      config: { scope: 'runs', swaggerTransform: asDocumented },
       bodyLimit,
       schema: {
         summary: 'Write a file into a session',
@@ -93,7 +99,7 @@ export const sessionFileRoutes: FastifyPluginAsyncTypebox<AppDependencies> = asy
   app.delete(
     '/sessions/:id/files/*',
     {
-      config: { scope: 'runs' },
+      config: { scope: 'runs', swaggerTransform: asDocumented },
       schema: {
         summary: 'Remove a file, link or folder of a session',
         description: 'A folder goes with what it holds; a link goes itself, never its target.',
