@@ -39,6 +39,9 @@ export interface SessionHostOptions {
   log: Logger;
 }
 
+/** How long the removal of a deleted snapshot's image that a sandbox still uses is retried (then the reaper takes it at its expiry). */
+const UNREMOVED_RETRY_MS = 10 * 60_000;
+
 export function createSessionHost(options: SessionHostOptions) {
   const { workerId, store, registry, channel, log } = options;
   const sessions = new Map<string, HostedSession>();
@@ -50,6 +53,16 @@ export function createSessionHost(options: SessionHostOptions) {
 
   const beat = () =>
     registry.beat({ id: workerId, engine: options.engine, sessions: sessions.size + opening, capacity: closing ? 0 : options.capacity });
+
+  /** Deleted snapshots whose image was in use, by id: until when their removal is retried. */
+  const unremoved = new Map<string, number>();
+
+  async function retryRemovals(): Promise<void> {
+    for (const [snapshotId, until] of unremoved) {
+      const removed = await options.images.remove(snapshotId).catch(() => false);
+      if (removed || Date.now() > until) unremoved.delete(snapshotId);
+    }
+  }
 
   /** Workers that stopped beating: their sessions are lost, their containers here removed. */
   async function sweepLapsed(): Promise<void> {
@@ -117,7 +130,12 @@ export function createSessionHost(options: SessionHostOptions) {
     const reply = channel.replyWriter(replyTo);
     try {
       if (command.kind === 'open') return await open(command, reply);
-      if (command.kind === 'removeSnapshot') return void (await reply.end({ removed: await options.images.remove(command.snapshotId) }));
+      if (command.kind === 'removeSnapshot') {
+        const removed = await options.images.remove(command.snapshotId);
+        // Still in use (a session on it whose container is being removed): tried again at each beat.
+        if (!removed) unremoved.set(command.snapshotId, Date.now() + UNREMOVED_RETRY_MS);
+        return void (await reply.end({ removed }));
+      }
       const session = sessions.get(command.sessionId);
       if (!session)
         return void (await reply.fail({ code: CommandErrorCode.conflict, message: 'the session is not open on its worker any more' }));
@@ -137,6 +155,7 @@ export function createSessionHost(options: SessionHostOptions) {
         () =>
           void beat()
             .then(sweepLapsed)
+            .then(retryRemovals)
             .catch((error) => log.warn({ err: error }, 'worker heartbeat failed')),
         options.heartbeatMs,
       );
