@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { CommandErrorCode, type CommandError, type SessionCommand } from '../domain/session-command.js';
 import { SessionEndReason } from '../domain/session-record.js';
-import { findRuntime, type Runtime } from '../domain/runtimes.js';
+import type { Runtime } from '../domain/runtimes.js';
 import type { SnapshotImages } from '../sandbox/snapshot-images.js';
 import type { SessionChannel, CommandEnvelope } from '../store/session-channel.js';
 import type { SessionStore } from '../store/session-store.js';
@@ -33,7 +33,8 @@ export interface SessionHostOptions {
   channel: SessionChannel;
   follower: StreamFollower;
   makeSnapshot: SnapshotMaker;
-  catalogue: readonly Runtime[];
+  /** The built-in catalogue and the custom runtimes (a custom one whose image this host lacks is built first). */
+  runtimes: { resolve(language: string): Promise<Runtime | undefined> };
   profile: { imagePrefix: string; defaultRuntime: string };
   settings: HostedSessionOptions['settings'];
   log: Logger;
@@ -80,7 +81,7 @@ export function createSessionHost(options: SessionHostOptions) {
 
   async function open(command: Extract<SessionCommand, { kind: 'open' }>, reply: ReturnType<SessionChannel['replyWriter']>) {
     const { request, sessionId } = command;
-    const runtime = findRuntime(options.catalogue, request.language);
+    const runtime = await options.runtimes.resolve(request.language);
     const refuse = async (error: CommandError, reason = SessionEndReason.failed) => {
       await store.end(sessionId, 'ended', reason, error.message);
       await reply.fail(error);

@@ -18,6 +18,7 @@ import {
   SnapshotCreatedSchema,
   SnapshotRequestSchema,
 } from '../session-schemas.js';
+import { checkTakesRuns, loadRuntimeViews } from '../runtime-catalogue.js';
 import { prepareSession, type SessionBase } from '../session-submission.js';
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
@@ -56,7 +57,16 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (
         base = { id: snapshot.record.id, language: snapshot.record.language, image: snapshot.image };
         engine = snapshot.engine;
       }
-      const { record, request: open } = prepareSession(request.body, config, deps.catalogue, newId(), new Date(), base);
+      const views = await loadRuntimeViews(deps);
+      const { record, request: open } = prepareSession(
+        request.body,
+        config,
+        views.map((v) => v.runtime),
+        newId(),
+        new Date(),
+        base,
+      );
+      checkTakesRuns(views.find((v) => v.runtime.language === record.language));
       const worker = await sessions.pickWorker(engine);
       if (!worker) {
         throw new ApiError(
