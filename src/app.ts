@@ -18,6 +18,7 @@ import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
+import { requestIdOptions, requestIdPlugin } from './api/request-id.js';
 import { createAuthFailureCounter } from './store/auth-failures.js';
 import { createValidatorCompiler } from './api/validators.js';
 
@@ -26,6 +27,7 @@ export async function buildApp(deps: AppDependencies) {
     loggerInstance: deps.log,
     bodyLimit: deps.config.bodyLimitBytes,
     return503OnClosing: false,
+    ...requestIdOptions,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -34,6 +36,7 @@ export async function buildApp(deps: AppDependencies) {
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
 
+  await app.register(requestIdPlugin);
   await app.register(swagger, { openapi: openapiDocument });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(websocket, {
@@ -64,13 +67,8 @@ export async function buildApp(deps: AppDependencies) {
   }
 
   await app.register(healthRoutes, { readiness: deps.readiness });
-  await app.register(metricsRoutes, {
-    metrics: deps.metrics.registry,
-    beforeScrape: async () => {
-      deps.beforeScrape?.();
-      for (const [state, count] of Object.entries(await deps.queue.counts())) deps.metrics.queueJobs.set({ state }, count);
-    },
-  });
+  deps.metrics.observe({ queueJobs: () => deps.queue.counts(), websocketClients: () => app.websocketServer.clients.size });
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(runtimeRoutes, deps);
   await app.register(runRoutes, deps);
   await app.register(runBatchRoutes, deps);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { runStoreSettings, type Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
-import type { RunMetrics } from '../lib/run-metrics.js';
+import type { Metrics } from '../lib/metrics.js';
 import { createRunQueue } from '../queue/run-queue.js';
 import { createWebhookQueue } from '../queue/webhook-queue.js';
 import { createKeys } from '../store/keys.js';
@@ -16,14 +16,12 @@ export interface ApiServiceOptions {
   config: Config;
   redis: RedisFactory;
   log: Logger;
-  metrics: RunMetrics;
+  metrics: Metrics;
   /** Readiness checks of a worker in the same process (Docker). */
   extraReadiness?: Record<string, () => Promise<unknown>>;
-  /** Gauges of a worker in the same process, set before each scrape. */
-  beforeScrape?: () => void;
 }
 
-export async function createApiService({ config, redis: factory, log, metrics, extraReadiness = {}, beforeScrape }: ApiServiceOptions) {
+export async function createApiService({ config, redis: factory, log, metrics, extraReadiness = {} }: ApiServiceOptions) {
   const redis = factory.commands();
   const keys = createKeys(config.keyPrefix);
   const queueConnection = factory.producer();
@@ -54,7 +52,6 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     keys,
     catalogue: runtimeCatalogue,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
-    beforeScrape,
   });
   await warnIfEvicting(redis, log);
 

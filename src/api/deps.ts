@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { RunMetrics } from '../lib/run-metrics.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { WebhookQueue } from '../queue/webhook-queue.js';
@@ -17,7 +17,7 @@ export interface AppDependencies {
   queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;
-  metrics: RunMetrics;
+  metrics: Metrics;
   /** Shared connection for plain commands. */
   redis: Redis;
   /** A new connection for one blocking read (a WebSocket stream); the caller closes it. */
@@ -28,7 +28,5 @@ export interface AppDependencies {
   catalogue: readonly Runtime[];
   /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */
   readiness: Record<string, () => Promise<unknown>>;
-  /** Gauges of a worker in the same process, set before each scrape. */
-  beforeScrape?: () => void;
   newId?: () => string;
 }

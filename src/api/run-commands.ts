@@ -45,14 +45,17 @@ export function createRunCommands(deps: AppDependencies) {
     if (waiting >= config.queueMaxWaiting) throw new ApiError('queue_full', `${waiting} runs are waiting; retry later`);
   }
 
-  /** Throws ApiError for bad input or no room, before anything is written. */
-  async function submit(body: RunRequestBody, principal: Principal): Promise<RunRecord> {
+  /**
+   * Throws ApiError for bad input or no room, before anything is written. `requestId` goes
+   * with the job, so the worker's log lines for the run carry the submitting request's id.
+   */
+  async function submit(body: RunRequestBody, principal: Principal, requestId?: string): Promise<RunRecord> {
     const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date());
     await checkQueueRoom();
     const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);
     if (!admission.admitted) throw refusal(admission, config);
     try {
-      await deps.queue.enqueue(record.id);
+      await deps.queue.enqueue(record.id, requestId);
     } catch (error) {
       // No job, no run: a record left queued would never start and would hold its key's place.
       await deps.store
@@ -60,7 +63,7 @@ export function createRunCommands(deps: AppDependencies) {
         .catch((cause) => deps.log.error({ err: cause, runId: record.id }, 'could not remove a run that was not queued'));
       throw error;
     }
-    deps.metrics.submitted.inc({ language: record.language });
+    deps.metrics.submitted(record.language);
     deps.log.info({ runId: record.id, language: record.language, key: principal.name }, 'run queued');
     return record;
   }
@@ -112,8 +115,11 @@ export function createRunCommands(deps: AppDependencies) {
   async function cancel(id: string, principal: Principal): Promise<CancelOutcome> {
     const record = await find(id, principal);
     if (!record) return 'missing';
-    const outcome = await deps.store.cancel(id, new Date().toISOString());
+    const now = new Date().toISOString();
+    const outcome = await deps.store.cancel(id, now);
     if (outcome === 'cancelled') {
+      // Ended here, never reaching a worker: counted here.
+      deps.metrics.runEnded({ language: record.language, status: 'cancelled', createdAt: record.createdAt, finishedAt: now });
       await deps.queue.remove(id);
       if (record.webhook) await deps.webhooks.enqueue(id); // the run ended here, not on a worker
     }

@@ -7,8 +7,8 @@ import { languageCounts, limitsFromConfig, runStoreSettings, type Config } from 
 import { resolveLimits } from '../domain/limits.js';
 import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
-import type { RunMetrics } from '../lib/run-metrics.js';
-import { runQueueName, type RunJobData } from '../queue/run-queue.js';
+import type { Metrics } from '../lib/metrics.js';
+import { createRunQueue, runQueueName, type RunJobData } from '../queue/run-queue.js';
 import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
 import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
@@ -46,7 +46,7 @@ export interface WorkerServiceOptions {
   config: Config;
   redis: RedisFactory;
   log: Logger;
-  metrics: RunMetrics;
+  metrics: Metrics;
   docker?: Docker;
 }
 
@@ -71,7 +71,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       maxAgeMs: config.poolMaxAgeMs,
       fillConcurrency: config.poolFillConcurrency,
     },
-    onPoolTake: (hit) => (hit ? metrics.poolHits : metrics.poolMisses).inc(),
+    onOpened: (source, seconds) => metrics.sandboxStarted(source, seconds),
   });
   if (config.usernsRemap && !(await sandbox.remapsUsers().catch(() => false))) {
     log.error(
@@ -101,6 +101,19 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     attempts: config.webhookAttempts,
     backoffMs: config.webhookBackoffMs,
   });
+  // The run queue only for the queue-depth gauge, on a connection that fails fast: a scrape never waits for Redis.
+  const countsConnection = factory.producer();
+  const runQueue = createRunQueue({
+    connection: countsConnection,
+    prefix: config.keyPrefix,
+    attempts: config.jobAttempts,
+    backoffMs: config.jobBackoffMs,
+  });
+  metrics.observe({
+    queueJobs: () => runQueue.counts(),
+    poolSandboxes: () => sandbox.poolSizes(),
+    liveSandboxes: () => sandbox.liveCount(),
+  });
   const inputReader = createInputReader(factory.blocking, redis, keys);
   /** Judge comparisons past 64 KiB run in a thread of their own, off this loop. */
   const comparer = createOutputComparer({ thresholdBytes: 64 * 1024 });
@@ -124,7 +137,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const workerConnection = factory.bullmq();
   const worker = new Worker<RunJobData>(
     runQueueName(config.keyPrefix),
-    async (job) => processor.process(job.data.runId, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }),
+    async (job) =>
+      processor.process(job.data.runId, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }, job.data.requestId),
     // The lock and the stalled check decide how soon a job whose worker died is handed out
     // again (and its run recorded as failed by the processor).
     // A job stalled more than maxStalledCount times is failed inside Redis without reaching a
@@ -157,10 +171,6 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
 
   return {
     readiness: { redis: () => pingRedis(redis), docker: () => sandbox.ping() },
-    /** Sets the gauges read at scrape time (warm sandboxes per profile). */
-    refreshMetrics(): void {
-      for (const [profile, count] of Object.entries(sandbox.poolSizes())) metrics.poolSize.set({ profile }, count);
-    },
     /** Takes no new job; lets running ones finish within SHUTDOWN_GRACE_MS, then kills and records them. */
     async close(): Promise<void> {
       const closing = Promise.all([worker.close(), webhookWorker.close()]);
@@ -174,12 +184,12 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       clearTimeout(graceTimer);
       await comparer.close();
       inputReader.close();
-      await webhooks.close();
+      await Promise.all([webhooks.close(), runQueue.close()]);
       // The warm pool drained and every used sandbox removed before the process goes.
       await sandbox.close();
       reaper.stop();
       // BullMQ leaves connections it was given open.
-      for (const connection of [workerConnection, webhookWorkerConnection, webhookConnection]) connection.disconnect();
+      for (const connection of [workerConnection, webhookWorkerConnection, webhookConnection, countsConnection]) connection.disconnect();
       redis.disconnect();
     },
   };

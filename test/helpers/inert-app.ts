@@ -9,7 +9,7 @@ import type { AppDependencies } from '../../src/api/deps.js';
 import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runtimeCatalogue } from '../../src/domain/runtimes.js';
-import { createRunMetrics } from '../../src/lib/run-metrics.js';
+import { createMetrics } from '../../src/lib/metrics.js';
 import { createKeys } from '../../src/store/keys.js';
 
 /** An object whose every property is a function that throws, naming what was called. */
@@ -36,7 +36,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     store: inert('store'),
     queue: inert('queue'),
     webhooks: inert('webhooks'),
-    metrics: createRunMetrics(),
+    metrics: createMetrics(),
     redis: inert('redis'),
     blockingRedis: () => inert('blockingRedis()'),
     ends: inert('ends'),

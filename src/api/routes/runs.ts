@@ -51,7 +51,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app,
       },
     },
     async (request, reply) => {
-      const record = await commands.submit(request.body, request.principal);
+      const record = await commands.submit(request.body, request.principal, request.id);
       reply.header('location', `/runs/${record.id}`);
       if (request.query.wait && (await deps.ends.waitForEnd(record.id, config.waitMaxMs, closing.signal))) {
         return reply.code(200).send(await getRecord(record.id, request.principal));
