@@ -3,7 +3,7 @@
 # TypeScript build, runtime images) and take seconds when everything is in place.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup engine userns-engine deps build images up test test-unit test-integration test-faults bench clean
+.PHONY: help setup engine userns-engine test-tools deps build images up test test-unit test-integration test-faults bench clean
 
 help:
 	@echo "make up      set up what is missing, then serve API + worker on PORT (default 8080)"
@@ -21,7 +21,7 @@ node_modules/.installed: package-lock.json
 deps: node_modules/.installed
 
 build: deps
-	@npx tsc -p tsconfig.json
+	@npm run --silent build
 
 images: engine
 	@scripts/build-images.sh
@@ -33,20 +33,25 @@ setup: engine deps build images
 userns-engine: images
 	@scripts/ensure-docker-userns.sh
 
+# What the test suites need besides the service: chromium (the playground's browser test)
+# and redis-sentinel (the Sentinel failover test).
+test-tools:
+	@scripts/ensure-test-tools.sh
+
 up: setup
 	node dist/main.js
 
 # The linters (types of src, test and scripts; ESLint; Prettier), unit and integration
 # tests, then the fault scenarios on real processes (test/faults, run
 # apart and one at a time; RUNBOX_FAULTS_DOCKER=1 lets one of them restart the Docker daemon).
-test: setup userns-engine
+test: setup userns-engine test-tools
 	npm run lint
 	npx tap; status=$$?; RUNBOX_FAULTS_DOCKER=1 npm run test:faults && exit $$status
 
 test-unit: deps
 	npx tap test/unit
 
-test-integration: setup userns-engine
+test-integration: setup userns-engine test-tools
 	npx tap test/integration
 
 test-faults: setup

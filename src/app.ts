@@ -6,12 +6,14 @@ import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import { authPlugin } from './api/auth.js';
+import { browserAccessPlugin } from './api/browser-access.js';
 import { closingPlugin } from './api/closing.js';
 import type { AppDependencies } from './api/deps.js';
 import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
 import { metricsRoutes } from './api/routes/metrics.js';
+import { playgroundRoutes } from './api/routes/playground.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
 import { CloseCode, runStreamRoutes } from './api/routes/run-stream.js';
 import { runRoutes } from './api/routes/runs.js';
@@ -49,6 +51,7 @@ export async function buildApp(deps: AppDependencies) {
     },
   });
   await app.register(closingPlugin);
+  await app.register(browserAccessPlugin, { origins: deps.config.corsOrigins, keyed: deps.config.apiKeys.length > 0 });
   const failures = createAuthFailureCounter({ redis: deps.redis, keys: deps.keys, limit: deps.config.authFailuresPerMinute });
   await app.register(authPlugin, { keys: deps.config.apiKeys, failures });
   if (deps.config.rateLimitPerMinute > 0) {
@@ -73,6 +76,15 @@ export async function buildApp(deps: AppDependencies) {
   await app.register(runRoutes, deps);
   await app.register(runBatchRoutes, deps);
   await app.register(runStreamRoutes, deps);
+  if (deps.config.playground) {
+    await app.register(playgroundRoutes, {
+      assets: deps.playgroundAssets,
+      // Read once the app has every route: the terminal tab needs sessions and their shell.
+      features: () => ({
+        terminal: app.hasRoute({ method: 'POST', url: '/sessions' }) && app.hasRoute({ method: 'GET', url: '/sessions/:id/shell' }),
+      }),
+    });
+  }
   return app;
 }
 

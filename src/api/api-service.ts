@@ -1,4 +1,5 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { runStoreSettings, type Config } from '../config/config.js';
 import { runtimeCatalogue } from '../domain/runtimes.js';
@@ -11,6 +12,10 @@ import { createEndWatcher } from '../store/run-ends.js';
 import { createRunStore } from '../store/run-store.js';
 import { buildApp } from '../app.js';
 import { listenHost } from './listen-host.js';
+import { loadPlaygroundAssets } from './playground-assets.js';
+
+/** Where `npm run build` puts the playground: dist/playground, two folders up from this file in src/api and in dist/api alike. */
+export const PLAYGROUND_DIR = fileURLToPath(new URL('../../dist/playground/', import.meta.url));
 
 export interface ApiServiceOptions {
   config: Config;
@@ -38,6 +43,9 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     attempts: config.webhookAttempts,
     backoffMs: config.webhookBackoffMs,
   });
+  const playgroundAssets = config.playground ? await loadPlaygroundAssets(PLAYGROUND_DIR) : undefined;
+  if (config.playground && !playgroundAssets)
+    log.warn({ dir: PLAYGROUND_DIR }, 'the playground is not built (npm run build); / answers 404');
   const ends = createEndWatcher({ subscriber: factory.blocking(), redis, keys });
   const app = await buildApp({
     config,
@@ -52,6 +60,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     keys,
     catalogue: runtimeCatalogue,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
+    playgroundAssets,
   });
   await warnIfEvicting(redis, log);
 

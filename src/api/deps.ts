@@ -7,6 +7,7 @@ import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { WebhookQueue } from '../queue/webhook-queue.js';
 import type { Keys } from '../store/keys.js';
+import type { Asset } from './playground-assets.js';
 import type { EndWatcher } from '../store/run-ends.js';
 import type { RunStore } from '../store/run-store.js';
 
@@ -29,4 +30,6 @@ export interface AppDependencies {
   /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */
   readiness: Record<string, () => Promise<unknown>>;
   newId?: () => string;
+  /** The playground's built files (served at / when PLAYGROUND is on); undefined when not built. */
+  playgroundAssets?: Map<string, Asset>;
 }
