@@ -15,14 +15,15 @@ import { healthRoutes } from './api/routes/health.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { playgroundRoutes } from './api/routes/playground.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
-import { CloseCode, runStreamRoutes } from './api/routes/run-stream.js';
+import { runStreamRoutes } from './api/routes/run-stream.js';
+import { createRunCommands } from './api/run-commands.js';
+import { CloseCode } from './api/stream-frames.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { requestIdOptions, requestIdPlugin } from './api/request-id.js';
-import { createAuthFailureCounter } from './store/auth-failures.js';
-import { createValidatorCompiler } from './api/validators.js';
+import { createValidatorCompiler, validationMessage } from './api/validators.js';
 
 export async function buildApp(deps: AppDependencies) {
   const app = Fastify({
@@ -30,6 +31,7 @@ export async function buildApp(deps: AppDependencies) {
     bodyLimit: deps.config.bodyLimitBytes,
     return503OnClosing: false,
     ...requestIdOptions,
+    schemaErrorFormatter: (errors, dataVar) => new Error(validationMessage(errors, dataVar)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(createValidatorCompiler());
@@ -52,13 +54,12 @@ export async function buildApp(deps: AppDependencies) {
   });
   await app.register(closingPlugin);
   await app.register(browserAccessPlugin, { origins: deps.config.corsOrigins, keyed: deps.config.apiKeys.length > 0 });
-  const failures = createAuthFailureCounter({ redis: deps.redis, keys: deps.keys, limit: deps.config.authFailuresPerMinute });
-  await app.register(authPlugin, { keys: deps.config.apiKeys, failures });
+  await app.register(authPlugin, { keys: deps.config.apiKeys, failures: deps.authFailures });
   if (deps.config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
       max: deps.config.rateLimitPerMinute,
       timeWindow: 60_000,
-      redis: deps.redis,
+      redis: deps.rateLimitRedis,
       nameSpace: `${deps.config.keyPrefix}:ratelimit:`,
       enableDraftSpec: true,
       // Per key; per address where no keys are configured (or before a key is checked).
@@ -73,9 +74,10 @@ export async function buildApp(deps: AppDependencies) {
   deps.metrics.observe({ queueJobs: () => deps.queue.counts(), websocketClients: () => app.websocketServer.clients.size });
   await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(runtimeRoutes, deps);
-  await app.register(runRoutes, deps);
-  await app.register(runBatchRoutes, deps);
-  await app.register(runStreamRoutes, deps);
+  const routeDeps = { ...deps, commands: createRunCommands(deps) };
+  await app.register(runRoutes, routeDeps);
+  await app.register(runBatchRoutes, routeDeps);
+  await app.register(runStreamRoutes, routeDeps);
   if (deps.config.playground) {
     await app.register(playgroundRoutes, {
       assets: deps.playgroundAssets,

@@ -1,6 +1,6 @@
 // Entry point: API and worker in one process; without REDIS_URL it starts its own
 // redis-server child with data under DATA_DIR. The embedded default for one machine.
-import { createApiService } from './api/api-service.js';
+import { createApiService } from './api-service.js';
 import { loadConfig } from './config/config.js';
 import { startLocalRedis, type LocalRedis } from './lib/local-redis.js';
 import { createLogger } from './lib/logger.js';

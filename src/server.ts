@@ -1,5 +1,5 @@
 // Entry point: the HTTP API alone (scale-out mode). Needs REDIS_URL; never touches Docker.
-import { createApiService } from './api/api-service.js';
+import { createApiService } from './api-service.js';
 import { loadConfig } from './config/config.js';
 import { createLogger } from './lib/logger.js';
 import { handleProcessLifecycle } from './lib/process-lifecycle.js';

@@ -35,6 +35,9 @@ function presentedKey(request: FastifyRequest): string | undefined {
   return typeof token === 'string' ? token : undefined;
 }
 
+/** Whether a principal may do what `scope` allows: admin includes read and runs. */
+export const hasScope = (principal: Principal, scope: ApiScope) => principal.scopes.includes(scope) || principal.scopes.includes('admin');
+
 /** Admins see every run; other keys only their own. */
 export const canSee = (principal: Principal, owner: string | undefined) => principal.scopes.includes('admin') || owner === principal.name;
 
@@ -78,8 +81,8 @@ export const authPlugin = fp<AuthOptions>(async (app, { keys, failures }) => {
     const key = presentedKey(request);
     const principal = key ? byHash.get(sha256Hex(key)) : undefined;
     if (!principal) return fail(request, key ? 'the API key is not valid' : 'send Authorization: Bearer <API key>');
-    // admin includes read and runs; read is needed for GETs, runs for submitting and cancelling.
-    if (!principal.scopes.includes(needed) && !principal.scopes.includes('admin')) {
+    // read is needed for GETs, runs for submitting and cancelling.
+    if (!hasScope(principal, needed)) {
       throw new ApiError('forbidden', `this key lacks the ${needed} scope`);
     }
     request.principal = principal;

@@ -1,4 +1,6 @@
-// What the HTTP API is built from. Passed in by the entry points; the API never touches Docker.
+// What the HTTP API is built from. Passed in by the entry points; the API never touches Docker,
+// and reaches Redis only through the store's objects (rate-limit counters aside, which
+// @fastify/rate-limit keeps itself).
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -6,7 +8,10 @@ import type { Metrics } from '../lib/metrics.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { WebhookQueue } from '../queue/webhook-queue.js';
-import type { Keys } from '../store/keys.js';
+import type { AuthFailureCounter } from '../store/auth-failures.js';
+import type { EventReader } from '../store/event-stream.js';
+import type { InputSender } from '../store/run-input.js';
+import type { RuntimeVersionStore } from '../store/runtime-versions.js';
 import type { Asset } from './playground-assets.js';
 import type { EndWatcher } from '../store/run-ends.js';
 import type { RunStore } from '../store/run-store.js';
@@ -19,13 +24,18 @@ export interface AppDependencies {
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;
   metrics: Metrics;
-  /** Shared connection for plain commands. */
-  redis: Redis;
-  /** A new connection for one blocking read (a WebSocket stream); the caller closes it. */
-  blockingRedis: () => Redis;
+  /** Client frames (stdin, eof) to a queued or running run, within STDIN_MAX_BYTES. */
+  input: Pick<InputSender, 'send'>;
+  /** A run's frames, replayed then live (each read holds a connection of its own). */
+  events: Pick<EventReader, 'read'>;
+  /** Each runtime's version as the workers read it from the images. */
+  runtimeVersions: Pick<RuntimeVersionStore, 'read'>;
+  /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE). */
+  authFailures: AuthFailureCounter;
+  /** Where @fastify/rate-limit keeps its counters, shared by every API process (it takes a connection). */
+  rateLimitRedis: Redis;
   /** Tells when runs end (POST ?wait=true, DELETE). */
   ends: Pick<EndWatcher, 'waitForEnd'>;
-  keys: Keys;
   catalogue: readonly Runtime[];
   /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */
   readiness: Record<string, () => Promise<unknown>>;

@@ -2,90 +2,11 @@
 // WebSocket route GET /runs/{id}/stream. @fastify/websocket hides WebSocket routes from
 // the generated document, so that path is written here: its parameters come from the
 // route's own schemas, its frames are JSON Schemas under components.schemas
-// (Stream*Frame), tied to the path by the extension x-websocket-frames. The frames
-// themselves are made in routes/run-stream.ts; keep the two in step.
-import { Type, type TObject } from '@sinclair/typebox';
-import { RunStatus } from '../domain/run-record.js';
+// (Stream*Frame, from stream-frames.ts, which the route builds and parses its frames by),
+// tied to the path by the extension x-websocket-frames.
+import type { TObject } from '@sinclair/typebox';
 import { RunIdParamsSchema, StreamQuerySchema } from './schemas.js';
-
-const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
-
-const StreamStatusFrameSchema = Type.Object(
-  {
-    type: Type.Literal('status'),
-    status: literals(Object.values(RunStatus)),
-  },
-  {
-    additionalProperties: false,
-    description: 'The run changed status. Carries no seq: ?from=N counts output frames only.',
-  },
-);
-
-const StreamOutputFrameSchema = Type.Object(
-  {
-    type: Type.Union([Type.Literal('stdout'), Type.Literal('stderr')]),
-    seq: Type.Integer({ minimum: 1, description: 'rises by one per output frame of the run (both streams, all phases), from 1' }),
-    data: Type.String({
-      description:
-        'the bytes as UTF-8 (a frame never splits a character; bytes that are not UTF-8 become U+FFFD), or base64 of the raw bytes with ?encoding=base64',
-    }),
-    phase: Type.Optional(
-      Type.Union([Type.Literal('compile'), Type.Literal('test')], {
-        description:
-          'compile: compiler output; test: output of one test of a judged run (see test); absent for the program of a run without tests',
-      }),
-    ),
-    test: Type.Optional(Type.Integer({ minimum: 0, description: "with phase test: the index of the test in the request's tests, from 0" })),
-  },
-  { additionalProperties: false, description: 'Output of the program, of its compiler, or of one test of a judged run.' },
-);
-
-const StreamEndFrameSchema = Type.Object(
-  {
-    type: Type.Literal('end'),
-    run: Type.Ref('RunRecord'),
-  },
-  { additionalProperties: false, description: 'The last frame; the server then closes with 1000.' },
-);
-
-const StreamStdinFrameSchema = Type.Object(
-  {
-    type: Type.Literal('stdin'),
-    data: Type.String({ description: "written to the program's standard input as UTF-8" }),
-  },
-  {
-    additionalProperties: false,
-    description: [
-      'Interactive runs only (interactive: true); ignored otherwise.',
-      'The stdin frames of one run, from every socket together, may carry STDIN_MAX_BYTES (UTF-8 bytes) in all:',
-      'the frame that would pass it is dropped and the server closes the socket with 4413, and drops the frames sent after it on that socket.',
-      'A frame for a run that has ended is dropped without an answer (the end frame follows).',
-    ].join(' '),
-  },
-);
-
-const StreamEofFrameSchema = Type.Object(
-  { type: Type.Literal('eof') },
-  {
-    additionalProperties: false,
-    description: 'Closes the standard input of an interactive run (also after the stdin limit, from a new socket).',
-  },
-);
-
-const StreamCancelFrameSchema = Type.Object(
-  { type: Type.Literal('cancel') },
-  { additionalProperties: false, description: 'Cancels the run, as DELETE /runs/{id} does; the stream then ends as usual.' },
-);
-
-/** The WebSocket frame schemas, by component name (also used by tests to check real frames). */
-export const streamFrameSchemas = {
-  StreamStatusFrame: StreamStatusFrameSchema,
-  StreamOutputFrame: StreamOutputFrameSchema,
-  StreamEndFrame: StreamEndFrameSchema,
-  StreamStdinFrame: StreamStdinFrameSchema,
-  StreamEofFrame: StreamEofFrameSchema,
-  StreamCancelFrame: StreamCancelFrameSchema,
-};
+import { streamCloseCodes, streamFrameSchemas } from './stream-frames.js';
 
 const ref = (name: keyof typeof streamFrameSchemas) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -158,15 +79,7 @@ export const openapiDocument = {
       ].join(' '),
       server: { oneOf: [ref('StreamStatusFrame'), ref('StreamOutputFrame'), ref('StreamEndFrame')] },
       client: { oneOf: [ref('StreamStdinFrame'), ref('StreamEofFrame'), ref('StreamCancelFrame')] },
-      closeCodes: {
-        1000: 'the run ended (sent after the end frame)',
-        1001: 'the API process is shutting down; reconnect with ?from=N to resume',
-        1011: 'internal error of the API',
-        4400: 'the client sent a frame that is not one of the client frames',
-        4404: "no such run (unknown, expired, or another API key's)",
-        4413: "stdin limit reached: the run's stdin frames would pass STDIN_MAX_BYTES; that frame and the ones after it on this socket were dropped",
-        4429: 'this API key already has WS_MAX_PER_KEY streams open on this API process',
-      },
+      closeCodes: Object.fromEntries(Object.values(streamCloseCodes).map(({ code, description }) => [code, description])),
     },
   },
 };

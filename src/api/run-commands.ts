@@ -129,3 +129,10 @@ export function createRunCommands(deps: AppDependencies) {
 
   return { submit, find, list, cancel };
 }
+
+export type RunCommands = ReturnType<typeof createRunCommands>;
+
+/** What the run routes get: the app's dependencies and the one set of run commands built from them. */
+export interface RouteDependencies extends AppDependencies {
+  commands: RunCommands;
+}

@@ -1,12 +1,13 @@
-// Turns a schema-valid POST /runs body into a run record and the request the worker needs,
-// or an ApiError: unknown language, a limit above the maximum, a bad file name, network
-// not allowed. Pure apart from the id and the clock it is given.
+// Turns a schema-valid POST /runs body (the schema has checked each field and the rules
+// between them) into a run record and the request the worker needs, or an ApiError for what
+// needs the catalogue or the server's settings: unknown language, a limit above the maximum,
+// a bad file name, sizes, network or root not allowed. Pure apart from the id and the clock.
 import { limitsFromConfig, type Config } from '../config/config.js';
 import { fileNameProblem } from '../domain/file-names.js';
 import { LimitExceededError, resolveLimits, type Limits } from '../domain/limits.js';
 import { RunStatus, type RunRecord } from '../domain/run-record.js';
 import { findRuntime, type Runtime } from '../domain/runtimes.js';
-import type { JudgeRequest, RunRequest } from '../store/run-store.js';
+import type { JudgeSpec, RunSpec } from '../domain/run-spec.js';
 import { DEFAULT_FLOAT_TOLERANCE } from '../domain/compare.js';
 import { checkWebhookUrl } from '../lib/webhook-target.js';
 import { ApiError } from './errors.js';
@@ -16,12 +17,10 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Linux's MAX_ARG_STRLEN: no single argument or environment string may reach it. */
 export const ARG_STRING_MAX_BYTES = 128 * 1024;
 
+/** The files of a body that has exactly one of source and files (the schema's rule). */
 function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { name: string; content: Buffer }[] {
-  if ((body.source === undefined) === (body.files === undefined)) {
-    throw new ApiError('invalid_request', 'give exactly one of source and files');
-  }
   if (body.source !== undefined) return [{ name: runtime.fileName, content: Buffer.from(body.source, 'utf8') }];
-  const files = body.files!;
+  const files = body.files ?? [];
   if (files.length > config.filesMaxCount) throw new ApiError('invalid_request', `at most ${config.filesMaxCount} files`);
   const names = new Set<string>();
   return files
@@ -44,15 +43,9 @@ function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { 
     });
 }
 
-function prepareJudge(body: RunRequestBody, config: Config): JudgeRequest | undefined {
-  if (!body.tests) {
-    if ([body.compare, body.floatTolerance, body.stopOnFailure, body.isolateTests].some((v) => v !== undefined)) {
-      throw new ApiError('invalid_request', 'compare, floatTolerance, stopOnFailure and isolateTests need tests');
-    }
-    return undefined;
-  }
-  if (body.interactive) throw new ApiError('invalid_request', 'a run with tests cannot be interactive');
-  if (body.stdin) throw new ApiError('invalid_request', 'give each test its stdin instead of stdin');
+function prepareJudge(body: RunRequestBody, config: Config): JudgeSpec | undefined {
+  // The schema has refused judge options without tests, and tests with stdin or interactive.
+  if (!body.tests) return undefined;
   if (body.tests.length > config.judgeMaxTests)
     throw new ApiError('limit_exceeded', `${body.tests.length} tests, above the server maximum of ${config.judgeMaxTests}`);
   const expectedBytes = body.tests.reduce((sum, t) => sum + Buffer.byteLength(t.expected), 0);
@@ -81,7 +74,7 @@ function checkWebhook(raw: string, config: Config): string {
 
 export interface Submission {
   record: RunRecord;
-  request: RunRequest;
+  request: RunSpec;
 }
 
 export function prepareSubmission(body: RunRequestBody, config: Config, catalogue: readonly Runtime[], id: string, now: Date): Submission {
@@ -121,7 +114,6 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   const args = body.args ?? [];
   const env = body.env ?? {};
   const strings = [...args, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
-  if (strings.some((s) => s.includes('\0'))) throw new ApiError('invalid_request', 'args and env values may not contain NUL');
   // The kernel refuses one string of 128 KiB or more, and all of them past ARG_MAX; Docker
   // refuses a create of several MiB. Each is said here, not as a failed run.
   const longest = Math.max(0, ...strings.map((s) => Buffer.byteLength(s)));
@@ -156,7 +148,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     interactive: body.interactive ?? false,
     ...(webhook ? { webhook } : {}),
   };
-  const request: RunRequest = {
+  const request: RunSpec = {
     files: files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
     stdin: body.stdin ?? '',
     args,

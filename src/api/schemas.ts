@@ -2,6 +2,8 @@
 // openapi.yaml (scripts/write-openapi.ts).
 import { Type, type Static } from '@sinclair/typebox';
 import { LimitsSchema, RunRecordSchema } from '../domain/run-record.js';
+import { CompareModeSchema } from '../domain/run-spec.js';
+import { rule } from './validators.js';
 
 export const ErrorSchema = Type.Object(
   {
@@ -31,15 +33,21 @@ export const TestCaseSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The judge options: only with tests. */
+const judgeFields = ['compare', 'floatTolerance', 'stopOnFailure', 'isolateTests'] as const;
+
+/** An argument or environment value: the kernel ends a string at NUL, so none may hold one. */
+const NoNulString = Type.String(rule({ pattern: '^[^\\u0000]*$' }, 'args and env values may not contain NUL'));
+
 export const RunRequestSchema = Type.Object(
   {
     language: Type.String({ minLength: 1, description: 'a runtime id or alias from GET /runtimes' }),
     source: Type.Optional(Type.String({ description: "one file, saved under the runtime's fileName" })),
     files: Type.Optional(Type.Array(FileSchema, { minItems: 1, description: 'the first file is the entry point' })),
     stdin: Type.Optional(Type.String({ default: '' })),
-    args: Type.Optional(Type.Array(Type.String(), { default: [] })),
+    args: Type.Optional(Type.Array(NoNulString, { default: [] })),
     env: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.String(), {
+      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), NoNulString, {
         default: {},
         additionalProperties: false,
         description: 'extra environment variables; names are letters, digits and _',
@@ -60,13 +68,7 @@ export const RunRequestSchema = Type.Object(
         description: 'judge mode: compile once, run each test as a fresh process (work folder restored between tests)',
       }),
     ),
-    compare: Type.Optional(
-      // No schema defaults for the judge fields: they are only allowed with tests.
-      Type.Union([Type.Literal('exact'), Type.Literal('trim'), Type.Literal('tokens'), Type.Literal('float')], {
-        description:
-          'judge mode: exact; trim (trailing spaces and blank lines ignored, the default); tokens; float (tokens, numbers within floatTolerance)',
-      }),
-    ),
+    compare: Type.Optional(CompareModeSchema),
     floatTolerance: Type.Optional(
       Type.Number({ minimum: 0, description: 'judge mode, compare "float": absolute or relative tolerance (default 1e-6)' }),
     ),
@@ -79,7 +81,25 @@ export const RunRequestSchema = Type.Object(
     ),
     isolateTests: Type.Optional(Type.Boolean({ description: 'judge mode: each test in a container of its own (default false)' })),
   },
-  { additionalProperties: false, $id: 'RunRequest' },
+  {
+    additionalProperties: false,
+    $id: 'RunRequest',
+    // The rules between fields, stated where JSON Schema can say them (and so in
+    // openapi.yaml); what needs the runtime catalogue or the server's settings is checked in
+    // run-submission.ts.
+    allOf: [
+      rule({ oneOf: [{ required: ['source'] }, { required: ['files'] }] }, 'give exactly one of source and files'),
+      rule(
+        { not: { anyOf: judgeFields.map((field) => ({ required: [field] })), not: { required: ['tests'] } } },
+        `${judgeFields.join(', ')} need tests`,
+      ),
+      rule(
+        { not: { required: ['tests', 'interactive'], properties: { interactive: { const: true } } } },
+        'a run with tests cannot be interactive',
+      ),
+      rule({ not: { required: ['tests', 'stdin'], properties: { stdin: { minLength: 1 } } } }, 'give each test its stdin instead of stdin'),
+    ],
+  },
 );
 export type RunRequestBody = Static<typeof RunRequestSchema>;
 

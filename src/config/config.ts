@@ -479,18 +479,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     config[key] = raw === undefined || raw === '' ? setting.default : setting.parse(raw, setting.env);
   }
   const result = config as Config;
-  const { defaults, maxima } = limitsFromConfig(result);
-  const envOf: Record<keyof LimitValues, string> = {
-    timeMs: 'RUN_TIME_LIMIT_MS',
-    cpuTimeMs: 'RUN_CPU_TIME_LIMIT_MS',
-    memoryMb: 'RUN_MEMORY_MB',
-    cpus: 'RUN_CPUS',
-    pids: 'RUN_PIDS',
-    outputBytes: 'RUN_OUTPUT_BYTES',
-    diskMb: 'RUN_DISK_MB',
-  };
-  for (const name of Object.keys(envOf) as (keyof LimitValues)[]) {
-    if (defaults[name] > maxima[name]) throw new ConfigError(`${envOf[name]} (${defaults[name]}) is above its maximum (${maxima[name]})`);
+  for (const { defaultKey, maxKey } of Object.values(limitSettings)) {
+    const [value, max] = [result[defaultKey], result[maxKey]];
+    if (value > max) throw new ConfigError(`${settings[defaultKey].env} (${value}) is above its maximum (${max}), ${settings[maxKey].env}`);
   }
   return result;
 }
@@ -506,28 +497,22 @@ export interface LimitValues {
   diskMb: number;
 }
 
+/** Each limit's two settings: the default a run gets and the most a request may ask for. */
+const limitSettings: Record<keyof LimitValues, { defaultKey: keyof Config & keyof Settings; maxKey: keyof Config & keyof Settings }> = {
+  timeMs: { defaultKey: 'runTimeMs', maxKey: 'runTimeMaxMs' },
+  cpuTimeMs: { defaultKey: 'runCpuTimeMs', maxKey: 'runCpuTimeMaxMs' },
+  memoryMb: { defaultKey: 'runMemoryMb', maxKey: 'runMemoryMaxMb' },
+  cpus: { defaultKey: 'runCpus', maxKey: 'runCpusMax' },
+  pids: { defaultKey: 'runPids', maxKey: 'runPidsMax' },
+  outputBytes: { defaultKey: 'runOutputBytes', maxKey: 'runOutputMaxBytes' },
+  diskMb: { defaultKey: 'runDiskMb', maxKey: 'runDiskMaxMb' },
+};
+
 /** The server's default and maximum limits of a run, from the settings. */
 export function limitsFromConfig(config: Config): { defaults: LimitValues; maxima: LimitValues } {
-  return {
-    defaults: {
-      timeMs: config.runTimeMs,
-      cpuTimeMs: config.runCpuTimeMs,
-      memoryMb: config.runMemoryMb,
-      cpus: config.runCpus,
-      pids: config.runPids,
-      outputBytes: config.runOutputBytes,
-      diskMb: config.runDiskMb,
-    },
-    maxima: {
-      timeMs: config.runTimeMaxMs,
-      cpuTimeMs: config.runCpuTimeMaxMs,
-      memoryMb: config.runMemoryMaxMb,
-      cpus: config.runCpusMax,
-      pids: config.runPidsMax,
-      outputBytes: config.runOutputMaxBytes,
-      diskMb: config.runDiskMaxMb,
-    },
-  };
+  const pick = (key: 'defaultKey' | 'maxKey') =>
+    Object.fromEntries(Object.entries(limitSettings).map(([name, keys]) => [name, config[keys[key]] as number])) as unknown as LimitValues;
+  return { defaults: pick('defaultKey'), maxima: pick('maxKey') };
 }
 
 /** The run store's settings (RunStoreOptions in src/store/run-store.ts), alike for the API and the worker. */

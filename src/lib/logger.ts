@@ -12,7 +12,9 @@ export function createLogger(level: string, name: string, destination?: Destinat
       name,
       level,
       redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', '*.source', '*.files', '*.stdin', '*.env'],
+        // For objects logged by hand ({ body }, { request }, { headers }); the req serializer
+        // below keeps no headers and no body at all.
+        paths: ['*.headers.authorization', '*.headers.cookie', '*.authorization', '*.source', '*.files', '*.stdin', '*.env'],
         censor: '[redacted]',
       },
       serializers: {

@@ -3,6 +3,9 @@
 // record lives in the store).
 import type { JobsOptions } from 'bullmq';
 
+/** BullMQ's own key prefix for every queue of runbox (queue names carry REDIS_KEY_PREFIX). */
+export const BULLMQ_PREFIX = 'bull';
+
 export function runJobOptions(runId: string, attempts: number, backoffMs: number): JobsOptions {
   return {
     jobId: runId,

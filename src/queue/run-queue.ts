@@ -1,7 +1,7 @@
 // The BullMQ job contract shared by the API and the worker: one job per run, job id = run
 // id, data = { runId, requestId? }. The record lives in the store, so finished jobs are not kept.
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { runJobOptions } from './job-options.js';
+import { BULLMQ_PREFIX, runJobOptions } from './job-options.js';
 
 export interface RunJobData {
   runId: string;
@@ -19,7 +19,7 @@ export interface RunQueueOptions {
 }
 
 export function createRunQueue(options: RunQueueOptions) {
-  const queue = new Queue<RunJobData>(runQueueName(options.prefix), { connection: options.connection, prefix: 'bull' });
+  const queue = new Queue<RunJobData>(runQueueName(options.prefix), { connection: options.connection, prefix: BULLMQ_PREFIX });
 
   async function enqueue(runId: string, requestId?: string): Promise<void> {
     await queue.add('run', requestId ? { runId, requestId } : { runId }, runJobOptions(runId, options.attempts, options.backoffMs));

@@ -1,7 +1,7 @@
 // Webhook deliveries as BullMQ jobs (job id = run id), so a delivery is retried with
 // backoff and survives a worker restart. The record is read at delivery time.
 import { Queue, type ConnectionOptions } from 'bullmq';
-import { runJobOptions } from './job-options.js';
+import { BULLMQ_PREFIX, runJobOptions } from './job-options.js';
 
 export interface WebhookJobData {
   runId: string;
@@ -17,7 +17,7 @@ export interface WebhookQueueOptions {
 }
 
 export function createWebhookQueue(options: WebhookQueueOptions) {
-  const queue = new Queue<WebhookJobData>(webhookQueueName(options.prefix), { connection: options.connection, prefix: 'bull' });
+  const queue = new Queue<WebhookJobData>(webhookQueueName(options.prefix), { connection: options.connection, prefix: BULLMQ_PREFIX });
   return {
     async enqueue(runId: string): Promise<void> {
       await queue.add('webhook', { runId }, runJobOptions(runId, options.attempts, options.backoffMs));

@@ -4,6 +4,7 @@
 // few milliseconds and the number of frames is capped, so the stream stays bounded.
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
+import { entryFields } from './stream-entry.js';
 
 export type OutputPhase = 'compile' | 'run' | 'test';
 
@@ -86,8 +87,7 @@ export function createEventPublisher(redis: Redis, keys: Keys, runId: string, op
 export type EventPublisher = ReturnType<typeof createEventPublisher>;
 
 function parseEntry(id: string, raw: Buffer[]): EventFrame | undefined {
-  const fields = new Map<string, Buffer>();
-  for (let i = 0; i + 1 < raw.length; i += 2) fields.set(raw[i].toString(), raw[i + 1]);
+  const fields = entryFields(raw);
   const type = fields.get('t')?.toString();
   if (type === 'status') return { kind: 'status', status: fields.get('s')?.toString() ?? '' };
   if (type === 'end') return { kind: 'end' };
@@ -134,3 +134,28 @@ export async function* readFrames(redis: Redis, keys: Keys, runId: string, optio
     }
   }
 }
+
+export interface EventReaderOptions {
+  /** A new connection for each read: XREAD BLOCK holds it. */
+  connect: () => Redis;
+  keys: Keys;
+}
+
+/** Reads runs' frames, each read on a connection of its own, closed when the read ends or `signal` aborts. */
+export function createEventReader({ connect, keys }: EventReaderOptions) {
+  return {
+    async *read(runId: string, options: Omit<ReadFramesOptions, 'blockMs'>): AsyncGenerator<EventFrame> {
+      const redis = connect();
+      // A reader gone: its blocking read ends now, not when XREAD BLOCK next returns.
+      const cut = () => redis.disconnect();
+      options.signal.addEventListener('abort', cut, { once: true });
+      try {
+        yield* readFrames(redis, keys, runId, options);
+      } finally {
+        options.signal.removeEventListener('abort', cut);
+        redis.disconnect();
+      }
+    },
+  };
+}
+export type EventReader = ReturnType<typeof createEventReader>;

@@ -4,6 +4,7 @@
 // blocking read per request. A published end can be missed while the subscription is away
 // (Redis restarting), so a waiter also looks at the run's status now and then.
 import type { Redis } from 'ioredis';
+import { RunStatus } from '../domain/run-record.js';
 import type { Keys } from './keys.js';
 
 /** How often a waiter looks at the status itself, in case an end was published while the subscription was away. */
@@ -31,7 +32,7 @@ export function createEndWatcher({ subscriber, redis, keys }: EndWatcherOptions)
   /** Whether the run has ended (its status is not queued or running), or does not exist. */
   async function ended(runId: string): Promise<boolean> {
     const status = await redis.hget(keys.run(runId), 'status');
-    return status !== '"queued"' && status !== '"running"';
+    return status !== RunStatus.queued && status !== RunStatus.running;
   }
 
   /** Resolves true once the run has ended, false after `timeoutMs` or at once when `stop` aborts. */

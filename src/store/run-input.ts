@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua-script.js';
+import { entryFields } from './stream-entry.js';
 import { STDIN_BYTES_FIELD } from './run-store.js';
 
 export type InputFrame = { kind: 'stdin'; data: Buffer } | { kind: 'eof' } | { kind: 'cancel' };
@@ -14,7 +15,7 @@ export type InputFrame = { kind: 'stdin'; data: Buffer } | { kind: 'eof' } | { k
 // run's stdin total within the cap (the total lives in the record, which expires with it).
 const SEND = `
 local status = redis.call('HGET', KEYS[1], 'status')
-if status ~= '"queued"' and status ~= '"running"' then return 'ended' end
+if status ~= 'queued' and status ~= 'running' then return 'ended' end
 if ARGV[1] == 'stdin' then
   local total = tonumber(redis.call('HGET', KEYS[1], '${STDIN_BYTES_FIELD}') or '0') + string.len(ARGV[2])
   if total > tonumber(ARGV[3]) then return 'limit' end
@@ -55,9 +56,18 @@ export async function sendInput(
   )) as SendOutcome;
 }
 
+/** Binds sendInput to a connection and the caps: what the API hands its stream route. */
+export function createInputSender(redis: Redis, keys: Keys, options: SendInputOptions) {
+  return {
+    send: (runId: string, frame: Exclude<InputFrame, { kind: 'cancel' }>) => sendInput(redis, keys, runId, frame, options),
+  };
+}
+export type InputSender = ReturnType<typeof createInputSender>;
+
 function parseFrame(raw: Buffer[]): InputFrame | undefined {
-  const type = raw[1]?.toString();
-  if (type === 'stdin') return { kind: 'stdin', data: raw[3] ?? Buffer.alloc(0) };
+  const fields = entryFields(raw);
+  const type = fields.get('t')?.toString();
+  if (type === 'stdin') return { kind: 'stdin', data: fields.get('d') ?? Buffer.alloc(0) };
   if (type === 'eof' || type === 'cancel') return { kind: type };
   return undefined;
 }

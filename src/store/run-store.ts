@@ -1,33 +1,16 @@
-// Run records in Redis hashes, one JSON value per field, and the state transitions that must
-// be atomic (queued -> running, cancel) as Lua scripts. Each transition also appends its
+// Run records in Redis hashes of plain fields (hash-codec.ts: `status` is `queued`, a number
+// is its digits, null an absent field, objects JSON), checked against the record schema when
+// read, and the state transitions that must be atomic (queued -> running, cancel) as Lua scripts. Each transition also appends its
 // status frame to the run's event stream in the same step, so a stream never disagrees
 // with its record.
 import type { Redis } from 'ioredis';
-import type { CompareMode } from '../domain/compare.js';
+import { RunSpecSchema, type RunSpec } from '../domain/run-spec.js';
 import { keptOutputBytes, omitOutput, RunRecordSchema, RunStatus, type RunRecord } from '../domain/run-record.js';
 import type { Keys } from './keys.js';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { createHashCodec, StoredRecordError } from './hash-codec.js';
 import { luaScript } from './lua-script.js';
 import { LEDGER, ledgerKeys } from './output-ledger.js';
-
-/** What the worker needs besides the record: the request as validated by the API. */
-export interface RunRequest {
-  files: { name: string; content: string }[]; // content is base64
-  stdin: string;
-  args: string[];
-  env: Record<string, string>;
-  network: boolean;
-  /** Root inside, already checked as allowed for this runtime. */
-  root?: boolean;
-  judge?: JudgeRequest;
-}
-
-export interface JudgeRequest {
-  tests: { name: string; stdin: string; expected: string }[];
-  compare: CompareMode;
-  floatTolerance: number;
-  stopOnFailure: boolean;
-  isolateTests: boolean;
-}
 
 /**
  * Hidden fields: who submitted the run, the in-flight set it counts in (plain strings), and
@@ -36,7 +19,6 @@ export interface JudgeRequest {
 const OWNER_FIELD = 'owner';
 const IN_FLIGHT_FIELD = 'inflight';
 export const STDIN_BYTES_FIELD = 'stdinbytes';
-const hiddenFields = [OWNER_FIELD, IN_FLIGHT_FIELD, STDIN_BYTES_FIELD];
 
 // Every script below gets the same keys (record, events, input, request) and the run id as
 // its last argument.
@@ -94,42 +76,43 @@ return 1`;
 /** An in-flight entry lapses after this, even if a crash kept it from being released. */
 const IN_FLIGHT_LAPSE_MS = 60 * 60 * 1000;
 
-// KEYS: record, events; ARGV: startedAt (JSON)
+// KEYS: record, events; ARGV: startedAt
 const START = `
-if redis.call('HGET', KEYS[1], 'status') ~= '"queued"' then return 0 end
-redis.call('HSET', KEYS[1], 'status', '"running"', 'startedAt', ARGV[1])
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'running', 'startedAt', ARGV[1])
 redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'running')
 return 1`;
 
 // KEYS: record, events. running -> queued, for a retry after the sandbox could not start;
 // a run that ended meanwhile (recorded lost, say) stays ended.
 const REQUEUE = `
-if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
-redis.call('HSET', KEYS[1], 'status', '"queued"', 'startedAt', 'null')
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'queued')
+redis.call('HDEL', KEYS[1], 'startedAt')
 redis.call('XADD', KEYS[2], '0-*', 't', 'status', 's', 'queued')
 return 1`;
 
-// ARGV: finishedAt (JSON), retention seconds, run id
+// ARGV: finishedAt, retention seconds, run id
 // Returns the status the run had: queued runs end here, running ones get a cancel frame.
 const CANCEL = `
 ${END_RUN}
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return false end
-if status == '"queued"' then
-  redis.call('HSET', KEYS[1], 'status', '"cancelled"', 'finishedAt', ARGV[1])
+if status == 'queued' then
+  redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finishedAt', ARGV[1])
   end_run('0', 'cancelled', ARGV[2])
-elseif status == '"running"' then
+elseif status == 'running' then
   redis.call('XADD', KEYS[3], '*', 't', 'cancel')
   redis.call('EXPIRE', KEYS[3], ARGV[2])
 end
 return status`;
 
-// ARGV: finishedAt (JSON), error (JSON), retention seconds, run id
+// ARGV: finishedAt, error, retention seconds, run id
 // A run left `running` by a worker that died: it ends failed, after its last frame.
 const FAIL_LOST = `
 ${END_RUN}
-if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
-redis.call('HSET', KEYS[1], 'status', '"failed"', 'finishedAt', ARGV[1], 'error', ARGV[2])
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'failed', 'finishedAt', ARGV[1], 'error', ARGV[2])
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local seq = '0'
 if last[1] then seq = string.match(last[1][1], '^(%d+)') end
@@ -146,7 +129,7 @@ return 1`;
 const FINISH = `
 ${END_RUN}
 ${LEDGER}
-if redis.call('HGET', KEYS[1], 'status') ~= '"running"' then return 0 end
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 8, #ARGV - 1))
 local retention = tonumber(ARGV[1])
 if tonumber(ARGV[5]) > tonumber(ARGV[6]) then retention = math.min(retention, tonumber(ARGV[7])) end
@@ -183,24 +166,29 @@ return {size, redis.call('HGETALL', KEYS[1])}`;
 const OUTPUT_FIELDS = ['stdout', 'stderr', 'compile', 'tests'] as const;
 const SUMMARY_FIELDS = Object.keys(RunRecordSchema.properties).filter((field) => field !== 'stdout' && field !== 'stderr');
 
-function decode(fields: Record<string, string>): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) record[key] = JSON.parse(value);
-  return record;
-}
+const codec = createHashCodec(RunRecordSchema);
 
 /** A record's hash as the record and its owner; undefined for a run that does not exist. */
 function ownedRecord(fields: Record<string, string>): { record: RunRecord; owner: string | undefined } | undefined {
   if (!fields.status) return undefined;
-  const owner = fields[OWNER_FIELD];
-  for (const hidden of hiddenFields) delete fields[hidden];
-  return { record: decode(fields) as RunRecord, owner };
+  return { record: codec.decode(fields)!, owner: fields[OWNER_FIELD] };
 }
 
-function encode(record: Partial<RunRecord>): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record)) if (value !== undefined) fields[key] = JSON.stringify(value);
-  return fields;
+const specCheck = TypeCompiler.Compile(RunSpecSchema);
+
+/** The stored request, checked: what the API validated comes back the same, or it is an error here. */
+function checkedSpec(raw: string): RunSpec {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new StoredRecordError('stored run request is not JSON');
+  }
+  if (!specCheck.Check(value)) {
+    const first = specCheck.Errors(value).First();
+    throw new StoredRecordError(`stored run request does not match RunSpec: ${first?.path || '/'} ${first?.message ?? ''}`.trim());
+  }
+  return value;
 }
 
 export interface RunStoreOptions {
@@ -234,9 +222,9 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
    * `maxInFlight` runs queued or running (0: no cap) or an output budget is spent: then
    * nothing is written.
    */
-  async function create(record: RunRecord, request: RunRequest, owner: string, maxInFlight = 0): Promise<Admission> {
+  async function create(record: RunRecord, request: RunSpec, owner: string, maxInFlight = 0): Promise<Admission> {
     const id = record.id;
-    const fields = Object.entries(encode(record)).flat();
+    const fields = Object.entries(codec.encode(record)).flat();
     const keyList = [keys.inFlight(owner), keys.run(id), keys.events(id), keys.request(id), ...ledgerKeys(keys, owner)];
     const budgets = [outputBudgets?.perKeyBytes ?? 0, outputBudgets?.totalBytes ?? 0];
     const [outcome, waitMs] = (await scripts.create(
@@ -299,7 +287,7 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
     const [owner, ...summary] = values as (string | null)[];
     const fields = Object.fromEntries(SUMMARY_FIELDS.flatMap((field, i) => (summary[i] === null ? [] : [[field, summary[i]!]])));
     if (!fields.status) return undefined;
-    const record = omitOutput({ ...(decode(fields) as RunRecord), stdout: '', stderr: '' });
+    const record = omitOutput(codec.decode({ ...fields, stdout: '', stderr: '' })!);
     return { record, owner: owner ?? undefined, outputBytes: lengths.reduce((sum, [, length]) => sum + Number(length), 0) };
   }
 
@@ -307,14 +295,14 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
     return (await getOwned(id))?.record;
   }
 
-  async function getRequest(id: string): Promise<RunRequest | undefined> {
+  async function getRequest(id: string): Promise<RunSpec | undefined> {
     const raw = await redis.get(keys.request(id));
-    return raw ? (JSON.parse(raw) as RunRequest) : undefined;
+    return raw === null ? undefined : checkedSpec(raw);
   }
 
   /** queued -> running, atomically: false when the run was cancelled or another worker has it. */
   async function markRunning(id: string, startedAt: string): Promise<boolean> {
-    return (await scripts.start(redis, [keys.run(id), keys.events(id)], JSON.stringify(startedAt))) === 1;
+    return (await scripts.start(redis, [keys.run(id), keys.events(id)], startedAt)) === 1;
   }
 
   /** Back to queued after the sandbox could not start (and printed nothing), so a retry may run it; false when the run is not running any more. */
@@ -324,7 +312,7 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
 
   /** Ends a run whose worker was lost mid-run as failed; false when it was not running. */
   async function failLost(id: string, error: string, finishedAt: string): Promise<boolean> {
-    const done = await scripts.failLost(redis, runKeys(id), JSON.stringify(finishedAt), JSON.stringify(error), retentionSeconds, id);
+    const done = await scripts.failLost(redis, runKeys(id), finishedAt, error, retentionSeconds, id);
     return done === 1;
   }
 
@@ -333,10 +321,10 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
    * dropped. False (and nothing written) when the run is not running any more.
    */
   async function finish(id: string, final: Partial<RunRecord>, lastSeq: number): Promise<boolean> {
-    const fields = Object.entries(encode(final)).flat();
+    const fields = Object.entries(codec.encode(final)).flat();
     // Who owns the run (its ledger) and its output cap (what its event stream may hold) never change.
     const [owner, limits] = await redis.hmget(keys.run(id), OWNER_FIELD, 'limits');
-    const kept = keptOutputBytes(final, limits ? (JSON.parse(limits) as RunRecord['limits']).outputBytes : 0);
+    const kept = keptOutputBytes(final, limits ? codec.decodeField('limits', limits).outputBytes : 0);
     const large = largeOutput ?? { bytes: Number.MAX_SAFE_INTEGER, retentionSeconds };
     const keyList = [...runKeys(id), ...ledgerKeys(keys, owner ?? '')];
     const done = await scripts.finish(
@@ -356,10 +344,10 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
   }
 
   async function cancel(id: string, finishedAt: string): Promise<CancelOutcome> {
-    const status = (await scripts.cancel(redis, runKeys(id), JSON.stringify(finishedAt), retentionSeconds, id)) as string | null;
+    const status = (await scripts.cancel(redis, runKeys(id), finishedAt, retentionSeconds, id)) as string | null;
     if (status === null) return 'missing';
-    if (status === JSON.stringify(RunStatus.queued)) return 'cancelled';
-    if (status === JSON.stringify(RunStatus.running)) return 'cancelling';
+    if (status === RunStatus.queued) return 'cancelled';
+    if (status === RunStatus.running) return 'cancelling';
     return 'ended';
   }
 

@@ -9,7 +9,7 @@ import type { ExecutionRequest } from '../sandbox/sandbox-session.js';
 import { SandboxCommandError } from '../sandbox/sandbox-session.js';
 import type { WorkFolder } from '../sandbox/work-folder.js';
 import type { EventPublisher } from '../store/event-stream.js';
-import type { JudgeRequest } from '../store/run-store.js';
+import type { JudgeSpec } from '../domain/run-spec.js';
 import type { RunProgress } from './fault-decision.js';
 import type { OutputComparer } from './output-comparer.js';
 import { createOutputSink, decodeOutput, type OutputSink } from './output-sink.js';
@@ -23,7 +23,7 @@ export interface JudgeOptions {
   folder: WorkFolder;
   /** How to run the program; each test's stdin is added. */
   execution: Omit<ExecutionRequest, 'stdin' | 'onOutput'>;
-  judge: JudgeRequest;
+  judge: JudgeSpec;
   events: EventPublisher;
   /** How much of each test's stdout and stderr the record keeps. */
   testOutputBytes: number;

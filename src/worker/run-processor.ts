@@ -3,7 +3,6 @@
 // A program that fails is a completed run with a verdict; only the service failing is an
 // error, and this is the one place that decides whether such an error is retried.
 import { setMaxListeners } from 'node:events';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
@@ -12,10 +11,10 @@ import { verdictOf } from '../domain/verdict.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
-import { createEventPublisher, type EventPublisher } from '../store/event-stream.js';
-import type { Keys } from '../store/keys.js';
+import type { EventPublisher } from '../store/event-stream.js';
 import type { InputReader } from '../store/run-input.js';
-import type { RunRequest, RunStore } from '../store/run-store.js';
+import type { RunSpec } from '../domain/run-spec.js';
+import type { RunStore } from '../store/run-store.js';
 import { compileStep } from './compile-step.js';
 import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
 import { judgeTests } from './judge.js';
@@ -28,8 +27,8 @@ import { profileFor } from './sandbox-profile.js';
 export interface RunProcessorOptions {
   store: RunStore;
   sandbox: SandboxPort;
-  redis: Redis;
-  keys: Keys;
+  /** The publisher of one run's frames (store/event-stream.ts on the worker's connection). */
+  publisherFor: (runId: string) => EventPublisher;
   catalogue: readonly Runtime[];
   imagePrefix: string;
   /** The deployment's Docker runtime (SANDBOX_RUNTIME). */
@@ -74,7 +73,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
 
   async function execute(
     record: RunRecord,
-    request: RunRequest,
+    request: RunSpec,
     runtime: Runtime,
     events: EventPublisher,
     progress: RunProgress,
@@ -213,7 +212,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     }
     options.metrics.runStarted({ language: record.language, createdAt: record.createdAt, startedAt });
     log.info({ language: record.language }, 'run started');
-    const events = createEventPublisher(options.redis, options.keys, runId);
+    const events = options.publisherFor(runId);
     const progress: RunProgress = { executions: 0, frames: 0 };
     let final: Partial<RunRecord>;
     try {

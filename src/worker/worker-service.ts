@@ -8,12 +8,15 @@ import { resolveLimits } from '../domain/limits.js';
 import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
 import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { Metrics } from '../lib/metrics.js';
+import { BULLMQ_PREFIX } from '../queue/job-options.js';
 import { createRunQueue, runQueueName, type RunJobData } from '../queue/run-queue.js';
 import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
 import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
 import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
+import { createEventPublisher } from '../store/event-stream.js';
 import { createKeys } from '../store/keys.js';
+import { createRuntimeVersionStore } from '../store/runtime-versions.js';
 import { createInputReader } from '../store/run-input.js';
 import { createRunStore } from '../store/run-store.js';
 import { createOutputComparer } from './output-comparer.js';
@@ -85,7 +88,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const versions = await readRuntimeVersions(docker, runtimeCatalogue, config.imagePrefix);
   const missing = runtimeCatalogue.filter((r) => !versions[r.language]).map((r) => r.language);
   if (missing.length > 0) log.warn({ missing }, 'runtime images are missing; runs of these languages will fail (make images builds them)');
-  if (Object.keys(versions).length > 0) await redis.hset(keys.runtimeVersions(), versions);
+  await createRuntimeVersionStore({ redis, keys }).write(versions);
 
   sandbox.warm(
     warmProfiles(
@@ -120,8 +123,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const processor = createRunProcessor({
     store,
     sandbox,
-    redis,
-    keys,
+    publisherFor: (runId) => createEventPublisher(redis, keys, runId),
     catalogue: runtimeCatalogue,
     imagePrefix: config.imagePrefix,
     sandboxRuntime: config.sandboxRuntime,
@@ -147,7 +149,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     {
       connection: workerConnection,
       concurrency: config.workerConcurrency,
-      prefix: 'bull',
+      prefix: BULLMQ_PREFIX,
       lockDuration: config.workerLockMs,
       stalledInterval: config.workerStalledIntervalMs,
       maxStalledCount: 10,
@@ -162,7 +164,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const webhookWorker = new Worker<WebhookJobData>(
     webhookQueueName(config.keyPrefix),
     async (job) => deliver(job.data.runId, job.attemptsMade + 1),
-    { connection: webhookWorkerConnection, concurrency: 8, prefix: 'bull' },
+    { connection: webhookWorkerConnection, concurrency: 8, prefix: BULLMQ_PREFIX },
   );
   webhookWorker.on('error', (error) => log.error({ err: error }, 'webhook worker error'));
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));

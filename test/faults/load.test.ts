@@ -46,7 +46,7 @@ t.test(`${TOTAL} runs in bursts of ${BURST} over two workers: none lost, none tw
       const pipeline = cluster.inspect.pipeline();
       for (const id of ids) pipeline.hget(statusKey(id), 'status');
       const replies = (await pipeline.exec()) ?? [];
-      const open = replies.filter(([, status]) => status === '"queued"' || status === '"running"').length;
+      const open = replies.filter(([, status]) => status === 'queued' || status === 'running').length;
       return open === 0 ? true : undefined;
     },
     2_000,

@@ -10,7 +10,6 @@ import { buildApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runtimeCatalogue } from '../../src/domain/runtimes.js';
 import { createMetrics } from '../../src/lib/metrics.js';
-import { createKeys } from '../../src/store/keys.js';
 
 /** An object whose every property is a function that throws, naming what was called. */
 function inert<T>(name: string): T {
@@ -37,10 +36,12 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     queue: inert('queue'),
     webhooks: inert('webhooks'),
     metrics: createMetrics(),
-    redis: inert('redis'),
-    blockingRedis: () => inert('blockingRedis()'),
+    input: inert('input'),
+    events: inert('events'),
+    runtimeVersions: inert('runtimeVersions'),
+    authFailures: inert('authFailures'),
+    rateLimitRedis: inert('rateLimitRedis'),
     ends: inert('ends'),
-    keys: createKeys(config.keyPrefix),
     catalogue: runtimeCatalogue,
     readiness: { redis: async () => inert<{ ping(): unknown }>('redis').ping() },
     ...overrides,

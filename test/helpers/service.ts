@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Redis } from 'ioredis';
 import pino from 'pino';
-import { createApiService } from '../../src/api/api-service.js';
+import { createApiService } from '../../src/api-service.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startLocalRedis, type LocalRedis } from '../../src/lib/local-redis.js';
 import { createRedisFactory } from '../../src/lib/redis-connection.js';

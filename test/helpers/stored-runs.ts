@@ -20,6 +20,32 @@ export async function startTestStore(t: Parameters<typeof startTestRedis>[0] & {
   return { server, redis, store };
 }
 
+/** A queued bash run's whole record, as the API would write it, with `over` on top. */
+export function queuedRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id,
+    language: 'bash',
+    status: 'queued',
+    verdict: null,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    exitCode: null,
+    signal: null,
+    timeMs: null,
+    cpuTimeMs: null,
+    memoryBytes: null,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    compile: null,
+    limits: { timeMs: 5000, cpuTimeMs: 5000, memoryMb: 256, cpus: 1, pids: 64, outputBytes: 65536, diskMb: 64 },
+    interactive: false,
+    ...over,
+  };
+}
+
 /** Asks the store to write a queued run of `owner`, as the API does. */
 export async function admitRun(store: RunStore, config: Config, id: string, owner = 'anonymous'): Promise<Admission> {
   const { record, request } = prepareSubmission({ language: 'bash', source: 'echo hi' }, config, runtimeCatalogue, id, new Date());

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import t, { type Test } from 'tap';
 import WebSocket from 'ws';
-import { createApiService } from '../../src/api/api-service.js';
+import { createApiService } from '../../src/api-service.js';
 import { sha256Hex } from '../../src/api/auth.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/lib/logger.js';

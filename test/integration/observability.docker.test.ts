@@ -4,7 +4,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import t from 'tap';
-import { createApiService } from '../../src/api/api-service.js';
+import { createApiService } from '../../src/api-service.js';
 import { buildWorkerHttp } from '../../src/api/worker-http.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/lib/logger.js';

@@ -11,7 +11,7 @@ import t, { type Test } from 'tap';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { sha256Hex } from '../../src/api/auth.js';
 import { PLAYGROUND_CSP } from '../../src/api/routes/playground.js';
-import { PLAYGROUND_DIR } from '../../src/api/api-service.js';
+import { PLAYGROUND_DIR } from '../../src/api-service.js';
 import { containersLeftBy, startService } from '../helpers/service.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

@@ -7,21 +7,20 @@ import { Redis } from 'ioredis';
 import type { RunRecord } from '../../src/domain/run-record.js';
 import { createKeys } from '../../src/store/keys.js';
 import { sendInput } from '../../src/store/run-input.js';
-import type { RunRequest } from '../../src/store/run-store.js';
+import type { RunSpec } from '../../src/domain/run-spec.js';
 import { request } from '../helpers/client.js';
 import { startService } from '../helpers/service.js';
-import { startTestStore } from '../helpers/stored-runs.js';
+import { queuedRecord, startTestStore } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
-const runRequest: RunRequest = {
+const runRequest: RunSpec = {
   files: [{ name: 'main.sh', content: Buffer.from('cat').toString('base64') }],
   stdin: '',
   args: [],
   env: {},
   network: false,
 };
-const interactiveRun = (id: string) =>
-  ({ id, language: 'bash', status: 'queued', interactive: true, createdAt: new Date().toISOString() }) as unknown as RunRecord;
+const interactiveRun = (id: string) => queuedRecord(id, { interactive: true });
 const options = { maxStdinBytes: 1000, retentionSeconds: 3600 };
 const stdin = (bytes: number) => ({ kind: 'stdin' as const, data: Buffer.alloc(bytes, 'a') });
 
@@ -114,7 +113,7 @@ t.test('over the WebSocket', async (t) => {
   t.test('stdin for a run that has ended is dropped, not stored', async (t) => {
     const id = await submit();
     // Ended as a worker would end it, while this socket is open and before it sees the end.
-    await redis.hset(keys.run(id), 'status', '"completed"');
+    await redis.hset(keys.run(id), 'status', 'completed');
     t.equal(
       (await sendFrames(wsUrl, id, [{ type: 'stdin', data: 'late' }, { type: 'eof' }])).code,
       1000,

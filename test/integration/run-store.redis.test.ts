@@ -4,18 +4,18 @@
 import t, { type Test } from 'tap';
 import type { RunRecord } from '../../src/domain/run-record.js';
 import { createKeys } from '../../src/store/keys.js';
-import type { RunRequest } from '../../src/store/run-store.js';
-import { startTestStore } from '../helpers/stored-runs.js';
+import type { RunSpec } from '../../src/domain/run-spec.js';
+import { queuedRecord, startTestStore } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
-const request: RunRequest = {
+const request: RunSpec = {
   files: [{ name: 'main.sh', content: Buffer.from('echo hi').toString('base64') }],
   stdin: '',
   args: [],
   env: {},
   network: false,
 };
-const record = (id: string) => ({ id, language: 'bash', status: 'queued', createdAt: new Date().toISOString() }) as unknown as RunRecord;
+const record = (id: string) => queuedRecord(id);
 
 t.test('run store', async (t) => {
   const { redis, store: storeWith } = await startTestStore(t);
@@ -30,6 +30,26 @@ t.test('run store', async (t) => {
     await store.discard('a1');
     t.equal(await redis.exists(keys.run('a1'), keys.events('a1'), keys.request('a1')), 0, 'record, events and request gone');
     t.same(await store.create(record('a3'), request, 'alice', 1), { admitted: true }, 'its in-flight place is free again');
+  });
+
+  t.test('a record is a hash of plain fields that Lua and redis-cli read as they are; reads are checked', async (t) => {
+    await store.create(record('p1'), request, 'alice');
+    t.same(await redis.hmget(keys.run('p1'), 'status', 'interactive', 'owner'), ['queued', 'false', 'alice'], 'no JSON quotes');
+    t.equal(await redis.hexists(keys.run('p1'), 'startedAt'), 0, 'null is an absent field');
+    const startedAt = new Date().toISOString();
+    t.equal(await store.markRunning('p1', startedAt), true);
+    t.same(await redis.hmget(keys.run('p1'), 'status', 'startedAt'), ['running', startedAt]);
+    t.equal(await store.markQueuedAgain('p1'), true);
+    t.equal(await redis.hexists(keys.run('p1'), 'startedAt'), 0, 'back to queued: startedAt null again');
+    t.match(await store.get('p1'), { status: 'queued', startedAt: null });
+    await redis.hset(keys.run('p1'), 'status', '"queued"');
+    await t.rejects(
+      store.get('p1'),
+      { name: 'StoredRecordError', message: /status/ },
+      'a field that is not the schema is an error, not a value',
+    );
+    await redis.set(keys.request('p1'), '{"files":"all of them"}');
+    await t.rejects(store.getRequest('p1'), { name: 'StoredRecordError', message: /RunSpec/ });
   });
 
   const ended = async (t: Test, id: string) => {

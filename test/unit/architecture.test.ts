@@ -158,6 +158,22 @@ const rules: { name: string; covers: (file: string) => boolean; forbids: (edge: 
     forbids: (e, from) => e.ours && folderOf(e.to) !== folderOf(from) && !['src/domain', 'src/lib'].includes(folderOf(e.to)),
   },
   {
+    name: 'api/ imports of ours only domain/, config/, store/, queue/, lib/ and itself (app.ts and the services wire it)',
+    covers: inFolder('src/api'),
+    forbids: (e, from) =>
+      e.ours &&
+      folderOf(e.to) !== folderOf(from) &&
+      !['src/domain', 'src/config', 'src/store', 'src/queue', 'src/lib'].includes(folderOf(e.to)),
+  },
+  {
+    name: 'worker/ imports of ours only domain/, config/, sandbox/, store/, queue/, lib/ and itself',
+    covers: inFolder('src/worker'),
+    forbids: (e, from) =>
+      e.ours &&
+      folderOf(e.to) !== folderOf(from) &&
+      !['src/domain', 'src/config', 'src/sandbox', 'src/store', 'src/queue', 'src/lib'].includes(folderOf(e.to)),
+  },
+  {
     name: 'no module imports an entry point (they do their work at import time)',
     covers: () => true,
     forbids: (e) => e.ours && entryPoints.includes(e.to),
@@ -228,6 +244,32 @@ t.test('has no circular imports in src/', async (t) => {
   t.same(findCycles(graph), []);
 });
 
+/** The graph of folders (each file at the top of src/ its own node): an edge where any file of one imports a file of another. */
+function folderGraph(files: Graph): Graph {
+  const folders: Graph = new Map();
+  for (const [file, edges] of files) {
+    const from = folderOf(file);
+    const out = folders.get(from) ?? [];
+    for (const edge of edges) {
+      if (!edge.ours || folderOf(edge.to) === from || out.some((e) => e.to === folderOf(edge.to))) continue;
+      out.push({ to: folderOf(edge.to), ours: true, typeOnly: edge.typeOnly });
+    }
+    folders.set(from, out);
+  }
+  return folders;
+}
+
+t.test('has no circular imports between folders: layers point one way', async (t) => {
+  t.same(findCycles(folderGraph(graph)), []);
+  const looped = folderGraph(
+    new Map([
+      ['src/api/a.ts', [{ to: 'src/app.ts', ours: true, typeOnly: false }]],
+      ['src/app.ts', [{ to: 'src/api/b.ts', ours: true, typeOnly: false }]],
+    ]),
+  );
+  t.same(findCycles(looped), [['src/api', 'src/app.ts', 'src/api']], 'a cycle through two folders is found');
+});
+
 t.test('the cycle check finds a cycle when there is one', async (t) => {
   const edge = (to: string): Edge => ({ to, ours: true, typeOnly: false });
   const cyclic: Graph = new Map([
@@ -271,6 +313,8 @@ t.test('the layer check reports an import that breaks a rule', async (t) => {
     ['src/sandbox/z.ts', [to('fastify', false), to('src/queue/run-queue.ts')]],
     ['src/store/w.ts', [to('src/config/config.ts')]],
     ['src/worker/v.ts', [to('src/main.ts')]],
+    ['src/api/u.ts', [to('src/worker/judge.ts'), to('src/app.ts')]],
+    ['src/worker/s.ts', [to('src/api/errors.ts')]],
     ['src/domain/ok.ts', [to('src/domain/run-record.ts'), to('@sinclair/typebox', false)]],
   ]);
   t.same(
@@ -284,6 +328,10 @@ t.test('the layer check reports an import that breaks a rule', async (t) => {
       'src/sandbox/z.ts -> src/queue/run-queue.ts',
       'src/store/w.ts -> src/config/config.ts',
       'src/worker/v.ts -> src/main.ts',
+      'src/worker/v.ts -> src/main.ts',
+      'src/api/u.ts -> src/worker/judge.ts',
+      'src/api/u.ts -> src/app.ts',
+      'src/worker/s.ts -> src/api/errors.ts',
     ],
   );
 });

@@ -3,10 +3,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyError } from 'fastify';
-import type { AppDependencies } from '../deps.js';
+import type { RouteDependencies } from '../run-commands.js';
 import { errorBody, publicError } from '../error-handler.js';
 import { ApiError } from '../errors.js';
-import { createRunCommands } from '../run-commands.js';
 import { ErrorSchema, RunRecordSchema, RunRequestSchema, type RunRequestBody } from '../schemas.js';
 import { createBodyValidator } from '../validators.js';
 
@@ -20,8 +19,8 @@ const BatchItemSchema = Type.Union([
 
 const ListItemSchema = Type.Union([RunRecordSchema, Type.Object({ id: Type.String(), error: ErrorSchema })]);
 
-export const runBatchRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const commands = createRunCommands(deps);
+export const runBatchRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
+  const { commands } = deps;
   const validateRun = createBodyValidator(RunRequestSchema, 'runs[i]');
 
   app.post(

@@ -4,48 +4,26 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { WebSocket } from 'ws';
 import type { RunRecord } from '../../domain/run-record.js';
-import { readFrames, type EventFrame } from '../../store/event-stream.js';
-import { sendInput } from '../../store/run-input.js';
-import type { AppDependencies } from '../deps.js';
+import type { EventFrame } from '../../store/event-stream.js';
+import { hasScope } from '../auth.js';
+import type { RouteDependencies } from '../run-commands.js';
 import { ApiError } from '../errors.js';
-import { createRunCommands } from '../run-commands.js';
 import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
+import { CloseCode, parseClientFrame, type OutputFrame, type StatusFrame } from '../stream-frames.js';
 
-export const CloseCode = {
-  normal: 1000,
-  goingAway: 1001,
-  internalError: 1011,
-  notFound: 4404,
-  badFrame: 4400,
-  stdinLimit: 4413,
-  tooMany: 4429,
-} as const;
 /** Above this many unsent bytes the reader waits for the client, so a slow client cannot grow the API's memory. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 
-type ClientFrame = { type: 'stdin'; data: string } | { type: 'eof' } | { type: 'cancel' };
-
-function parseClientFrame(raw: string): ClientFrame | undefined {
-  try {
-    const frame = JSON.parse(raw) as Record<string, unknown>;
-    if (frame.type === 'stdin' && typeof frame.data === 'string') return { type: 'stdin', data: frame.data };
-    if (frame.type === 'eof' || frame.type === 'cancel') return { type: frame.type };
-  } catch {
-    // fall through
-  }
-  return undefined;
-}
-
-function serverFrame(frame: Exclude<EventFrame, { kind: 'end' }>, encoding: 'utf8' | 'base64'): string {
-  if (frame.kind === 'status') return JSON.stringify({ type: 'status', status: frame.status });
+function serverFrame(frame: Exclude<EventFrame, { kind: 'end' }>, encoding: 'utf8' | 'base64'): StatusFrame | OutputFrame {
+  if (frame.kind === 'status') return { type: 'status', status: frame.status as StatusFrame['status'] };
   const data = encoding === 'base64' ? frame.data.toString('base64') : new TextDecoder().decode(frame.data);
-  return JSON.stringify({
+  return {
     type: frame.stream,
     seq: frame.seq,
     data,
     ...(frame.phase === 'run' ? {} : { phase: frame.phase }),
     ...(frame.test === undefined ? {} : { test: frame.test }),
-  });
+  };
 }
 
 async function send(socket: WebSocket, text: string): Promise<void> {
@@ -53,9 +31,9 @@ async function send(socket: WebSocket, text: string): Promise<void> {
   await new Promise<void>((resolve) => socket.send(text, () => resolve()));
 }
 
-export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
-  const { keys, config } = deps;
-  const commands = createRunCommands(deps);
+export const runStreamRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
+  const { config } = deps;
+  const { commands } = deps;
   /** Open streams per key on this process (WS_MAX_PER_KEY). */
   const openStreams = new Map<string, number>();
 
@@ -95,7 +73,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
         release();
       });
       if ((openStreams.get(key) ?? 0) > config.wsMaxPerKey) return close(CloseCode.tooMany, 'too many open streams for this key');
-      const mayControl = request.principal.scopes.includes('runs') || request.principal.scopes.includes('admin');
+      const mayControl = hasScope(request.principal, 'runs');
       const log = request.log.child({ runId: id });
       const recordReady: Promise<RunRecord | undefined> = commands.find(id, request.principal);
 
@@ -117,10 +95,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
             } else if (record.interactive) {
               const input =
                 frame.type === 'stdin' ? { kind: 'stdin' as const, data: Buffer.from(frame.data, 'utf8') } : { kind: 'eof' as const };
-              const outcome = await sendInput(deps.redis, keys, id, input, {
-                maxStdinBytes: config.stdinMaxBytes,
-                retentionSeconds: config.retentionSeconds,
-              });
+              const outcome = await deps.input.send(id, input);
               // A frame for a run that has ended is dropped; the client gets the end frame.
               if (outcome === 'limit') {
                 stdinRefused = true;
@@ -134,21 +109,14 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async
       void (async () => {
         const record = await recordReady;
         if (!record) return close(CloseCode.notFound, 'run not found');
-        const redis = deps.blockingRedis();
-        // A client gone: its blocking read ends now, not when XREAD BLOCK next returns.
-        closed.signal.addEventListener('abort', () => redis.disconnect(), { once: true });
-        try {
-          const encoding = request.query.encoding ?? 'utf8';
-          for await (const frame of readFrames(redis, keys, id, { after: request.query.from ?? 0, signal: closed.signal })) {
-            if (frame.kind === 'end') {
-              await send(socket, JSON.stringify({ type: 'end', run: await commands.find(id, request.principal) }));
-              close(CloseCode.normal);
-              return;
-            }
-            await send(socket, serverFrame(frame, encoding));
+        const encoding = request.query.encoding ?? 'utf8';
+        for await (const frame of deps.events.read(id, { after: request.query.from ?? 0, signal: closed.signal })) {
+          if (frame.kind === 'end') {
+            await send(socket, JSON.stringify({ type: 'end', run: await commands.find(id, request.principal) }));
+            close(CloseCode.normal);
+            return;
           }
-        } finally {
-          redis.disconnect();
+          await send(socket, JSON.stringify(serverFrame(frame, encoding)));
         }
       })().catch((error) => {
         if (closed.signal.aborted) return;

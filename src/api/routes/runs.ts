@@ -1,18 +1,17 @@
 // POST /runs, GET /runs/{id}, DELETE /runs/{id}.
 import { setMaxListeners } from 'node:events';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { AppDependencies } from '../deps.js';
+import type { RouteDependencies } from '../run-commands.js';
 import type { Principal } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { createRunCommands } from '../run-commands.js';
 import { ErrorSchema, RunIdParamsSchema, RunRecordSchema, RunRequestSchema, SubmitQuerySchema } from '../schemas.js';
 
 /** How long DELETE waits for a running run's worker to confirm the kill. */
 const CANCEL_CONFIRM_MS = 3000;
 
-export const runRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
+export const runRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
   const { config } = deps;
-  const commands = createRunCommands(deps);
+  const { commands } = deps;
   /** Aborted when the server starts to close: a held ?wait=true request answers 202 with the record as it stands. */
   const closing = new AbortController();
   // Every held request listens to it: as many listeners as requests in flight, none left behind.

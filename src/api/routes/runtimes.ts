@@ -12,7 +12,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (
       schema: { summary: 'List the languages', tags: ['runtimes'], response: { 200: Type.Array(RuntimeSchema) } },
     },
     async () => {
-      const versions = await deps.redis.hgetall(deps.keys.runtimeVersions());
+      const versions = await deps.runtimeVersions.read();
       return deps.catalogue.map((r) => ({
         language: r.language,
         version: versions[r.language] ?? 'unknown',

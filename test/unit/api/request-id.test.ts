@@ -21,7 +21,8 @@ t.test("a client's id is kept only when it is short and plain", async (t) => {
 
 t.test('the API answers with the id it used, on successes and on errors', async (t) => {
   const { app } = await buildInertApp({
-    config: loadConfig({ RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0', API_KEYS: `a:read:${sha256Hex('k')}` }),
+    config: loadConfig({ RATE_LIMIT_PER_MINUTE: '0', API_KEYS: `a:read:${sha256Hex('k')}` }),
+    authFailures: { blockedForMs: async () => 0, record: async () => undefined },
   });
   t.teardown(() => app.close());
   const kept = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'client-id-1' } });

@@ -1,13 +1,20 @@
 import t, { type Test } from 'tap';
 import { ApiError } from '../../../src/api/errors.js';
 import { prepareSubmission } from '../../../src/api/run-submission.js';
-import type { RunRequestBody } from '../../../src/api/schemas.js';
+import { RunRequestSchema, type RunRequestBody } from '../../../src/api/schemas.js';
+import { createBodyValidator } from '../../../src/api/validators.js';
 import { limitsFromConfig, loadConfig, type Config } from '../../../src/config/config.js';
 import { runtimeCatalogue } from '../../../src/domain/runtimes.js';
 
 const config = loadConfig({});
 const now = new Date('2030-01-02T03:04:05.000Z');
-const submit = (body: RunRequestBody, cfg: Config = config) => prepareSubmission(body, cfg, runtimeCatalogue, 'run-1', now);
+const validate = createBodyValidator(RunRequestSchema);
+/** What POST /runs does with a body: the schema first (its message as a 400), then prepareSubmission. */
+const submit = (body: RunRequestBody, cfg: Config = config) => {
+  const problem = validate(body);
+  if (problem) throw new ApiError('invalid_request', problem);
+  return prepareSubmission(body, cfg, runtimeCatalogue, 'run-1', now);
+};
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** Asserts that `body` is refused with `code`, and that the message matches `message`. */
@@ -318,8 +325,8 @@ t.test('returns 400 invalid_request when the files do not fit in limits.diskMb',
   refuses(t, { language: 'python', source: 'x'.repeat(1024 * 1024 + 1), limits: { diskMb: 1 } }, 'invalid_request', /diskMb/);
 });
 
-t.test('checks the language before anything else', async (t) => {
-  refuses(t, { language: 'cobol', network: true, limits: { memoryMb: 1e6 } }, 'unknown_language');
+t.test('checks the language before anything else that needs the server', async (t) => {
+  refuses(t, { language: 'cobol', source: '', network: true, limits: { memoryMb: 1e6 } }, 'unknown_language');
 });
 
 t.test('judge mode: names tests, applies the comparison defaults, keeps expected outputs for the worker', async (t) => {

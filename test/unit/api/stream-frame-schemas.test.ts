@@ -6,7 +6,9 @@ import { Value } from '@sinclair/typebox/value';
 import t from 'tap';
 import type { Redis } from 'ioredis';
 import type { WebSocket } from 'ws';
-import { streamFrameSchemas } from '../../../src/api/openapi-document.js';
+import { parseClientFrame, streamFrameSchemas } from '../../../src/api/stream-frames.js';
+import { createEventReader } from '../../../src/store/event-stream.js';
+import { createKeys } from '../../../src/store/keys.js';
 import { RunRecordSchema, type RunRecord } from '../../../src/domain/run-record.js';
 import type { RunStore } from '../../../src/store/run-store.js';
 import { buildInertApp } from '../../helpers/inert-app.js';
@@ -88,7 +90,10 @@ const serverSchemas = [streamFrameSchemas.StreamStatusFrame, streamFrameSchemas.
 const matches = (frame: unknown) => serverSchemas.filter((schema) => Value.Check(schema, [RunRecordSchema], frame)).length;
 
 t.test('every frame of a replayed run matches exactly one documented server frame', async (t) => {
-  const { app } = await buildInertApp({ store: fakeStore(record), blockingRedis: fakeRedis });
+  const { app } = await buildInertApp({
+    store: fakeStore(record),
+    events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
+  });
   t.teardown(() => closeApp(app));
   const { frames, closeCode } = await readAll(app, '/runs/run-1/stream');
   t.equal(closeCode, 1000);
@@ -100,7 +105,10 @@ t.test('every frame of a replayed run matches exactly one documented server fram
 });
 
 t.test('frames sent with ?encoding=base64 match the documented frames too', async (t) => {
-  const { app } = await buildInertApp({ store: fakeStore(record), blockingRedis: fakeRedis });
+  const { app } = await buildInertApp({
+    store: fakeStore(record),
+    events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
+  });
   t.teardown(() => closeApp(app));
   const { frames } = await readAll(app, '/runs/run-1/stream?encoding=base64');
   t.match(frames[3], { type: 'stdout', seq: 2, data: Buffer.from('hi\n').toString('base64') });
@@ -108,9 +116,29 @@ t.test('frames sent with ?encoding=base64 match the documented frames too', asyn
 });
 
 t.test('closes with the documented 4404 for an unknown run', async (t) => {
-  const { app } = await buildInertApp({ store: fakeStore(undefined), blockingRedis: fakeRedis });
+  const { app } = await buildInertApp({
+    store: fakeStore(undefined),
+    events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
+  });
   t.teardown(() => closeApp(app));
   const { frames, closeCode } = await readAll(app, '/runs/nope/stream');
   t.equal(closeCode, 4404);
   t.same(frames, []);
+});
+
+t.test('client frames are parsed by their documented schemas: anything else is refused', async (t) => {
+  t.same(parseClientFrame('{"type":"stdin","data":"1 2\\n"}'), { type: 'stdin', data: '1 2\n' });
+  t.same(parseClientFrame('{"type":"eof"}'), { type: 'eof' });
+  t.same(parseClientFrame('{"type":"cancel"}'), { type: 'cancel' });
+  for (const bad of [
+    'not json',
+    '{"type":"stdin"}',
+    '{"type":"stdin","data":5}',
+    '{"type":"eof","extra":1}',
+    '{"type":"kill"}',
+    'null',
+    '[]',
+  ]) {
+    t.equal(parseClientFrame(bad), undefined, bad);
+  }
 });

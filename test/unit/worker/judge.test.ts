@@ -6,9 +6,10 @@ import type { ExecutionResult } from '../../../src/sandbox/execution-result.js';
 import { SandboxCommandError, type ExecutionRequest } from '../../../src/sandbox/sandbox-session.js';
 import { WorkFolder } from '../../../src/sandbox/work-folder.js';
 import type { EventPublisher } from '../../../src/store/event-stream.js';
-import type { JudgeRequest } from '../../../src/store/run-store.js';
+import type { JudgeSpec } from '../../../src/domain/run-spec.js';
 import { outputMatches } from '../../../src/domain/compare.js';
 import { judgeTests } from '../../../src/worker/judge.js';
+import { executionResult } from '../../helpers/execution-results.js';
 import type { SandboxPort, SessionPort } from '../../../src/worker/sandbox-port.js';
 
 const profile: SandboxProfile = {
@@ -20,22 +21,7 @@ const profile: SandboxProfile = {
 };
 const events = { output: () => undefined, lastSeq: 0, flush: async () => undefined } as unknown as EventPublisher;
 
-const ok = (stdout: string, over: Partial<ExecutionResult> = {}): ExecutionResult => ({
-  exitCode: 0,
-  signal: null,
-  timeMs: 5,
-  cpuTimeMs: 4,
-  memoryBytes: 1000,
-  oomKilled: false,
-  timedOut: false,
-  outputExceeded: false,
-  cancelled: false,
-  stdout: Buffer.from(stdout),
-  stderr: Buffer.alloc(0),
-  stdoutTruncated: false,
-  stderrTruncated: false,
-  ...over,
-});
+const ok = executionResult;
 
 /** A sandbox whose sessions answer each test with `answer(stdin)`; every call is logged as "session:call". */
 function fakeSandbox(answer: (stdin: string) => { result: ExecutionResult; dies?: boolean }, options: { restoreFails?: boolean } = {}) {
@@ -79,7 +65,7 @@ function fakeSandbox(answer: (stdin: string) => { result: ExecutionResult; dies?
   return { sandbox, log };
 }
 
-const judge = (over: Partial<JudgeRequest> = {}): JudgeRequest => ({
+const judge = (over: Partial<JudgeSpec> = {}): JudgeSpec => ({
   tests: ['1', '2', '3'].map((n) => ({ name: `t${n}`, stdin: n, expected: `${n}` })),
   compare: 'trim',
   floatTolerance: 1e-6,
@@ -88,7 +74,7 @@ const judge = (over: Partial<JudgeRequest> = {}): JudgeRequest => ({
   ...over,
 });
 
-const run = (sandbox: SandboxPort, j: JudgeRequest, progress = { executions: 0, frames: 0 }) =>
+const run = (sandbox: SandboxPort, j: JudgeSpec, progress = { executions: 0, frames: 0 }) =>
   judgeTests({
     sandbox,
     profile,

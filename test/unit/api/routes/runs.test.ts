@@ -5,10 +5,11 @@ import t, { type Test } from 'tap';
 import { buildApp } from '../../../../src/app.js';
 import { loadConfig } from '../../../../src/config/config.js';
 import type { RunRecord } from '../../../../src/domain/run-record.js';
-import type { CancelOutcome, RunRequest, RunStore } from '../../../../src/store/run-store.js';
+import type { RunSpec } from '../../../../src/domain/run-spec.js';
+import type { CancelOutcome, RunStore } from '../../../../src/store/run-store.js';
 
 interface Fakes {
-  created: { record: RunRecord; request: RunRequest }[];
+  created: { record: RunRecord; request: RunSpec }[];
   enqueued: string[];
   /** The request id each job was queued with. */
   requestIds: (string | undefined)[];
@@ -20,7 +21,7 @@ interface Fakes {
 async function setup(t: Test, env: Record<string, string> = {}) {
   const fakes: Fakes = { created: [], enqueued: [], requestIds: [], removed: [], records: new Map(), cancelOutcome: 'missing' };
   const store = {
-    async create(record: RunRecord, request: RunRequest) {
+    async create(record: RunRecord, request: RunSpec) {
       fakes.created.push({ record, request });
       fakes.records.set(record.id, record);
       return { admitted: true as const };
@@ -167,9 +168,28 @@ for (const [why, body] of coerced) {
   });
 }
 
-t.test('POST /runs returns 400 invalid_request when both source and files are given', async (t) => {
-  const { fakes, post } = await setup(t);
-  refused(t, fakes, await post({ ...valid, files: [{ name: 'a.py', content: '' }] }), 400, 'invalid_request', 'Bad Request');
+// The rules between fields live in the schema and say what is wrong in their own words.
+const ruleBreaks: [body: unknown, message: string][] = [
+  [{ ...valid, files: [{ name: 'a.py', content: '' }] }, 'body: give exactly one of source and files'],
+  [{ language: 'python' }, 'body: give exactly one of source and files'],
+  [{ ...valid, compare: 'exact' }, 'body: compare, floatTolerance, stopOnFailure, isolateTests need tests'],
+  [{ ...valid, tests: [{ expected: '' }], interactive: true }, 'body: a run with tests cannot be interactive'],
+  [{ ...valid, tests: [{ expected: '' }], stdin: 'x' }, 'body: give each test its stdin instead of stdin'],
+  [{ ...valid, args: ['a\0b'] }, 'body: args and env values may not contain NUL'],
+  [{ ...valid, env: { X: 'a\0' } }, 'body: args and env values may not contain NUL'],
+];
+for (const [body, message] of ruleBreaks) {
+  t.test(`POST /runs returns 400 invalid_request: ${message}`, async (t) => {
+    const { fakes, post } = await setup(t);
+    const res = await post(body);
+    refused(t, fakes, res, 400, 'invalid_request', 'Bad Request');
+    t.equal((res.json() as { message: string }).message, message);
+  });
+}
+
+t.test('POST /runs accepts what the rules allow: tests with an empty stdin, interactive false', async (t) => {
+  const { post } = await setup(t);
+  t.equal((await post({ ...valid, tests: [{ expected: '' }], stdin: '', interactive: false, compare: 'exact' })).statusCode, 202);
 });
 
 t.test('POST /runs returns 400 unknown_language for a language no runtime has', async (t) => {

@@ -1,21 +1,25 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { runStoreSettings, type Config } from '../config/config.js';
-import { runtimeCatalogue } from '../domain/runtimes.js';
-import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
-import type { Metrics } from '../lib/metrics.js';
-import { createRunQueue } from '../queue/run-queue.js';
-import { createWebhookQueue } from '../queue/webhook-queue.js';
-import { createKeys } from '../store/keys.js';
-import { createEndWatcher } from '../store/run-ends.js';
-import { createRunStore } from '../store/run-store.js';
-import { buildApp } from '../app.js';
-import { listenHost } from './listen-host.js';
-import { loadPlaygroundAssets } from './playground-assets.js';
+import { runStoreSettings, type Config } from './config/config.js';
+import { runtimeCatalogue } from './domain/runtimes.js';
+import { pingRedis, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
+import type { Metrics } from './lib/metrics.js';
+import { createRunQueue } from './queue/run-queue.js';
+import { createWebhookQueue } from './queue/webhook-queue.js';
+import { createAuthFailureCounter } from './store/auth-failures.js';
+import { createEventReader } from './store/event-stream.js';
+import { createKeys } from './store/keys.js';
+import { createInputSender } from './store/run-input.js';
+import { createRuntimeVersionStore } from './store/runtime-versions.js';
+import { createEndWatcher } from './store/run-ends.js';
+import { createRunStore } from './store/run-store.js';
+import { buildApp } from './app.js';
+import { listenHost } from './api/listen-host.js';
+import { loadPlaygroundAssets } from './api/playground-assets.js';
 
-/** Where `npm run build` puts the playground: dist/playground, two folders up from this file in src/api and in dist/api alike. */
-export const PLAYGROUND_DIR = fileURLToPath(new URL('../../dist/playground/', import.meta.url));
+/** Where `npm run build` puts the playground: dist/playground, one folder up from this file in src/ and in dist/ alike. */
+export const PLAYGROUND_DIR = fileURLToPath(new URL('../dist/playground/', import.meta.url));
 
 export interface ApiServiceOptions {
   config: Config;
@@ -54,10 +58,12 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     queue,
     webhooks,
     metrics,
-    redis,
-    blockingRedis: factory.blocking,
+    input: createInputSender(redis, keys, { maxStdinBytes: config.stdinMaxBytes, retentionSeconds: config.retentionSeconds }),
+    events: createEventReader({ connect: factory.blocking, keys }),
+    runtimeVersions: createRuntimeVersionStore({ redis, keys }),
+    authFailures: createAuthFailureCounter({ redis, keys, limit: config.authFailuresPerMinute }),
+    rateLimitRedis: redis,
     ends,
-    keys,
     catalogue: runtimeCatalogue,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
     playgroundAssets,
