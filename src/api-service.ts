@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { runStoreSettings, type Config } from './config/config.js';
 import { runtimeCatalogue } from './domain/runtimes.js';
-import { pingRedis, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
+import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
 import type { Metrics } from './lib/metrics.js';
 import { createRunQueue } from './queue/run-queue.js';
 import { createWebhookQueue } from './queue/webhook-queue.js';
@@ -32,6 +32,10 @@ export interface ApiServiceOptions {
 
 export async function createApiService({ config, redis: factory, log, metrics, extraReadiness = {} }: ApiServiceOptions) {
   const redis = factory.commands();
+  await refuseCluster(redis).catch((error) => {
+    redis.disconnect();
+    throw error;
+  });
   const keys = createKeys(config.keyPrefix);
   const queueConnection = factory.producer();
   const queue = createRunQueue({

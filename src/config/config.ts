@@ -140,7 +140,8 @@ const settings = {
     env: 'REDIS_URL',
     default: '',
     parse: text,
-    description: 'Redis to use; empty in the all-in-one mode starts a local redis-server child',
+    description:
+      'Redis to use: redis://host:port[/db], rediss:// for TLS, or a Sentinel set as redis+sentinel://host:port[,host:port...]/primary-name (Redis Cluster is refused); empty in the all-in-one mode starts a local redis-server child',
   },
   dataDir: { env: 'DATA_DIR', default: './data', parse: text, description: 'folder for the embedded Redis data (append-only file)' },
   keyPrefix: { env: 'REDIS_KEY_PREFIX', default: 'runbox', parse: text, description: 'prefix of every Redis key and of the BullMQ queue' },

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { languageCounts, limitsFromConfig, runStoreSettings, type Config } from '../config/config.js';
 import { resolveLimits } from '../domain/limits.js';
 import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
-import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
+import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { Metrics } from '../lib/metrics.js';
 import { BULLMQ_PREFIX } from '../queue/job-options.js';
 import { createRunQueue, runQueueName, type RunJobData } from '../queue/run-queue.js';
@@ -55,6 +55,10 @@ export interface WorkerServiceOptions {
 
 export async function startWorkerService({ config, redis: factory, log, metrics, docker = new Docker() }: WorkerServiceOptions) {
   const redis = factory.durable();
+  await refuseCluster(redis).catch((error) => {
+    redis.disconnect();
+    throw error;
+  });
   const keys = createKeys(config.keyPrefix);
   const store = createRunStore({ redis, keys, ...runStoreSettings(config) });
   await warnIfEvicting(redis, log);
