@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
-import WebSocket from 'ws';
+import { createRunboxClient, type RunRecord, type RunRequest } from '../src/client/runbox-client.js';
 import { buildContainerSpec } from '../src/sandbox/container-spec.js';
 import { freePort } from '../src/lib/free-port.js';
 
@@ -164,15 +164,10 @@ async function startRunbox(env: Record<string, string>): Promise<Service> {
   };
 }
 
-async function submit(url: string, body: unknown = hello, expect = 'hello\n'): Promise<Record<string, any>> {
-  const reply = await fetch(`${url}/runs?wait=true`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const record = (await reply.json()) as Record<string, any>;
-  if (reply.status !== 200 || record.status !== 'completed' || (expect && record.stdout !== expect)) {
-    throw new Error(`a run did not end as expected: ${reply.status} ${JSON.stringify(record).slice(0, 400)}`);
+async function submit(url: string, body: RunRequest = hello, expect = 'hello\n'): Promise<RunRecord> {
+  const record = await createRunboxClient({ url }).submit(body, { wait: true });
+  if (record.status !== 'completed' || (expect && record.stdout !== expect)) {
+    throw new Error(`a run did not end as expected: ${JSON.stringify(record).slice(0, 400)}`);
   }
   return record;
 }
@@ -194,27 +189,15 @@ async function settle(): Promise<void> {
 /** How long a chunk the program writes takes to reach a WebSocket client: the program prints the wall clock. */
 async function streamingLatency(url: string): Promise<number[]> {
   const source = 'import time\nfor i in range(40):\n    print(repr(time.time()), flush=True)\n    time.sleep(0.05)';
-  const reply = await fetch(`${url}/runs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ language: 'python', source }),
-  });
-  const { id } = (await reply.json()) as { id: string };
+  const client = createRunboxClient({ url });
+  const { id } = await client.submit({ language: 'python', source });
   const delays: number[] = [];
-  await new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/runs/${id}/stream`);
-    ws.on('message', (raw) => {
-      const frame = JSON.parse(raw.toString());
-      if (frame.type === 'stdout') {
-        const now = Date.now() / 1000;
-        // A frame may carry several lines coalesced: each line's own delay.
-        for (const line of String(frame.data).split('\n').filter(Boolean)) delays.push((now - Number(line)) * 1000);
-      }
-      if (frame.type === 'end') ws.close();
-    });
-    ws.on('close', () => resolve());
-    ws.on('error', reject);
-  });
+  for await (const frame of client.stream(id)) {
+    if (frame.type !== 'stdout') continue;
+    const now = Date.now() / 1000;
+    // A frame may carry several lines coalesced: each line's own delay.
+    for (const line of frame.data.split('\n').filter(Boolean)) delays.push((now - Number(line)) * 1000);
+  }
   return delays.slice(2); // the first lines ride on the sandbox's start
 }
 
@@ -224,7 +207,7 @@ async function judgeRun(url: string): Promise<{ totalMs: number; compileMs: numb
   const t0 = performance.now();
   const record = await submit(url, { language: 'cpp', source: judgeSource, tests }, '');
   if (record.verdict !== 'accepted') throw new Error(`judge run: ${record.verdict}`);
-  return { totalMs: performance.now() - t0, compileMs: record.compile.timeMs };
+  return { totalMs: performance.now() - t0, compileMs: record.compile?.timeMs ?? 0 };
 }
 
 // ---- one runtime's table ----

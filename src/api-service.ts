@@ -12,6 +12,7 @@ import { createEventReader } from './store/event-stream.js';
 import { createKeys } from './store/keys.js';
 import { createInputSender } from './store/run-input.js';
 import { createRuntimeVersionStore } from './store/runtime-versions.js';
+import { createJudge0Submissions } from './store/judge0-submissions.js';
 import { createEndWatcher } from './store/run-ends.js';
 import { createRunStore } from './store/run-store.js';
 import { buildApp } from './app.js';
@@ -65,6 +66,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     input: createInputSender(redis, keys, { maxStdinBytes: config.stdinMaxBytes, retentionSeconds: config.retentionSeconds }),
     events: createEventReader({ connect: factory.blocking, keys }),
     runtimeVersions: createRuntimeVersionStore({ redis, keys }),
+    judge0: createJudge0Submissions({ redis, keys, retentionSeconds: config.retentionSeconds }),
     authFailures: createAuthFailureCounter({ redis, keys, limit: config.authFailuresPerMinute }),
     rateLimitRedis: redis,
     ends,

@@ -12,6 +12,8 @@ import type { AppDependencies } from './api/deps.js';
 import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
 import { healthRoutes } from './api/routes/health.js';
+import { judge0Routes } from './api/judge0/judge0-routes.js';
+import { pistonRoutes } from './api/piston/piston-routes.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { playgroundRoutes } from './api/routes/playground.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
@@ -25,7 +27,12 @@ import { openapiDocument } from './api/openapi-document.js';
 import { requestIdOptions, requestIdPlugin } from './api/request-id.js';
 import { createValidatorCompiler, validationMessage } from './api/validators.js';
 
-export async function buildApp(deps: AppDependencies) {
+export interface BuildAppOptions {
+  /** The OpenAPI document and its page at /docs (default on; tests that do not read them leave them out, as they take most of a build). */
+  docs?: boolean;
+}
+
+export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppOptions = {}) {
   const app = Fastify({
     loggerInstance: deps.log,
     bodyLimit: deps.config.bodyLimitBytes,
@@ -41,8 +48,10 @@ export async function buildApp(deps: AppDependencies) {
   app.addSchema(RunRecordSchema);
 
   await app.register(requestIdPlugin);
-  await app.register(swagger, { openapi: openapiDocument });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  if (docs) {
+    await app.register(swagger, { openapi: openapiDocument });
+    await app.register(swaggerUi, { routePrefix: '/docs' });
+  }
   await app.register(websocket, {
     options: { maxPayload: 1024 * 1024 },
     // On shutdown every stream hears 1001 (going away) after the frames already sent; its
@@ -87,6 +96,9 @@ export async function buildApp(deps: AppDependencies) {
       }),
     });
   }
+  // The facades, each under its own prefix (their routes pass `deps` on to plugins of their own).
+  await app.register(async (scope) => scope.register(judge0Routes, routeDeps), { prefix: '/judge0' });
+  await app.register(async (scope) => scope.register(pistonRoutes, routeDeps), { prefix: '/piston' });
   return app;
 }
 

@@ -20,6 +20,12 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The scope a route needs; routes without one are public (health, docs). */
     scope?: ApiScope;
+    /**
+     * Headers that carry a bare key on this route, looked at when there is no Bearer key: the
+     * facades take keys as their clients send them (Judge0's X-Auth-Token, Piston's bare
+     * Authorization).
+     */
+    keyHeaders?: readonly string[];
   }
 }
 
@@ -30,7 +36,13 @@ export const sha256Hex = (key: string) => createHash('sha256').update(key).diges
 
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  if (header) return /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
+  const bearer = header ? /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : undefined;
+  if (bearer) return bearer;
+  for (const name of request.routeOptions.config?.keyHeaders ?? []) {
+    const value = request.headers[name];
+    if (typeof value === 'string' && value.trim()) return value.trim();
+  }
+  if (header) return undefined;
   const token = (request.query as Record<string, unknown> | undefined)?.access_token;
   return typeof token === 'string' ? token : undefined;
 }

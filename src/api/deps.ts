@@ -11,6 +11,7 @@ import type { WebhookQueue } from '../queue/webhook-queue.js';
 import type { AuthFailureCounter } from '../store/auth-failures.js';
 import type { EventReader } from '../store/event-stream.js';
 import type { InputSender } from '../store/run-input.js';
+import type { Judge0Submissions } from '../store/judge0-submissions.js';
 import type { RuntimeVersionStore } from '../store/runtime-versions.js';
 import type { Asset } from './playground-assets.js';
 import type { EndWatcher } from '../store/run-ends.js';
@@ -20,7 +21,7 @@ export interface AppDependencies {
   config: Config;
   log: Logger;
   store: RunStore;
-  queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'>;
+  queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'> & Partial<Pick<RunQueue, 'workerCount'>>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;
   metrics: Metrics;
@@ -28,6 +29,8 @@ export interface AppDependencies {
   input: Pick<InputSender, 'send'>;
   /** A run's frames, replayed then live (each read holds a connection of its own). */
   events: Pick<EventReader, 'read'>;
+  /** What Judge0 submissions asked for beside their runs (the /judge0 facade). */
+  judge0: Judge0Submissions;
   /** Each runtime's version as the workers read it from the images. */
   runtimeVersions: Pick<RuntimeVersionStore, 'read'>;
   /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE). */

@@ -1,4 +1,4 @@
-// The one table of API error codes (DESIGN.md): HTTP status, default message, and for a
+// The one table of API error codes (docs/api.md#error-codes): HTTP status, default message, and for a
 // 429 or 503 the Retry-After (seconds) sent when the error itself does not know better.
 // Routes throw ApiError with a code; the error handler turns everything into Fastify's
 // error shape plus `code`, and never leaks an internal message in a 5xx.

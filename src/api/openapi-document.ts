@@ -44,6 +44,22 @@ const streamPath = {
   },
 };
 
+const pistonConnectPath = {
+  get: {
+    summary: 'Interactive job (Piston WebSocket)',
+    description: [
+      "Piston API v2's interactive protocol: an init frame (a job, as POST /piston/api/v2/execute takes it), data frames (stdin), signal",
+      "frames, and runbox's eof frame; the server sends runtime, stage, data and exit frames and closes with 4999 when the job is done.",
+      'Frames and close codes: x-websocket-frames and docs/compat-piston.md.',
+    ].join(' '),
+    tags: ['piston'],
+    responses: {
+      101: { description: 'Switching Protocols: the WebSocket' },
+      404: { description: 'Not a WebSocket upgrade request (empty body)' },
+    },
+  },
+};
+
 export const openapiDocument = {
   openapi: '3.0.3',
   info: {
@@ -60,6 +76,16 @@ export const openapiDocument = {
     { name: 'runs', description: 'Submit, read, cancel and stream runs' },
     { name: 'runtimes', description: 'Languages' },
     { name: 'health', description: 'Liveness, readiness and metrics' },
+    {
+      name: 'judge0',
+      description:
+        'The Judge0 CE 1.13 facade under /judge0: its field names, units, status ids and error shapes (422 {field: [messages]}, {error}); docs/compat-judge0.md',
+    },
+    {
+      name: 'piston',
+      description:
+        'The Piston API v2 facade under /piston: runtimes, execute (400 {message}), and the WebSocket /piston/api/v2/connect (documented in docs/compat-piston.md: OpenAPI has no words for its frames); a body without a JSON content type is read as JSON',
+    },
   ],
   components: {
     schemas: streamFrameSchemas,
@@ -67,7 +93,7 @@ export const openapiDocument = {
   // A getter, so each app gets a fresh object: @fastify/swagger adds the other routes'
   // paths to the object it is given.
   get paths() {
-    return { '/runs/{id}/stream': streamPath };
+    return { '/runs/{id}/stream': streamPath, '/piston/api/v2/connect': pistonConnectPath };
   },
   'x-websocket-frames': {
     '/runs/{id}/stream': {
@@ -80,6 +106,33 @@ export const openapiDocument = {
       server: { oneOf: [ref('StreamStatusFrame'), ref('StreamOutputFrame'), ref('StreamEndFrame')] },
       client: { oneOf: [ref('StreamStdinFrame'), ref('StreamEofFrame'), ref('StreamCancelFrame')] },
       closeCodes: Object.fromEntries(Object.values(streamCloseCodes).map(({ code, description }) => [code, description])),
+    },
+    '/piston/api/v2/connect': {
+      description: 'Piston v2 frames, JSON text; docs/compat-piston.md has each field.',
+      server: {
+        runtime: '{type: "runtime", language, version}: the job is queued',
+        stage: '{type: "stage", stage: "compile" | "run"}: a stage starts',
+        data: '{type: "data", stream: "stdout" | "stderr", data}: output',
+        exit: '{type: "exit", stage, code, signal, status, message, verdict?}: a stage ended',
+        error: '{type: "error", message}: sent before a 4002 close',
+      },
+      client: {
+        init: '{type: "init", language, version, files, args?, run_timeout?, ...}: the job (first frame, within a second)',
+        data: '{type: "data", stream: "stdin", data}: written to stdin',
+        signal: '{type: "signal", signal: "SIGTERM"}: stops the program',
+        eof: '{type: "eof"}: closes stdin (a runbox addition)',
+      },
+      closeCodes: {
+        1001: 'the API process is shutting down',
+        4000: 'Already Initialized: a second init',
+        4001: 'Initialization Timeout: no init within a second',
+        4002: 'Notified Error: after an error frame',
+        4003: 'Not yet initialized: data, signal or eof before init',
+        4004: 'Can only write to stdin',
+        4005: 'Invalid signal',
+        4429: 'this API key already has WS_MAX_PER_KEY of these sockets open on this API process',
+        4999: 'Job Completed',
+      },
     },
   },
 };

@@ -3,6 +3,7 @@
 // find a run the caller may see. A run of another key is reported as missing.
 import { randomUUID } from 'node:crypto';
 import type { RunRecord } from '../domain/run-record.js';
+import type { CommandTemplates } from '../domain/run-spec.js';
 import type { Admission, CancelOutcome } from '../store/run-store.js';
 import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';
@@ -34,6 +35,14 @@ function refusal(admission: Exclude<Admission, { admitted: true }>, config: AppD
   }
 }
 
+export interface SubmitOptions {
+  id?: string;
+  now?: Date;
+  commands?: CommandTemplates;
+  /** The submitting request's id (x-request-id), carried into the worker's log lines. */
+  requestId?: string;
+}
+
 export function createRunCommands(deps: AppDependencies) {
   const newId = deps.newId ?? randomUUID;
   const { config } = deps;
@@ -46,16 +55,21 @@ export function createRunCommands(deps: AppDependencies) {
   }
 
   /**
-   * Throws ApiError for bad input or no room, before anything is written. `requestId` goes
-   * with the job, so the worker's log lines for the run carry the submitting request's id.
+   * Throws ApiError for bad input or no room, before anything is written. `options.id` is
+   * the run's id where the caller needs it first; `options.commands` replace the runtime's
+   * (the compatibility facades: compiler options, wrappers, multi-file programs).
+   * `options.requestId` goes with the job, so the worker's log lines for the run carry the
+   * submitting request's id.
    */
-  async function submit(body: RunRequestBody, principal: Principal, requestId?: string): Promise<RunRecord> {
-    const { record, request } = prepareSubmission(body, config, deps.catalogue, newId(), new Date());
+  async function submit(body: RunRequestBody, principal: Principal, options: SubmitOptions = {}): Promise<RunRecord> {
+    const prepared = prepareSubmission(body, config, deps.catalogue, options.id ?? newId(), options.now ?? new Date());
+    const { record } = prepared;
+    const request = options.commands ? { ...prepared.request, commands: options.commands } : prepared.request;
     await checkQueueRoom();
     const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);
     if (!admission.admitted) throw refusal(admission, config);
     try {
-      await deps.queue.enqueue(record.id, requestId);
+      await deps.queue.enqueue(record.id, options.requestId);
     } catch (error) {
       // No job, no run: a record left queued would never start and would hold its key's place.
       await deps.store
@@ -127,7 +141,17 @@ export function createRunCommands(deps: AppDependencies) {
     return outcome;
   }
 
-  return { submit, find, list, cancel };
+  /** Deletes a run that has ended (record, stream, request); one still queued or running is left alone. */
+  async function remove(id: string, principal: Principal): Promise<'missing' | 'active' | 'deleted'> {
+    const record = await find(id, principal);
+    if (!record) return 'missing';
+    if (record.status === 'queued' || record.status === 'running') return 'active';
+    await deps.store.discard(id);
+    deps.log.info({ runId: id }, 'run deleted');
+    return 'deleted';
+  }
+
+  return { submit, find, list, cancel, remove };
 }
 
 export type RunCommands = ReturnType<typeof createRunCommands>;

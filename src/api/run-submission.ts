@@ -5,7 +5,7 @@
 import { limitsFromConfig, type Config } from '../config/config.js';
 import { fileNameProblem } from '../domain/file-names.js';
 import { LimitExceededError, resolveLimits, type Limits } from '../domain/limits.js';
-import { RunStatus, type RunRecord } from '../domain/run-record.js';
+import { queuedRun, type RunRecord } from '../domain/run-record.js';
 import { findRuntime, type Runtime } from '../domain/runtimes.js';
 import type { JudgeSpec, RunSpec } from '../domain/run-spec.js';
 import { DEFAULT_FLOAT_TOLERANCE } from '../domain/compare.js';
@@ -126,28 +126,14 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
   if (total > config.argsEnvMaxBytes)
     throw new ApiError('payload_too_large', `args and env add up to ${total} bytes, above the server maximum of ${config.argsEnvMaxBytes}`);
 
-  const record: RunRecord = {
+  const record = queuedRun({
     id,
     language: runtime.language,
-    status: RunStatus.queued,
-    verdict: null,
     createdAt: now.toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    exitCode: null,
-    signal: null,
-    timeMs: null,
-    cpuTimeMs: null,
-    memoryBytes: null,
-    stdout: '',
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    compile: null,
     limits,
     interactive: body.interactive ?? false,
-    ...(webhook ? { webhook } : {}),
-  };
+    webhook,
+  });
   const request: RunSpec = {
     files: files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
     stdin: body.stdin ?? '',

@@ -108,6 +108,39 @@ void _statusesMatch;
 void _verdictsMatch;
 export type CompileResult = Static<typeof CompileResultSchema>;
 
+/** A run as it is submitted: queued, with nothing run yet. */
+export function queuedRun({
+  id,
+  language,
+  createdAt,
+  limits,
+  interactive = false,
+  webhook,
+}: Pick<RunRecord, 'id' | 'language' | 'createdAt' | 'limits'> & Partial<Pick<RunRecord, 'interactive' | 'webhook'>>): RunRecord {
+  return {
+    id,
+    language,
+    status: RunStatus.queued,
+    verdict: null,
+    createdAt,
+    startedAt: null,
+    finishedAt: null,
+    exitCode: null,
+    signal: null,
+    timeMs: null,
+    cpuTimeMs: null,
+    memoryBytes: null,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    compile: null,
+    limits,
+    interactive,
+    ...(webhook ? { webhook } : {}),
+  };
+}
+
 const bytes = (text: string | undefined) => (text ? Buffer.byteLength(text) : 0);
 
 /**

@@ -24,6 +24,22 @@ export const JudgeSpecSchema = Type.Object(
 );
 export type JudgeSpec = Static<typeof JudgeSpecSchema>;
 
+/**
+ * The compile and run argv of one run, in place of its runtime's (`{entry}` and `{sources}`
+ * expand as in the catalogue): compiler options, a program started through a wrapper, or the
+ * `compile` and `run` scripts of a Judge0 multi-file program. Set by the compatibility
+ * facades, never by a client directly. `compile: null` runs no compile step, even for a
+ * compiled runtime.
+ */
+export const CommandTemplatesSchema = Type.Object(
+  {
+    compile: Type.Optional(Type.Union([Type.Array(Type.String(), { minItems: 1 }), Type.Null()])),
+    run: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type CommandTemplates = Static<typeof CommandTemplatesSchema>;
+
 export const RunSpecSchema = Type.Object(
   {
     files: Type.Array(Type.Object({ name: Type.String(), content: Type.String({ description: 'base64' }) }), { minItems: 1 }),
@@ -34,6 +50,7 @@ export const RunSpecSchema = Type.Object(
     /** Root inside, already checked as allowed for this runtime. */
     root: Type.Optional(Type.Boolean()),
     judge: Type.Optional(JudgeSpecSchema),
+    commands: Type.Optional(CommandTemplatesSchema),
   },
   { additionalProperties: false, $id: 'RunSpec' },
 );

@@ -1,4 +1,5 @@
 import type { Limits } from './limits.js';
+import type { CommandTemplates } from './run-spec.js';
 
 // The runtime catalogue as data: what each language is called, where its source goes, and
 // how it is compiled and run. Adding a language = one entry here + deploy/runtimes/<id>/Dockerfile
@@ -224,16 +225,19 @@ export const runtimeCatalogue: readonly Runtime[] = [
   },
 ];
 
-/** Finds a runtime by id or alias, case-insensitively. */
 /** The image a runtime runs in: RUNTIME_IMAGE_PREFIX + language, tag latest (scripts/build-images.sh builds it so). */
 export const imageOf = (prefix: string, runtime: Pick<Runtime, 'language'>) => `${prefix}${runtime.language}:latest`;
 
+/** Finds a runtime by id or alias, case-insensitively. */
 export function findRuntime(catalogue: readonly Runtime[], name: string): Runtime | undefined {
   const wanted = name.toLowerCase();
   return catalogue.find((r) => r.language === wanted || r.aliases.includes(wanted));
 }
 
-/** Expands `{entry}` and `{sources}` in an argv template. A file name that a command would read as an option never gets this far (file-names.ts); it is refused here too. */
+/**
+ * Expands `{entry}` and `{sources}` in an argv template. A file name that a command would
+ * read as an option never gets this far (file-names.ts); it is refused here too.
+ */
 export function expandCommand(template: readonly string[], entry: string, sources: readonly string[]): string[] {
   for (const name of [entry, ...sources])
     if (/^[-@]/.test(name)) throw new Error(`file name ${JSON.stringify(name)} would be read as an option`);
@@ -241,4 +245,12 @@ export function expandCommand(template: readonly string[], entry: string, source
     if (part === '{sources}') return sources.length > 0 ? [...sources] : [entry];
     return [part.replaceAll('{entry}', entry)];
   });
+}
+
+/** The runtime with a run's own compile and run commands, where it has them. */
+export function withCommands(runtime: Runtime | undefined, commands: CommandTemplates | undefined): Runtime | undefined {
+  if (!runtime || !commands) return runtime;
+  const { compile, ...rest } = runtime;
+  const compiled = commands.compile === undefined ? compile : (commands.compile ?? undefined);
+  return { ...rest, ...(compiled ? { compile: compiled } : {}), run: commands.run ?? runtime.run };
 }

@@ -35,7 +35,12 @@ export function createRunQueue(options: RunQueueOptions) {
     return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
   }
 
-  return { enqueue, remove, counts, close: () => queue.close() };
+  /** Workers connected to the queue (BullMQ lists its workers' Redis connections). */
+  async function workerCount(): Promise<number> {
+    return queue.getWorkersCount();
+  }
+
+  return { enqueue, remove, counts, workerCount, close: () => queue.close() };
 }
 
 export type RunQueue = ReturnType<typeof createRunQueue>;

@@ -50,7 +50,7 @@ const EXIT_WAIT_MS = 2000;
 /** Background work (pool launches, removals) goes once no run has been under way for this long... */
 const BACKGROUND_QUIET_MS = 20;
 /** ...or this long after it was first held, at the latest. */
-const BACKGROUND_MAX_DELAY_MS = Number(process.env.RUNBOX_EXP_GATE ?? 250);
+const BACKGROUND_MAX_DELAY_MS = 250;
 
 export function createSandbox(options: SandboxOptions) {
   const { docker, log } = options;

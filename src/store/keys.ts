@@ -19,6 +19,10 @@ export function createKeys(prefix: string) {
      */
     outputLedger: (owner?: string) => (owner === undefined ? `${prefix}:output:all` : `${prefix}:output:key:${owner}`),
     outputLedgerBytes: (owner?: string) => `${owner === undefined ? `${prefix}:output:all` : `${prefix}:output:key:${owner}`}:bytes`,
+    /** What a Judge0 submission asked for that its run record does not hold (JSON), by run id. */
+    judge0Submission: (id: string) => `${prefix}:judge0:${id}`,
+    /** Every Judge0 submission kept, for GET /judge0/submissions: a sorted set of run ids scored by creation (ms). */
+    judge0Submissions: () => `${prefix}:judge0:index`,
     /** Runs a key has queued or running: a sorted set, score = when the entry lapses. */
     inFlight: (owner: string) => `${prefix}:inflight:${owner}`,
   };

@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
-import { expandCommand, findRuntime, type Runtime } from '../domain/runtimes.js';
+import { expandCommand, findRuntime, withCommands, type Runtime } from '../domain/runtimes.js';
 import { verdictOf } from '../domain/verdict.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
@@ -204,7 +204,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
       await recordLost(record, log);
       return;
     }
-    const runtime = findRuntime(options.catalogue, record.language);
+    const runtime = withCommands(findRuntime(options.catalogue, record.language), request.commands);
     const startedAt = new Date().toISOString();
     if (!(await store.markRunning(runId, startedAt))) {
       log.info({ status: record.status }, 'run is not queued any more; not running it');

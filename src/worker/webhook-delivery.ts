@@ -1,4 +1,4 @@
-// POSTs a finished run's record to its webhook, signed, to an address checked against the
+// Sends a finished run's record to its webhook, signed, to an address checked against the
 // private ranges at connect time (the checked address is the one used, so a DNS answer
 // that changes between check and connect cannot redirect it).
 import { lookup } from 'node:dns/promises';
@@ -38,8 +38,17 @@ async function resolveAllowed({ url, host, literal }: WebhookTarget, allowPrivat
   return addresses[0];
 }
 
-/** One try, bounded as a whole (DNS, connect, answer) by options.timeoutMs. */
-export async function deliverWebhook(url: string, body: string, runId: string, options: WebhookOptions): Promise<number> {
+/**
+ * One try, bounded as a whole (DNS, connect, answer) by options.timeoutMs. POST for runbox's
+ * webhooks; PUT for a Judge0 submission's callback_url, as Judge0 sends it.
+ */
+export async function deliverWebhook(
+  url: string,
+  body: string,
+  runId: string,
+  options: WebhookOptions,
+  method: 'POST' | 'PUT' = 'POST',
+): Promise<number> {
   const signal = AbortSignal.timeout(options.timeoutMs);
   const checked = checkWebhookUrl(url, options.allowPrivate);
   if ('problem' in checked) throw new WebhookError(checked.problem, false);
@@ -54,7 +63,7 @@ export async function deliverWebhook(url: string, body: string, runId: string, o
   ]);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const requestOptions: RequestOptions = {
-    method: 'POST',
+    method,
     timeout: options.timeoutMs,
     headers: {
       'content-type': 'application/json',

@@ -14,6 +14,7 @@ import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../qu
 import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
 import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
+import { createJudge0Submissions } from '../store/judge0-submissions.js';
 import { createEventPublisher } from '../store/event-stream.js';
 import { createKeys } from '../store/keys.js';
 import { createRuntimeVersionStore } from '../store/runtime-versions.js';
@@ -163,6 +164,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     store,
     { secret: config.webhookSecret, timeoutMs: config.webhookTimeoutMs, allowPrivate: config.webhookAllowPrivate },
     log,
+    createJudge0Submissions({ redis, keys, retentionSeconds: config.retentionSeconds }),
   );
   const webhookWorkerConnection = factory.bullmq();
   const webhookWorker = new Worker<WebhookJobData>(

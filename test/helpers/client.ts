@@ -1,5 +1,7 @@
-// A small runbox client for integration tests: JSON over fetch, frames over WebSocket.
+// HTTP and WebSocket helpers for integration tests: raw answers (status, headers, body) and raw
+// frames with close codes, for tests that assert on them; runToEnd goes through the runbox client.
 import WebSocket from 'ws';
+import { createRunboxClient, type RunRequest } from '../../src/client/runbox-client.js';
 
 export interface Reply<T = any> {
   status: number;
@@ -29,11 +31,11 @@ export async function request<T = any>(
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
-/** POST /runs?wait=true and return the final record (fails the test when it has not ended). */
-export async function runToEnd(base: string, run: Record<string, unknown>) {
-  const reply = await request(base, 'POST', '/runs?wait=true', run);
-  if (reply.status !== 200) throw new Error(`run did not end: ${reply.status} ${JSON.stringify(reply.body)}`);
-  return reply.body;
+/** POST /runs?wait=true through the runbox client and return the final record (fails the test when it has not ended). */
+export async function runToEnd(base: string, run: Record<string, unknown>): Promise<any> {
+  const record = await createRunboxClient({ url: base }).submit(run as RunRequest, { wait: true });
+  if (record.status === 'queued' || record.status === 'running') throw new Error(`run did not end: ${JSON.stringify(record)}`);
+  return record;
 }
 
 export interface StreamResult {

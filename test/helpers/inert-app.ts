@@ -6,7 +6,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { AppDependencies } from '../../src/api/deps.js';
-import { buildApp, type App } from '../../src/app.js';
+import { buildApp, type App, type BuildAppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runtimeCatalogue } from '../../src/domain/runtimes.js';
 import { createMetrics } from '../../src/lib/metrics.js';
@@ -39,6 +39,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     input: inert('input'),
     events: inert('events'),
     runtimeVersions: inert('runtimeVersions'),
+    judge0: inert('judge0'),
     authFailures: inert('authFailures'),
     rateLimitRedis: inert('rateLimitRedis'),
     ends: inert('ends'),
@@ -59,7 +60,10 @@ export interface RegisteredRoute {
  * through an onRoute hook added the moment Fastify creates the instance (its
  * `fastify.initialization` diagnostics channel), since buildApp registers them all inside.
  */
-export async function buildInertApp(overrides: Partial<AppDependencies> = {}): Promise<{ app: App; routes: RegisteredRoute[] }> {
+export async function buildInertApp(
+  overrides: Partial<AppDependencies> = {},
+  options: BuildAppOptions = {},
+): Promise<{ app: App; routes: RegisteredRoute[] }> {
   const routes: RegisteredRoute[] = [];
   const onInit = (message: unknown) => {
     const { fastify } = message as { fastify: FastifyInstance };
@@ -70,7 +74,7 @@ export async function buildInertApp(overrides: Partial<AppDependencies> = {}): P
   subscribe('fastify.initialization', onInit);
   let app: App;
   try {
-    app = await buildApp(inertDependencies(overrides));
+    app = await buildApp(inertDependencies(overrides), options);
   } finally {
     unsubscribe('fastify.initialization', onInit);
   }

@@ -2,7 +2,8 @@
 // write them, with the output a test needs: no Docker, no queue.
 import type { Config } from '../../src/config/config.js';
 import { prepareSubmission } from '../../src/api/run-submission.js';
-import type { RunRecord } from '../../src/domain/run-record.js';
+import { queuedRun, type RunRecord } from '../../src/domain/run-record.js';
+import type { RunSpec } from '../../src/domain/run-spec.js';
 import { runtimeCatalogue } from '../../src/domain/runtimes.js';
 import { Redis } from 'ioredis';
 import { createKeys } from '../../src/store/keys.js';
@@ -20,30 +21,19 @@ export async function startTestStore(t: Parameters<typeof startTestRedis>[0] & {
   return { server, redis, store };
 }
 
+/** What a worker runs for a plain bash run: `echo hi`. */
+export const bashSpec: RunSpec = {
+  files: [{ name: 'main.sh', content: Buffer.from('echo hi').toString('base64') }],
+  stdin: '',
+  args: [],
+  env: {},
+  network: false,
+};
+
 /** A queued bash run's whole record, as the API would write it, with `over` on top. */
 export function queuedRecord(id: string, over: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id,
-    language: 'bash',
-    status: 'queued',
-    verdict: null,
-    createdAt: new Date().toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    exitCode: null,
-    signal: null,
-    timeMs: null,
-    cpuTimeMs: null,
-    memoryBytes: null,
-    stdout: '',
-    stderr: '',
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    compile: null,
-    limits: { timeMs: 5000, cpuTimeMs: 5000, memoryMb: 256, cpus: 1, pids: 64, outputBytes: 65536, diskMb: 64 },
-    interactive: false,
-    ...over,
-  };
+  const limits = { timeMs: 5000, cpuTimeMs: 5000, memoryMb: 256, cpus: 1, pids: 64, outputBytes: 65536, diskMb: 64 };
+  return { ...queuedRun({ id, language: 'bash', createdAt: new Date().toISOString(), limits }), ...over };
 }
 
 /** Asks the store to write a queued run of `owner`, as the API does. */

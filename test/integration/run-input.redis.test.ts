@@ -7,19 +7,12 @@ import { Redis } from 'ioredis';
 import type { RunRecord } from '../../src/domain/run-record.js';
 import { createKeys } from '../../src/store/keys.js';
 import { sendInput } from '../../src/store/run-input.js';
-import type { RunSpec } from '../../src/domain/run-spec.js';
 import { request } from '../helpers/client.js';
 import { startService } from '../helpers/service.js';
-import { queuedRecord, startTestStore } from '../helpers/stored-runs.js';
+import { bashSpec, queuedRecord, startTestStore } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
-const runRequest: RunSpec = {
-  files: [{ name: 'main.sh', content: Buffer.from('cat').toString('base64') }],
-  stdin: '',
-  args: [],
-  env: {},
-  network: false,
-};
+const runRequest = bashSpec;
 const interactiveRun = (id: string) => queuedRecord(id, { interactive: true });
 const options = { maxStdinBytes: 1000, retentionSeconds: 3600 };
 const stdin = (bytes: number) => ({ kind: 'stdin' as const, data: Buffer.alloc(bytes, 'a') });

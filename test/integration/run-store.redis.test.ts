@@ -4,17 +4,10 @@
 import t, { type Test } from 'tap';
 import type { RunRecord } from '../../src/domain/run-record.js';
 import { createKeys } from '../../src/store/keys.js';
-import type { RunSpec } from '../../src/domain/run-spec.js';
-import { queuedRecord, startTestStore } from '../helpers/stored-runs.js';
+import { bashSpec, queuedRecord, startTestStore } from '../helpers/stored-runs.js';
 
 const keys = createKeys('runbox');
-const request: RunSpec = {
-  files: [{ name: 'main.sh', content: Buffer.from('echo hi').toString('base64') }],
-  stdin: '',
-  args: [],
-  env: {},
-  network: false,
-};
+const request = bashSpec;
 const record = (id: string) => queuedRecord(id);
 
 t.test('run store', async (t) => {

@@ -50,7 +50,7 @@ async function setup(
     readiness: {},
     newId: () => 'run-1',
   });
-  const app = await buildApp(deps);
+  const app = await buildApp(deps, { docs: false });
   t.teardown(() => app.close());
   return { app, calls, logLines };
 }

@@ -166,6 +166,12 @@ const rules: { name: string; covers: (file: string) => boolean; forbids: (edge: 
       !['src/domain', 'src/config', 'src/store', 'src/queue', 'src/lib'].includes(folderOf(e.to)),
   },
   {
+    name: 'client/ imports of ours only types, from domain/ and api/ (the schemas): its JavaScript stands alone',
+    covers: inFolder('src/client'),
+    forbids: (e, from) =>
+      e.ours && folderOf(e.to) !== folderOf(from) && (!e.typeOnly || !['src/domain', 'src/api'].includes(folderOf(e.to))),
+  },
+  {
     name: 'worker/ imports of ours only domain/, config/, sandbox/, store/, queue/, lib/ and itself',
     covers: inFolder('src/worker'),
     forbids: (e, from) =>

@@ -12,12 +12,12 @@ import { createBodyValidator } from '../validators.js';
 export const BATCH_MAX_RUNS = 20;
 export const LIST_MAX_IDS = 100;
 
-const BatchItemSchema = Type.Union([
+export const BatchItemSchema = Type.Union([
   Type.Object({ id: Type.String(), status: Type.Literal('queued') }),
   Type.Object({ error: ErrorSchema }),
 ]);
 
-const ListItemSchema = Type.Union([RunRecordSchema, Type.Object({ id: Type.String(), error: ErrorSchema })]);
+export const ListItemSchema = Type.Union([RunRecordSchema, Type.Object({ id: Type.String(), error: ErrorSchema })]);
 
 export const runBatchRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
   const { commands } = deps;
@@ -41,7 +41,7 @@ export const runBatchRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = asyn
         try {
           const problem = validateRun(run);
           if (problem) throw new ApiError('invalid_request', problem);
-          const record = await commands.submit(run as RunRequestBody, request.principal, request.id);
+          const record = await commands.submit(run as RunRequestBody, request.principal, { requestId: request.id });
           results.push({ id: record.id, status: 'queued' as const });
         } catch (error) {
           // Whatever refused this run (a fault too) is its item's answer: the runs already

@@ -9,6 +9,7 @@ import type { EventFrame } from '../../store/event-stream.js';
 import { hasScope } from '../auth.js';
 import type { RouteDependencies } from '../run-commands.js';
 import { ApiError } from '../errors.js';
+import { createOpenSockets } from '../open-sockets.js';
 import { RunIdParamsSchema, StreamQuerySchema } from '../schemas.js';
 import { CloseCode, parseClientFrame, type OutputFrame, type StatusFrame } from '../stream-frames.js';
 
@@ -27,7 +28,8 @@ function serverFrame(frame: Exclude<EventFrame, { kind: 'end' }>, encoding: 'utf
   };
 }
 
-async function send(socket: WebSocket, text: string): Promise<void> {
+/** Sends a frame; past HIGH_WATER_BYTES unsent, waits until this one is out. */
+export async function send(socket: WebSocket, text: string): Promise<void> {
   if (socket.bufferedAmount < HIGH_WATER_BYTES) return socket.send(text);
   await new Promise<void>((resolve) => socket.send(text, () => resolve()));
 }
@@ -36,7 +38,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = asy
   const { config } = deps;
   const { commands } = deps;
   /** Open streams per key on this process (WS_MAX_PER_KEY). */
-  const openStreams = new Map<string, number>();
+  const openStreams = createOpenSockets(config.wsMaxPerKey);
 
   app.route({
     method: 'GET',
@@ -55,15 +57,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = asy
       const { id } = request.params;
       const closed = new AbortController();
       const key = request.principal.name;
-      openStreams.set(key, (openStreams.get(key) ?? 0) + 1);
-      let counted = true;
-      const release = () => {
-        if (!counted) return;
-        counted = false;
-        const left = (openStreams.get(key) ?? 1) - 1;
-        if (left > 0) openStreams.set(key, left);
-        else openStreams.delete(key);
-      };
+      const { admitted, release } = openStreams.enter(key);
       /** A stream the server closes stops counting before its close frame goes out, so a client that opens the next one at once is not refused. */
       const close = (code: number, reason?: string) => {
         release();
@@ -73,7 +67,7 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = asy
         closed.abort();
         release();
       });
-      if ((openStreams.get(key) ?? 0) > config.wsMaxPerKey) return close(CloseCode.tooMany, 'too many open streams for this key');
+      if (!admitted) return close(CloseCode.tooMany, 'too many open streams for this key');
       const mayControl = hasScope(request.principal, 'runs');
       const log = request.log.child({ runId: id });
       const recordReady: Promise<RunRecord | undefined> = commands.find(id, request.principal);

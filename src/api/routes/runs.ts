@@ -1,5 +1,4 @@
 // POST /runs, GET /runs/{id}, DELETE /runs/{id}.
-import { setMaxListeners } from 'node:events';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RouteDependencies } from '../run-commands.js';
 import type { Principal } from '../auth.js';
@@ -12,14 +11,6 @@ const CANCEL_CONFIRM_MS = 3000;
 export const runRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
   const { config } = deps;
   const { commands } = deps;
-  /** Aborted when the server starts to close: a held ?wait=true request answers 202 with the record as it stands. */
-  const closing = new AbortController();
-  // Every held request listens to it: as many listeners as requests in flight, none left behind.
-  setMaxListeners(Infinity, closing.signal);
-  app.addHook('preClose', (done) => {
-    closing.abort();
-    done();
-  });
   const errors = {
     400: ErrorSchema,
     403: ErrorSchema,
@@ -50,9 +41,9 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (ap
       },
     },
     async (request, reply) => {
-      const record = await commands.submit(request.body, request.principal, request.id);
+      const record = await commands.submit(request.body, request.principal, { requestId: request.id });
       reply.header('location', `/runs/${record.id}`);
-      if (request.query.wait && (await deps.ends.waitForEnd(record.id, config.waitMaxMs, closing.signal))) {
+      if (request.query.wait && (await deps.ends.waitForEnd(record.id, config.waitMaxMs, app.closing))) {
         return reply.code(200).send(await getRecord(record.id, request.principal));
       }
       return reply.code(202).send(request.query.wait ? await getRecord(record.id, request.principal) : record);

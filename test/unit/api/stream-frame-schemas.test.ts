@@ -3,7 +3,7 @@
 // Redis, and every frame must match exactly one documented server frame.
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { Redis } from 'ioredis';
 import type { WebSocket } from 'ws';
 import { parseClientFrame, streamFrameSchemas } from '../../../src/api/stream-frames.js';
@@ -86,15 +86,21 @@ async function readAll(app: InertApp, path: string) {
 // TypeBox checks formats only when told how; Fastify's Ajv knows date-time already.
 FormatRegistry.Set('date-time', (value) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value));
 
+/** The app on a store that knows `known` and a Redis that replays `entries`, closed at the end of the test. */
+async function streamApp(t: Test, known: RunRecord | undefined) {
+  const { app } = await buildInertApp(
+    { store: fakeStore(known), events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }) },
+    { docs: false },
+  );
+  t.teardown(() => closeApp(app));
+  return app;
+}
+
 const serverSchemas = [streamFrameSchemas.StreamStatusFrame, streamFrameSchemas.StreamOutputFrame, streamFrameSchemas.StreamEndFrame];
 const matches = (frame: unknown) => serverSchemas.filter((schema) => Value.Check(schema, [RunRecordSchema], frame)).length;
 
 t.test('every frame of a replayed run matches exactly one documented server frame', async (t) => {
-  const { app } = await buildInertApp({
-    store: fakeStore(record),
-    events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
-  });
-  t.teardown(() => closeApp(app));
+  const app = await streamApp(t, record);
   const { frames, closeCode } = await readAll(app, '/runs/run-1/stream');
   t.equal(closeCode, 1000);
   t.same(
@@ -105,22 +111,14 @@ t.test('every frame of a replayed run matches exactly one documented server fram
 });
 
 t.test('frames sent with ?encoding=base64 match the documented frames too', async (t) => {
-  const { app } = await buildInertApp({
-    store: fakeStore(record),
-    events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
-  });
-  t.teardown(() => closeApp(app));
+  const app = await streamApp(t, record);
   const { frames } = await readAll(app, '/runs/run-1/stream?encoding=base64');
   t.match(frames[3], { type: 'stdout', seq: 2, data: Buffer.from('hi\n').toString('base64') });
   for (const frame of frames) t.equal(matches(frame), 1, JSON.stringify(frame).slice(0, 80));
 });
 
 t.test('closes with the documented 4404 for an unknown run', async (t) => {
-  const { app } = await buildInertApp({
-    store: fakeStore(undefined),
-    events: createEventReader({ connect: fakeRedis, keys: createKeys('runbox') }),
-  });
-  t.teardown(() => closeApp(app));
+  const app = await streamApp(t, undefined);
   const { frames, closeCode } = await readAll(app, '/runs/nope/stream');
   t.equal(closeCode, 4404);
   t.same(frames, []);

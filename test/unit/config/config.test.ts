@@ -179,7 +179,7 @@ t.test('describeSettings gives each variable the default loadConfig uses, and a 
   t.equal(describeSettings().find((s) => s.env === 'BODY_LIMIT_BYTES')?.default, 8 * MiB);
 });
 
-t.test('describeSettings names the variables DESIGN.md and STYLE.md rely on', async (t) => {
+t.test('describeSettings names the variables the docs and the code conventions rely on', async (t) => {
   const listed = describeSettings().map((s) => s.env);
   for (const name of [
     'PORT',

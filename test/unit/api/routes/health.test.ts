@@ -5,7 +5,7 @@ import type { AppDependencies } from '../../../../src/api/deps.js';
 import { buildApp } from '../../../../src/app.js';
 
 async function setup(t: Test, readiness: AppDependencies['readiness']) {
-  const app = await buildApp(inertDependencies({ readiness }));
+  const app = await buildApp(inertDependencies({ readiness }), { docs: false });
   t.teardown(() => app.close());
   return app;
 }

@@ -18,7 +18,13 @@ interface Fakes {
   cancelOutcome: CancelOutcome;
 }
 
-async function setup(t: Test, env: Record<string, string> = {}) {
+/** One app per configuration, shared by the tests that use it (building one takes most of a test); the stand-ins start empty for each test. */
+const apps = new Map<string, ReturnType<typeof buildWith>>();
+t.teardown(async () => {
+  for (const built of apps.values()) await (await built).app.close();
+});
+
+async function buildWith(env: Record<string, string>) {
   const fakes: Fakes = { created: [], enqueued: [], requestIds: [], removed: [], records: new Map(), cancelOutcome: 'missing' };
   const store = {
     async create(record: RunRecord, request: RunSpec) {
@@ -47,10 +53,16 @@ async function setup(t: Test, env: Record<string, string> = {}) {
     },
     newId: () => 'run-1',
   });
-  const app = await buildApp(deps);
-  t.teardown(() => app.close());
+  return { app: await buildApp(deps, { docs: false }), fakes, metrics: deps.metrics };
+}
+
+async function setup(_t: Test, env: Record<string, string> = {}) {
+  const key = JSON.stringify(env);
+  if (!apps.has(key)) apps.set(key, buildWith(env));
+  const { app, fakes, metrics } = await apps.get(key)!;
+  Object.assign(fakes, { created: [], enqueued: [], requestIds: [], removed: [], records: new Map(), cancelOutcome: 'missing' });
   const post = (payload: unknown) => app.inject({ method: 'POST', url: '/runs', payload: payload as object });
-  return { app, fakes, post, metrics: deps.metrics };
+  return { app, fakes, post, metrics };
 }
 
 /** Asserts the documented error shape and that nothing reached the store or the queue. */
@@ -286,7 +298,8 @@ t.test('DELETE /runs/{id} returns 409 conflict for a run that has ended', async 
 });
 
 t.test('DELETE /runs/{id} of a queued run drops its job, counts it ended, and answers 202 with the record', async (t) => {
-  const { app, fakes, post, metrics } = await setup(t);
+  // An app of its own, so that the counters hold only this test's runs.
+  const { app, fakes, post, metrics } = await setup(t, { RUN_RETENTION_S: '3601' });
   await post(valid);
   fakes.cancelOutcome = 'cancelled';
   fakes.records.set('run-1', { ...fakes.records.get('run-1')!, status: 'cancelled' });
