@@ -4,7 +4,7 @@
 #
 # NODE_IMAGE is any Debian-based image with Node.js 20+ and npm. The default comes from
 # Docker Hub; on machines that reach no container registry, build one from the
-# debootstrap base instead (deploy/node/Dockerfile says how) and pass it:
+# debootstrap base and this host's node instead (scripts/build-compose-images.sh) and pass it:
 #   docker build --build-arg NODE_IMAGE=runbox/node:20 -t runbox/service .
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -14,7 +14,11 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.json
+# The playground: its page and bundle (esbuild), its starter programs from the language suite.
+COPY web ./web
+COPY scripts/build-playground.ts ./scripts/
+COPY test/fixtures/languages ./test/fixtures/languages
+RUN npm run build
 
 FROM ${NODE_IMAGE} AS production-deps
 WORKDIR /app

@@ -3,7 +3,7 @@
 # TypeScript build, runtime images) and take seconds when everything is in place.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup engine userns-engine test-tools deps build images up test test-unit test-integration test-faults bench clean
+.PHONY: help setup engine userns-engine test-tools deps build images up test test-unit test-integration test-faults test-compose bench clean
 
 help:
 	@echo "make up      set up what is missing, then serve API + worker on PORT (default 8080)"
@@ -56,6 +56,11 @@ test-integration: setup userns-engine test-tools
 
 test-faults: setup
 	npm run test:faults
+
+# docker-compose.yml end to end on this machine (scripts/test-compose.sh): images built
+# without a registry, redis + api + 2 workers, a run, scaled to 3, torn down. Not in `test`.
+test-compose: setup test-tools
+	npm run test:compose
 
 bench: setup
 	npm run bench
