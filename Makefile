@@ -49,7 +49,7 @@ test: setup userns-engine test-tools
 	npx tap; status=$$?; RUNBOX_FAULTS_DOCKER=1 npm run test:faults && exit $$status
 
 test-unit: deps
-	npx tap test/unit
+	npm run test:unit
 
 test-integration: setup userns-engine test-tools
 	npx tap test/integration

@@ -87,8 +87,10 @@ export const openapiDocument = {
         'The Piston API v2 facade under /piston: runtimes, execute (400 {message}), and the WebSocket /piston/api/v2/connect (documented in docs/compat-piston.md: OpenAPI has no words for its frames); a body without a JSON content type is read as JSON',
     },
   ],
-  components: {
-    schemas: streamFrameSchemas,
+  // A getter with a copy: @fastify/swagger rewrites the $refs of the schemas it is given in
+  // place, and the frame schemas are what the stream route checks its frames against.
+  get components() {
+    return { schemas: JSON.parse(JSON.stringify(streamFrameSchemas)) as typeof streamFrameSchemas };
   },
   // A getter, so each app gets a fresh object: @fastify/swagger adds the other routes'
   // paths to the object it is given.

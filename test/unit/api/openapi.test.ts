@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import t from 'tap';
 import { parse } from 'yaml';
+import { streamFrameSchemas } from '../../../src/api/stream-frames.js';
 import { buildInertApp } from '../../helpers/inert-app.js';
 
 const committedPath = new URL('../../../openapi.yaml', import.meta.url);
@@ -62,6 +63,16 @@ t.test('openapi.yaml holds the contract parts clients rely on', async (t) => {
   for (const ref of [...frames.server.oneOf, ...frames.client.oneOf]) {
     t.ok(doc.components.schemas[ref.$ref.split('/').pop()], `${ref.$ref} resolves`);
   }
+});
+
+// Taken before any test here generates a document.
+const frameSchemasAtStart = JSON.stringify(streamFrameSchemas);
+
+t.test('generating the document leaves the frame schemas the stream route checks frames by as they were', async (t) => {
+  const { app } = await buildInertApp();
+  t.teardown(() => app.close());
+  app.swagger();
+  t.equal(JSON.stringify(streamFrameSchemas), frameSchemasAtStart);
 });
 
 t.test('GET /docs answers 200 with the HTML page', async (t) => {
