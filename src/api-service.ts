@@ -1,7 +1,7 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { runStoreSettings, type Config } from './config/config.js';
+import { runQueueSettings, runStoreSettings, type Config } from './config/config.js';
 import { runtimeCatalogue } from './domain/runtimes.js';
 import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
 import type { Metrics } from './lib/metrics.js';
@@ -39,12 +39,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
   });
   const keys = createKeys(config.keyPrefix);
   const queueConnection = factory.producer();
-  const queue = createRunQueue({
-    connection: queueConnection,
-    prefix: config.keyPrefix,
-    attempts: config.jobAttempts,
-    backoffMs: config.jobBackoffMs,
-  });
+  const queue = createRunQueue({ connection: queueConnection, ...runQueueSettings(config) });
   const webhookConnection = factory.producer();
   const webhooks = createWebhookQueue({
     connection: webhookConnection,

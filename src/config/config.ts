@@ -525,6 +525,11 @@ export function runStoreSettings(config: Config) {
   };
 }
 
+/** The run queue's settings, the same on the API (which adds jobs) and on workers (which count them). */
+export function runQueueSettings(config: Config) {
+  return { prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs };
+}
+
 /** The settings table as documentation rows (README and docs/configuration.md are checked against it). */
 export function describeSettings(): { env: string; default: unknown; description: string }[] {
   return Object.values(settings as Record<string, Setting<unknown>>).map(({ env, default: d, description }) => ({

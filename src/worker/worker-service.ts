@@ -3,7 +3,7 @@
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { languageCounts, limitsFromConfig, runStoreSettings, type Config } from '../config/config.js';
+import { languageCounts, limitsFromConfig, runQueueSettings, runStoreSettings, type Config } from '../config/config.js';
 import { resolveLimits } from '../domain/limits.js';
 import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
 import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
@@ -111,12 +111,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   });
   // The run queue only for the queue-depth gauge, on a connection that fails fast: a scrape never waits for Redis.
   const countsConnection = factory.producer();
-  const runQueue = createRunQueue({
-    connection: countsConnection,
-    prefix: config.keyPrefix,
-    attempts: config.jobAttempts,
-    backoffMs: config.jobBackoffMs,
-  });
+  const runQueue = createRunQueue({ connection: countsConnection, ...runQueueSettings(config) });
   metrics.observe({
     queueJobs: () => runQueue.counts(),
     poolSandboxes: () => sandbox.poolSizes(),
