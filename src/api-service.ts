@@ -1,7 +1,7 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { runQueueSettings, runStoreSettings, type Config } from './config/config.js';
+import { problemStoreSettings, runQueueSettings, runStoreSettings, type Config } from './config/config.js';
 import { runtimeCatalogue } from './domain/runtimes.js';
 import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
 import type { Metrics } from './lib/metrics.js';
@@ -14,6 +14,7 @@ import { createInputSender } from './store/run-input.js';
 import { createRuntimeVersionStore } from './store/runtime-versions.js';
 import { createJudge0Submissions } from './store/judge0-submissions.js';
 import { createEndWatcher } from './store/run-ends.js';
+import { createProblemStore } from './store/problem-store.js';
 import { createRunStore } from './store/run-store.js';
 import { buildApp } from './app.js';
 import { listenHost } from './api/listen-host.js';
@@ -55,6 +56,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     config,
     log,
     store: createRunStore({ redis, keys, ...runStoreSettings(config) }),
+    problems: createProblemStore({ redis, keys, ...problemStoreSettings(config) }),
     queue,
     webhooks,
     metrics,

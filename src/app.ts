@@ -16,6 +16,7 @@ import { judge0Routes } from './api/judge0/judge0-routes.js';
 import { pistonRoutes } from './api/piston/piston-routes.js';
 import { metricsRoutes } from './api/routes/metrics.js';
 import { playgroundRoutes } from './api/routes/playground.js';
+import { problemRoutes } from './api/routes/problems.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
 import { runStreamRoutes } from './api/routes/run-stream.js';
 import { createRunCommands } from './api/run-commands.js';
@@ -23,6 +24,7 @@ import { CloseCode } from './api/stream-frames.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
 import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
+import { ProblemSchema } from './api/problem-schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { requestIdOptions, requestIdPlugin } from './api/request-id.js';
 import { createValidatorCompiler, validationMessage } from './api/validators.js';
@@ -46,6 +48,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
+  app.addSchema(ProblemSchema);
 
   await app.register(requestIdPlugin);
   if (docs) {
@@ -87,6 +90,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   await app.register(runRoutes, routeDeps);
   await app.register(runBatchRoutes, routeDeps);
   await app.register(runStreamRoutes, routeDeps);
+  await app.register(problemRoutes, deps);
   if (deps.config.playground) {
     await app.register(playgroundRoutes, {
       assets: deps.playgroundAssets,

@@ -15,12 +15,14 @@ import type { Judge0Submissions } from '../store/judge0-submissions.js';
 import type { RuntimeVersionStore } from '../store/runtime-versions.js';
 import type { Asset } from './playground-assets.js';
 import type { EndWatcher } from '../store/run-ends.js';
+import type { ProblemStore } from '../store/problem-store.js';
 import type { RunStore } from '../store/run-store.js';
 
 export interface AppDependencies {
   config: Config;
   log: Logger;
   store: RunStore;
+  problems: ProblemStore;
   queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'> & Partial<Pick<RunQueue, 'workerCount'>>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;

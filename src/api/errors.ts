@@ -19,6 +19,8 @@ export const errorCodes = {
   not_found: { statusCode: 404, message: 'no such resource' },
   conflict: { statusCode: 409, message: 'the resource is not in a state that allows this' },
   payload_too_large: { statusCode: 413, message: 'the request body is too large' },
+  // Problems stay until they are deleted: waiting does not help, so no Retry-After.
+  quota_exceeded: { statusCode: 403, message: 'the problems stored take the whole quota' },
   rate_limited: { statusCode: 429, message: 'too many requests', retryAfterSeconds: 60 },
   // A run in flight usually ends within seconds; which one ends first is not known.
   too_many_in_flight: { statusCode: 429, message: 'this key has too many runs queued or running', retryAfterSeconds: 1 },

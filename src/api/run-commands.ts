@@ -62,7 +62,9 @@ export function createRunCommands(deps: AppDependencies) {
    * submitting request's id.
    */
   async function submit(body: RunRequestBody, principal: Principal, options: SubmitOptions = {}): Promise<RunRecord> {
-    const prepared = prepareSubmission(body, config, deps.catalogue, options.id ?? newId(), options.now ?? new Date());
+    const problem = body.problem === undefined ? undefined : await deps.problems.get(body.problem);
+    if (body.problem !== undefined && !problem) throw new ApiError('not_found', `no problem ${body.problem}`);
+    const prepared = prepareSubmission(body, config, deps.catalogue, options.id ?? newId(), options.now ?? new Date(), problem);
     const { record } = prepared;
     const request = options.commands ? { ...prepared.request, commands: options.commands } : prepared.request;
     await checkQueueRoom();

@@ -2,67 +2,19 @@
 // between them) into a run record and the request the worker needs, or an ApiError for what
 // needs the catalogue or the server's settings: unknown language, a limit above the maximum,
 // a bad file name, sizes, network or root not allowed. Pure apart from the id and the clock.
-import { limitsFromConfig, type Config } from '../config/config.js';
-import { fileNameProblem } from '../domain/file-names.js';
-import { LimitExceededError, resolveLimits, type Limits } from '../domain/limits.js';
+import type { Config } from '../config/config.js';
+import type { Problem } from '../domain/problem.js';
 import { queuedRun, type RunRecord } from '../domain/run-record.js';
-import { findRuntime, type Runtime } from '../domain/runtimes.js';
-import type { JudgeSpec, RunSpec } from '../domain/run-spec.js';
-import { DEFAULT_FLOAT_TOLERANCE } from '../domain/compare.js';
+import type { Runtime } from '../domain/runtimes.js';
+import type { RunSpec } from '../domain/run-spec.js';
 import { checkWebhookUrl } from '../lib/webhook-target.js';
 import { ApiError } from './errors.js';
+import { prepareJudge } from './judge-submission.js';
+import { decodeFiles, limitsFor, runtimeOf } from './program-parts.js';
 import type { RunRequestBody } from './schemas.js';
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Linux's MAX_ARG_STRLEN: no single argument or environment string may reach it. */
 export const ARG_STRING_MAX_BYTES = 128 * 1024;
-
-/** The files of a body that has exactly one of source and files (the schema's rule). */
-function decodeFiles(body: RunRequestBody, runtime: Runtime, config: Config): { name: string; content: Buffer }[] {
-  if (body.source !== undefined) return [{ name: runtime.fileName, content: Buffer.from(body.source, 'utf8') }];
-  const files = body.files ?? [];
-  if (files.length > config.filesMaxCount) throw new ApiError('invalid_request', `at most ${config.filesMaxCount} files`);
-  const names = new Set<string>();
-  return files
-    .map((file) => {
-      const problem = fileNameProblem(file.name, { maxBytes: config.fileNameMaxBytes });
-      if (problem) throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} ${problem}`);
-      if (names.has(file.name)) throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} is given twice`);
-      names.add(file.name);
-      if (file.encoding === 'base64' && !BASE64.test(file.content)) {
-        throw new ApiError('invalid_request', `file ${JSON.stringify(file.name)} is not valid base64`);
-      }
-      return { name: file.name, content: Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8') };
-    })
-    .map((file, _, all) => {
-      // A name used as a folder of another cannot also be a file.
-      if (all.some((other) => other.name.startsWith(file.name + '/'))) {
-        throw new ApiError('invalid_file_name', `file name ${JSON.stringify(file.name)} is also a folder of another file`);
-      }
-      return file;
-    });
-}
-
-function prepareJudge(body: RunRequestBody, config: Config): JudgeSpec | undefined {
-  // The schema has refused judge options without tests, and tests with stdin or interactive.
-  if (!body.tests) return undefined;
-  if (body.tests.length > config.judgeMaxTests)
-    throw new ApiError('limit_exceeded', `${body.tests.length} tests, above the server maximum of ${config.judgeMaxTests}`);
-  const expectedBytes = body.tests.reduce((sum, t) => sum + Buffer.byteLength(t.expected), 0);
-  if (expectedBytes > config.judgeExpectedMaxBytes) {
-    throw new ApiError(
-      'limit_exceeded',
-      `the expected outputs add up to ${expectedBytes} bytes, above the server maximum of ${config.judgeExpectedMaxBytes}`,
-    );
-  }
-  return {
-    tests: body.tests.map((t, i) => ({ name: t.name ?? `test-${i + 1}`, stdin: t.stdin ?? '', expected: t.expected })),
-    compare: body.compare ?? 'trim',
-    floatTolerance: body.floatTolerance ?? DEFAULT_FLOAT_TOLERANCE,
-    stopOnFailure: body.stopOnFailure ?? false,
-    isolateTests: body.isolateTests ?? false,
-  };
-}
 
 /** Early refusals; the worker checks the resolved addresses again when it delivers. */
 function checkWebhook(raw: string, config: Config): string {
@@ -77,9 +29,19 @@ export interface Submission {
   request: RunSpec;
 }
 
-export function prepareSubmission(body: RunRequestBody, config: Config, catalogue: readonly Runtime[], id: string, now: Date): Submission {
-  const runtime = findRuntime(catalogue, body.language);
-  if (!runtime) throw new ApiError('unknown_language', `no runtime is called ${JSON.stringify(body.language)}; see GET /runtimes`);
+/**
+ * The run's record and request. `problem` is the problem the body names (read by the caller,
+ * who answers 404 when there is none).
+ */
+export function prepareSubmission(
+  body: RunRequestBody,
+  config: Config,
+  catalogue: readonly Runtime[],
+  id: string,
+  now: Date,
+  problem?: Problem,
+): Submission {
+  const runtime = runtimeOf(body.language, catalogue);
   if (body.network && !config.networkAllowed) throw new ApiError('forbidden', 'network access is not allowed on this server');
   // Root inside only where it is powerless outside: gVisor's root is its Sentry's (host uid
   // nobody); under userns-remap it is an unprivileged host uid. Never under plain runc.
@@ -90,26 +52,13 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     );
   }
 
-  const { defaults, maxima } = limitsFromConfig(config);
-  let limits: Limits;
-  try {
-    limits = resolveLimits(body.limits, defaults, maxima, runtime.limits);
-  } catch (error) {
-    if (error instanceof LimitExceededError) throw new ApiError('limit_exceeded', error.message);
-    throw error;
-  }
-
-  const files = decodeFiles(body, runtime, config);
-  const totalBytes = files.reduce((sum, f) => sum + f.content.length, 0);
-  if (totalBytes > config.filesMaxBytes)
-    throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, above the maximum of ${config.filesMaxBytes}`);
-  if (totalBytes > limits.diskMb * 1024 * 1024)
-    throw new ApiError('invalid_request', `files add up to ${totalBytes} bytes, more than the work folder (limits.diskMb) holds`);
+  const limits = limitsFor(body.limits, runtime, config, problem?.limits);
+  const files = decodeFiles(body, runtime, config, limits);
 
   const stdinBytes = Math.max(Buffer.byteLength(body.stdin ?? ''), ...(body.tests ?? []).map((t) => Buffer.byteLength(t.stdin ?? '')));
   if (stdinBytes > config.stdinMaxBytes)
     throw new ApiError('payload_too_large', `stdin of ${stdinBytes} bytes is above the server maximum of ${config.stdinMaxBytes}`);
-  const judge = prepareJudge(body, config);
+  const judge = prepareJudge(body, config, catalogue, problem);
   const webhook = body.webhook === undefined ? undefined : checkWebhook(body.webhook, config);
   const args = body.args ?? [];
   const env = body.env ?? {};
@@ -134,6 +83,7 @@ export function prepareSubmission(body: RunRequestBody, config: Config, catalogu
     interactive: body.interactive ?? false,
     webhook,
   });
+  if (problem) record.problem = problem.id;
   const request: RunSpec = {
     files: files.map((f) => ({ name: f.name, content: f.content.toString('base64') })),
     stdin: body.stdin ?? '',

@@ -1,8 +1,10 @@
 // Request and reply schemas of the HTTP API: the one source for validation, types and
 // openapi.yaml (scripts/write-openapi.ts).
 import { Type, type Static } from '@sinclair/typebox';
+import { PROBLEM_ID_PATTERN } from '../domain/problem.js';
 import { LimitsSchema, RunRecordSchema } from '../domain/run-record.js';
 import { CompareModeSchema } from '../domain/run-spec.js';
+import { TestGroupSchema } from '../domain/scoring.js';
 import { rule } from './validators.js';
 
 export const ErrorSchema = Type.Object(
@@ -28,13 +30,49 @@ export const TestCaseSchema = Type.Object(
   {
     name: Type.Optional(Type.String({ maxLength: 200, description: 'default: test-1, test-2, ...' })),
     stdin: Type.String({ default: '' }),
-    expected: Type.String({ description: 'the output the program must print, compared by `compare`' }),
+    expected: Type.Optional(
+      Type.String({
+        description:
+          'the output the program must print, compared by `compare`; with a checker, its answer.txt. Required unless the run has a checker or an interactor',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 
-/** The judge options: only with tests. */
-const judgeFields = ['compare', 'floatTolerance', 'stopOnFailure', 'isolateTests'] as const;
+/** A checker or an interactor: a program of any runtime, with its own files and limits. */
+export const judgeProgramSchema = (role: string, description: string) =>
+  Type.Object(
+    {
+      language: Type.String({ minLength: 1, description: 'a runtime id or alias from GET /runtimes' }),
+      source: Type.Optional(Type.String({ description: "one file, saved under the runtime's fileName" })),
+      files: Type.Optional(
+        Type.Array(FileSchema, { minItems: 1, description: 'the first file is the entry point (a C++ checker brings its testlib.h here)' }),
+      ),
+      limits: Type.Optional(Type.Partial(LimitsSchema, { description: "its own limits, over the server's defaults (never the run's)" })),
+    },
+    {
+      additionalProperties: false,
+      description,
+      allOf: [rule({ oneOf: [{ required: ['source'] }, { required: ['files'] }] }, `give exactly one of ${role}.source and ${role}.files`)],
+    },
+  );
+export type JudgeProgramBody = Static<ReturnType<typeof judgeProgramSchema>>;
+
+/** The judge options: only with tests (or a problem, which brings its tests). */
+const judgeFields = [
+  'compare',
+  'floatTolerance',
+  'stopOnFailure',
+  'stopOnFirstFailure',
+  'isolateTests',
+  'checker',
+  'interactor',
+  'groups',
+] as const;
+/** What a problem brings: a run against one may not give it. */
+const problemFields = ['tests', 'compare', 'floatTolerance', 'checker', 'interactor', 'groups'] as const;
+const judged = { anyOf: [{ required: ['tests'] }, { required: ['problem'] }] };
 
 /** An argument or environment value: the kernel ends a string at NUL, so none may hold one. */
 const NoNulString = Type.String(rule({ pattern: '^[^\\u0000]*$' }, 'args and env values may not contain NUL'));
@@ -73,6 +111,36 @@ export const RunRequestSchema = Type.Object(
       Type.Number({ minimum: 0, description: 'judge mode, compare "float": absolute or relative tolerance (default 1e-6)' }),
     ),
     stopOnFailure: Type.Optional(Type.Boolean({ description: 'judge mode: stop at the first test that fails (default false)' })),
+    stopOnFirstFailure: Type.Optional(
+      Type.Boolean({
+        description:
+          'judge mode: stop at the first test that fails (default false); stopOnFailure is its older name. With groups the rest are recorded as skipped',
+      }),
+    ),
+    checker: Type.Optional(
+      judgeProgramSchema(
+        'checker',
+        'judge mode: a program that decides each test, run in its own sandbox as CHECKER input.txt output.txt answer.txt; exit 0 accepted, 1 wrong answer, 2 presentation error, 7 points (score on stderr), anything else the judge failed (testlib)',
+      ),
+    ),
+    interactor: Type.Optional(
+      judgeProgramSchema(
+        'interactor',
+        'judge mode: a program that talks with the submission over its stdin and stdout, run in its own sandbox as INTERACTOR input.txt output.txt, deciding as a checker does',
+      ),
+    ),
+    groups: Type.Optional(
+      Type.Array(TestGroupSchema, {
+        minItems: 1,
+        description: 'judge mode: tests in groups with points (subtasks); the record gets score, maxScore and groups',
+      }),
+    ),
+    problem: Type.Optional(
+      Type.String({
+        pattern: PROBLEM_ID_PATTERN,
+        description: 'judge against an uploaded problem (PUT /problems/{id}): its tests, checker, interactor, groups and limits',
+      }),
+    ),
     webhook: Type.Optional(
       Type.String({
         maxLength: 2048,
@@ -89,15 +157,29 @@ export const RunRequestSchema = Type.Object(
     // run-submission.ts.
     allOf: [
       rule({ oneOf: [{ required: ['source'] }, { required: ['files'] }] }, 'give exactly one of source and files'),
+      rule({ not: { anyOf: judgeFields.map((field) => ({ required: [field] })), not: judged } }, `${judgeFields.join(', ')} need tests`),
       rule(
-        { not: { anyOf: judgeFields.map((field) => ({ required: [field] })), not: { required: ['tests'] } } },
-        `${judgeFields.join(', ')} need tests`,
-      ),
-      rule(
-        { not: { required: ['tests', 'interactive'], properties: { interactive: { const: true } } } },
+        { not: { ...judged, required: ['interactive'], properties: { interactive: { const: true } } } },
         'a run with tests cannot be interactive',
       ),
-      rule({ not: { required: ['tests', 'stdin'], properties: { stdin: { minLength: 1 } } } }, 'give each test its stdin instead of stdin'),
+      rule(
+        { not: { ...judged, required: ['stdin'], properties: { stdin: { minLength: 1 } } } },
+        'give each test its stdin instead of stdin',
+      ),
+      rule(
+        { not: { required: ['problem'], anyOf: problemFields.map((field) => ({ required: [field] })) } },
+        `${problemFields.join(', ')} come from the problem; a run against one may not give them`,
+      ),
+      rule(
+        {
+          not: {
+            required: ['tests'],
+            not: { anyOf: [{ required: ['checker'] }, { required: ['interactor'] }] },
+            properties: { tests: { contains: { not: { required: ['expected'] } } } },
+          },
+        },
+        'every test needs expected unless a checker or an interactor decides',
+      ),
     ],
   },
 );

@@ -29,7 +29,7 @@ const StreamOutputFrameSchema = Type.Object(
     phase: Type.Optional(
       Type.Union([Type.Literal('compile'), Type.Literal('test')], {
         description:
-          'compile: compiler output; test: output of one test of a judged run (see test); absent for the program of a run without tests',
+          "compile: compiler output; test: output of one test of a judged run (see test; with an interactor, the submission's side of the conversation); absent for the program of a run without tests. A checker's and an interactor's output (and their compilers') is never sent",
       }),
     ),
     test: Type.Optional(Type.Integer({ minimum: 0, description: "with phase test: the index of the test in the request's tests, from 0" })),

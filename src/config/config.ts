@@ -281,6 +281,61 @@ const settings = {
     parse: integer(0),
     description: "bytes of each test's stdout and stderr kept in the record",
   },
+  problemArchiveMaxBytes: {
+    env: 'PROBLEM_ARCHIVE_MAX_BYTES',
+    default: 64 * MiB,
+    parse: integer(1024),
+    description: 'largest archive PUT /problems/{id} accepts (its body limit; 413 payload_too_large beyond)',
+  },
+  problemMaxBytes: {
+    env: 'PROBLEM_MAX_BYTES',
+    default: 64 * MiB,
+    parse: integer(1024),
+    description: "largest total of a problem's files, uncompressed (also the largest single file); 413 beyond",
+  },
+  problemMaxFiles: {
+    env: 'PROBLEM_MAX_FILES',
+    default: 4096,
+    parse: integer(1, 100_000),
+    description: 'most entries (files and folders) in a problem archive',
+  },
+  problemArchiveMaxRatio: {
+    env: 'PROBLEM_ARCHIVE_MAX_RATIO',
+    default: 100,
+    parse: integer(1),
+    description: "a problem archive's files may expand to at most this many times the archive's size (or 1 MiB), against zip bombs",
+  },
+  problemArchiveTimeMs: {
+    env: 'PROBLEM_ARCHIVE_TIME_MS',
+    default: 10_000,
+    parse: integer(100),
+    description: 'longest reading a problem archive may take',
+  },
+  problemKeyQuotaBytes: {
+    env: 'PROBLEM_KEY_QUOTA_BYTES',
+    default: 256 * MiB,
+    parse: integer(0),
+    description: 'bytes of problems one API key may store in Redis (403 quota_exceeded beyond); 0: no quota',
+  },
+  problemsQuotaBytes: {
+    env: 'PROBLEMS_QUOTA_BYTES',
+    default: 256 * MiB,
+    parse: integer(0),
+    description:
+      "bytes of problems all keys together may store in Redis; keep it and OUTPUT_BUDGET_BYTES below Redis's maxmemory; 0: no quota",
+  },
+  problemCacheDir: {
+    env: 'PROBLEM_CACHE_DIR',
+    default: '',
+    parse: text,
+    description: "where a worker caches problems' files by their hash; empty: DATA_DIR/problem-cache",
+  },
+  problemCacheMaxBytes: {
+    env: 'PROBLEM_CACHE_MAX_BYTES',
+    default: 1024 * MiB,
+    parse: integer(0),
+    description: 'bytes of problems a worker keeps on its disk; past it the least recently used go (and are fetched again when needed)',
+  },
   webhookSecret: {
     env: 'WEBHOOK_SECRET',
     default: '',
@@ -528,6 +583,11 @@ export function runStoreSettings(config: Config) {
 /** The run queue's settings, the same on the API (which adds jobs) and on workers (which count them). */
 export function runQueueSettings(config: Config) {
   return { prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs };
+}
+
+/** The problem store's settings (ProblemStoreOptions in src/store/problem-store.ts). */
+export function problemStoreSettings(config: Config) {
+  return { keyQuotaBytes: config.problemKeyQuotaBytes, totalQuotaBytes: config.problemsQuotaBytes };
 }
 
 /** The settings table as documentation rows (README and docs/configuration.md are checked against it). */

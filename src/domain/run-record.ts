@@ -23,6 +23,11 @@ export const Verdict = {
   memoryLimitExceeded: 'memory_limit_exceeded',
   outputLimitExceeded: 'output_limit_exceeded',
   compilationError: 'compilation_error',
+  // A checker's or an interactor's verdicts (docs/judge.md).
+  presentationError: 'presentation_error',
+  partiallyAccepted: 'partially_accepted',
+  /** A test not run: the run or its group stopped, or a group it depends on fell short. */
+  skipped: 'skipped',
 } as const;
 export type Verdict = (typeof Verdict)[keyof typeof Verdict];
 
@@ -35,15 +40,19 @@ export const CompileResultSchema = Type.Object({
   timeMs: Type.Integer(),
 });
 
-/** What a test can end with; a run adds `ok` (no tests) and `compilation_error`. */
-const TestVerdictSchema = Type.Union([
-  Type.Literal('accepted'),
-  Type.Literal('wrong_answer'),
-  Type.Literal('runtime_error'),
-  Type.Literal('time_limit_exceeded'),
-  Type.Literal('memory_limit_exceeded'),
-  Type.Literal('output_limit_exceeded'),
-]);
+/** What a judged test or run can end with; a test may also be `skipped`, a run `ok` (no tests) or `compilation_error`. */
+const judgedVerdicts = () =>
+  [
+    Type.Literal('accepted'),
+    Type.Literal('wrong_answer'),
+    Type.Literal('presentation_error'),
+    Type.Literal('partially_accepted'),
+    Type.Literal('runtime_error'),
+    Type.Literal('time_limit_exceeded'),
+    Type.Literal('memory_limit_exceeded'),
+    Type.Literal('output_limit_exceeded'),
+  ] as const;
+const TestVerdictSchema = Type.Union([...judgedVerdicts(), Type.Literal('skipped')]);
 
 export const TestResultSchema = Type.Object({
   name: Type.String(),
@@ -57,8 +66,23 @@ export const TestResultSchema = Type.Object({
   stderr: Type.String(),
   stdoutTruncated: Type.Boolean(),
   stderrTruncated: Type.Boolean(),
+  score: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: "with a checker, an interactor or groups: 1 accepted, the checker's fraction when partially accepted, else 0",
+    }),
+  ),
+  message: Type.Optional(Type.String({ description: "with a checker or an interactor: its stderr (testlib's comment), up to 4 KiB" })),
 });
 export type TestResult = Static<typeof TestResultSchema>;
+
+export const GroupResultSchema = Type.Object({
+  points: Type.Number({ description: 'what the group is worth' }),
+  score: Type.Number({ description: 'points x the lowest score of its tests; 0 when a group it depends on scored below its points' }),
+  verdict: TestVerdictSchema,
+});
+export type GroupResult = Static<typeof GroupResultSchema>;
 
 export const RunRecordSchema = Type.Object(
   {
@@ -71,7 +95,7 @@ export const RunRecordSchema = Type.Object(
       Type.Literal('cancelled'),
       Type.Literal('failed'),
     ]),
-    verdict: Type.Union([Type.Literal('ok'), TestVerdictSchema, Type.Literal('compilation_error'), Type.Null()]),
+    verdict: Type.Union([Type.Literal('ok'), ...judgedVerdicts(), Type.Literal('compilation_error'), Type.Null()]),
     createdAt: Type.String({ format: 'date-time' }),
     startedAt: Nullable(Type.String({ format: 'date-time' })),
     finishedAt: Nullable(Type.String({ format: 'date-time' })),
@@ -86,10 +110,20 @@ export const RunRecordSchema = Type.Object(
     stderrTruncated: Type.Boolean(),
     compile: Type.Union([CompileResultSchema, Type.Null()]),
     tests: Type.Optional(Type.Array(TestResultSchema, { description: 'judge mode: one result per test run' })),
+    score: Type.Optional(Type.Number({ description: "with groups: the points scored, the sum of the groups' scores" })),
+    maxScore: Type.Optional(Type.Number({ description: 'with groups: the points of all groups' })),
+    groups: Type.Optional(Type.Array(GroupResultSchema, { description: 'with groups: one result per group, in order' })),
+    problem: Type.Optional(Type.String({ description: 'the problem the run was judged against (POST /runs with problem)' })),
     limits: LimitsSchema,
     interactive: Type.Boolean(),
     webhook: Type.Optional(Type.String({ description: 'where the final record is POSTed' })),
     error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),
+    errorCode: Type.Optional(
+      Type.Literal('judge_error', {
+        description:
+          'status failed because of the judge, never the program: a checker or interactor that did not compile, crashed, ran out of its limits or exited 3 (fail)',
+      }),
+    ),
     outputOmitted: Type.Optional(
       Type.Literal(true, {
         description:
@@ -102,10 +136,17 @@ export const RunRecordSchema = Type.Object(
 export type RunRecord = Static<typeof RunRecordSchema>;
 // The schema spells the values out for TypeBox's types; these keep them equal to the constants.
 const _statusesMatch: RunRecord['status'] extends RunStatus ? (RunStatus extends RunRecord['status'] ? true : never) : never = true;
-const _verdictsMatch: Exclude<RunRecord['verdict'], null> extends Verdict ? (Verdict extends RunRecord['verdict'] ? true : never) : never =
-  true;
+/** A run's verdict: any but `skipped`, which only a test has. */
+type RunVerdict = Exclude<Verdict, typeof Verdict.skipped>;
+const _verdictsMatch: Exclude<RunRecord['verdict'], null> extends RunVerdict
+  ? RunVerdict extends RunRecord['verdict']
+    ? true
+    : never
+  : never = true;
+const _testVerdictsMatch: TestResult['verdict'] extends Verdict ? true : never = true;
 void _statusesMatch;
 void _verdictsMatch;
+void _testVerdictsMatch;
 export type CompileResult = Static<typeof CompileResultSchema>;
 
 /** A run as it is submitted: queued, with nothing run yet. */
@@ -164,6 +205,7 @@ export function keptOutputBytes(
       tests += bytes(text);
       testFrames += cut ? Math.max(outputBytesLimit, bytes(text)) : bytes(text);
     }
+    tests += bytes(test.message);
   }
   return 2 * run + tests + testFrames;
 }

@@ -2,23 +2,65 @@
 // stdin, args, env, network, root, and for judge mode the tests and their options). Kept
 // apart from the record in the store and checked against this schema when read back.
 import { Type, type Static } from '@sinclair/typebox';
-import { compareModes } from './compare.js';
+import type { CompareMode } from './compare.js';
+import { LimitsSchema } from './limits.js';
+import { TestGroupSchema } from './scoring.js';
 
-export const CompareModeSchema = Type.Union(
-  compareModes.map((mode) => Type.Literal(mode)),
+// Spelled out as a tuple: a union built by mapping an array types as never in Fastify's type
+// provider (a response that holds a compare mode would not type-check).
+export const CompareModeSchema = Type.Union([Type.Literal('exact'), Type.Literal('trim'), Type.Literal('tokens'), Type.Literal('float')], {
+  description:
+    'judge mode: exact; trim (trailing spaces and blank lines ignored, the default); tokens; float (tokens, numbers within floatTolerance)',
+});
+const _compareModesMatch: Static<typeof CompareModeSchema> extends CompareMode
+  ? CompareMode extends Static<typeof CompareModeSchema>
+    ? true
+    : never
+  : never = true;
+void _compareModesMatch;
+
+/** A test given in the request, or one of the problem's (its files tests/NAME.in and, with `answer`, tests/NAME.ans). */
+export const JudgeTestSpecSchema = Type.Union([
+  Type.Object({ name: Type.String(), stdin: Type.String(), expected: Type.String() }, { additionalProperties: false }),
+  Type.Object(
+    { name: Type.String(), problemFiles: Type.Object({ answer: Type.Boolean() }, { additionalProperties: false }) },
+    { additionalProperties: false },
+  ),
+]);
+export type JudgeTestSpec = Static<typeof JudgeTestSpecSchema>;
+
+/** A checker or an interactor, its limits resolved. */
+export const JudgeProgramSpecSchema = Type.Object(
   {
-    description:
-      'judge mode: exact; trim (trailing spaces and blank lines ignored, the default); tokens; float (tokens, numbers within floatTolerance)',
+    language: Type.String(),
+    /** The file run (or compiled) as the program. */
+    entry: Type.String(),
+    limits: LimitsSchema,
+    /** Its files given inline (content base64), or named in a folder of the problem's bundle. */
+    files: Type.Union([
+      Type.Array(Type.Object({ name: Type.String(), content: Type.String({ description: 'base64' }) }, { additionalProperties: false }), {
+        minItems: 1,
+      }),
+      Type.Object({ folder: Type.String(), names: Type.Array(Type.String(), { minItems: 1 }) }, { additionalProperties: false }),
+    ]),
   },
+  { additionalProperties: false },
 );
+export type JudgeProgramSpec = Static<typeof JudgeProgramSpecSchema>;
 
 export const JudgeSpecSchema = Type.Object(
   {
-    tests: Type.Array(Type.Object({ name: Type.String(), stdin: Type.String(), expected: Type.String() }), { minItems: 1 }),
+    tests: Type.Array(JudgeTestSpecSchema, { minItems: 1 }),
     compare: CompareModeSchema,
     floatTolerance: Type.Number({ minimum: 0 }),
+    /** The run stops at its first failing test (stopOnFailure, or stopOnFirstFailure). */
     stopOnFailure: Type.Boolean(),
     isolateTests: Type.Boolean(),
+    checker: Type.Optional(JudgeProgramSpecSchema),
+    interactor: Type.Optional(JudgeProgramSpecSchema),
+    groups: Type.Optional(Type.Array(TestGroupSchema, { minItems: 1 })),
+    /** The problem the tests (and the checker's and interactor's files) are read from, by its bundle's hash. */
+    problem: Type.Optional(Type.Object({ id: Type.String(), hash: Type.String() }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

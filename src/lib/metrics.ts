@@ -90,6 +90,16 @@ export function createMetrics({ defaults = true }: MetricsOptions = {}) {
     help: 'Runs that ended failed through a fault in the worker (tries that were retried are not counted)',
     registers,
   });
+  const problemFetches = new Counter({
+    name: 'runbox_problem_fetches_total',
+    help: "Problem bundles a worker fetched from Redis into its cache",
+    registers,
+  });
+  const problemCacheHits = new Counter({
+    name: 'runbox_problem_cache_hits_total',
+    help: "Judged runs that found their problem's bundle in the worker's cache",
+    registers,
+  });
   const queueWait = new Histogram({
     name: 'runbox_queue_wait_seconds',
     help: 'From submission to a worker taking the run (queued -> running)',
@@ -152,6 +162,14 @@ export function createMetrics({ defaults = true }: MetricsOptions = {}) {
     },
     sandboxStarted(source: 'warm' | 'cold', seconds: number): void {
       sandboxStart.observe({ source }, seconds);
+    },
+    /** A worker fetched a problem's bundle from Redis (its cache did not hold it). */
+    problemFetched(): void {
+      problemFetches.inc();
+    },
+    /** A judged run found its problem's bundle in the worker's cache. */
+    problemCacheHit(): void {
+      problemCacheHits.inc();
     },
     /** The Prometheus text exposition of every family. */
     render: () => registry.metrics(),

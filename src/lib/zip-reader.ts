@@ -1,152 +1,128 @@
-// Reads a .zip archive held in memory (Judge0's additional_files) into its files, bounded
-// before anything is inflated: the entry count, each entry's and all entries' declared sizes,
-// the compression ratio, and the time spent; inflating stops at each entry's declared size, so
-// an entry that lies about it is refused instead of filling memory. Links, encrypted entries,
-// ZIP64 and methods other than stored and deflate are refused. Names come back as written:
-// the caller checks them against its file-name rules.
+// Reads a zip held in memory (a problem archive, Judge0's additional_files) from its central
+// directory: stored and deflated files, each inflated with no more room than it declares and
+// checked against its size and CRC-32. Encrypted entries, ZIP64, archives split over disks,
+// symbolic links and other special files are refused. Declared sizes are counted against the
+// limits before anything is inflated; each file counts once against the entries.
 import { promisify } from 'node:util';
-import { crc32, inflateRaw } from 'node:zlib';
+import { crc32, inflateRaw as inflateRawCallback } from 'node:zlib';
+import { ArchiveError, normalArchivePath, type ArchiveBudget, type ArchiveFile } from './archive-budget.js';
 
-const inflate = promisify(inflateRaw);
+const inflateRaw = promisify(inflateRawCallback);
 
-export interface ZipLimits {
-  maxEntries: number;
-  /** Uncompressed bytes of all entries together. */
-  maxTotalBytes: number;
-  /** Largest uncompressed / compressed size of one entry. */
-  maxRatio: number;
-  /** Time the whole read may take. */
-  maxMs: number;
-}
-
-export interface ZipFile {
-  name: string;
-  content: Buffer;
-}
-
-export class ZipError extends Error {
-  override name = 'ZipError';
-}
-
-const EOCD = 0x06054b50;
-const CENTRAL = 0x02014b50;
-const LOCAL = 0x04034b50;
-const EOCD_SIZE = 22;
+const END_OF_DIRECTORY = 0x06054b50;
+const DIRECTORY_ENTRY = 0x02014b50;
+const LOCAL_HEADER = 0x04034b50;
+const END_BYTES = 22;
 const MAX_COMMENT = 0xffff;
+const STORED = 0;
+const DEFLATED = 8;
+const UNIX = 3;
 const S_IFMT = 0o170000;
-const S_IFLNK = 0o120000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 
+function findEnd(zip: Buffer): number {
+  const lowest = Math.max(0, zip.length - END_BYTES - MAX_COMMENT);
+  for (let at = zip.length - END_BYTES; at >= lowest; at--) if (zip.readUInt32LE(at) === END_OF_DIRECTORY) return at;
+  throw new ArchiveError('not a valid zip file: no end of central directory');
+}
+
 interface Entry {
-  name: string;
+  path: string;
   method: number;
   crc: number;
-  compressedSize: number;
-  size: number;
-  localOffset: number;
+  compressedBytes: number;
+  bytes: number;
+  localAt: number;
 }
 
-function findEndOfCentralDirectory(zip: Buffer): number {
-  const lowest = Math.max(0, zip.length - EOCD_SIZE - MAX_COMMENT);
-  for (let at = zip.length - EOCD_SIZE; at >= lowest; at--) if (zip.readUInt32LE(at) === EOCD) return at;
-  throw new ZipError('not a zip archive (no end of central directory)');
-}
-
-function readCentralDirectory(zip: Buffer, limits: ZipLimits): Entry[] {
-  if (zip.length < EOCD_SIZE) throw new ZipError('not a zip archive (too short)');
-  const end = findEndOfCentralDirectory(zip);
-  const disk = zip.readUInt16LE(end + 4);
-  const cdDisk = zip.readUInt16LE(end + 6);
-  const onDisk = zip.readUInt16LE(end + 8);
+export async function readZip(zip: Buffer, budget: ArchiveBudget): Promise<ArchiveFile[]> {
+  if (zip.length < END_BYTES) throw new ArchiveError('not a valid zip file: too short');
+  const end = findEnd(zip);
   const count = zip.readUInt16LE(end + 10);
-  const cdSize = zip.readUInt32LE(end + 12);
-  const cdOffset = zip.readUInt32LE(end + 16);
-  if (disk !== 0 || cdDisk !== 0 || onDisk !== count) throw new ZipError('multi-part zip archives are not supported');
-  if (count === 0xffff || cdOffset === 0xffffffff || cdSize === 0xffffffff) throw new ZipError('ZIP64 archives are not supported');
-  if (count > limits.maxEntries) throw new ZipError(`the archive has ${count} entries, more than ${limits.maxEntries}`);
-  if (cdOffset + cdSize > end) throw new ZipError('the central directory lies outside the archive');
+  const directoryBytes = zip.readUInt32LE(end + 12);
+  const directoryAt = zip.readUInt32LE(end + 16);
+  if (zip.readUInt16LE(end + 4) !== 0 || zip.readUInt16LE(end + 6) !== 0 || zip.readUInt16LE(end + 8) !== count)
+    throw new ArchiveError('zip files split over several disks are not accepted');
+  if (count === 0xffff || directoryAt === 0xffffffff || directoryBytes === 0xffffffff)
+    throw new ArchiveError('ZIP64 archives are not accepted', true);
+  if (directoryAt + directoryBytes > end) throw new ArchiveError('not a valid zip file: the central directory is out of place');
 
+  // The whole directory first: every declared size is counted before anything is inflated.
   const entries: Entry[] = [];
-  let at = cdOffset;
-  let declared = 0;
+  const seen = new Set<string>();
+  let at = directoryAt;
   for (let i = 0; i < count; i++) {
-    if (at + 46 > end || zip.readUInt32LE(at) !== CENTRAL) throw new ZipError('a central directory entry is damaged');
-    const madeBy = zip.readUInt16LE(at + 4) >> 8;
+    budget.entry();
+    if (at + 46 > end || zip.readUInt32LE(at) !== DIRECTORY_ENTRY)
+      throw new ArchiveError('not a valid zip file: a bad central directory entry');
+    const madeOn = zip[at + 5];
     const flags = zip.readUInt16LE(at + 8);
     const method = zip.readUInt16LE(at + 10);
-    const crc = zip.readUInt32LE(at + 16);
-    const compressedSize = zip.readUInt32LE(at + 20);
-    const size = zip.readUInt32LE(at + 24);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extraLength = zip.readUInt16LE(at + 30);
-    const commentLength = zip.readUInt16LE(at + 32);
+    const nameBytes = zip.readUInt16LE(at + 28);
+    const extraBytes = zip.readUInt16LE(at + 30);
+    const commentBytes = zip.readUInt16LE(at + 32);
     const mode = zip.readUInt32LE(at + 38) >>> 16;
-    const localOffset = zip.readUInt32LE(at + 42);
-    const next = at + 46 + nameLength + extraLength + commentLength;
-    if (next > end) throw new ZipError('a central directory entry is damaged');
-    const rawName = zip.subarray(at + 46, at + 46 + nameLength);
-    let name: string;
-    try {
-      name = new TextDecoder('utf-8', { fatal: true }).decode(rawName);
-    } catch {
-      throw new ZipError('an entry name is not UTF-8');
-    }
-    at = next;
-    if (flags & 0x1) throw new ZipError(`${JSON.stringify(name)} is encrypted`);
-    // Unix attributes (made by 3): only plain files and folders; a link could point anywhere.
-    const fileType = madeBy === 3 ? mode & S_IFMT : 0;
-    if (fileType !== 0 && fileType !== S_IFREG && fileType !== S_IFDIR) {
-      throw new ZipError(`${JSON.stringify(name)} is ${fileType === S_IFLNK ? 'a symbolic link' : 'not a plain file'}`);
-    }
-    if (name.endsWith('/') || fileType === S_IFDIR) {
-      if (size !== 0) throw new ZipError(`folder ${JSON.stringify(name)} has content`);
-      continue; // folders are made for the files in them
-    }
-    if (method !== 0 && method !== 8)
-      throw new ZipError(`${JSON.stringify(name)} uses compression method ${method} (only stored and deflate)`);
-    if (method === 0 && compressedSize !== size) throw new ZipError(`${JSON.stringify(name)} is stored but its sizes differ`);
-    if (compressedSize === 0xffffffff || size === 0xffffffff) throw new ZipError('ZIP64 archives are not supported');
-    declared += size;
-    if (declared > limits.maxTotalBytes) throw new ZipError(`the archive unpacks to more than ${limits.maxTotalBytes} bytes`);
-    if (size > Math.max(compressedSize, 1) * limits.maxRatio) {
-      throw new ZipError(`${JSON.stringify(name)} is compressed more than ${limits.maxRatio} to 1`);
-    }
-    entries.push({ name, method, crc, compressedSize, size, localOffset });
-  }
-  return entries;
-}
+    if (at + 46 + nameBytes > end) throw new ArchiveError('not a valid zip file: a name runs past the directory');
+    const raw = zip.subarray(at + 46, at + 46 + nameBytes).toString(flags & 0x800 ? 'utf8' : 'latin1');
+    const entry: Entry = {
+      path: raw,
+      method,
+      crc: zip.readUInt32LE(at + 16),
+      compressedBytes: zip.readUInt32LE(at + 20),
+      bytes: zip.readUInt32LE(at + 24),
+      localAt: zip.readUInt32LE(at + 42),
+    };
+    at += 46 + nameBytes + extraBytes + commentBytes;
 
-async function readEntry(zip: Buffer, entry: Entry): Promise<Buffer> {
-  const at = entry.localOffset;
-  if (at + 30 > zip.length || zip.readUInt32LE(at) !== LOCAL)
-    throw new ZipError(`the local header of ${JSON.stringify(entry.name)} is damaged`);
-  const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
-  const data = zip.subarray(start, start + entry.compressedSize);
-  if (start + entry.compressedSize > zip.length) throw new ZipError(`${JSON.stringify(entry.name)} runs past the end of the archive`);
-  let content: Buffer;
-  if (entry.method === 0) {
-    content = Buffer.from(data);
-  } else {
-    try {
-      // One byte more than declared: an entry that inflates past its size is caught, not kept.
-      content = await inflate(data, { maxOutputLength: entry.size + 1 });
-    } catch (error) {
-      const tooLarge = (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-      throw new ZipError(`${JSON.stringify(entry.name)} ${tooLarge ? 'inflates past its declared size' : 'is not valid deflate data'}`);
+    const type = madeOn === UNIX ? mode & S_IFMT : 0;
+    if (raw.endsWith('/') || type === S_IFDIR) {
+      normalArchivePath(raw);
+      continue;
     }
+    if (type !== 0 && type !== S_IFREG)
+      throw new ArchiveError(
+        `the archive holds ${type === 0o120000 ? 'a symbolic link' : 'a special file'} (${JSON.stringify(raw.slice(0, 200))}); only files and folders are allowed`,
+      );
+    if (flags & 0x1) throw new ArchiveError(`the archive holds an encrypted file (${JSON.stringify(raw.slice(0, 200))})`);
+    if (method !== STORED && method !== DEFLATED)
+      throw new ArchiveError(`the archive uses compression method ${method}; only stored and deflated files are accepted`);
+    entry.path = normalArchivePath(raw);
+    if (seen.has(entry.path)) throw new ArchiveError(`the archive holds ${JSON.stringify(entry.path)} twice`);
+    seen.add(entry.path);
+    budget.file(entry.path, entry.bytes);
+    entries.push(entry);
   }
-  if (content.length !== entry.size) throw new ZipError(`${JSON.stringify(entry.name)} does not have its declared size`);
-  if (crc32(content) !== entry.crc) throw new ZipError(`${JSON.stringify(entry.name)} fails its CRC check`);
-  return content;
-}
 
-export async function readZip(zip: Buffer, limits: ZipLimits): Promise<ZipFile[]> {
-  const started = performance.now();
-  const files: ZipFile[] = [];
-  for (const entry of readCentralDirectory(zip, limits)) {
-    files.push({ name: entry.name, content: await readEntry(zip, entry) });
-    if (performance.now() - started > limits.maxMs) throw new ZipError(`reading the archive took more than ${limits.maxMs} ms`);
+  const files: ArchiveFile[] = [];
+  for (const entry of entries) {
+    budget.tick();
+    const local = entry.localAt;
+    if (local + 30 > zip.length || zip.readUInt32LE(local) !== LOCAL_HEADER)
+      throw new ArchiveError(`not a valid zip file: no local header for ${entry.path}`);
+    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    if (dataAt + entry.compressedBytes > zip.length) throw new ArchiveError(`not a valid zip file: ${entry.path} runs past the end`);
+    const stored = zip.subarray(dataAt, dataAt + entry.compressedBytes);
+    let data: Buffer;
+    if (entry.method === STORED) {
+      data = stored;
+    } else {
+      try {
+        // One byte of room more than declared: an entry that fills it is larger than it says.
+        data = await inflateRaw(stored, { maxOutputLength: entry.bytes + 1 });
+      } catch (error) {
+        const tooLarge = error instanceof RangeError;
+        throw new ArchiveError(
+          tooLarge
+            ? `${entry.path} inflates to more than the ${entry.bytes} bytes it declares`
+            : `${entry.path} does not inflate: ${(error as Error).message}`,
+          tooLarge,
+        );
+      }
+    }
+    if (data.length !== entry.bytes) throw new ArchiveError(`${entry.path} holds ${data.length} bytes, not the ${entry.bytes} it declares`);
+    if (crc32(data) >>> 0 !== entry.crc >>> 0) throw new ArchiveError(`${entry.path} fails its CRC-32 check`);
+    files.push({ path: entry.path, data });
   }
   return files;
 }

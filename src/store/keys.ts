@@ -25,6 +25,16 @@ export function createKeys(prefix: string) {
     judge0Submissions: () => `${prefix}:judge0:index`,
     /** Runs a key has queued or running: a sorted set, score = when the entry lapses. */
     inFlight: (owner: string) => `${prefix}:inflight:${owner}`,
+    /** A problem: a hash of its record (JSON), its bundle's hash and its owner. */
+    problem: (id: string) => `${prefix}:problem:${id}`,
+    /** A problem bundle, by its SHA-256: a string. */
+    problemBlob: (hash: string) => `${prefix}:problemblob:${hash}`,
+    /** The problems whose bundle it is: a set of ids. */
+    problemBlobRefs: (hash: string) => `${prefix}:problemblob:${hash}:refs`,
+    /** A bundle being uploaded, until it is stored under its hash. */
+    problemUpload: (token: string) => `${prefix}:problemupload:${token}`,
+    /** Problem bytes stored, per uploading key (`owner`) or for all: a hash of id -> bytes, and `*` -> their total. */
+    problemUsage: (owner?: string) => (owner === undefined ? `${prefix}:problems:all` : `${prefix}:problems:key:${owner}`),
   };
 }
 export type Keys = ReturnType<typeof createKeys>;

@@ -26,7 +26,8 @@ export interface CompileOptions {
   folder: WorkFolder;
   entry: string;
   sources: string[];
-  events: EventPublisher;
+  /** Where the compiler's output is published (phase compile); a checker's or interactor's is not published at all. */
+  events?: EventPublisher;
   signal: AbortSignal;
   profile: ProfileOptions;
   progress: RunProgress;
@@ -41,7 +42,7 @@ export interface CompileOutcome {
 }
 
 export async function compileStep(o: CompileOptions): Promise<CompileOutcome> {
-  const sink = createOutputSink(o.events, 'compile');
+  const sink = o.events ? createOutputSink(o.events, 'compile') : undefined;
   // The compiler gets its own limits; CPU time is bounded by its wall limit alone.
   const own = { ...o.compileLimits, ...o.runtime.compileLimits };
   const limits: Limits = { ...o.limits, ...own, cpuTimeMs: own.timeMs };
@@ -58,10 +59,10 @@ export async function compileStep(o: CompileOptions): Promise<CompileOutcome> {
       env: o.runtime.env ?? {},
       limits,
       signal: o.signal,
-      onOutput: sink.onOutput,
+      onOutput: sink?.onOutput,
       cgroupPeak: true,
     });
-    sink.flush();
+    sink?.flush();
     // The compiler's outcome is judged like a program's; a limit it hit is said in its stderr.
     const verdict = verdictOf(result);
     const exceeded: Partial<Record<Verdict, string>> = {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
 import { expandCommand, findRuntime, withCommands, type Runtime } from '../domain/runtimes.js';
-import { verdictOf } from '../domain/verdict.js';
+import { isFailure, verdictOf } from '../domain/verdict.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
@@ -17,7 +17,8 @@ import type { RunSpec } from '../domain/run-spec.js';
 import type { RunStore } from '../store/run-store.js';
 import { compileStep } from './compile-step.js';
 import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
-import { judgeTests } from './judge.js';
+import { judgeRun } from './judge-run.js';
+import type { ProblemCache } from './problem-cache.js';
 import type { OutputComparer } from './output-comparer.js';
 import { createOutputSink, decodeOutput as decode } from './output-sink.js';
 import { createRunInputPump } from './run-input-pump.js';
@@ -46,6 +47,8 @@ export interface RunProcessorOptions {
   inputReader: InputReader;
   /** Compares a judged run's outputs with the expected ones. */
   comparer: Pick<OutputComparer, 'compare'>;
+  /** Problem bundles on this worker, for runs judged against a problem. */
+  problems?: ProblemCache;
 }
 
 export type JobAttempt = Attempt;
@@ -124,25 +127,35 @@ export function createRunProcessor(options: RunProcessorOptions) {
         signal: stop,
       };
       if (request.judge) {
-        const judged = await judgeTests({
+        const judged = await judgeRun({
           sandbox,
+          record,
+          judge: request.judge,
+          catalogue: options.catalogue,
+          problems: options.problems,
           profile,
-          runId: record.id,
+          profileOptions,
           folder,
           execution,
-          judge: request.judge,
           events,
           testOutputBytes: options.testOutputBytes,
+          compileLimits: options.compileLimits,
           killGraceMs: options.killGraceMs,
           progress,
           comparer: options.comparer,
         });
-        const failing = judged.tests.find((t) => t.verdict !== 'accepted') ?? judged.tests.at(-1);
+        if (judged === 'cancelled') return { ...interrupted(), compile: compileResult };
+        const failing = judged.tests.find((t) => isFailure(t.verdict)) ?? judged.tests.filter((t) => t.verdict !== Verdict.skipped).at(-1);
+        const ended: Partial<RunRecord> = judged.judgeError
+          ? { status: RunStatus.failed, error: `judge error: ${judged.judgeError}`, errorCode: 'judge_error' }
+          : judged.cancelled
+            ? { ...interrupted(), verdict: null }
+            : { status: RunStatus.completed, verdict: judged.verdict };
         return {
-          ...(judged.cancelled ? interrupted() : { status: RunStatus.completed }),
-          verdict: judged.cancelled ? null : judged.verdict,
+          ...ended,
           compile: compileResult,
           tests: judged.tests,
+          ...(judged.scores ?? {}),
           // The run's own figures: the deciding test's exit, the sums of time, the peak of memory.
           exitCode: failing?.exitCode ?? null,
           signal: failing?.signal ?? null,

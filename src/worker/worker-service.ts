@@ -3,7 +3,8 @@
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { languageCounts, limitsFromConfig, runQueueSettings, runStoreSettings, type Config } from '../config/config.js';
+import { join } from 'node:path';
+import { languageCounts, limitsFromConfig, problemStoreSettings, runQueueSettings, runStoreSettings, type Config } from '../config/config.js';
 import { resolveLimits } from '../domain/limits.js';
 import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
 import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
@@ -19,8 +20,10 @@ import { createEventPublisher } from '../store/event-stream.js';
 import { createKeys } from '../store/keys.js';
 import { createRuntimeVersionStore } from '../store/runtime-versions.js';
 import { createInputReader } from '../store/run-input.js';
+import { createProblemStore } from '../store/problem-store.js';
 import { createRunStore } from '../store/run-store.js';
 import { createOutputComparer } from './output-comparer.js';
+import { createProblemCache } from './problem-cache.js';
 import { createRunProcessor } from './run-processor.js';
 import { profileFor } from './sandbox-profile.js';
 import { createWebhookProcessor } from './webhook-processor.js';
@@ -120,6 +123,15 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const inputReader = createInputReader(factory.blocking, redis, keys);
   /** Judge comparisons past 64 KiB run in a thread of their own, off this loop. */
   const comparer = createOutputComparer({ thresholdBytes: 64 * 1024 });
+  const problemStore = createProblemStore({ redis, keys, ...problemStoreSettings(config) });
+  const problems = createProblemCache({
+    dir: config.problemCacheDir || join(config.dataDir, 'problem-cache'),
+    maxBytes: config.problemCacheMaxBytes,
+    readBlob: problemStore.readBlob,
+    log,
+    onFetch: () => metrics.problemFetched(),
+    onHit: () => metrics.problemCacheHit(),
+  });
   const processor = createRunProcessor({
     store,
     sandbox,
@@ -135,6 +147,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     webhooks,
     inputReader,
     comparer,
+    problems,
   });
   const workerConnection = factory.bullmq();
   const worker = new Worker<RunJobData>(

@@ -505,7 +505,7 @@ const attackTable: Record<string, Attack> = {
         r.cpuTimeMs >= 900 && r.cpuTimeMs < 2500,
         `cpuTimeMs ${r.cpuTimeMs}: the limit's (the limit counts the sandbox's whole cgroup, the record the program's processes)`,
       );
-      t.ok(r.timeMs < 5000, `stopped after ${r.timeMs} ms, not at the 10 s wall limit`);
+      t.ok(r.timeMs < 9000, `stopped after ${r.timeMs} ms, not at the 10 s wall limit`);
     },
   },
   'judge-state.py': {

@@ -33,6 +33,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     config,
     log: pino({ level: 'silent' }),
     store: inert('store'),
+    problems: inert('problems'),
     queue: inert('queue'),
     webhooks: inert('webhooks'),
     metrics: createMetrics(),

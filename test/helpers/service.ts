@@ -11,7 +11,7 @@ import { createApiService } from '../../src/api-service.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startLocalRedis, type LocalRedis } from '../../src/lib/local-redis.js';
 import { createRedisFactory } from '../../src/lib/redis-connection.js';
-import { createMetrics } from '../../src/lib/metrics.js';
+import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
 import { SANDBOX_LABEL } from '../../src/sandbox/container-spec.js';
 import { parseSandboxName } from '../../src/sandbox/sandbox-names.js';
 import { startWorkerService } from '../../src/worker/worker-service.js';
@@ -62,6 +62,8 @@ export interface ServiceOptions {
   redisUrl?: string;
   /** The worker's Docker engine (default: DOCKER_HOST or /var/run/docker.sock). */
   docker?: Docker;
+  /** The metrics the API and the worker record (default: their own). */
+  metrics?: Metrics;
 }
 
 export interface TestService {
@@ -93,7 +95,7 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
     ...options.env,
   });
   const factory = createRedisFactory(redisUrl);
-  const metrics = createMetrics();
+  const metrics = options.metrics ?? createMetrics();
   const worker =
     options.worker === false
       ? undefined

@@ -8,7 +8,7 @@ import t from 'tap';
 import { sha256Hex } from '../../src/api/auth.js';
 import { verifySignature } from '../../src/lib/signature.js';
 import { request } from '../helpers/client.js';
-import { makeZip } from '../helpers/zip.js';
+import { zip as makeZip } from '../helpers/archives.js';
 import { containersLeftBy, startService } from '../helpers/service.js';
 
 const helloC =
@@ -245,7 +245,7 @@ t.test('Judge0 facade', async (t) => {
     const beside = await request(base, 'POST', '/judge0/submissions?wait=true', {
       language_id: 71,
       source_code: 'from helper import greet\nprint(greet())',
-      additional_files: makeZip([{ name: 'helper.py', content: 'def greet():\n    return "from the zip"\n' }]).toString('base64'),
+      additional_files: makeZip([{ path: 'helper.py', data: 'def greet():\n    return "from the zip"\n' }]).toString('base64'),
     });
     t.equal(beside.body.stdout, 'from the zip\n');
     const project = await request(base, 'POST', '/judge0/submissions?wait=true&fields=stdout,status,compile_output,language', {
@@ -253,12 +253,12 @@ t.test('Judge0 facade', async (t) => {
       command_line_arguments: 'x y',
       additional_files: makeZip([
         {
-          name: 'main.c',
-          content: '#include <stdio.h>\nint twice(int);\nint main(int c, char **v) { printf("%d %s\\n", twice(21), v[1]); return 0; }',
+          path: 'main.c',
+          data: '#include <stdio.h>\nint twice(int);\nint main(int c, char **v) { printf("%d %s\\n", twice(21), v[1]); return 0; }',
         },
-        { name: 'lib/twice.c', content: 'int twice(int x) { return 2 * x; }' },
-        { name: 'compile', content: 'gcc -o main main.c lib/twice.c && echo compiled' },
-        { name: 'run', content: './main "$@"' },
+        { path: 'lib/twice.c', data: 'int twice(int x) { return 2 * x; }' },
+        { path: 'compile', data: 'gcc -o main main.c lib/twice.c && echo compiled' },
+        { path: 'run', data: './main "$@"' },
       ]).toString('base64'),
     });
     t.match(project.body, {
@@ -270,8 +270,8 @@ t.test('Judge0 facade', async (t) => {
     const failing = await request(base, 'POST', '/judge0/submissions?wait=true&fields=status,compile_output', {
       language_id: 89,
       additional_files: makeZip([
-        { name: 'compile', content: 'echo broken >&2; exit 1' },
-        { name: 'run', content: 'echo never' },
+        { path: 'compile', data: 'echo broken >&2; exit 1' },
+        { path: 'run', data: 'echo never' },
       ]).toString('base64'),
     });
     t.match(failing.body, { status: { id: 6 }, compile_output: 'broken\n' });
@@ -279,10 +279,10 @@ t.test('Judge0 facade', async (t) => {
 
   t.test('hostile or broken archives are 422 additional_files, never a crash', async (t) => {
     const cases: [string, Buffer][] = [
-      ['a path out of the work folder', makeZip([{ name: '../escape.txt', content: 'x' }])],
-      ['an absolute path', makeZip([{ name: '/etc/passwd', content: 'x' }])],
-      ['a symbolic link', makeZip([{ name: 'link', content: '/etc/passwd', symlink: true }])],
-      ['a bomb (4 MiB of zeros declared as 10 bytes)', makeZip([{ name: 'zeros', content: Buffer.alloc(4 * 1024 * 1024), lieSize: 10 }])],
+      ['a path out of the work folder', makeZip([{ path: '../escape.txt', data: 'x' }])],
+      ['an absolute path', makeZip([{ path: '/etc/passwd', data: 'x' }])],
+      ['a symbolic link', makeZip([{ path: 'link', data: '/etc/passwd', mode: 0o120777 }])],
+      ['a bomb (4 MiB of zeros declared as 10 bytes)', makeZip([{ path: 'zeros', data: Buffer.alloc(4 * 1024 * 1024), declaredSize: 10 }])],
       ['not a zip', Buffer.from('just text, not an archive')],
     ];
     for (const [what, zip] of cases) {

@@ -9,8 +9,12 @@ import { KEPT_INPUT_BYTES, type Judge0Meta } from '../../domain/judge0/submissio
 import type { CommandTemplates } from '../../domain/run-spec.js';
 import { findRuntime, type Runtime } from '../../domain/runtimes.js';
 import { splitShellWords, ShellWordsError } from '../../lib/shell-words.js';
-import { readZip, ZipError } from '../../lib/zip-reader.js';
-import type { RunRequestBody } from '../schemas.js';
+import { ArchiveError, createArchiveBudget } from '../../lib/archive-budget.js';
+import { readZip } from '../../lib/zip-reader.js';
+import { Value } from '@sinclair/typebox/value';
+import { ApiError } from '../errors.js';
+import { prepareJudgeProgram } from '../judge-submission.js';
+import { judgeProgramSchema, type JudgeProgramBody, type RunRequestBody } from '../schemas.js';
 
 export type Judge0FieldErrors = Record<string, string[]>;
 
@@ -25,7 +29,7 @@ const OPTIONS_MAX_CHARS = 512;
 /** Judge0's maxima for what runbox only checks (number_of_runs is accepted, the program runs once). */
 const NUMBER_OF_RUNS_MAX = 20;
 const CPU_EXTRA_TIME_MAX_S = 5;
-/** An archive whose entry inflates more than this many times its packed size is refused. */
+/** An archive whose files inflate to more than this many times its size (and past 1 MiB) is refused. */
 const ZIP_MAX_RATIO = 200;
 const ZIP_MAX_MS = 2000;
 /** Judge0 strips these before its shell sees compiler_options and command_line_arguments. */
@@ -145,8 +149,43 @@ function wrappedRun(template: readonly string[], stackKb: number | undefined, re
   return ['sh', '-c', script, 'sh', ...template];
 }
 
+/** runbox's extension: a checker in the native API's shape, deciding the submission's one test. */
+const CheckerSchema = judgeProgramSchema('runbox_checker', 'a checker as POST /runs takes one: {language, source | files, limits?}');
+
+/** `runbox_checker`, checked by the native API's rules (its runtime, limits, files), or undefined. */
+function checkerOf(raw: Raw, errors: Errors, { config, catalogue }: PlanContext): JudgeProgramBody | undefined {
+  const value = raw.runbox_checker;
+  if (value === undefined || value === null) return undefined;
+  if (!Value.Check(CheckerSchema, value)) {
+    errors.add('runbox_checker', 'must be {language, source or files, limits?}, as the checker of POST /runs');
+    return undefined;
+  }
+  if ((value.source === undefined) === (value.files === undefined)) {
+    errors.add('runbox_checker', 'give exactly one of source and files');
+    return undefined;
+  }
+  try {
+    prepareJudgeProgram(value, 'checker', config, catalogue);
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    errors.add('runbox_checker', error.message);
+    return undefined;
+  }
+  return value;
+}
+
 const kept = (content: Buffer | undefined, encoding: 'utf8' | 'base64') =>
   content && content.length <= KEPT_INPUT_BYTES ? content.toString(encoding) : null;
+
+/**
+ * How the one run is decided: by Judge0's comparison of expected_output (trim), by a checker
+ * (expected_output, when given, is its answer file), or not at all (a plain run with stdin).
+ */
+function judgedBy(stdin: string, expected: string | undefined, checker: JudgeProgramBody | undefined): Partial<RunRequestBody> {
+  if (checker) return { tests: [{ stdin, ...(expected !== undefined ? { expected } : {}) }], checker };
+  if (expected !== undefined) return { tests: [{ stdin, expected }], compare: 'trim' };
+  return { stdin };
+}
 
 export interface PlanContext {
   config: Config;
@@ -179,6 +218,7 @@ export async function planJudge0Submission(
   const expected = input(raw, 'expected_output', base64, errors);
   const archive = text(raw, 'additional_files', errors);
   if (isProject && isBlank(archive)) errors.add('additional_files', "can't be blank");
+  const checker = checkerOf(raw, errors, { config, catalogue });
 
   const maxima = {
     cpuS: config.runCpuTimeMaxMs / 1000,
@@ -211,14 +251,17 @@ export async function planJudge0Submission(
   let files: { name: string; content: Buffer }[] = [];
   if (!isBlank(archive)) {
     try {
-      files = await readZip(Buffer.from(archive!, 'base64'), {
+      const zip = Buffer.from(archive!, 'base64');
+      const limits = {
         maxEntries: config.filesMaxCount - (isProject ? 0 : 1),
+        maxFileBytes: config.filesMaxBytes,
         maxTotalBytes: config.filesMaxBytes,
         maxRatio: ZIP_MAX_RATIO,
-        maxMs: ZIP_MAX_MS,
-      });
+        timeMs: ZIP_MAX_MS,
+      };
+      files = (await readZip(zip, createArchiveBudget(limits, zip.length))).map((f) => ({ name: f.path, content: f.data }));
     } catch (error) {
-      if (!(error instanceof ZipError)) throw error;
+      if (!(error instanceof ArchiveError)) throw error;
       errors.add('additional_files', error.message);
     }
     if (isProject && !errors.found.additional_files && !files.some((f) => f.name === 'run')) {
@@ -256,9 +299,7 @@ export async function planJudge0Submission(
   const runBody: RunRequestBody = {
     language: runtime.language,
     files: allFiles.map((f) => ({ name: f.name, content: f.content.toString('base64'), encoding: 'base64' as const })),
-    ...(expected !== undefined
-      ? { tests: [{ stdin: stdinText, expected: expected.toString('utf8') }], compare: 'trim' as const }
-      : { stdin: stdinText }),
+    ...judgedBy(stdinText, expected?.toString('utf8'), checker),
     ...(args.length > 0 ? { args } : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
     ...(network ? { network } : {}),

@@ -36,8 +36,9 @@ function signalStatus(signal: string): Judge0Status {
 /**
  * A run's Judge0 status. Judge0 has no memory limit, output limit, cancelled or failed status:
  * memory_limit_exceeded is 12 (a cgroup kill, as Judge0 reports one), output_limit_exceeded 8
- * (Judge0's output is a file bounded by max_file_size: SIGXFSZ), cancelled and failed 13; the
- * extension fields runbox_status and runbox_verdict say which.
+ * (Judge0's output is a file bounded by max_file_size: SIGXFSZ), cancelled and failed 13; nor
+ * a checker's presentation error or partial points (runbox_checker): both 4, Wrong Answer.
+ * The extension fields runbox_status and runbox_verdict say which.
  */
 export function judge0StatusOf(record: Pick<RunRecord, 'status' | 'verdict' | 'signal' | 'exitCode'>): Judge0Status {
   switch (record.status) {
@@ -54,6 +55,8 @@ export function judge0StatusOf(record: Pick<RunRecord, 'status' | 'verdict' | 's
     case 'accepted':
       return byId(3);
     case 'wrong_answer':
+    case 'presentation_error':
+    case 'partially_accepted':
       return byId(4);
     case 'time_limit_exceeded':
       return byId(5);
@@ -70,8 +73,8 @@ export function judge0StatusOf(record: Pick<RunRecord, 'status' | 'verdict' | 's
   }
 }
 
-/** Judge0's `message`: isolate's wording for what ended the program, or why the service did not run it. */
-export function judge0MessageOf(record: Pick<RunRecord, 'status' | 'verdict' | 'signal' | 'exitCode' | 'error'>): string | null {
+/** Judge0's `message`: isolate's wording for what ended the program, why the service did not run it, or a checker's message. */
+export function judge0MessageOf(record: Pick<RunRecord, 'status' | 'verdict' | 'signal' | 'exitCode' | 'error' | 'tests'>): string | null {
   if (record.status === 'cancelled') return 'the submission was cancelled';
   if (record.status === 'failed') return record.error ?? 'the service could not run the submission';
   switch (record.verdict) {
@@ -85,6 +88,6 @@ export function judge0MessageOf(record: Pick<RunRecord, 'status' | 'verdict' | '
       if (record.signal) return `Caught fatal signal ${signalNumber(record.signal) ?? record.signal}`;
       return `Exited with error status ${record.exitCode}`;
     default:
-      return null;
+      return record.tests?.[0]?.message ?? null;
   }
 }

@@ -1,20 +1,28 @@
-// The bounded zip reader: honest archives come back whole; every hostile shape is a ZipError
-// before memory or time grows with it.
+// The bounded zip reader on its own (Judge0's additional_files reads a zip through it; problem
+// archives through archive-reader.ts): UTF-8 names, every file counted once against the
+// entries, and the hostile shapes the other tests do not make (a damaged entry, a declared
+// size past the total, a stored entry whose sizes differ) refused before memory grows.
 import t from 'tap';
-import { readZip, ZipError, type ZipLimits } from '../../../src/lib/zip-reader.js';
-import { makeZip } from '../../helpers/zip.js';
+import { createArchiveBudget, type ArchiveLimits } from '../../../src/lib/archive-budget.js';
+import { readZip } from '../../../src/lib/zip-reader.js';
+import { zip } from '../../helpers/archives.js';
 
-const limits: ZipLimits = { maxEntries: 10, maxTotalBytes: 1024 * 1024, maxRatio: 200, maxMs: 2000 };
+const limits: ArchiveLimits = { maxEntries: 10, maxFileBytes: 1 << 20, maxTotalBytes: 1 << 20, maxRatio: 200, timeMs: 2000 };
+const read = (archive: Buffer, over: Partial<ArchiveLimits> = {}) => {
+  const all = { ...limits, ...over };
+  return readZip(archive, createArchiveBudget(all, archive.length));
+};
 
-t.test('reads deflated and stored entries, in sub-folders, with UTF-8 names', async (t) => {
-  const zip = makeZip([
-    { name: 'main.py', content: 'print(1)\n' },
-    { name: 'lib/ü.txt', content: 'stored', stored: true },
-    { name: 'bin/blob', content: Buffer.from([0, 255, 1]) },
-  ]);
-  const files = await readZip(zip, limits);
+t.test('reads deflated and stored files, in folders, with UTF-8 names', async (t) => {
+  const files = await read(
+    zip([
+      { path: 'main.py', data: 'print(1)\n' },
+      { path: 'lib/ü.txt', data: 'stored', store: true },
+      { path: 'bin/blob', data: Buffer.from([0, 255, 1]) },
+    ]),
+  );
   t.same(
-    files.map((f) => [f.name, f.content.toString('hex')]),
+    files.map((f) => [f.path, f.data.toString('hex')]),
     [
       ['main.py', Buffer.from('print(1)\n').toString('hex')],
       ['lib/ü.txt', Buffer.from('stored').toString('hex')],
@@ -23,34 +31,25 @@ t.test('reads deflated and stored entries, in sub-folders, with UTF-8 names', as
   );
 });
 
-t.test('refuses hostile archives with a ZipError that says why', async (t) => {
-  const cases: [string, Buffer, Partial<ZipLimits>, RegExp][] = [
-    ['not a zip', Buffer.from('hello'), {}, /not a zip/],
-    ['too many entries', makeZip(Array.from({ length: 11 }, (_, i) => ({ name: `f${i}`, content: 'x' }))), {}, /11 entries, more than 10/],
-    ['a symbolic link', makeZip([{ name: 'l', content: '/etc/passwd', symlink: true }]), {}, /symbolic link/],
-    ['a declared size above the total', makeZip([{ name: 'big', content: 'x', lieSize: 2 * 1024 * 1024 }]), {}, /unpacks to more than/],
-    ['a ratio above the bound', makeZip([{ name: 'zeros', content: Buffer.alloc(512 * 1024) }]), {}, /compressed more than 200 to 1/],
-    [
-      'an entry that inflates past its declared size',
-      makeZip([{ name: 'liar', content: Buffer.alloc(100_000, 1), lieSize: 1000 }]),
-      { maxRatio: 1e9 },
-      /inflates past its declared size/,
-    ],
-    ['a stored entry whose sizes differ', makeZip([{ name: 's', content: 'abc', stored: true, lieSize: 2 }]), {}, /sizes differ/],
-  ];
-  for (const [what, zip, extra, message] of cases) {
-    await t.rejects(readZip(zip, { ...limits, ...extra }), { name: 'ZipError', message }, what);
-  }
+t.test('each file counts once against maxEntries (as many files as entries allowed are read)', async (t) => {
+  const ten = Array.from({ length: 10 }, (_, i) => ({ path: `f${i}`, data: 'x' }));
+  t.equal((await read(zip(ten))).length, 10);
+  await t.rejects(read(zip([...ten, { path: 'f10', data: 'x' }])), { message: /more than 10 entries/, tooLarge: true });
+});
+
+t.test('a declared size past the total is refused before anything is inflated', async (t) => {
+  await t.rejects(read(zip([{ path: 'big', data: 'x', declaredSize: 2 << 20 }])), { message: /big is 2097152 bytes/, tooLarge: true });
 });
 
 t.test('a damaged entry fails its CRC or its inflate, never returns garbage', async (t) => {
-  const zip = makeZip([{ name: 'a.txt', content: 'hello hello hello hello' }]);
-  const data = 30 + 'a.txt'.length;
-  zip[data + 2] ^= 0xff;
-  await t.rejects(readZip(zip, limits), ZipError);
+  const stored = zip([{ path: 'a.txt', data: 'hello hello hello hello', store: true }]);
+  stored[30 + 'a.txt'.length + 2] ^= 0xff;
+  await t.rejects(read(stored), { name: 'ArchiveError', message: /fails its CRC-32 check/ });
+  const deflated = zip([{ path: 'a.txt', data: 'hello hello hello hello' }]);
+  deflated[30 + 'a.txt'.length] ^= 0xff;
+  await t.rejects(read(deflated), { name: 'ArchiveError' });
 });
 
-t.test('the time bound stops a long read', async (t) => {
-  const zip = makeZip(Array.from({ length: 5 }, (_, i) => ({ name: `f${i}`, content: Buffer.alloc(100_000, i) })));
-  await t.rejects(readZip(zip, { ...limits, maxRatio: 1e9, maxMs: -1 }), { message: /took more than -1 ms/ });
+t.test('a stored file whose sizes differ is refused', async (t) => {
+  await t.rejects(read(zip([{ path: 's', data: 'abc', store: true, declaredSize: 2 }])), { message: /holds 3 bytes, not the 2/ });
 });

@@ -5,7 +5,7 @@ import t from 'tap';
 import { planJudge0Submission, projectRuntime } from '../../../../src/api/judge0/submission-request.js';
 import { loadConfig } from '../../../../src/config/config.js';
 import { runtimeCatalogue } from '../../../../src/domain/runtimes.js';
-import { makeZip } from '../../../helpers/zip.js';
+import { zip as makeZip } from '../../../helpers/archives.js';
 
 const config = loadConfig({ WEBHOOK_SECRET: 's' });
 const plan = (body: object, base64 = false) => planJudge0Submission(body, base64, { config, catalogue: runtimeCatalogue });
@@ -67,9 +67,9 @@ t.test('compiler options go before the sources; a stack limit and stderr redirec
 
 t.test('the multi-file program: its scripts, the runtime its sources need, no source_code', async (t) => {
   const zip = makeZip([
-    { name: 'a.go', content: 'package main' },
-    { name: 'compile', content: 'go build -o main a.go' },
-    { name: 'run', content: './main' },
+    { path: 'a.go', data: 'package main' },
+    { path: 'compile', data: 'go build -o main a.go' },
+    { path: 'run', data: './main' },
   ]).toString('base64');
   const planned = await plan({ language_id: 89, additional_files: zip });
   if (!('plan' in planned)) return t.fail(JSON.stringify(planned));
@@ -79,12 +79,38 @@ t.test('the multi-file program: its scripts, the runtime its sources need, no so
     errors: { source_code: ['must be blank'] },
   });
   t.same(await plan({ language_id: 89 }), { errors: { additional_files: ["can't be blank"] } });
-  const noRun = makeZip([{ name: 'compile', content: 'true' }]).toString('base64');
+  const noRun = makeZip([{ path: 'compile', data: 'true' }]).toString('base64');
   t.same(await plan({ language_id: 89, additional_files: noRun }), {
     errors: { additional_files: ['a multi-file program needs a run script at the root of the archive'] },
   });
   t.equal(projectRuntime(['x.txt'], runtimeCatalogue).language, 'bash', 'no sources: bash');
 });
+
+t.test(
+  "runbox_checker (an extension) decides the one test, with expected_output as its answer; it is checked as POST /runs's checker",
+  async (t) => {
+    const checker = { language: 'python', source: 'import sys; sys.exit(0)' };
+    const planned = await plan({ language_id: 71, source_code: 'print(1)', stdin: '5', expected_output: '1.0', runbox_checker: checker });
+    if (!('plan' in planned)) return t.fail(JSON.stringify(planned));
+    t.same(planned.plan.body.tests, [{ stdin: '5', expected: '1.0' }]);
+    t.same(planned.plan.body.checker, checker);
+    t.equal(planned.plan.body.compare, undefined, "the checker decides, not Judge0's comparison");
+    const unanswered = await plan({ language_id: 71, source_code: 'print(1)', runbox_checker: checker });
+    if (!('plan' in unanswered)) return t.fail(JSON.stringify(unanswered));
+    t.same(unanswered.plan.body.tests, [{ stdin: '' }], 'without expected_output the checker gets an empty answer');
+    const refusals: [unknown, RegExp][] = [
+      ['check.py', /must be \{language, source or files, limits\?\}/],
+      [{ language: 'python' }, /exactly one of source and files/],
+      [{ language: 'cobol', source: '' }, /no runtime is called "cobol"/],
+      [{ language: 'python', files: [{ name: 'answer.txt', content: '' }] }, /may not be called answer.txt/],
+      [{ language: 'python', source: '', limits: { timeMs: 10_000_000 } }, /limits.timeMs/],
+    ];
+    for (const [value, message] of refusals) {
+      const refused = await plan({ language_id: 71, source_code: 'print(1)', runbox_checker: value });
+      t.match(refused, { errors: { runbox_checker: [message] } }, JSON.stringify(value));
+    }
+  },
+);
 
 t.test('expected_output makes one trim-compared test; base64 inputs are decoded', async (t) => {
   const b64 = (s: string) => Buffer.from(s).toString('base64');

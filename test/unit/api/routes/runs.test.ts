@@ -184,7 +184,22 @@ for (const [why, body] of coerced) {
 const ruleBreaks: [body: unknown, message: string][] = [
   [{ ...valid, files: [{ name: 'a.py', content: '' }] }, 'body: give exactly one of source and files'],
   [{ language: 'python' }, 'body: give exactly one of source and files'],
-  [{ ...valid, compare: 'exact' }, 'body: compare, floatTolerance, stopOnFailure, isolateTests need tests'],
+  [
+    { ...valid, compare: 'exact' },
+    'body: compare, floatTolerance, stopOnFailure, stopOnFirstFailure, isolateTests, checker, interactor, groups need tests',
+  ],
+  [
+    { ...valid, checker: { language: 'python', source: '' } },
+    'body: compare, floatTolerance, stopOnFailure, stopOnFirstFailure, isolateTests, checker, interactor, groups need tests',
+  ],
+  [{ ...valid, tests: [{ stdin: '1' }] }, 'body: every test needs expected unless a checker or an interactor decides'],
+  [{ ...valid, tests: [{ expected: '' }], checker: { language: 'python' } }, 'body: give exactly one of checker.source and checker.files'],
+  [
+    { ...valid, problem: 'sum', tests: [{ expected: '' }] },
+    'body: tests, compare, floatTolerance, checker, interactor, groups come from the problem; a run against one may not give them',
+  ],
+  [{ ...valid, problem: 'sum', interactive: true }, 'body: a run with tests cannot be interactive'],
+  [{ ...valid, problem: 'sum', stdin: 'x' }, 'body: give each test its stdin instead of stdin'],
   [{ ...valid, tests: [{ expected: '' }], interactive: true }, 'body: a run with tests cannot be interactive'],
   [{ ...valid, tests: [{ expected: '' }], stdin: 'x' }, 'body: give each test its stdin instead of stdin'],
   [{ ...valid, args: ['a\0b'] }, 'body: args and env values may not contain NUL'],

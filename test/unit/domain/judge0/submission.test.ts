@@ -41,6 +41,8 @@ t.test('statuses: every runbox outcome has its Judge0 id', async (t) => {
     [{ verdict: 'ok' }, 3],
     [{ verdict: 'accepted' }, 3],
     [{ verdict: 'wrong_answer' }, 4],
+    [{ verdict: 'presentation_error' }, 4],
+    [{ verdict: 'partially_accepted' }, 4],
     [{ verdict: 'time_limit_exceeded' }, 5],
     [{ verdict: 'compilation_error' }, 6],
     [{ verdict: 'runtime_error', signal: 'SIGSEGV' }, 7],
