@@ -92,7 +92,7 @@ export function createMetrics({ defaults = true }: MetricsOptions = {}) {
   });
   const problemFetches = new Counter({
     name: 'runbox_problem_fetches_total',
-    help: "Problem bundles a worker fetched from Redis into its cache",
+    help: 'Problem bundles a worker fetched from Redis into its cache',
     registers,
   });
   const problemCacheHits = new Counter({

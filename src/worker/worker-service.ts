@@ -4,7 +4,14 @@ import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
-import { languageCounts, limitsFromConfig, problemStoreSettings, runQueueSettings, runStoreSettings, type Config } from '../config/config.js';
+import {
+  languageCounts,
+  limitsFromConfig,
+  problemStoreSettings,
+  runQueueSettings,
+  runStoreSettings,
+  type Config,
+} from '../config/config.js';
 import { resolveLimits } from '../domain/limits.js';
 import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
 import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
