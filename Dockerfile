@@ -34,6 +34,8 @@ COPY --from=build /app/dist ./dist
 # Inside a container the port is published by Docker, so listen on every interface.
 ENV HOST=0.0.0.0 PORT=8080 WORKER_PORT=8081
 # Not root. A worker needs the group of the host's Docker socket (docker-compose.yml: group_add).
+# DATA_DIR (./data) is where a worker caches problems: the one folder the service writes.
+RUN mkdir -p /app/data && chown 1000:1000 /app/data
 USER 1000:1000
 EXPOSE 8080 8081
 CMD ["node", "dist/server.js"]

@@ -84,6 +84,7 @@ wait_for 'two healthy workers' 120 workers_healthy 2
 step "redis, api and 2 workers up on $url"
 
 run_ok one
+"${compose[@]}" exec -T worker sh -c 'test -w "$PWD/data"' || fail "the worker may write its DATA_DIR (the problem cache)"
 step "a run went through the API, the queue and a worker's sandbox"
 [ "$(api "$url/runtimes" | node -e "console.log(JSON.parse(require('fs').readFileSync(0,'utf8')).length)")" -gt 0 ] || fail "GET /runtimes"
 page=$(curl -sf "$url/") && [[ $page == *'<title>'* ]] || fail "the playground page"

@@ -122,6 +122,10 @@ t.test('workers: a DaemonSet on Docker nodes with the socket; the burst Deployme
     containersOf(daemon)[0].volumeMounts!.some((m) => m.name === socket!.name && m.mountPath === '/var/run/docker.sock'),
     'mounted where dockerode looks',
   );
+  const mountPaths = containersOf(daemon)[0].volumeMounts!.map((m) => m.mountPath);
+  t.equal(containersOf(daemon)[0].securityContext?.readOnlyRootFilesystem, true);
+  t.ok(mountPaths.includes('/tmp'), 'a writable /tmp (work folders that spill)');
+  t.ok(mountPaths.includes('/app/data'), 'a writable DATA_DIR (the problem cache)');
   const mounts = all.filter((m) => m.spec?.template && JSON.stringify(podOf(m).spec!.volumes ?? []).includes('docker.sock'));
   t.same(mounts.map((m) => m.metadata.name).sort(), ['worker', 'worker-burst'], 'no other pod gets the socket');
 
