@@ -33,6 +33,9 @@ fail() {
   log "FAILED: $*"
   "${compose[@]}" ps >&2 || true
   "${compose[@]}" logs --tail=30 >&2 || true
+  # Engines that keep no container logs (deploy/docker/daemon.json) still keep the health checks' output.
+  # shellcheck disable=SC2046
+  docker inspect -f '{{.Name}}: {{range .State.Health.Log}}{{.Output}} {{end}}' $("${compose[@]}" ps -q) >&2 || true
   exit 1
 }
 teardown() {
