@@ -559,8 +559,11 @@ const attackTable: Record<string, Attack> = {
   },
 };
 
-/** Fixtures driven by a request-level test below rather than by the table. */
-const requestAttacks = new Set(['huge-args.py']);
+/**
+ * Fixtures driven by a request-level test rather than by the table: huge-args.py below,
+ * judge-files-probe.py by test/integration/judge-depth.docker.test.ts (it needs a checker).
+ */
+const requestAttacks = new Set(['huge-args.py', 'judge-files-probe.py']);
 
 /**
  * Registers the suite's tests, under `runtime` (runc or runsc): each file of tap is a process
