@@ -4,7 +4,7 @@
 // with two tests; open a run from its link; use an API key. The page loads nothing from
 // elsewhere and breaks none of its Content-Security-Policy. Screenshots go to
 // .artifacts/playground/ (git-ignored). Needs `npm run build` (make test does it) and chromium
-// (scripts/ensure-chromium.sh).
+// (scripts/ensure-test-tools.sh).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import t, { type Test } from 'tap';
