@@ -3,12 +3,16 @@
 # TypeScript build, runtime images) and take seconds when everything is in place.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup engine userns-engine test-tools deps build images up test test-unit test-integration test-faults test-compose bench clean
+.PHONY: help setup setup-core engine userns-engine deps build images first-images test-tools up test test-unit test-integration test-faults test-compose bench clean
+
+# The runtimes `make up` builds before it serves; the others are built by the service in the
+# background (IMAGES_BUILD_MISSING), each answering 503 runtime_not_ready until it is ready.
+FIRST_LANGUAGES ?= python javascript c cpp bash
 
 help:
 	@echo "make up      set up what is missing, then serve API + worker on PORT (default 8080)"
 	@echo "make test    set up what is missing, then run the whole test suite"
-	@echo "make images  build the runtime images (skips those already built from the same sources)"
+	@echo "make images  build all runtime images (skips those already built from the same sources)"
 
 engine:
 	@scripts/ensure-docker.sh
@@ -26,20 +30,28 @@ build: deps
 images: engine
 	@scripts/build-images.sh
 
-setup: engine deps build images
+# The first runtimes only: `make up` serves once they are built.
+first-images: engine
+	@scripts/build-images.sh $(FIRST_LANGUAGES)
+
+setup-core: engine deps build
+
+setup: setup-core images
 
 # A second engine with userns-remap beside the main one, with the bash image, for the
 # root-inside tests (test/integration/root-inside.docker.test.ts).
 userns-engine: images
 	@scripts/ensure-docker-userns.sh
 
-# What the test suites need besides the service: chromium (the playground's browser test)
-# and redis-sentinel (the Sentinel failover test).
+# What the test suites need besides the service: chromium (the playground's browser test),
+# redis-sentinel (the Sentinel failover test) and docker-compose (npm run test:compose).
 test-tools:
 	@scripts/ensure-test-tools.sh
 
-up: setup
-	node dist/main.js
+# Serves as soon as FIRST_LANGUAGES are built; the worker builds the rest in the background,
+# one at a time, with its progress in the log and on GET /runtimes.
+up: setup-core first-images
+	IMAGES_BUILD_MISSING=$${IMAGES_BUILD_MISSING:-true} node dist/main.js
 
 # The linters (types of src, test and scripts; ESLint; Prettier), unit and integration
 # tests, then the fault scenarios on real processes (test/faults, run

@@ -6,7 +6,9 @@ import { runtimeCatalogue } from './domain/runtimes.js';
 import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
 import type { Metrics } from './lib/metrics.js';
 import { createRunQueue } from './queue/run-queue.js';
+import { createRuntimeBuildQueue } from './queue/runtime-build-queue.js';
 import { createWebhookQueue } from './queue/webhook-queue.js';
+import { createArtifactStore } from './store/artifact-store.js';
 import { createAuthFailureCounter } from './store/auth-failures.js';
 import { createEventReader } from './store/event-stream.js';
 import { createKeys } from './store/keys.js';
@@ -16,6 +18,7 @@ import { createJudge0Submissions } from './store/judge0-submissions.js';
 import { createEndWatcher } from './store/run-ends.js';
 import { createProblemStore } from './store/problem-store.js';
 import { createRunStore } from './store/run-store.js';
+import { createRuntimeStore } from './store/runtime-store.js';
 import { buildApp } from './app.js';
 import { listenHost } from './api/listen-host.js';
 import { loadPlaygroundAssets } from './api/playground-assets.js';
@@ -51,11 +54,14 @@ export async function createApiService({ config, redis: factory, log, metrics, e
   const playgroundAssets = config.playground ? await loadPlaygroundAssets(PLAYGROUND_DIR) : undefined;
   if (config.playground && !playgroundAssets)
     log.warn({ dir: PLAYGROUND_DIR }, 'the playground is not built (npm run build); / answers 404');
+  const buildConnection = factory.producer();
+  const runtimeBuilds = createRuntimeBuildQueue({ connection: buildConnection, prefix: config.keyPrefix });
   const ends = createEndWatcher({ subscriber: factory.blocking(), redis, keys });
   const app = await buildApp({
     config,
     log,
     store: createRunStore({ redis, keys, ...runStoreSettings(config) }),
+    artifacts: createArtifactStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
     problems: createProblemStore({ redis, keys, ...problemStoreSettings(config) }),
     queue,
     webhooks,
@@ -68,6 +74,8 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     rateLimitRedis: redis,
     ends,
     catalogue: runtimeCatalogue,
+    runtimes: createRuntimeStore({ redis, keys, connect: factory.blocking }),
+    runtimeBuilds,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
     playgroundAssets,
   });
@@ -83,10 +91,11 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     listen,
     async close(): Promise<void> {
       await app.close();
-      await Promise.all([queue.close(), webhooks.close()]);
+      await Promise.all([queue.close(), webhooks.close(), runtimeBuilds.close()]);
       // BullMQ leaves connections it was given open.
       queueConnection.disconnect();
       webhookConnection.disconnect();
+      buildConnection.disconnect();
       ends.close();
       redis.disconnect();
     },

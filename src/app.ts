@@ -11,6 +11,7 @@ import { closingPlugin } from './api/closing.js';
 import type { AppDependencies } from './api/deps.js';
 import { ApiError } from './api/errors.js';
 import { errorHandler, notFoundHandler } from './api/error-handler.js';
+import { artifactRoutes } from './api/routes/artifacts.js';
 import { healthRoutes } from './api/routes/health.js';
 import { judge0Routes } from './api/judge0/judge0-routes.js';
 import { pistonRoutes } from './api/piston/piston-routes.js';
@@ -22,8 +23,9 @@ import { runStreamRoutes } from './api/routes/run-stream.js';
 import { createRunCommands } from './api/run-commands.js';
 import { CloseCode } from './api/stream-frames.js';
 import { runRoutes } from './api/routes/runs.js';
+import { runtimeBuildStreamRoutes } from './api/routes/runtime-build-stream.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
-import { ErrorSchema, RunRecordSchema } from './api/schemas.js';
+import { ErrorSchema, RunRecordSchema, RuntimeSchema } from './api/schemas.js';
 import { ProblemSchema } from './api/problem-schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
 import { requestIdOptions, requestIdPlugin } from './api/request-id.js';
@@ -48,6 +50,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   app.setNotFoundHandler(notFoundHandler);
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
+  app.addSchema(RuntimeSchema);
   app.addSchema(ProblemSchema);
 
   await app.register(requestIdPlugin);
@@ -90,6 +93,8 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   await app.register(runRoutes, routeDeps);
   await app.register(runBatchRoutes, routeDeps);
   await app.register(runStreamRoutes, routeDeps);
+  await app.register(artifactRoutes, routeDeps);
+  await app.register(runtimeBuildStreamRoutes, routeDeps);
   await app.register(problemRoutes, deps);
   if (deps.config.playground) {
     await app.register(playgroundRoutes, {

@@ -8,12 +8,15 @@ import type { Metrics } from '../lib/metrics.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { WebhookQueue } from '../queue/webhook-queue.js';
+import type { RuntimeBuildQueue } from '../queue/runtime-build-queue.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
 import type { AuthFailureCounter } from '../store/auth-failures.js';
 import type { EventReader } from '../store/event-stream.js';
 import type { InputSender } from '../store/run-input.js';
 import type { Judge0Submissions } from '../store/judge0-submissions.js';
 import type { RuntimeVersionStore } from '../store/runtime-versions.js';
 import type { Asset } from './playground-assets.js';
+import type { RuntimeStore } from '../store/runtime-store.js';
 import type { EndWatcher } from '../store/run-ends.js';
 import type { ProblemStore } from '../store/problem-store.js';
 import type { RunStore } from '../store/run-store.js';
@@ -22,6 +25,8 @@ export interface AppDependencies {
   config: Config;
   log: Logger;
   store: RunStore;
+  /** The bytes of runs' artifacts. */
+  artifacts: Pick<ArtifactStore, 'read'>;
   problems: ProblemStore;
   queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'> & Partial<Pick<RunQueue, 'workerCount'>>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
@@ -41,7 +46,12 @@ export interface AppDependencies {
   rateLimitRedis: Redis;
   /** Tells when runs end (POST ?wait=true, DELETE). */
   ends: Pick<EndWatcher, 'waitForEnd'>;
+  /** The built-in runtimes; custom ones are in `runtimes`. */
   catalogue: readonly Runtime[];
+  /** Runtime versions, states and custom runtimes. */
+  runtimes: Pick<RuntimeStore, 'snapshot' | 'createCustom' | 'deleteCustom' | 'getCustom' | 'hasBuildLog' | 'readBuildLog'>;
+  /** Where a custom runtime's build is queued for a worker. */
+  runtimeBuilds: Pick<RuntimeBuildQueue, 'enqueue' | 'remove'>;
   /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */
   readiness: Record<string, () => Promise<unknown>>;
   newId?: () => string;

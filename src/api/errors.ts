@@ -33,6 +33,12 @@ export const errorCodes = {
   queue_full: { statusCode: 503, message: 'the queue is full; retry later', retryAfterSeconds: 5 },
   unavailable: { statusCode: 503, message: 'a backing service is unreachable; retry later', retryAfterSeconds: 5 },
   storage_full: { statusCode: 503, message: 'storage for runs is full; retry later', retryAfterSeconds: 60 },
+  // A runtime image takes a minute or a few to build; a client polls about twice a minute.
+  runtime_not_ready: {
+    statusCode: 503,
+    message: 'the runtime is not ready (its image is being built, or its build failed)',
+    retryAfterSeconds: 30,
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -5,6 +5,7 @@ import { DEFAULT_FLOAT_TOLERANCE } from '../domain/compare.js';
 import type { Problem, ProblemProgram } from '../domain/problem.js';
 import { groupsProblem } from '../domain/scoring.js';
 import type { JudgeProgramSpec, JudgeSpec } from '../domain/run-spec.js';
+import { checkArtifactGlobs } from './artifact-globs.js';
 import { ApiError } from './errors.js';
 import { decodeFiles, limitsFor, runtimeOf } from './program-parts.js';
 import type { JudgeProgramBody, RunRequestBody } from './schemas.js';
@@ -95,7 +96,12 @@ export function prepareJudge(
     if (problemWithGroups) throw new ApiError('invalid_request', problemWithGroups);
   }
   return {
-    tests: tests.map((t, i) => ({ name: t.name ?? `test-${i + 1}`, stdin: t.stdin ?? '', expected: t.expected ?? '' })),
+    tests: tests.map((t, i) => ({
+      name: t.name ?? `test-${i + 1}`,
+      stdin: t.stdin ?? '',
+      expected: t.expected ?? '',
+      ...(t.artifacts ? { artifacts: checkArtifactGlobs(t.artifacts) } : {}),
+    })),
     compare: body.compare ?? 'trim',
     floatTolerance: body.floatTolerance ?? DEFAULT_FLOAT_TOLERANCE,
     stopOnFailure: Boolean(body.stopOnFailure || body.stopOnFirstFailure),

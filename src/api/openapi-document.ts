@@ -3,12 +3,14 @@
 // the generated document, so that path is written here: its parameters come from the
 // route's own schemas, its frames are JSON Schemas under components.schemas
 // (Stream*Frame, from stream-frames.ts, which the route builds and parses its frames by),
-// tied to the path by the extension x-websocket-frames.
+// tied to the path by the extension x-websocket-frames; GET /runtimes/{name}/build likewise
+// (Build*Frame, from build-frames.ts).
 import type { TObject } from '@sinclair/typebox';
-import { RunIdParamsSchema, StreamQuerySchema } from './schemas.js';
+import { buildCloseCodes, buildFrameSchemas } from './build-frames.js';
+import { RunIdParamsSchema, RuntimeNameParamsSchema, StreamQuerySchema } from './schemas.js';
 import { streamCloseCodes, streamFrameSchemas } from './stream-frames.js';
 
-const ref = (name: keyof typeof streamFrameSchemas) => ({ $ref: `#/components/schemas/${name}` });
+const ref = (name: keyof typeof streamFrameSchemas | keyof typeof buildFrameSchemas) => ({ $ref: `#/components/schemas/${name}` });
 
 /** A route schema's properties as OpenAPI 3.0 parameters (no `const`: a union of literals becomes an enum). */
 function parameters(location: 'path' | 'query', schema: TObject) {
@@ -44,6 +46,25 @@ const streamPath = {
   },
 };
 
+const buildPath = {
+  get: {
+    summary: "Stream a custom runtime's build (WebSocket, admin)",
+    description: [
+      'Upgrades to a WebSocket and sends the build log of a custom runtime as JSON text frames: log lines, progress (step N of M),',
+      'status changes, then end (with the runtime), then close 1000. A client that connects late gets the log from the start.',
+      'Needs the admin scope. Frame schemas: x-websocket-frames.',
+    ].join(' '),
+    tags: ['runtimes'],
+    parameters: parameters('path', RuntimeNameParamsSchema),
+    responses: {
+      101: { description: 'Switching Protocols: the WebSocket (no such custom runtime: closed with 4404)' },
+      401: { description: 'unauthorized: no valid API key (the usual error body)' },
+      403: { description: 'forbidden: the key lacks the admin scope' },
+      404: { description: 'Not a WebSocket upgrade request (empty body)' },
+    },
+  },
+};
+
 const pistonConnectPath = {
   get: {
     summary: 'Interactive job (Piston WebSocket)',
@@ -74,7 +95,7 @@ export const openapiDocument = {
   },
   tags: [
     { name: 'runs', description: 'Submit, read, cancel and stream runs' },
-    { name: 'runtimes', description: 'Languages' },
+    { name: 'runtimes', description: 'Languages: the built-in catalogue and custom runtimes built from a Dockerfile' },
     { name: 'health', description: 'Liveness, readiness and metrics' },
     {
       name: 'judge0',
@@ -90,12 +111,13 @@ export const openapiDocument = {
   // A getter with a copy: @fastify/swagger rewrites the $refs of the schemas it is given in
   // place, and the frame schemas are what the stream route checks its frames against.
   get components() {
-    return { schemas: JSON.parse(JSON.stringify(streamFrameSchemas)) as typeof streamFrameSchemas };
+    const schemas = { ...streamFrameSchemas, ...buildFrameSchemas };
+    return { schemas: JSON.parse(JSON.stringify(schemas)) as typeof schemas };
   },
   // A getter, so each app gets a fresh object: @fastify/swagger adds the other routes'
   // paths to the object it is given.
   get paths() {
-    return { '/runs/{id}/stream': streamPath, '/piston/api/v2/connect': pistonConnectPath };
+    return { '/runs/{id}/stream': streamPath, '/runtimes/{name}/build': buildPath, '/piston/api/v2/connect': pistonConnectPath };
   },
   'x-websocket-frames': {
     '/runs/{id}/stream': {
@@ -135,6 +157,13 @@ export const openapiDocument = {
         4429: 'this API key already has WS_MAX_PER_KEY of these sockets open on this API process',
         4999: 'Job Completed',
       },
+    },
+    '/runtimes/{name}/build': {
+      description:
+        'GET with Upgrade: websocket (admin scope) answers 101 and sends JSON text frames: the build log from its start, then live.',
+      server: { oneOf: [ref('BuildLogFrame'), ref('BuildProgressFrame'), ref('BuildStatusFrame'), ref('BuildEndFrame')] },
+      client: { oneOf: [] },
+      closeCodes: Object.fromEntries(Object.values(buildCloseCodes).map(({ code, description }) => [code, description])),
     },
   },
 };

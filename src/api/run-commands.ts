@@ -8,6 +8,7 @@ import type { Admission, CancelOutcome } from '../store/run-store.js';
 import { canSee, type Principal } from './auth.js';
 import type { AppDependencies } from './deps.js';
 import { ApiError } from './errors.js';
+import { checkTakesRuns, loadRuntimeViews } from './runtime-catalogue.js';
 import { prepareSubmission } from './run-submission.js';
 import type { RunRequestBody } from './schemas.js';
 
@@ -55,17 +56,26 @@ export function createRunCommands(deps: AppDependencies) {
   }
 
   /**
-   * Throws ApiError for bad input or no room, before anything is written. `options.id` is
-   * the run's id where the caller needs it first; `options.commands` replace the runtime's
-   * (the compatibility facades: compiler options, wrappers, multi-file programs).
+   * Throws ApiError for bad input, a runtime not ready or no room, before anything is written.
+   * `options.id` is the run's id where the caller needs it first; `options.commands` replace
+   * the runtime's (the compatibility facades: compiler options, wrappers, multi-file programs).
    * `options.requestId` goes with the job, so the worker's log lines for the run carry the
    * submitting request's id.
    */
   async function submit(body: RunRequestBody, principal: Principal, options: SubmitOptions = {}): Promise<RunRecord> {
     const problem = body.problem === undefined ? undefined : await deps.problems.get(body.problem);
     if (body.problem !== undefined && !problem) throw new ApiError('not_found', `no problem ${body.problem}`);
-    const prepared = prepareSubmission(body, config, deps.catalogue, options.id ?? newId(), options.now ?? new Date(), problem);
+    const views = await loadRuntimeViews(deps);
+    const prepared = prepareSubmission(
+      body,
+      config,
+      views.map((v) => v.runtime),
+      options.id ?? newId(),
+      options.now ?? new Date(),
+      problem,
+    );
     const { record } = prepared;
+    checkTakesRuns(views.find((v) => v.runtime.language === record.language));
     const request = options.commands ? { ...prepared.request, commands: options.commands } : prepared.request;
     await checkQueueRoom();
     const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);

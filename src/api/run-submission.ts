@@ -8,6 +8,7 @@ import { queuedRun, type RunRecord } from '../domain/run-record.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { RunSpec } from '../domain/run-spec.js';
 import { checkWebhookUrl } from '../lib/webhook-target.js';
+import { checkArtifactGlobs } from './artifact-globs.js';
 import { ApiError } from './errors.js';
 import { prepareJudge } from './judge-submission.js';
 import { decodeFiles, limitsFor, runtimeOf } from './program-parts.js';
@@ -92,6 +93,7 @@ export function prepareSubmission(
     network: body.network ?? false,
     ...(body.root ? { root: true } : {}),
     ...(judge ? { judge } : {}),
+    ...(body.artifacts ? { artifacts: checkArtifactGlobs(body.artifacts) } : {}),
   };
   return { record, request };
 }

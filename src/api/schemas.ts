@@ -1,6 +1,9 @@
 // Request and reply schemas of the HTTP API: the one source for validation, types and
 // openapi.yaml (scripts/write-openapi.ts).
 import { Type, type Static } from '@sinclair/typebox';
+import { ARTIFACT_GLOBS_MAX } from '../domain/artifacts.js';
+import { ALLOWED_INSTRUCTIONS, CUSTOM_NAME_PATTERN, DOCKERFILE_MAX_BYTES } from '../domain/custom-runtime.js';
+import { GLOB_MAX_BYTES } from '../domain/glob.js';
 import { PROBLEM_ID_PATTERN } from '../domain/problem.js';
 import { LimitsSchema, RunRecordSchema } from '../domain/run-record.js';
 import { CompareModeSchema } from '../domain/run-spec.js';
@@ -26,6 +29,9 @@ export const FileSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const artifactGlobs = (description: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: GLOB_MAX_BYTES }), { minItems: 1, maxItems: ARTIFACT_GLOBS_MAX, description });
+
 export const TestCaseSchema = Type.Object(
   {
     name: Type.Optional(Type.String({ maxLength: 200, description: 'default: test-1, test-2, ...' })),
@@ -36,6 +42,7 @@ export const TestCaseSchema = Type.Object(
           'the output the program must print, compared by `compare`; with a checker, its answer.txt. Required unless the run has a checker or an interactor',
       }),
     ),
+    artifacts: Type.Optional(artifactGlobs("globs of files kept after this test, besides the run's `artifacts`")),
   },
   { additionalProperties: false },
 );
@@ -148,6 +155,11 @@ export const RunRequestSchema = Type.Object(
       }),
     ),
     isolateTests: Type.Optional(Type.Boolean({ description: 'judge mode: each test in a container of its own (default false)' })),
+    artifacts: Type.Optional(
+      artifactGlobs(
+        "globs of the work folder's regular files to keep after the program (judge mode: after every test): * and ? within a segment, ** for any number of segments; listed at GET /runs/{id}/artifacts",
+      ),
+    ),
   },
   {
     additionalProperties: false,
@@ -203,9 +215,63 @@ export const RuntimeSchema = Type.Object(
     aliases: Type.Array(Type.String()),
     compiled: Type.Boolean(),
     fileName: Type.String(),
+    status: Type.Union([Type.Literal('ready'), Type.Literal('building'), Type.Literal('failed'), Type.Literal('unknown')], {
+      description:
+        'ready: runs are taken; building: its image is being built, runs answer 503 runtime_not_ready; failed: its build failed (or its image is missing), runs answer 503; unknown: no worker has reported yet, runs are queued',
+    }),
+    progress: Type.Optional(Type.String({ description: 'while building: where the build is' })),
+    error: Type.Optional(Type.String({ description: 'when failed: why' })),
+    custom: Type.Optional(
+      Type.Object(
+        { base: Type.String({ description: 'the built-in runtime it is built on' }), createdAt: Type.String({ format: 'date-time' }) },
+        { description: 'a custom runtime (POST /runtimes)' },
+      ),
+    ),
   },
   { $id: 'Runtime' },
 );
+
+export const CustomRuntimeRequestSchema = Type.Object(
+  {
+    name: Type.String({
+      pattern: CUSTOM_NAME_PATTERN,
+      description: "the runtime's language id: 2 to 32 lower-case letters, digits and inner dashes; not a built-in language or alias",
+    }),
+    base: Type.String({ minLength: 1, description: 'the built-in runtime (id or alias) whose image it is built FROM' }),
+    dockerfile: Type.String({
+      minLength: 1,
+      maxLength: DOCKERFILE_MAX_BYTES,
+      description: `Dockerfile instructions put after FROM the base's image, run as root: ${ALLOWED_INSTRUCTIONS.join(', ')} (no FROM, ADD, VOLUME, ENTRYPOINT, CMD, COPY --from)`,
+    }),
+    files: Type.Optional(Type.Array(FileSchema, { description: 'the build context: files COPY may take' })),
+    fileName: Type.Optional(Type.String({ minLength: 1, description: "name `source` is saved under; default the base's" })),
+    compile: Type.Optional(
+      Type.Array(Type.String({ maxLength: 4096 }), {
+        minItems: 1,
+        maxItems: 64,
+        description: "argv of the compile step ({entry}, {sources}); default the base's",
+      }),
+    ),
+    run: Type.Optional(
+      Type.Array(Type.String({ maxLength: 4096 }), {
+        minItems: 1,
+        maxItems: 64,
+        description: "argv of the program ({entry}); default the base's",
+      }),
+    ),
+    version: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: "the version GET /runtimes reports; default what the image's /etc/runbox-version says",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CustomRuntimeRequest = Static<typeof CustomRuntimeRequestSchema>;
+
+export const RuntimeNameParamsSchema = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const HealthSchema = Type.Object({
   status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),

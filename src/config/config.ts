@@ -281,6 +281,19 @@ const settings = {
     parse: integer(0),
     description: "bytes of each test's stdout and stderr kept in the record",
   },
+  artifactsMaxFiles: {
+    env: 'ARTIFACTS_MAX_FILES',
+    default: 20,
+    parse: integer(0, 10_000),
+    description: "files a run's artifacts may keep, all its tests together; matches past it are listed as omitted (count_limit)",
+  },
+  artifactsMaxBytes: {
+    env: 'ARTIFACTS_MAX_BYTES',
+    default: 8 * MiB,
+    parse: integer(0, 512 * MiB),
+    description:
+      "bytes a run's artifacts may keep, all its tests together (counted in the output budgets and LARGE_OUTPUT_BYTES); a file that would pass it is listed as omitted (size_limit)",
+  },
   problemArchiveMaxBytes: {
     env: 'PROBLEM_ARCHIVE_MAX_BYTES',
     default: 64 * MiB,
@@ -514,6 +527,50 @@ const settings = {
     default: 'python,javascript,c,cpp,bash',
     parse: text,
     description: 'languages kept warm from the start with the default limits (comma-separated); others once a run uses them',
+  },
+  imagesBuildMissing: {
+    env: 'IMAGES_BUILD_MISSING',
+    default: false,
+    parse: boolean,
+    description:
+      "a worker builds the built-in runtime images it lacks in the background (scripts/build-images.sh, one at a time), each runtime's status building until it is ready; make up sets it. Off: a missing image is status failed",
+  },
+  customRuntimesMax: {
+    env: 'CUSTOM_RUNTIMES_MAX',
+    default: 32,
+    parse: integer(0, 1000),
+    description: 'custom runtimes that may be defined at once (POST /runtimes answers 409 beyond)',
+  },
+  runtimeBuildTimeMs: {
+    env: 'RUNTIME_BUILD_TIME_LIMIT_MS',
+    default: 600_000,
+    parse: integer(1000),
+    description:
+      "wall time one custom runtime's image build may take (its check included); past it the build is stopped and leaves nothing",
+  },
+  runtimeBuildMaxMb: {
+    env: 'RUNTIME_BUILD_MAX_MB',
+    default: 2048,
+    parse: integer(1),
+    description:
+      "how much a custom runtime's build may add to its base image; checked after each step, a build past it is stopped and leaves nothing",
+  },
+  runtimeBuildMemoryMb: {
+    env: 'RUNTIME_BUILD_MEMORY_MB',
+    default: 2048,
+    parse: integer(64),
+    description: "memory limit of each step of a custom runtime's build (no swap)",
+  },
+  runtimeBuildNetwork: {
+    env: 'RUNTIME_BUILD_NETWORK',
+    default: 'none',
+    parse: (raw, name) => {
+      // The host's network would put the host's own services (Redis, a Docker API on TCP) within a build's reach.
+      if (raw === 'host') throw new ConfigError(`${name} may not be host: a build would reach the host's own services`);
+      return raw;
+    },
+    description:
+      "Docker network of a custom runtime's build steps: none (no network: files come as build files), or a network the operator made that reaches only the package mirrors allowed (docs/runtimes.md)",
   },
   reaperIntervalMs: {
     env: 'REAPER_INTERVAL_MS',

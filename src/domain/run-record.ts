@@ -1,6 +1,7 @@
 // The run record: its lifecycle, verdicts and every field clients read back. The schema is
 // the one source for validation, TypeScript types and openapi.yaml.
 import { Type, type Static } from '@sinclair/typebox';
+import { artifactBytes, ArtifactListingSchema } from './artifacts.js';
 import { LimitsSchema } from './limits.js';
 
 export { LimitsSchema };
@@ -118,6 +119,7 @@ export const RunRecordSchema = Type.Object(
     interactive: Type.Boolean(),
     webhook: Type.Optional(Type.String({ description: 'where the final record is POSTed' })),
     error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),
+    artifacts: Type.Optional(ArtifactListingSchema),
     errorCode: Type.Optional(
       Type.Literal('judge_error', {
         description:
@@ -186,12 +188,12 @@ const bytes = (text: string | undefined) => (text ? Buffer.byteLength(text) : 0)
 
 /**
  * Bytes of output a finished run keeps in Redis: its record's stdout and stderr, its
- * compiler's and its tests', and the same again in its event stream. A test's output in the
+ * compiler's and its tests', the same again in its event stream, and its artifacts' data. A test's output in the
  * record is clipped (JUDGE_TEST_OUTPUT_BYTES) while its frames in the stream are not, so a
  * test whose output was clipped or cut counts its cap, `outputBytesLimit`, for the stream.
  */
 export function keptOutputBytes(
-  record: Pick<Partial<RunRecord>, 'stdout' | 'stderr' | 'compile' | 'tests'>,
+  record: Pick<Partial<RunRecord>, 'stdout' | 'stderr' | 'compile' | 'tests' | 'artifacts'>,
   outputBytesLimit: number,
 ): number {
   const run = bytes(record.stdout) + bytes(record.stderr) + bytes(record.compile?.stdout) + bytes(record.compile?.stderr);
@@ -207,7 +209,7 @@ export function keptOutputBytes(
     }
     tests += bytes(test.message);
   }
-  return 2 * run + tests + testFrames;
+  return 2 * run + tests + testFrames + artifactBytes(record.artifacts);
 }
 
 /** The record with its output left out (stdout, stderr, the compiler's and each test's), saying so. */

@@ -21,7 +21,16 @@ void _compareModesMatch;
 
 /** A test given in the request, or one of the problem's (its files tests/NAME.in and, with `answer`, tests/NAME.ans). */
 export const JudgeTestSpecSchema = Type.Union([
-  Type.Object({ name: Type.String(), stdin: Type.String(), expected: Type.String() }, { additionalProperties: false }),
+  Type.Object(
+    {
+      name: Type.String(),
+      stdin: Type.String(),
+      expected: Type.String(),
+      /** Globs of the work folder's files kept after this test, besides the run's. */
+      artifacts: Type.Optional(Type.Array(Type.String())),
+    },
+    { additionalProperties: false },
+  ),
   Type.Object(
     { name: Type.String(), problemFiles: Type.Object({ answer: Type.Boolean() }, { additionalProperties: false }) },
     { additionalProperties: false },
@@ -93,6 +102,8 @@ export const RunSpecSchema = Type.Object(
     root: Type.Optional(Type.Boolean()),
     judge: Type.Optional(JudgeSpecSchema),
     commands: Type.Optional(CommandTemplatesSchema),
+    /** Globs of the work folder's files to keep after the program (in judge mode, after every test). */
+    artifacts: Type.Optional(Type.Array(Type.String())),
   },
   { additionalProperties: false, $id: 'RunSpec' },
 );

@@ -25,6 +25,8 @@ export interface Runtime {
   compileLimits?: Partial<Pick<Limits, 'timeMs' | 'memoryMb' | 'outputBytes'>>;
   /** Docker runtime for this language (e.g. runsc), over SANDBOX_RUNTIME. */
   sandboxRuntime?: string;
+  /** Its image, where it is not RUNTIME_IMAGE_PREFIX + language (a custom runtime's, tagged with its definition's hash). */
+  image?: string;
 }
 
 export const runtimeCatalogue: readonly Runtime[] = [
@@ -225,8 +227,9 @@ export const runtimeCatalogue: readonly Runtime[] = [
   },
 ];
 
-/** The image a runtime runs in: RUNTIME_IMAGE_PREFIX + language, tag latest (scripts/build-images.sh builds it so). */
-export const imageOf = (prefix: string, runtime: Pick<Runtime, 'language'>) => `${prefix}${runtime.language}:latest`;
+/** The image a runtime runs in: its own, or RUNTIME_IMAGE_PREFIX + language, tag latest (scripts/build-images.sh builds it so). */
+export const imageOf = (prefix: string, runtime: Pick<Runtime, 'language' | 'image'>) =>
+  runtime.image ?? `${prefix}${runtime.language}:latest`;
 
 /** Finds a runtime by id or alias, case-insensitively. */
 export function findRuntime(catalogue: readonly Runtime[], name: string): Runtime | undefined {

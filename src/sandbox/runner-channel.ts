@@ -51,6 +51,9 @@ export interface CollectOutcome {
   error?: string;
 }
 
+/** Which entries of a collect to hold: each is offered once, as its header arrives. */
+export type CollectFilter = (entry: { path: string; mode: number; size: number }) => boolean;
+
 export type OutputListener = (stream: 'stdout' | 'stderr', data: Buffer) => void;
 export type StdinSource = Buffer | AsyncIterable<Buffer> | undefined;
 
@@ -234,20 +237,25 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
 
     /**
      * The work folder back, up to `budgetBytes` of data; `exceeded` when it holds more. The
-     * host counts too: a collect that sends past its budget breaks the channel.
+     * host counts too: a collect that sends past its budget breaks the channel. With `keep`,
+     * only the entries it accepts are held (the others' data is read and dropped).
      */
-    collect(budgetBytes: number): Promise<CollectOutcome> {
+    collect(budgetBytes: number, keep?: CollectFilter): Promise<CollectOutcome> {
       const folder = new WorkFolder();
       let error: string | undefined;
       let received = 0;
+      let entries = 0;
+      let keeping = false;
       return command<CollectOutcome>(sending(encoder.frame(HostFrame.collect, encodeBudget(budgetBytes))), (message, resolve) => {
         if (message.type === 'file') {
           received += 512;
-          folder.addEntry(message.path, message.mode, message.size);
+          entries++;
+          keeping = keep ? keep({ path: message.path, mode: message.mode, size: message.size }) : true;
+          if (keeping) folder.addEntry(message.path, message.mode, message.size);
         } else if (message.type === 'data') {
           received += message.data.length;
-          if (folder.entries.length === 0) throw new ProtocolError('file data before any file');
-          folder.addData(message.offset, message.data);
+          if (entries === 0) throw new ProtocolError('file data before any file');
+          if (keeping) folder.addData(message.offset, message.data);
         } else if (message.type === 'error') {
           error ??= message.error;
         } else if (message.type === 'collected') {

@@ -8,7 +8,7 @@ import type { Limits } from '../domain/limits.js';
 import type { ContainerHandle } from './container-lifecycle.js';
 import { SandboxFault } from './container-lifecycle.js';
 import { createExecutionCollector, type ExecutionResult, type OutputStream } from './execution-result.js';
-import { ChannelClosedError, RunnerCommandError, type RunnerChannel, type StdinSource } from './runner-channel.js';
+import { ChannelClosedError, RunnerCommandError, type CollectFilter, type RunnerChannel, type StdinSource } from './runner-channel.js';
 import { ProtocolError, type RunnerReport } from './runner-protocol.js';
 import type { WorkFolder } from './work-folder.js';
 
@@ -95,9 +95,9 @@ export class SandboxSession {
     await this.command(() => this.channel.restore());
   }
 
-  /** The work folder back, up to `budgetBytes` of data. */
-  async collect(budgetBytes: number) {
-    return this.command(() => this.channel.collect(budgetBytes));
+  /** The work folder back, up to `budgetBytes` of data; with `keep`, only the entries it accepts. */
+  async collect(budgetBytes: number, keep?: CollectFilter) {
+    return this.command(() => this.channel.collect(budgetBytes, keep));
   }
 
   private async command<T>(run: () => Promise<T>): Promise<T> {

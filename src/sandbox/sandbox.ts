@@ -206,6 +206,8 @@ export function createSandbox(options: SandboxOptions) {
     poolSizes: () => pool.sizes(),
     /** Sandboxes on the engine that are this worker's: waiting in the pool, in use, or being removed. */
     liveCount: () => live,
+    /** No more warm sandboxes of these images (their runtime was deleted). */
+    forgetImages: (gone: (image: string) => boolean) => pool.forget(gone),
     ping: () => lifecycle.ping(),
     remapsUsers: () => lifecycle.remapsUsers(),
     /** Drains the pool and waits for every removal. */

@@ -184,6 +184,15 @@ export function createWarmPool<T extends PooledItem>(options: WarmPoolOptions<T>
       timer.unref();
     },
 
+    /** Stops keeping sandboxes of the images `gone` names (a custom runtime deleted): those waiting are removed, those starting when they land. */
+    forget(gone: (image: string) => boolean): void {
+      for (const [key, pool] of pools) {
+        if (!gone(pool.profile.image)) continue;
+        for (const item of pool.ready.splice(0)) item.discard();
+        pools.delete(key);
+      }
+    },
+
     /** Removes every pooled sandbox; waits for launches in flight and removes them too. */
     async drain(): Promise<void> {
       draining = true;

@@ -6,11 +6,23 @@ export function createKeys(prefix: string) {
     events: (id: string) => `${prefix}:run:${id}:events`,
     /** The request as validated by the API (files, stdin, tests): for the worker, until the run ends. */
     request: (id: string) => `${prefix}:run:${id}:request`,
+    /** The data of a run's artifacts: a hash, one field per kept file (artifact-store.ts). */
+    artifacts: (id: string) => `${prefix}:run:${id}:artifacts`,
     /** Frames clients send to a running run: stdin, eof, cancel. */
     input: (id: string) => `${prefix}:run:${id}:input`,
     /** A worker's input reader is woken through this stream when a run is added to its read. */
     inputWake: (reader: string) => `${prefix}:inputwake:${reader}`,
     runtimeVersions: () => `${prefix}:runtimes`,
+    /** What workers report about built-in runtimes whose image they lack: language -> state (JSON). */
+    runtimeStates: () => `${prefix}:runtimes:state`,
+    /** Custom runtimes: name -> definition and state (JSON), without the Dockerfile and files. */
+    customRuntimes: () => `${prefix}:runtimes:custom`,
+    /** A custom runtime's Dockerfile instructions and build files (JSON), for any worker to build from. */
+    customRuntimeSource: (name: string) => `${prefix}:runtime:${name}:source`,
+    /** A custom runtime's build log: log, progress, status and end frames. */
+    runtimeBuildLog: (name: string) => `${prefix}:runtime:${name}:build`,
+    /** Pub/sub channel: a custom runtime was deleted (workers remove its images). */
+    runtimeEvents: () => `${prefix}:runtimes:events`,
     /** Failed authentications from one client address in the current minute: a counter. */
     authFailures: (address: string) => `${prefix}:authfail:${address}`,
     /**

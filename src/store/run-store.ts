@@ -119,13 +119,13 @@ if last[1] then seq = string.match(last[1][1], '^(%d+)') end
 end_run(seq, 'failed', ARGV[3])
 return 1`;
 
-// KEYS: the run's four, then its owner's and all runs' output ledgers; ARGV: retention
-// seconds, last seq, final status, now ms, output bytes kept, large output bytes, large
-// output retention seconds, field, value, ..., run id.
+// KEYS: the run's four, then its owner's and all runs' output ledgers, then its artifacts;
+// ARGV: retention seconds, last seq, final status, now ms, output bytes kept, large output
+// bytes, large output retention seconds, field, value, ..., run id.
 // Only a running run is finished: a run already ended (recorded lost while a worker it was
 // taken from still ran it, or a write replayed after a Redis reconnect) keeps its one end.
-// A run that keeps a large output is kept for the shorter retention; what it keeps is
-// entered in both ledgers until it expires.
+// A run that keeps a large output is kept for the shorter retention, its artifacts with it;
+// what it keeps (artifacts included) is entered in both ledgers until it expires.
 const FINISH = `
 ${END_RUN}
 ${LEDGER}
@@ -134,6 +134,7 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 8, #ARGV - 1))
 local retention = tonumber(ARGV[1])
 if tonumber(ARGV[5]) > tonumber(ARGV[6]) then retention = math.min(retention, tonumber(ARGV[7])) end
 end_run(ARGV[2], ARGV[3], retention)
+redis.call('EXPIRE', KEYS[9], retention)
 if tonumber(ARGV[5]) > 0 then
   local expiry = tonumber(ARGV[4]) + retention * 1000
   local entry = ARGV[#ARGV] .. ' ' .. ARGV[5]
@@ -326,7 +327,7 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
     const [owner, limits] = await redis.hmget(keys.run(id), OWNER_FIELD, 'limits');
     const kept = keptOutputBytes(final, limits ? codec.decodeField('limits', limits).outputBytes : 0);
     const large = largeOutput ?? { bytes: Number.MAX_SAFE_INTEGER, retentionSeconds };
-    const keyList = [...runKeys(id), ...ledgerKeys(keys, owner ?? '')];
+    const keyList = [...runKeys(id), ...ledgerKeys(keys, owner ?? ''), keys.artifacts(id)];
     const done = await scripts.finish(
       redis,
       keyList,

@@ -3,7 +3,7 @@
 // given a sandbox of its own, and all of it let go when the run is done.
 import type { Limits } from '../domain/limits.js';
 import type { RunRecord } from '../domain/run-record.js';
-import { findRuntime, type Runtime } from '../domain/runtimes.js';
+import type { Runtime } from '../domain/runtimes.js';
 import type { SandboxProfile } from '../sandbox/container-spec.js';
 import type { ExecutionRequest } from '../sandbox/sandbox-session.js';
 import type { WorkFolder } from '../sandbox/work-folder.js';
@@ -13,7 +13,7 @@ import type { RunProgress } from './fault-decision.js';
 import { INTERACTOR_WAIT_SLACK_MS } from './interaction.js';
 import { judgeTestsOf, programFilesOf } from './judge-inputs.js';
 import { JudgeFault, prepareProgram, ProgramSandbox, type JudgeRole } from './judge-program.js';
-import { judgeTests, type JudgeOutcome } from './judge.js';
+import { judgeTests, type JudgeOptions, type JudgeOutcome } from './judge.js';
 import type { OutputComparer } from './output-comparer.js';
 import type { ProblemBundle, ProblemCache } from './problem-cache.js';
 import type { SandboxPort } from './sandbox-port.js';
@@ -23,7 +23,8 @@ export interface JudgeRunOptions {
   sandbox: SandboxPort;
   record: RunRecord;
   judge: JudgeSpec;
-  catalogue: readonly Runtime[];
+  /** A checker's or interactor's runtime by its language (a custom one too, its image built here if missing). */
+  runtimes: { resolve(language: string): Promise<Runtime | undefined> };
   problems?: ProblemCache;
   /** The submission's sandbox profile. */
   profile: SandboxProfile;
@@ -38,6 +39,8 @@ export interface JudgeRunOptions {
   killGraceMs: number;
   progress: RunProgress;
   comparer: Pick<OutputComparer, 'compare'>;
+  /** Runs after each test that ended, in its sandbox (artifacts). */
+  afterTest?: JudgeOptions['afterTest'];
 }
 
 /**
@@ -65,7 +68,7 @@ export async function judgeRun(o: JudgeRunOptions): Promise<JudgeOutcome | 'canc
     }
     const ready = async (role: JudgeRole, spec: JudgeProgramSpec | undefined): Promise<ProgramSandbox | undefined | 'cancelled'> => {
       if (!spec) return undefined;
-      const runtime = findRuntime(o.catalogue, spec.language);
+      const runtime = await o.runtimes.resolve(spec.language);
       if (!runtime) throw new Error(`the ${role}'s language ${spec.language} is not in this worker's catalogue`);
       const program = await prepareProgram({
         sandbox: o.sandbox,
@@ -122,6 +125,7 @@ export async function judgeRun(o: JudgeRunOptions): Promise<JudgeOutcome | 'canc
       perTestMs: testMs,
       progress: o.progress,
       comparer: o.comparer,
+      afterTest: o.afterTest,
     });
   } finally {
     for (const program of programs) program.close();

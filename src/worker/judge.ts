@@ -49,6 +49,8 @@ export interface JudgeOptions {
   progress: RunProgress;
   /** Compares outputs; large ones off the event loop (output-comparer.ts). */
   comparer: Pick<OutputComparer, 'compare'>;
+  /** Called after each test that was not cancelled, with its sandbox still as the test left it (artifacts). */
+  afterTest?: (session: SessionPort, test: number) => Promise<void>;
 }
 
 export interface JudgeOutcome {
@@ -204,6 +206,8 @@ export async function judgeTests(o: JudgeOptions): Promise<JudgeOutcome> {
         }
         if (!decision) return undefined;
       }
+      // The test's files, read from its sandbox before the next test restores (or closes) it.
+      await o.afterTest?.(session, i);
     } finally {
       sink.flush();
       if (judge.isolateTests) {

@@ -6,15 +6,17 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
-import { expandCommand, findRuntime, withCommands, type Runtime } from '../domain/runtimes.js';
+import { expandCommand, withCommands, type Runtime } from '../domain/runtimes.js';
 import { isFailure, verdictOf } from '../domain/verdict.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
+import type { ArtifactStore } from '../store/artifact-store.js';
 import type { EventPublisher } from '../store/event-stream.js';
 import type { InputReader } from '../store/run-input.js';
-import type { RunSpec } from '../domain/run-spec.js';
+import type { JudgeTestSpec, RunSpec } from '../domain/run-spec.js';
 import type { RunStore } from '../store/run-store.js';
+import { createArtifactCollector, type ArtifactLimits } from './artifact-collector.js';
 import { compileStep } from './compile-step.js';
 import { decideFault, type Attempt, type RunProgress } from './fault-decision.js';
 import { judgeRun } from './judge-run.js';
@@ -30,7 +32,8 @@ export interface RunProcessorOptions {
   sandbox: SandboxPort;
   /** The publisher of one run's frames (store/event-stream.ts on the worker's connection). */
   publisherFor: (runId: string) => EventPublisher;
-  catalogue: readonly Runtime[];
+  /** A run's runtime by its language: a built-in one, or a custom one with its image on this host. */
+  runtimes: { resolve(language: string): Promise<Runtime | undefined> };
   imagePrefix: string;
   /** The deployment's Docker runtime (SANDBOX_RUNTIME). */
   sandboxRuntime: string;
@@ -47,11 +50,16 @@ export interface RunProcessorOptions {
   inputReader: InputReader;
   /** Compares a judged run's outputs with the expected ones. */
   comparer: Pick<OutputComparer, 'compare'>;
+  /** Where a run's artifacts are kept, and how many. */
+  artifacts: { store: Pick<ArtifactStore, 'write' | 'remove'>; limits: ArtifactLimits };
   /** Problem bundles on this worker, for runs judged against a problem. */
   problems?: ProblemCache;
 }
 
 export type JobAttempt = Attempt;
+
+/** A judge test's own artifacts globs (a problem's tests have none). */
+const testGlobs = (test: JudgeTestSpec): string[] => ('artifacts' in test ? (test.artifacts ?? []) : []);
 
 export function createRunProcessor(options: RunProcessorOptions) {
   const { store, sandbox, log: baseLog } = options;
@@ -93,6 +101,18 @@ export function createRunProcessor(options: RunProcessorOptions) {
     const entry = files[0].name;
     let folder = WorkFolder.fromFiles(files);
     const profileOptions = { imagePrefix: options.imagePrefix, defaultRuntime: options.sandboxRuntime };
+    const runGlobs = request.artifacts ?? [];
+    const wantsArtifacts = runGlobs.length > 0 || (request.judge?.tests.some((t) => testGlobs(t).length > 0) ?? false);
+    const artifacts = wantsArtifacts
+      ? createArtifactCollector({
+          runId: record.id,
+          limits: options.artifacts.limits,
+          folderBytes: record.limits.diskMb * 1024 * 1024,
+          store: options.artifacts.store,
+        })
+      : undefined;
+    /** The listing, for a run that asked for artifacts. */
+    const kept = () => (artifacts ? { artifacts: artifacts.listing() } : {});
     try {
       let compileResult: CompileResult | null = null;
       if (runtime.compile) {
@@ -131,7 +151,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
           sandbox,
           record,
           judge: request.judge,
-          catalogue: options.catalogue,
+          runtimes: options.runtimes,
           problems: options.problems,
           profile,
           profileOptions,
@@ -143,6 +163,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
           killGraceMs: options.killGraceMs,
           progress,
           comparer: options.comparer,
+          afterTest: artifacts && ((session, i) => artifacts.collect(session, [...runGlobs, ...testGlobs(request.judge!.tests[i])], i)),
         });
         if (judged === 'cancelled') return { ...interrupted(), compile: compileResult };
         const failing = judged.tests.find((t) => isFailure(t.verdict)) ?? judged.tests.filter((t) => t.verdict !== Verdict.skipped).at(-1);
@@ -162,6 +183,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
           timeMs: judged.tests.reduce((sum, t) => sum + t.timeMs, 0),
           cpuTimeMs: judged.tests.reduce((sum, t) => sum + (t.cpuTimeMs ?? 0), 0),
           memoryBytes: Math.max(0, ...judged.tests.map((t) => t.memoryBytes ?? 0)) || null,
+          ...kept(),
         };
       }
       const sink = createOutputSink(events, 'run');
@@ -176,12 +198,13 @@ export function createRunProcessor(options: RunProcessorOptions) {
           onOutput: sink.onOutput,
           cgroupPeak: true,
         });
+        if (!result.cancelled) await artifacts?.collect(session, runGlobs);
       } finally {
         session.close();
       }
       sink.flush();
-      if (result.cancelled) return { ...interrupted(), compile: compileResult, ...runFields(result) };
-      return { status: RunStatus.completed, verdict: verdictOf(result), compile: compileResult, ...runFields(result) };
+      if (result.cancelled) return { ...interrupted(), compile: compileResult, ...runFields(result), ...kept() };
+      return { status: RunStatus.completed, verdict: verdictOf(result), compile: compileResult, ...runFields(result), ...kept() };
     } finally {
       folder.dispose();
       input.close();
@@ -217,7 +240,6 @@ export function createRunProcessor(options: RunProcessorOptions) {
       await recordLost(record, log);
       return;
     }
-    const runtime = withCommands(findRuntime(options.catalogue, record.language), request.commands);
     const startedAt = new Date().toISOString();
     if (!(await store.markRunning(runId, startedAt))) {
       log.info({ status: record.status }, 'run is not queued any more; not running it');
@@ -229,10 +251,14 @@ export function createRunProcessor(options: RunProcessorOptions) {
     const progress: RunProgress = { executions: 0, frames: 0 };
     let final: Partial<RunRecord>;
     try {
-      if (!runtime) throw new Error(`language ${record.language} is not in this worker's catalogue`);
+      // A custom runtime whose image this host lacks is built here first (custom-runtimes.ts).
+      const runtime = withCommands(await options.runtimes.resolve(record.language), request.commands);
+      if (!runtime) throw new Error(`language ${record.language} is not in this worker's catalogue (a custom runtime deleted since?)`);
       final = await execute(record, request, runtime, events, progress, log);
     } catch (error) {
       progress.frames = events.lastSeq;
+      // Artifacts of a try that did not end the run are not the run's.
+      await options.artifacts.store.remove(runId).catch((cause) => log.warn({ err: cause }, 'could not drop artifacts'));
       const decision = decideFault(error, progress, attempt);
       if (decision.retry) {
         if (!(await store.markQueuedAgain(runId))) {
@@ -251,6 +277,8 @@ export function createRunProcessor(options: RunProcessorOptions) {
     if (!(await store.finish(runId, { ...final, finishedAt }, events.lastSeq))) {
       // Another worker recorded it as lost meanwhile (this one's job lock had lapsed): that record stands.
       log.warn({ status: final.status }, 'run had already been recorded as ended; this result is dropped');
+      if (final.artifacts)
+        await options.artifacts.store.remove(runId).catch((cause) => log.warn({ err: cause }, 'could not drop artifacts'));
       return;
     }
     if (record.webhook) await options.webhooks.enqueue(runId);

@@ -2,6 +2,7 @@
 // (src/sandbox/sandbox.ts) fits it, and unit tests give a fake.
 import type { SandboxProfile } from '../sandbox/container-spec.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
+import type { CollectFilter } from '../sandbox/runner-channel.js';
 import type { ExecutionRequest } from '../sandbox/sandbox-session.js';
 import type { WorkFolder } from '../sandbox/work-folder.js';
 
@@ -13,6 +14,7 @@ export interface SessionPort {
   execute(request: ExecutionRequest): Promise<ExecutionResult>;
   collect(
     budgetBytes: number,
+    keep?: CollectFilter,
   ): Promise<{ folder: WorkFolder; collected: { exceeded: boolean; bytes: number; files: number }; error?: string }>;
   close(): void;
 }

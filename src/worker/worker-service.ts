@@ -1,60 +1,34 @@
 // A worker: takes run jobs from BullMQ and executes them in sandboxes on its Docker host.
-// Reaps stray sandboxes at start and periodically, and reports the runtime versions it has.
+// Reaps stray sandboxes at start and periodically; its runtimes (images, builds) are runtime-service.ts's.
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
-import {
-  languageCounts,
-  limitsFromConfig,
-  problemStoreSettings,
-  runQueueSettings,
-  runStoreSettings,
-  type Config,
-} from '../config/config.js';
-import { resolveLimits } from '../domain/limits.js';
-import { findRuntime, imageOf, runtimeCatalogue, type Runtime } from '../domain/runtimes.js';
+import { languageCounts, problemStoreSettings, runQueueSettings, runStoreSettings, type Config } from '../config/config.js';
+import { imageOf, runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { Metrics } from '../lib/metrics.js';
 import { BULLMQ_PREFIX } from '../queue/job-options.js';
 import { createRunQueue, runQueueName, type RunJobData } from '../queue/run-queue.js';
+import { runtimeBuildQueueName, type RuntimeBuildJobData } from '../queue/runtime-build-queue.js';
 import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
 import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
-import { readRuntimeVersions } from '../sandbox/runtime-versions.js';
+import { createArtifactStore } from '../store/artifact-store.js';
 import { createJudge0Submissions } from '../store/judge0-submissions.js';
 import { createEventPublisher } from '../store/event-stream.js';
 import { createKeys } from '../store/keys.js';
-import { createRuntimeVersionStore } from '../store/runtime-versions.js';
 import { createInputReader } from '../store/run-input.js';
 import { createProblemStore } from '../store/problem-store.js';
 import { createRunStore } from '../store/run-store.js';
 import { createOutputComparer } from './output-comparer.js';
 import { createProblemCache } from './problem-cache.js';
 import { createRunProcessor } from './run-processor.js';
-import { profileFor } from './sandbox-profile.js';
+import { startRuntimeService } from './runtime-service.js';
 import { createWebhookProcessor } from './webhook-processor.js';
 
 /** Extra wall time past a limit before the worker kills a sandbox itself (runbox-run stops the program at the limit). */
 const KILL_GRACE_MS = 2000;
-
-/** The profiles POOL_WARM_LANGUAGES keeps warm from the start: each language's run with the default limits, and its compile step. */
-export function warmProfiles(config: Config, built: readonly Runtime[]) {
-  const { defaults, maxima } = limitsFromConfig(config);
-  const options = { imagePrefix: config.imagePrefix, defaultRuntime: config.sandboxRuntime };
-  return config.poolWarmLanguages
-    .split(',')
-    .map((name) => name.trim())
-    .filter((name) => name.length > 0)
-    .flatMap((name) => {
-      const runtime = findRuntime(built, name);
-      if (!runtime) return [];
-      const limits = resolveLimits(undefined, defaults, maxima, runtime.limits);
-      const run = profileFor(runtime, limits, options);
-      const compileMemoryMb = runtime.compileLimits?.memoryMb ?? config.compileMemoryMb;
-      return runtime.compile ? [profileFor(runtime, { ...limits, memoryMb: compileMemoryMb }, options), run] : [run];
-    });
-}
 
 export interface WorkerServiceOptions {
   config: Config;
@@ -100,18 +74,6 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   await reaper.reapOnce();
   reaper.start();
 
-  const versions = await readRuntimeVersions(docker, runtimeCatalogue, config.imagePrefix);
-  const missing = runtimeCatalogue.filter((r) => !versions[r.language]).map((r) => r.language);
-  if (missing.length > 0) log.warn({ missing }, 'runtime images are missing; runs of these languages will fail (make images builds them)');
-  await createRuntimeVersionStore({ redis, keys }).write(versions);
-
-  sandbox.warm(
-    warmProfiles(
-      config,
-      runtimeCatalogue.filter((r) => versions[r.language]),
-    ),
-  );
-
   const webhookConnection = factory.bullmq();
   const webhooks = createWebhookQueue({
     connection: webhookConnection,
@@ -130,6 +92,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const inputReader = createInputReader(factory.blocking, redis, keys);
   /** Judge comparisons past 64 KiB run in a thread of their own, off this loop. */
   const comparer = createOutputComparer({ thresholdBytes: 64 * 1024 });
+  const runtimes = await startRuntimeService({ config, docker, sandbox, redis, subscriber: factory.blocking(), keys, log });
   const problemStore = createProblemStore({ redis, keys, ...problemStoreSettings(config) });
   const problems = createProblemCache({
     dir: config.problemCacheDir || join(config.dataDir, 'problem-cache'),
@@ -143,7 +106,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     store,
     sandbox,
     publisherFor: (runId) => createEventPublisher(redis, keys, runId),
-    catalogue: runtimeCatalogue,
+    runtimes: runtimes.custom,
     imagePrefix: config.imagePrefix,
     sandboxRuntime: config.sandboxRuntime,
     killGraceMs: KILL_GRACE_MS,
@@ -154,6 +117,10 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     webhooks,
     inputReader,
     comparer,
+    artifacts: {
+      store: createArtifactStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
+      limits: { maxFiles: config.artifactsMaxFiles, maxBytes: config.artifactsMaxBytes },
+    },
     problems,
   });
   const workerConnection = factory.bullmq();
@@ -187,6 +154,14 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     async (job) => deliver(job.data.runId, job.attemptsMade + 1),
     { connection: webhookWorkerConnection, concurrency: 8, prefix: BULLMQ_PREFIX },
   );
+  // One custom runtime build at a time per worker: a build is heavy, and runs go on beside it.
+  const buildWorkerConnection = factory.bullmq();
+  const buildWorker = new Worker<RuntimeBuildJobData>(
+    runtimeBuildQueueName(config.keyPrefix),
+    async (job) => runtimes.custom.processBuild(job.data.name, job.data.hash),
+    { connection: buildWorkerConnection, concurrency: 1, prefix: BULLMQ_PREFIX, lockDuration: config.workerLockMs },
+  );
+  buildWorker.on('error', (error) => log.error({ err: error }, 'runtime build worker error'));
   webhookWorker.on('error', (error) => log.error({ err: error }, 'webhook worker error'));
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) => log.warn({ runId: job?.id, err: error }, 'job attempt failed'));
@@ -196,7 +171,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     readiness: { redis: () => pingRedis(redis), docker: () => sandbox.ping() },
     /** Takes no new job; lets running ones finish within SHUTDOWN_GRACE_MS, then kills and records them. */
     async close(): Promise<void> {
-      const closing = Promise.all([worker.close(), webhookWorker.close()]);
+      await runtimes.stop();
+      const closing = Promise.all([worker.close(), webhookWorker.close(), buildWorker.close()]);
       let graceTimer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<boolean>((resolve) => (graceTimer = setTimeout(() => resolve(true), config.shutdownGraceMs)));
       if (await Promise.race([closing.then(() => false), graceOver])) {
@@ -212,7 +188,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       await sandbox.close();
       reaper.stop();
       // BullMQ leaves connections it was given open.
-      for (const connection of [workerConnection, webhookWorkerConnection, webhookConnection, countsConnection]) connection.disconnect();
+      for (const connection of [workerConnection, webhookWorkerConnection, webhookConnection, buildWorkerConnection, countsConnection])
+        connection.disconnect();
       redis.disconnect();
     },
   };

@@ -33,6 +33,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     config,
     log: pino({ level: 'silent' }),
     store: inert('store'),
+    artifacts: inert('artifacts'),
     problems: inert('problems'),
     queue: inert('queue'),
     webhooks: inert('webhooks'),
@@ -45,6 +46,9 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     rateLimitRedis: inert('rateLimitRedis'),
     ends: inert('ends'),
     catalogue: runtimeCatalogue,
+    // No worker has reported anything: every built-in runtime's status is unknown, and takes runs.
+    runtimes: { ...inert<AppDependencies['runtimes']>('runtimes'), snapshot: async () => ({ versions: {}, states: {}, customs: [] }) },
+    runtimeBuilds: inert('runtimeBuilds'),
     readiness: { redis: async () => inert<{ ping(): unknown }>('redis').ping() },
     ...overrides,
   };

@@ -4,7 +4,7 @@ import pino from 'pino';
 import t from 'tap';
 import type { RunRecord } from '../../../src/domain/run-record.js';
 import type { RunSpec } from '../../../src/domain/run-spec.js';
-import { runtimeCatalogue } from '../../../src/domain/runtimes.js';
+import { findRuntime, runtimeCatalogue } from '../../../src/domain/runtimes.js';
 import { createMetrics } from '../../../src/lib/metrics.js';
 import { SandboxFault } from '../../../src/sandbox/container-lifecycle.js';
 import type { ExecutionResult } from '../../../src/sandbox/execution-result.js';
@@ -80,7 +80,7 @@ function setup(world: World) {
     store,
     sandbox,
     publisherFor: () => publisher as unknown as EventPublisher,
-    catalogue: runtimeCatalogue,
+    runtimes: { resolve: async (language) => findRuntime(runtimeCatalogue, language) },
     imagePrefix: 'runbox',
     sandboxRuntime: 'runc',
     compileLimits: { timeMs: 1000, memoryMb: 256, outputBytes: 1000 },
@@ -91,6 +91,7 @@ function setup(world: World) {
     webhooks: { enqueue: async (id) => void webhooks.push(id) },
     inputReader: { follow: () => () => undefined } as unknown as InputReader,
     comparer: { compare: async () => true },
+    artifacts: { store: { write: async () => undefined, remove: async () => undefined }, limits: { maxFiles: 1, maxBytes: 1 } },
   });
   return { processor, calls, finished, webhooks, executions, frames };
 }
