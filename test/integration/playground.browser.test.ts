@@ -28,8 +28,11 @@ t.before(async () => {
 });
 t.teardown(() => browser?.close());
 
-/** A page on `base` that records what it asks of other origins, console errors and CSP violations. */
-async function openPage(t: Test, base: string, path = '/') {
+/**
+ * A page on `base` that records what it asks of other origins, console errors and CSP
+ * violations. `prepare` runs before the page loads (to stand in for one of its requests).
+ */
+async function openPage(t: Test, base: string, path = '/', prepare?: (page: Page) => Promise<void>) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   t.teardown(() => context.close());
   const page = await context.newPage();
@@ -46,6 +49,7 @@ async function openPage(t: Test, base: string, path = '/') {
       console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`),
     );
   });
+  await prepare?.(page);
   const response = await page.goto(base + path);
   await page.waitForFunction(
     () =>
@@ -174,6 +178,26 @@ t.test('the playground without API keys (loopback)', async (t) => {
     ]);
     t.equal(await text(page, '#result-verdict'), 'wrong_answer', "the run's verdict: its first failing test's");
     await shot(page, 'judge');
+  });
+
+  await t.test("a runtime that is not ready shows its state (GET /runtimes' status)", async (t) => {
+    const building = await openPage(t, service.url, '/', (page) =>
+      page.route('**/runtimes', async (route) => {
+        const reply = await route.fetch();
+        const runtimes = (await reply.json()) as { language: string; status?: string }[];
+        t.ok(
+          runtimes.every((r) => r.status === 'ready'),
+          'the server says each ready',
+        );
+        const body = runtimes.map((r) => (r.language === 'cpp' ? { ...r, status: 'building' } : r));
+        await route.fulfill({ response: reply, json: body });
+      }),
+    );
+    t.match(await building.page.locator('#language option').allTextContents(), ['python', 'javascript', 'c', 'cpp (building)', 'bash']);
+    await building.page.selectOption('#language', 'cpp');
+    t.match(await text(building.page, '#runtime-state'), /\(building\)$/);
+    await building.page.selectOption('#language', 'python');
+    t.notMatch(await text(building.page, '#runtime-state'), /\(/, 'a ready one shows none');
   });
 
   t.same(foreign, [], 'nothing was asked of another origin');
