@@ -32,7 +32,7 @@ t.teardown(() => browser?.close());
  * A page on `base` that records what it asks of other origins, console errors and CSP
  * violations. `prepare` runs before the page loads (to stand in for one of its requests).
  */
-async function openPage(t: Test, base: string, path = '/', prepare?: (page: Page) => Promise<void>) {
+async function openPage(t: Test, base: string, path = '/', prepare?: (page: Page) => Promise<unknown>) {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   t.teardown(() => context.close());
   const page = await context.newPage();
