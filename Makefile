@@ -3,7 +3,7 @@
 # TypeScript build, runtime images) and take seconds when everything is in place.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-core engine userns-engine deps build images first-images up test test-unit test-integration test-faults bench clean
+.PHONY: help setup setup-core engine userns-engine deps build images first-images test-tools up test test-unit test-integration test-faults test-compose bench clean
 
 # The runtimes `make up` builds before it serves; the others are built by the service in the
 # background (IMAGES_BUILD_MISSING), each answering 503 runtime_not_ready until it is ready.
@@ -25,7 +25,7 @@ node_modules/.installed: package-lock.json
 deps: node_modules/.installed
 
 build: deps
-	@npx tsc -p tsconfig.json
+	@npm run --silent build
 
 images: engine
 	@scripts/build-images.sh
@@ -43,6 +43,11 @@ setup: setup-core images
 userns-engine: images
 	@scripts/ensure-docker-userns.sh
 
+# What the test suites need besides the service: chromium (the playground's browser test),
+# redis-sentinel (the Sentinel failover test) and docker-compose (npm run test:compose).
+test-tools:
+	@scripts/ensure-test-tools.sh
+
 # Serves as soon as FIRST_LANGUAGES are built; the worker builds the rest in the background,
 # one at a time, with its progress in the log and on GET /runtimes.
 up: setup-core first-images
@@ -51,18 +56,23 @@ up: setup-core first-images
 # The linters (types of src, test and scripts; ESLint; Prettier), unit and integration
 # tests, then the fault scenarios on real processes (test/faults, run
 # apart and one at a time; RUNBOX_FAULTS_DOCKER=1 lets one of them restart the Docker daemon).
-test: setup userns-engine
+test: setup userns-engine test-tools
 	npm run lint
 	npx tap; status=$$?; RUNBOX_FAULTS_DOCKER=1 npm run test:faults && exit $$status
 
 test-unit: deps
 	npm run test:unit
 
-test-integration: setup userns-engine
+test-integration: setup userns-engine test-tools
 	npx tap test/integration
 
 test-faults: setup
 	npm run test:faults
+
+# docker-compose.yml end to end on this machine (scripts/test-compose.sh): images built
+# without a registry, redis + api + 2 workers, a run, scaled to 3, torn down. Not in `test`.
+test-compose: setup test-tools
+	npm run test:compose
 
 bench: setup
 	npm run bench

@@ -1,4 +1,4 @@
-// ESLint (typescript-eslint) for src/, test/ and scripts/; formatting is Prettier's
+// ESLint (typescript-eslint) for src/, test/, scripts/ and web/; formatting is Prettier's
 // (.prettierrc.json), checked by `npm run lint` too.
 import js from '@eslint/js';
 import globals from 'globals';
@@ -19,6 +19,11 @@ export default tseslint.config(
       // this. Strings are left alone: a message or a test name reads best whole.
       'max-len': ['error', { code: 160, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreUrls: true, ignoreRegExpLiterals: true }],
     },
+  },
+  {
+    // The playground runs in the browser.
+    files: ['web/**'],
+    languageOptions: { globals: globals.browser },
   },
   {
     // Tests read records and frames as plain JSON; scripts print their figures.

@@ -1,10 +1,11 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { problemStoreSettings, runStoreSettings, type Config } from './config/config.js';
+import { problemStoreSettings, runQueueSettings, runStoreSettings, type Config } from './config/config.js';
 import { runtimeCatalogue } from './domain/runtimes.js';
-import { pingRedis, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
-import type { RunMetrics } from './lib/run-metrics.js';
+import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from './lib/redis-connection.js';
+import type { Metrics } from './lib/metrics.js';
 import { createRunQueue } from './queue/run-queue.js';
 import { createRuntimeBuildQueue } from './queue/runtime-build-queue.js';
 import { createWebhookQueue } from './queue/webhook-queue.js';
@@ -27,28 +28,29 @@ import { createWorkerRegistry } from './store/worker-registry.js';
 import { buildApp } from './app.js';
 import { listenHost } from './api/listen-host.js';
 import { createSessionClient } from './api/session-client.js';
+import { loadPlaygroundAssets } from './api/playground-assets.js';
+
+/** Where `npm run build` puts the playground: dist/playground, one folder up from this file in src/ and in dist/ alike. */
+export const PLAYGROUND_DIR = fileURLToPath(new URL('../dist/playground/', import.meta.url));
 
 export interface ApiServiceOptions {
   config: Config;
   redis: RedisFactory;
   log: Logger;
-  metrics: RunMetrics;
+  metrics: Metrics;
   /** Readiness checks of a worker in the same process (Docker). */
   extraReadiness?: Record<string, () => Promise<unknown>>;
-  /** Gauges of a worker in the same process, set before each scrape. */
-  beforeScrape?: () => void;
 }
 
-export async function createApiService({ config, redis: factory, log, metrics, extraReadiness = {}, beforeScrape }: ApiServiceOptions) {
+export async function createApiService({ config, redis: factory, log, metrics, extraReadiness = {} }: ApiServiceOptions) {
   const redis = factory.commands();
+  await refuseCluster(redis).catch((error) => {
+    redis.disconnect();
+    throw error;
+  });
   const keys = createKeys(config.keyPrefix);
   const queueConnection = factory.producer();
-  const queue = createRunQueue({
-    connection: queueConnection,
-    prefix: config.keyPrefix,
-    attempts: config.jobAttempts,
-    backoffMs: config.jobBackoffMs,
-  });
+  const queue = createRunQueue({ connection: queueConnection, ...runQueueSettings(config) });
   const webhookConnection = factory.producer();
   const webhooks = createWebhookQueue({
     connection: webhookConnection,
@@ -56,6 +58,9 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     attempts: config.webhookAttempts,
     backoffMs: config.webhookBackoffMs,
   });
+  const playgroundAssets = config.playground ? await loadPlaygroundAssets(PLAYGROUND_DIR) : undefined;
+  if (config.playground && !playgroundAssets)
+    log.warn({ dir: PLAYGROUND_DIR }, 'the playground is not built (npm run build); / answers 404');
   const buildConnection = factory.producer();
   const runtimeBuilds = createRuntimeBuildQueue({ connection: buildConnection, prefix: config.keyPrefix });
   const ends = createEndWatcher({ subscriber: factory.blocking(), redis, keys });
@@ -90,8 +95,8 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     runtimes: createRuntimeStore({ redis, keys, connect: factory.blocking }),
     runtimeBuilds,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
-    beforeScrape,
     sessions,
+    playgroundAssets,
   });
   await warnIfEvicting(redis, log);
 

@@ -6,6 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import { authPlugin } from './api/auth.js';
+import { browserAccessPlugin } from './api/browser-access.js';
 import { closingPlugin } from './api/closing.js';
 import type { AppDependencies } from './api/deps.js';
 import { ApiError } from './api/errors.js';
@@ -15,6 +16,7 @@ import { healthRoutes } from './api/routes/health.js';
 import { judge0Routes } from './api/judge0/judge0-routes.js';
 import { pistonRoutes } from './api/piston/piston-routes.js';
 import { metricsRoutes } from './api/routes/metrics.js';
+import { playgroundRoutes } from './api/routes/playground.js';
 import { problemRoutes } from './api/routes/problems.js';
 import { runBatchRoutes } from './api/routes/run-batch.js';
 import { runStreamRoutes } from './api/routes/run-stream.js';
@@ -32,6 +34,7 @@ import { ExecRecordSchema, FileEntrySchema, SessionRecordSchema, SnapshotRecordS
 import { ErrorSchema, RunRecordSchema, RuntimeSchema } from './api/schemas.js';
 import { ProblemSchema } from './api/problem-schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
+import { requestIdOptions, requestIdPlugin } from './api/request-id.js';
 import { createValidatorCompiler, validationMessage } from './api/validators.js';
 
 export interface BuildAppOptions {
@@ -44,6 +47,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
     loggerInstance: deps.log,
     bodyLimit: deps.config.bodyLimitBytes,
     return503OnClosing: false,
+    ...requestIdOptions,
     schemaErrorFormatter: (errors, dataVar) => new Error(validationMessage(errors, dataVar)),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -56,6 +60,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   for (const schema of [SessionRecordSchema, ExecRecordSchema, SnapshotRecordSchema, FileEntrySchema]) app.addSchema(schema);
   app.addSchema(ProblemSchema);
 
+  await app.register(requestIdPlugin);
   if (docs) {
     await app.register(swagger, { openapi: openapiDocument });
     await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -70,6 +75,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
     },
   });
   await app.register(closingPlugin);
+  await app.register(browserAccessPlugin, { origins: deps.config.corsOrigins, keyed: deps.config.apiKeys.length > 0 });
   await app.register(authPlugin, { keys: deps.config.apiKeys, failures: deps.authFailures });
   if (deps.config.rateLimitPerMinute > 0) {
     await app.register(rateLimit, {
@@ -87,13 +93,8 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   }
 
   await app.register(healthRoutes, { readiness: deps.readiness });
-  await app.register(metricsRoutes, {
-    metrics: deps.metrics.registry,
-    beforeScrape: async () => {
-      deps.beforeScrape?.();
-      for (const [state, count] of Object.entries(await deps.queue.counts())) deps.metrics.queueJobs.set({ state }, count);
-    },
-  });
+  deps.metrics.observe({ queueJobs: () => deps.queue.counts(), websocketClients: () => app.websocketServer.clients.size });
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   await app.register(runtimeRoutes, deps);
   const routeDeps = { ...deps, commands: createRunCommands(deps) };
   await app.register(runRoutes, routeDeps);
@@ -107,6 +108,15 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   await app.register(sessionShellRoutes, deps);
   await app.register(snapshotRoutes, deps);
   await app.register(problemRoutes, deps);
+  if (deps.config.playground) {
+    await app.register(playgroundRoutes, {
+      assets: deps.playgroundAssets,
+      // Read once the app has every route: the terminal tab needs sessions and their shell.
+      features: () => ({
+        terminal: app.hasRoute({ method: 'POST', url: '/sessions' }) && app.hasRoute({ method: 'GET', url: '/sessions/:id/shell' }),
+      }),
+    });
+  }
   // The facades, each under its own prefix (their routes pass `deps` on to plugins of their own).
   await app.register(async (scope) => scope.register(judge0Routes, routeDeps), { prefix: '/judge0' });
   await app.register(async (scope) => scope.register(pistonRoutes, routeDeps), { prefix: '/piston' });

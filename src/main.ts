@@ -6,7 +6,7 @@ import { startLocalRedis, type LocalRedis } from './lib/local-redis.js';
 import { createLogger } from './lib/logger.js';
 import { handleProcessLifecycle } from './lib/process-lifecycle.js';
 import { createRedisFactory } from './lib/redis-connection.js';
-import { createRunMetrics } from './lib/run-metrics.js';
+import { createMetrics } from './lib/metrics.js';
 import { startWorkerService } from './worker/worker-service.js';
 
 const config = loadConfig(process.env);
@@ -17,7 +17,7 @@ if (!config.redisUrl) {
   log.info({ url: localRedis.url, dataDir: config.dataDir }, 'started the embedded redis-server');
 }
 const redis = createRedisFactory(config.redisUrl || localRedis!.url);
-const metrics = createRunMetrics();
+const metrics = createMetrics();
 const worker = await startWorkerService({ config, redis, log, metrics });
 const api = await createApiService({
   config,
@@ -25,7 +25,6 @@ const api = await createApiService({
   log,
   metrics,
   extraReadiness: { docker: worker.readiness.docker },
-  beforeScrape: worker.refreshMetrics,
 });
 handleProcessLifecycle(log, async () => {
   await api.close();

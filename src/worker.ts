@@ -3,7 +3,7 @@ import { loadConfig } from './config/config.js';
 import { createLogger } from './lib/logger.js';
 import { handleProcessLifecycle } from './lib/process-lifecycle.js';
 import { createRedisFactory } from './lib/redis-connection.js';
-import { createRunMetrics } from './lib/run-metrics.js';
+import { createMetrics } from './lib/metrics.js';
 import { buildWorkerHttp } from './api/worker-http.js';
 import { createAuthFailureCounter } from './store/auth-failures.js';
 import { createKeys } from './store/keys.js';
@@ -15,7 +15,7 @@ if (!config.redisUrl) {
   log.fatal('REDIS_URL is required for the worker process');
   process.exit(2);
 }
-const metrics = createRunMetrics();
+const metrics = createMetrics();
 const redis = createRedisFactory(config.redisUrl);
 const worker = await startWorkerService({ config, redis, log, metrics });
 // Its own fail-fast connection: a request to the port never waits for Redis to come back.
@@ -25,8 +25,7 @@ const http = await buildWorkerHttp({
   config,
   log,
   readiness: worker.readiness,
-  metrics: metrics.registry,
-  beforeScrape: worker.refreshMetrics,
+  metrics,
   failures,
 });
 handleProcessLifecycle(log, async () => {

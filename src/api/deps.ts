@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { RunMetrics } from '../lib/run-metrics.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { Runtime } from '../domain/runtimes.js';
 import type { RunQueue } from '../queue/run-queue.js';
 import type { WebhookQueue } from '../queue/webhook-queue.js';
@@ -15,6 +15,7 @@ import type { EventReader } from '../store/event-stream.js';
 import type { InputSender } from '../store/run-input.js';
 import type { Judge0Submissions } from '../store/judge0-submissions.js';
 import type { RuntimeVersionStore } from '../store/runtime-versions.js';
+import type { Asset } from './playground-assets.js';
 import type { RuntimeStore } from '../store/runtime-store.js';
 import type { EndWatcher } from '../store/run-ends.js';
 import type { ProblemStore } from '../store/problem-store.js';
@@ -31,7 +32,7 @@ export interface AppDependencies {
   queue: Pick<RunQueue, 'enqueue' | 'remove' | 'counts'> & Partial<Pick<RunQueue, 'workerCount'>>;
   /** Runs that end in the API (cancelled while queued) hand their webhook here. */
   webhooks: Pick<WebhookQueue, 'enqueue'>;
-  metrics: RunMetrics;
+  metrics: Metrics;
   /** Client frames (stdin, eof) to a queued or running run, within STDIN_MAX_BYTES. */
   input: Pick<InputSender, 'send'>;
   /** A run's frames, replayed then live (each read holds a connection of its own). */
@@ -54,9 +55,9 @@ export interface AppDependencies {
   runtimeBuilds: Pick<RuntimeBuildQueue, 'enqueue' | 'remove'>;
   /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */
   readiness: Record<string, () => Promise<unknown>>;
-  /** Gauges of a worker in the same process, set before each scrape. */
-  beforeScrape?: () => void;
   newId?: () => string;
   /** Sessions and snapshots: their records, and the commands to the workers that hold them. */
   sessions: SessionClient;
+  /** The playground's built files (served at / when PLAYGROUND is on); undefined when not built. */
+  playgroundAssets?: Map<string, Asset>;
 }

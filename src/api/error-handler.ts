@@ -2,15 +2,8 @@
 // mistakes say what is wrong; a service fault is logged and answered without its message.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isRedisUnavailable } from '../lib/redis-connection.js';
 import { ApiError, errorCodes, retryAfterOf, type ErrorCode } from './errors.js';
-
-/** ioredis gave up on a command: Redis is down or unreachable, which may pass. */
-function isRedisUnavailable(error: Error): boolean {
-  return (
-    error.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|ECONNREFUSED|ETIMEDOUT|Stream isn't writeable|LOADING/.test(error.message)
-  );
-}
 
 /** Redis refused a write at its maxmemory (noeviction): nothing is lost, nothing more fits until records expire. */
 const isRedisOutOfMemory = (error: Error) => /\bOOM command not allowed\b/.test(error.message);

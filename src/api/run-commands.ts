@@ -40,6 +40,8 @@ export interface SubmitOptions {
   id?: string;
   now?: Date;
   commands?: CommandTemplates;
+  /** The submitting request's id (x-request-id), carried into the worker's log lines. */
+  requestId?: string;
 }
 
 export function createRunCommands(deps: AppDependencies) {
@@ -57,6 +59,8 @@ export function createRunCommands(deps: AppDependencies) {
    * Throws ApiError for bad input, a runtime not ready or no room, before anything is written.
    * `options.id` is the run's id where the caller needs it first; `options.commands` replace
    * the runtime's (the compatibility facades: compiler options, wrappers, multi-file programs).
+   * `options.requestId` goes with the job, so the worker's log lines for the run carry the
+   * submitting request's id.
    */
   async function submit(body: RunRequestBody, principal: Principal, options: SubmitOptions = {}): Promise<RunRecord> {
     const problem = body.problem === undefined ? undefined : await deps.problems.get(body.problem);
@@ -77,7 +81,7 @@ export function createRunCommands(deps: AppDependencies) {
     const admission = await deps.store.create(record, request, principal.name, config.keyMaxInFlight);
     if (!admission.admitted) throw refusal(admission, config);
     try {
-      await deps.queue.enqueue(record.id);
+      await deps.queue.enqueue(record.id, options.requestId);
     } catch (error) {
       // No job, no run: a record left queued would never start and would hold its key's place.
       await deps.store
@@ -85,7 +89,7 @@ export function createRunCommands(deps: AppDependencies) {
         .catch((cause) => deps.log.error({ err: cause, runId: record.id }, 'could not remove a run that was not queued'));
       throw error;
     }
-    deps.metrics.submitted.inc({ language: record.language });
+    deps.metrics.submitted(record.language);
     deps.log.info({ runId: record.id, language: record.language, key: principal.name }, 'run queued');
     return record;
   }
@@ -137,8 +141,11 @@ export function createRunCommands(deps: AppDependencies) {
   async function cancel(id: string, principal: Principal): Promise<CancelOutcome> {
     const record = await find(id, principal);
     if (!record) return 'missing';
-    const outcome = await deps.store.cancel(id, new Date().toISOString());
+    const now = new Date().toISOString();
+    const outcome = await deps.store.cancel(id, now);
     if (outcome === 'cancelled') {
+      // Ended here, never reaching a worker: counted here.
+      deps.metrics.runEnded({ language: record.language, status: 'cancelled', createdAt: record.createdAt, finishedAt: now });
       await deps.queue.remove(id);
       if (record.webhook) await deps.webhooks.enqueue(id); // the run ended here, not on a worker
     }

@@ -6,6 +6,7 @@ import { authPlugin } from './auth.js';
 import { closingPlugin } from './closing.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { listenHost } from './listen-host.js';
+import { requestIdOptions, requestIdPlugin } from './request-id.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import type { Config } from '../config/config.js';
@@ -17,20 +18,19 @@ export interface WorkerHttpOptions {
   log: Logger;
   readiness: Record<string, () => Promise<unknown>>;
   metrics: Metrics;
-  /** Sets the gauges read at scrape time. */
-  beforeScrape?: () => void;
   /** Failed authentications per client address (AUTH_FAILURES_PER_MINUTE), shared with the API's. */
   failures?: AuthFailureCounter;
 }
 
-export async function buildWorkerHttp({ config, log, readiness, metrics, beforeScrape, failures }: WorkerHttpOptions) {
-  const app = Fastify({ loggerInstance: log, return503OnClosing: false });
+export async function buildWorkerHttp({ config, log, readiness, metrics, failures }: WorkerHttpOptions) {
+  const app = Fastify({ loggerInstance: log, return503OnClosing: false, ...requestIdOptions });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  await app.register(requestIdPlugin);
   await app.register(closingPlugin);
   await app.register(authPlugin, { keys: config.apiKeys, failures });
   await app.register(healthRoutes, { readiness });
-  await app.register(metricsRoutes, { metrics, beforeScrape: async () => beforeScrape?.() });
+  await app.register(metricsRoutes, { metrics });
   return {
     app,
     listen: () => app.listen({ port: config.workerPort, host: listenHost(config, log) }),

@@ -83,6 +83,26 @@ const apiKeyList: Parser<ApiKeyEntry[]> = (raw, name) =>
       return { name: keyName, scopes: scopeList as ApiScope[], sha256: sha256! };
     });
 
+/** Origins (scheme://host[:port]), comma-separated; each exactly as a browser sends it in Origin. */
+const originList: Parser<string[]> = (raw, name) =>
+  raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry) => {
+      let origin: string | undefined;
+      try {
+        origin = new URL(entry).origin;
+      } catch {
+        // reported below
+      }
+      if (origin !== entry || !/^https?:/.test(entry))
+        throw new ConfigError(
+          `${name}: each entry is an origin like https://app.example.org (no path, no trailing slash, no *); got "${entry}"`,
+        );
+      return entry;
+    });
+
 /** LANGUAGE=N, comma-separated, as a record. */
 export const languageCounts: Parser<Record<string, number>> = (raw, name) =>
   Object.fromEntries(
@@ -120,7 +140,8 @@ const settings = {
     env: 'REDIS_URL',
     default: '',
     parse: text,
-    description: 'Redis to use; empty in the all-in-one mode starts a local redis-server child',
+    description:
+      'Redis to use: redis://host:port[/db], rediss:// for TLS, or a Sentinel set as redis+sentinel://host:port[,host:port...]/primary-name (Redis Cluster is refused); empty in the all-in-one mode starts a local redis-server child',
   },
   dataDir: { env: 'DATA_DIR', default: './data', parse: text, description: 'folder for the embedded Redis data (append-only file)' },
   keyPrefix: { env: 'REDIS_KEY_PREFIX', default: 'runbox', parse: text, description: 'prefix of every Redis key and of the BullMQ queue' },
@@ -361,6 +382,19 @@ const settings = {
     default: [] as ApiKeyEntry[],
     parse: apiKeyList,
     description: 'API keys as NAME:SCOPES:SHA256, comma-separated (scopes runs, read, admin joined by +); none: no auth, loopback only',
+  },
+  corsOrigins: {
+    env: 'CORS_ORIGINS',
+    default: [] as string[],
+    parse: originList,
+    description:
+      "web origins (https://app.example.org, comma-separated) whose pages may call the API from a browser (CORS) and open its WebSockets; none by default: only the API's own pages (the playground)",
+  },
+  playground: {
+    env: 'PLAYGROUND',
+    default: true,
+    parse: boolean,
+    description: 'serve the playground page at / (built by npm run build into dist/playground)',
   },
   authFailuresPerMinute: {
     env: 'AUTH_FAILURES_PER_MINUTE',
@@ -692,6 +726,11 @@ export function runStoreSettings(config: Config) {
     largeOutput: { bytes: config.largeOutputBytes, retentionSeconds: config.largeOutputRetentionSeconds },
     outputBudgets: { perKeyBytes: config.keyOutputBudgetBytes, totalBytes: config.outputBudgetBytes },
   };
+}
+
+/** The run queue's settings, the same on the API (which adds jobs) and on workers (which count them). */
+export function runQueueSettings(config: Config) {
+  return { prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs };
 }
 
 /** The problem store's settings (ProblemStoreOptions in src/store/problem-store.ts). */

@@ -1,6 +1,7 @@
 // Redis connections. Each blocking reader and each BullMQ role needs its own connection;
 // these factories make that explicit.
 import { Redis, type RedisOptions } from 'ioredis';
+import { CLUSTER_REFUSED, redisTarget, RedisUrlError } from './redis-url.js';
 
 export interface RedisFactory {
   /** Plain commands of the API: once connected, a command while Redis is away fails at once (503), never waits. */
@@ -30,6 +31,30 @@ function failFast(redis: Redis): Redis {
   return redis;
 }
 
+/** ioredis gave up on a command: Redis is down or unreachable (restarting, failing over), which may pass. */
+export function isRedisUnavailable(error: Error): boolean {
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|Stream isn't writeable|LOADING|READONLY/.test(error.message)
+  );
+}
+
+/**
+ * `command` again, every 250 ms, while Redis is unreachable (a restart, a Sentinel failover),
+ * for up to `maxMs`: for what a client has waited for already and should not lose to a blip.
+ */
+export async function whileUnavailable<T>(command: () => Promise<T>, maxMs = 20_000): Promise<T> {
+  const since = Date.now();
+  for (;;) {
+    try {
+      return await command();
+    } catch (error) {
+      if (!isRedisUnavailable(error as Error) || Date.now() - since > maxMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** Readiness: says at once that the connection is down instead of waiting for it. */
 export async function pingRedis(redis: Redis): Promise<void> {
   if (redis.status !== 'ready') throw new Error(`no connection to Redis (${redis.status})`);
@@ -51,8 +76,22 @@ export async function warnIfEvicting(redis: Redis, log: { warn(obj: object, msg:
   }
 }
 
+/**
+ * Refuses a Redis Cluster node at start: runbox's Lua steps touch keys of several slots, which
+ * a cluster would refuse run after run (docs/deployment.md says why and what to use instead).
+ */
+export async function refuseCluster(redis: Redis): Promise<void> {
+  const info = await redis.info('cluster');
+  if (/^cluster_enabled:1/m.test(info)) throw new RedisUrlError(CLUSTER_REFUSED);
+}
+
+/** Connections to REDIS_URL: one server, or the primary a Sentinel set names (redis+sentinel://). */
 export function createRedisFactory(url: string): RedisFactory {
-  const make = (options: RedisOptions) => new Redis(url, { lazyConnect: false, ...options });
+  const target = redisTarget(url);
+  const make = (options: RedisOptions) =>
+    'url' in target
+      ? new Redis(target.url, { lazyConnect: false, ...options })
+      : new Redis({ ...target.options, lazyConnect: false, ...options });
   return {
     commands: () => failFast(make({ maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS })),
     producer: () => failFast(make({ maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS })),

@@ -1,10 +1,12 @@
 // The BullMQ job contract shared by the API and the worker: one job per run, job id = run
-// id, data = { runId }. The record lives in the store, so finished jobs are not kept.
+// id, data = { runId, requestId? }. The record lives in the store, so finished jobs are not kept.
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { BULLMQ_PREFIX, runJobOptions } from './job-options.js';
 
 export interface RunJobData {
   runId: string;
+  /** The id of the API request that submitted the run (x-request-id), for the worker's log lines. */
+  requestId?: string;
 }
 
 export const runQueueName = (prefix: string) => `${prefix}-runs`;
@@ -19,8 +21,8 @@ export interface RunQueueOptions {
 export function createRunQueue(options: RunQueueOptions) {
   const queue = new Queue<RunJobData>(runQueueName(options.prefix), { connection: options.connection, prefix: BULLMQ_PREFIX });
 
-  async function enqueue(runId: string): Promise<void> {
-    await queue.add('run', { runId }, runJobOptions(runId, options.attempts, options.backoffMs));
+  async function enqueue(runId: string, requestId?: string): Promise<void> {
+    await queue.add('run', requestId ? { runId, requestId } : { runId }, runJobOptions(runId, options.attempts, options.backoffMs));
   }
 
   /** Drops a queued job (a cancelled run); a job already taken by a worker stays. */

@@ -27,8 +27,8 @@ export interface SandboxOptions {
   /** Extra wall time past the limit before the worker kills a sandbox itself. */
   killGraceMs?: number;
   pool?: PoolSettings;
-  /** Pool hits and misses, for metrics. */
-  onPoolTake?: (hit: boolean) => void;
+  /** Each session opened: from the pool (warm) or started for it (cold), and how long that took. */
+  onOpened?: (source: 'warm' | 'cold', seconds: number) => void;
 }
 
 export interface OpenOptions {
@@ -61,6 +61,8 @@ export function createSandbox(options: SandboxOptions) {
   const removals = new Set<Promise<void>>();
   const removeQueue: { container: ContainerHandle; quit?: () => Promise<void> }[] = [];
   let removing = 0;
+  /** Containers launched and not yet removed (or handed to the reaper). */
+  let live = 0;
 
   /** Background work waits while runs are starting. */
   const gate = createBackgroundGate({ quietMs: BACKGROUND_QUIET_MS, maxDelayMs: BACKGROUND_MAX_DELAY_MS });
@@ -76,6 +78,7 @@ export function createSandbox(options: SandboxOptions) {
         .catch((error) => log.error({ err: error, container: container.id }, 'could not remove a sandbox; the reaper will'))
         .finally(() => {
           removing--;
+          live--;
           removals.delete(removal);
           removeNow();
         });
@@ -91,6 +94,7 @@ export function createSandbox(options: SandboxOptions) {
   /** A started container with runbox-run ready on its channel. */
   async function start(profile: SandboxProfile, deadlineMs: number, owner: string): Promise<Started> {
     const container = await lifecycle.launch(profile, deadlineMs, owner);
+    live++;
     const channel = createRunnerChannel(container.stream, randomBytes(KEY_BYTES));
     try {
       await channel.start();
@@ -128,7 +132,6 @@ export function createSandbox(options: SandboxOptions) {
     log,
     launch: (profile) => start(profile, Date.now() + poolSettings.maxAgeMs + DEADLINE_GRACE_MS, 'pool'),
     gate,
-    onTake: options.onPoolTake,
   });
   pool.start();
 
@@ -138,10 +141,12 @@ export function createSandbox(options: SandboxOptions) {
    * A sandbox for `profile`, ready for commands. From the pool when one waits (its limits
    * updated to the run's, its name to the run's deadline), else started now.
    */
-  async function open(profile: SandboxProfile, options: OpenOptions): Promise<SandboxSession> {
+  async function open(profile: SandboxProfile, openOptions: OpenOptions): Promise<SandboxSession> {
     const ended = gate.runStarted();
+    const began = performance.now();
     try {
-      const opened = await openSession(profile, options);
+      const { opened, source } = await openSession(profile, openOptions);
+      options.onOpened?.(source, (performance.now() - began) / 1000);
       opened.onClose(ended);
       return opened;
     } catch (error) {
@@ -150,7 +155,10 @@ export function createSandbox(options: SandboxOptions) {
     }
   }
 
-  async function openSession(profile: SandboxProfile, { owner, lifetimeMs, pool: pooling = true }: OpenOptions): Promise<SandboxSession> {
+  async function openSession(
+    profile: SandboxProfile,
+    { owner, lifetimeMs, pool: pooling = true }: OpenOptions,
+  ): Promise<{ opened: SandboxSession; source: 'warm' | 'cold' }> {
     if (profile.root && profile.runtime !== 'runsc') {
       // Root inside under runc only on an engine that remaps users: asked here, so a wrong
       // USERNS_REMAP never makes a program root on the host.
@@ -184,13 +192,13 @@ export function createSandbox(options: SandboxOptions) {
               'could not rename a pooled sandbox; the reaper may take it at its pool deadline',
             ),
           );
-        return session(pooled);
+        return { opened: session(pooled), source: 'warm' };
       } catch (error) {
         log.warn({ err: error, profile: poolKey(profile) }, "a pooled sandbox could not take the run's limits; starting one");
         pooled.discard();
       }
     }
-    return session(await start(profile, deadline, owner));
+    return { opened: session(await start(profile, deadline, owner)), source: 'cold' };
   }
 
   return {
@@ -198,6 +206,8 @@ export function createSandbox(options: SandboxOptions) {
     /** Keeps sandboxes of these profiles waiting. */
     warm: (profiles: readonly SandboxProfile[]) => pool.warm(profiles),
     poolSizes: () => pool.sizes(),
+    /** Sandboxes on the engine that are this worker's: waiting in the pool, in use, or being removed. */
+    liveCount: () => live,
     /** No more warm sandboxes of these images (their runtime was deleted). */
     forgetImages: (gone: (image: string) => boolean) => pool.forget(gone),
     ping: () => lifecycle.ping(),

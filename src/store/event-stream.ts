@@ -3,6 +3,7 @@
 // after id `N-0`, and replay and live reading are one XREAD loop. Output is coalesced for a
 // few milliseconds and the number of frames is capped, so the stream stays bounded.
 import type { Redis } from 'ioredis';
+import { isRedisUnavailable } from '../lib/redis-connection.js';
 import type { Keys } from './keys.js';
 import { entryFields } from './stream-entry.js';
 
@@ -113,15 +114,31 @@ export interface ReadFramesOptions {
   blockMs?: number;
 }
 
+/** How long a read goes on trying while Redis is unreachable (a restart, a Sentinel failover) before it gives up. */
+const UNREACHABLE_MAX_MS = 20_000;
+
 /**
  * Yields a run's frames from `after` on, then live ones, until the end frame.
- * `redis` must be a connection of its own: XREAD BLOCK holds it.
+ * `redis` must be a connection of its own: XREAD BLOCK holds it. While Redis is unreachable
+ * the read waits for the connection to come back (to the new primary after a failover) and
+ * goes on after the last frame it yielded, for up to UNREACHABLE_MAX_MS.
  */
 export async function* readFrames(redis: Redis, keys: Keys, runId: string, options: ReadFramesOptions): AsyncGenerator<EventFrame> {
   const key = keys.events(runId);
   let lastId = `${options.after}-0`;
+  let unreachableSince: number | undefined;
   while (!options.signal.aborted) {
-    const reply = await redis.xreadBuffer('COUNT', 256, 'BLOCK', options.blockMs ?? 1000, 'STREAMS', key, lastId);
+    let reply: Awaited<ReturnType<Redis['xreadBuffer']>>;
+    try {
+      reply = await redis.xreadBuffer('COUNT', 256, 'BLOCK', options.blockMs ?? 1000, 'STREAMS', key, lastId);
+      unreachableSince = undefined;
+    } catch (error) {
+      if (options.signal.aborted) return;
+      unreachableSince ??= Date.now();
+      if (!isRedisUnavailable(error as Error) || Date.now() - unreachableSince > UNREACHABLE_MAX_MS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
+    }
     if (!reply) continue;
     for (const [, entries] of reply) {
       for (const [idBuf, raw] of entries) {

@@ -9,7 +9,7 @@ import type { Limits } from '../domain/limits.js';
 import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domain/run-record.js';
 import { expandCommand, withCommands, type Runtime } from '../domain/runtimes.js';
 import { isFailure, verdictOf } from '../domain/verdict.js';
-import type { RunMetrics } from '../lib/run-metrics.js';
+import type { Metrics } from '../lib/metrics.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -45,7 +45,7 @@ export interface RunProcessorOptions {
   /** Extra wall time past a limit before the worker kills a sandbox itself. */
   killGraceMs: number;
   log: Logger;
-  metrics: RunMetrics;
+  metrics: Pick<Metrics, 'runStarted' | 'runEnded' | 'sandboxFailed'>;
   /** Where finished runs with a webhook are handed for delivery. */
   webhooks: { enqueue(runId: string): Promise<void> };
   /** Reads the input streams of every run under way (stdin, eof, cancel). */
@@ -250,16 +250,20 @@ export function createRunProcessor(options: RunProcessorOptions) {
    * Ends a run left `running` by a worker that died as failed, with its end frame and
    * webhook; does nothing to a run in any other state.
    */
-  async function recordLost(record: RunRecord): Promise<void> {
-    if (!(await store.failLost(record.id, 'the worker running this run was lost; it was not run again', new Date().toISOString()))) return;
-    baseLog.warn({ runId: record.id }, 'run was left running by a lost worker; recorded as failed');
-    options.metrics.finished.inc({ status: RunStatus.failed, verdict: 'none' });
+  async function recordLost(record: RunRecord, log: Logger): Promise<void> {
+    const finishedAt = new Date().toISOString();
+    if (!(await store.failLost(record.id, 'the worker running this run was lost; it was not run again', finishedAt))) return;
+    log.warn('run was left running by a lost worker; recorded as failed');
+    options.metrics.runEnded({ language: record.language, status: RunStatus.failed, createdAt: record.createdAt, finishedAt });
     if (record.webhook) await options.webhooks.enqueue(record.id);
   }
 
-  /** Processes one job. Throws only for faults BullMQ should retry. */
-  async function process(runId: string, attempt: JobAttempt): Promise<void> {
-    const log = baseLog.child({ runId });
+  /**
+   * Processes one job. Throws only for faults BullMQ should retry. `requestId`: the API
+   * request that submitted the run, so that its log lines here can be found by it.
+   */
+  async function process(runId: string, attempt: JobAttempt, requestId?: string): Promise<void> {
+    const log = baseLog.child(requestId ? { runId, reqId: requestId } : { runId });
     const [record, request] = await Promise.all([store.get(runId), store.getRequest(runId)]);
     if (!record || !request) {
       log.warn('run record is gone (expired or never written); dropping the job');
@@ -268,13 +272,15 @@ export function createRunProcessor(options: RunProcessorOptions) {
     if (record.status === RunStatus.running) {
       // BullMQ hands a job out again when the worker that held it stopped answering. The
       // program may have run, so it is never started a second time.
-      await recordLost(record);
+      await recordLost(record, log);
       return;
     }
-    if (!(await store.markRunning(runId, new Date().toISOString()))) {
+    const startedAt = new Date().toISOString();
+    if (!(await store.markRunning(runId, startedAt))) {
       log.info({ status: record.status }, 'run is not queued any more; not running it');
       return;
     }
+    options.metrics.runStarted({ language: record.language, createdAt: record.createdAt, startedAt });
     log.info({ language: record.language }, 'run started');
     const events = options.publisherFor(runId);
     const progress: RunProgress = { executions: 0, frames: 0 };
@@ -297,12 +303,13 @@ export function createRunProcessor(options: RunProcessorOptions) {
         log.warn({ err: error }, 'sandbox could not start; the run goes back to the queue');
         throw error;
       }
-      options.metrics.sandboxFailures.inc();
+      options.metrics.sandboxFailed();
       log.error({ err: error }, 'run failed in the service');
       final = { status: RunStatus.failed, error: decision.reason };
     }
     await events.flush().catch((error) => log.error({ err: error }, 'lost output frames'));
-    if (!(await store.finish(runId, { ...final, finishedAt: new Date().toISOString() }, events.lastSeq))) {
+    const finishedAt = new Date().toISOString();
+    if (!(await store.finish(runId, { ...final, finishedAt }, events.lastSeq))) {
       // Another worker recorded it as lost meanwhile (this one's job lock had lapsed): that record stands.
       log.warn({ status: final.status }, 'run had already been recorded as ended; this result is dropped');
       if (final.artifacts)
@@ -311,8 +318,14 @@ export function createRunProcessor(options: RunProcessorOptions) {
     }
     if (record.webhook) await options.webhooks.enqueue(runId);
     log.info({ status: final.status, verdict: final.verdict, timeMs: final.timeMs }, 'run finished');
-    options.metrics.finished.inc({ status: final.status ?? RunStatus.failed, verdict: final.verdict ?? 'none' });
-    if (final.timeMs) options.metrics.runSeconds.inc({}, final.timeMs / 1000);
+    options.metrics.runEnded({
+      language: record.language,
+      status: final.status ?? RunStatus.failed,
+      verdict: final.verdict,
+      createdAt: record.createdAt,
+      finishedAt,
+      timeMs: final.timeMs,
+    });
   }
 
   /** Kills every run still in flight; each ends failed, saying the worker shut down. */

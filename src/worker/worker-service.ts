@@ -6,12 +6,12 @@ import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
-import { languageCounts, problemStoreSettings, runStoreSettings, type Config } from '../config/config.js';
+import { languageCounts, problemStoreSettings, runQueueSettings, runStoreSettings, type Config } from '../config/config.js';
 import { imageOf, runtimeCatalogue } from '../domain/runtimes.js';
-import { pingRedis, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
-import type { RunMetrics } from '../lib/run-metrics.js';
+import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
+import type { Metrics } from '../lib/metrics.js';
 import { BULLMQ_PREFIX } from '../queue/job-options.js';
-import { runQueueName, type RunJobData } from '../queue/run-queue.js';
+import { createRunQueue, runQueueName, type RunJobData } from '../queue/run-queue.js';
 import { runtimeBuildQueueName, type RuntimeBuildJobData } from '../queue/runtime-build-queue.js';
 import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
 import { createSandbox } from '../sandbox/sandbox.js';
@@ -44,12 +44,16 @@ export interface WorkerServiceOptions {
   config: Config;
   redis: RedisFactory;
   log: Logger;
-  metrics: RunMetrics;
+  metrics: Metrics;
   docker?: Docker;
 }
 
 export async function startWorkerService({ config, redis: factory, log, metrics, docker = new Docker() }: WorkerServiceOptions) {
   const redis = factory.durable();
+  await refuseCluster(redis).catch((error) => {
+    redis.disconnect();
+    throw error;
+  });
   const keys = createKeys(config.keyPrefix);
   const store = createRunStore({ redis, keys, ...runStoreSettings(config) });
   await warnIfEvicting(redis, log);
@@ -69,7 +73,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       maxAgeMs: config.poolMaxAgeMs,
       fillConcurrency: config.poolFillConcurrency,
     },
-    onPoolTake: (hit) => (hit ? metrics.poolHits : metrics.poolMisses).inc(),
+    onOpened: (source, seconds) => metrics.sandboxStarted(source, seconds),
   });
   if (config.usernsRemap && !(await sandbox.remapsUsers().catch(() => false))) {
     log.error(
@@ -87,6 +91,14 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     prefix: config.keyPrefix,
     attempts: config.webhookAttempts,
     backoffMs: config.webhookBackoffMs,
+  });
+  // The run queue only for the queue-depth gauge, on a connection that fails fast: a scrape never waits for Redis.
+  const countsConnection = factory.producer();
+  const runQueue = createRunQueue({ connection: countsConnection, ...runQueueSettings(config) });
+  metrics.observe({
+    queueJobs: () => runQueue.counts(),
+    poolSandboxes: () => sandbox.poolSizes(),
+    liveSandboxes: () => sandbox.liveCount(),
   });
   const inputReader = createInputReader(factory.blocking, redis, keys);
   const workerId = randomUUID();
@@ -112,8 +124,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     maxBytes: config.problemCacheMaxBytes,
     readBlob: problemStore.readBlob,
     log,
-    onFetch: () => metrics.problemFetches.inc(),
-    onHit: () => metrics.problemCacheHits.inc(),
+    onFetch: () => metrics.problemFetched(),
+    onHit: () => metrics.problemCacheHit(),
   });
   const processor = createRunProcessor({
     store,
@@ -160,7 +172,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   const workerConnection = factory.bullmq();
   const worker = new Worker<RunJobData>(
     runQueueName(config.keyPrefix),
-    async (job) => processor.process(job.data.runId, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }),
+    async (job) =>
+      processor.process(job.data.runId, { attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 }, job.data.requestId),
     // The lock and the stalled check decide how soon a job whose worker died is handed out
     // again (and its run recorded as failed by the processor).
     // A job stalled more than maxStalledCount times is failed inside Redis without reaching a
@@ -202,10 +215,6 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
 
   return {
     readiness: { redis: () => pingRedis(redis), docker: () => sandbox.ping() },
-    /** Sets the gauges read at scrape time (warm sandboxes per profile). */
-    refreshMetrics(): void {
-      for (const [profile, count] of Object.entries(sandbox.poolSizes())) metrics.poolSize.set({ profile }, count);
-    },
     /** Takes no new job; lets running ones finish within SHUTDOWN_GRACE_MS, then kills and records them. */
     async close(): Promise<void> {
       // Sessions have no grace: each ends now, saying its worker shut down.
@@ -224,12 +233,12 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       clearTimeout(graceTimer);
       await comparer.close();
       inputReader.close();
-      await webhooks.close();
+      await Promise.all([webhooks.close(), runQueue.close()]);
       // The warm pool drained and every used sandbox removed before the process goes.
       await sandbox.close();
       reaper.stop();
       // BullMQ leaves connections it was given open.
-      for (const connection of [workerConnection, webhookWorkerConnection, webhookConnection, buildWorkerConnection])
+      for (const connection of [workerConnection, webhookWorkerConnection, webhookConnection, buildWorkerConnection, countsConnection])
         connection.disconnect();
       redis.disconnect();
     },

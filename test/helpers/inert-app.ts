@@ -9,7 +9,7 @@ import type { AppDependencies } from '../../src/api/deps.js';
 import { buildApp, type App, type BuildAppOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
 import { runtimeCatalogue } from '../../src/domain/runtimes.js';
-import { createRunMetrics } from '../../src/lib/run-metrics.js';
+import { createMetrics } from '../../src/lib/metrics.js';
 
 /** An object whose every property is a function that throws, naming what was called. */
 function inert<T>(name: string): T {
@@ -37,7 +37,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     problems: inert('problems'),
     queue: inert('queue'),
     webhooks: inert('webhooks'),
-    metrics: createRunMetrics(),
+    metrics: createMetrics(),
     input: inert('input'),
     events: inert('events'),
     runtimeVersions: inert('runtimeVersions'),

@@ -11,7 +11,7 @@ import { createApiService } from '../../src/api-service.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startLocalRedis, type LocalRedis } from '../../src/lib/local-redis.js';
 import { createRedisFactory } from '../../src/lib/redis-connection.js';
-import { createRunMetrics, type RunMetrics } from '../../src/lib/run-metrics.js';
+import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
 import { SANDBOX_LABEL } from '../../src/sandbox/container-spec.js';
 import { parseSandboxName } from '../../src/sandbox/sandbox-names.js';
 import { startWorkerService } from '../../src/worker/worker-service.js';
@@ -63,7 +63,7 @@ export interface ServiceOptions {
   /** The worker's Docker engine (default: DOCKER_HOST or /var/run/docker.sock). */
   docker?: Docker;
   /** The metrics the API and the worker record (default: their own). */
-  metrics?: RunMetrics;
+  metrics?: Metrics;
 }
 
 export interface TestService {
@@ -97,12 +97,12 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
     ...options.env,
   });
   const factory = createRedisFactory(redisUrl);
-  const metrics = options.metrics ?? createRunMetrics();
+  const metrics = options.metrics ?? createMetrics();
   const worker =
     options.worker === false
       ? undefined
       : await startWorkerService({ config, redis: factory, log: silent, docker: options.docker ?? docker, metrics });
-  const api = await createApiService({ config, redis: factory, log: silent, metrics, beforeScrape: worker?.refreshMetrics });
+  const api = await createApiService({ config, redis: factory, log: silent, metrics });
   await api.app.listen({ port: 0, host: '127.0.0.1' });
   const address = api.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

@@ -9,7 +9,8 @@ import pino from 'pino';
 import t from 'tap';
 import { loadConfig } from '../../src/config/config.js';
 import { createRedisFactory } from '../../src/lib/redis-connection.js';
-import { createRunMetrics } from '../../src/lib/run-metrics.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import { seriesValue } from '../helpers/metrics-text.js';
 import { startWorkerService } from '../../src/worker/worker-service.js';
 import { tarGz } from '../helpers/archives.js';
 import { readStream, request, runToEnd } from '../helpers/client.js';
@@ -27,12 +28,11 @@ const floatChecker = {
 };
 const partialChecker = { language: 'python', source: fixture('partial-checker.py') };
 const interactor = { language: 'python', source: fixture('guess-interactor.py') };
-const metricValue = (text: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
 
 t.test('judge depth', async (t) => {
   const cacheDir = mkdtempSync(join(tmpdir(), 'runbox-problems-'));
   t.teardown(() => removeDir(cacheDir));
-  const metrics = createRunMetrics();
+  const metrics = createMetrics();
   const { url, wsUrl, config, stopWorker } = await startService(t, {
     env: { PROBLEM_CACHE_DIR: join(cacheDir, 'worker-1'), WORKER_CONCURRENCY: '1' },
     metrics,
@@ -247,7 +247,7 @@ t.test('judge depth', async (t) => {
     };
     // Two runs on the first worker; then it goes, and two more on a second one with a cache of its own.
     await judged([right, capped]);
-    const secondMetrics = createRunMetrics();
+    const secondMetrics = createMetrics();
     const second = await startWorkerService({
       config: loadConfig({
         REDIS_URL: config.redisUrl,
@@ -265,8 +265,8 @@ t.test('judge depth', async (t) => {
     t.teardown(() => second.close());
     await stopWorker();
     await judged([right, capped]);
-    const counts = (name: string) => [metrics, secondMetrics].map((m) => metricValue(m.registry.render(), name));
-    t.same(counts('runbox_problem_fetches_total'), [1, 1], 'each worker fetched the problem from Redis once');
-    t.same(counts('runbox_problem_cache_hits_total'), [1, 1], 'and judged its other run from its own disk');
+    const counts = (name: string) => Promise.all([metrics, secondMetrics].map(async (m) => seriesValue(await m.render(), name)));
+    t.same(await counts('runbox_problem_fetches_total'), [1, 1], 'each worker fetched the problem from Redis once');
+    t.same(await counts('runbox_problem_cache_hits_total'), [1, 1], 'and judged its other run from its own disk');
   });
 });

@@ -8,7 +8,7 @@ import { sha256Hex } from '../../src/api/auth.js';
 import { loadConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createRedisFactory } from '../../src/lib/redis-connection.js';
-import { createRunMetrics } from '../../src/lib/run-metrics.js';
+import { createMetrics } from '../../src/lib/metrics.js';
 import { request } from '../helpers/client.js';
 import { startTestRedis } from '../helpers/service.js';
 
@@ -22,7 +22,7 @@ async function startLoggedApi(t: Test, env: Record<string, string>) {
     config,
     redis: createRedisFactory(redis.url),
     log: createLogger('info', 'runbox-api', sink),
-    metrics: createRunMetrics(),
+    metrics: createMetrics(),
   });
   t.teardown(() => api.close());
   await api.listen();

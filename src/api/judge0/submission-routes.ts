@@ -66,6 +66,7 @@ export const judge0SubmissionRoutes: FastifyPluginAsyncTypebox<RouteDependencies
     body: unknown,
     base64: boolean,
     principal: Principal,
+    requestId: string,
   ): Promise<{ record: RunRecord; meta: Judge0Meta } | { errors: Record<string, string[]> }> {
     const planned = await planJudge0Submission(body, base64, deps);
     if ('errors' in planned) return planned;
@@ -74,7 +75,7 @@ export const judge0SubmissionRoutes: FastifyPluginAsyncTypebox<RouteDependencies
     const now = new Date();
     await metas.save(id, plan.meta, principal.name, now);
     try {
-      const record = await commands.submit(plan.body, principal, { id, now, commands: plan.commands });
+      const record = await commands.submit(plan.body, principal, { id, now, commands: plan.commands, requestId });
       return { record, meta: plan.meta };
     } catch (error) {
       await metas
@@ -106,7 +107,7 @@ export const judge0SubmissionRoutes: FastifyPluginAsyncTypebox<RouteDependencies
       const fields = fieldsOf(request.query.fields, reply);
       if (!fields) return reply;
       const base64 = request.query.base64_encoded === 'true';
-      const created = await create(request.body, base64, request.principal);
+      const created = await create(request.body, base64, request.principal, request.id);
       if ('errors' in created) return reply.code(422).send(created.errors);
       if (request.query.wait !== 'true') return reply.code(201).send({ token: created.record.id });
       // A server that starts to close answers with the submission as it stands.
@@ -139,7 +140,7 @@ export const judge0SubmissionRoutes: FastifyPluginAsyncTypebox<RouteDependencies
       let anyValid = false;
       for (const submission of submissions as unknown[]) {
         try {
-          const created = await create(submission, base64, request.principal);
+          const created = await create(submission, base64, request.principal, request.id);
           if ('errors' in created) results.push(created.errors);
           else {
             anyValid = true;

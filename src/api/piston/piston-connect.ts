@@ -87,7 +87,7 @@ export const pistonConnectRoute: FastifyPluginAsyncTypebox<RouteDependencies> = 
             state = 'starting';
             const versions = await deps.runtimeVersions.read();
             const plan = planPistonJob(message, { config: deps.config, catalogue: deps.catalogue, versions, interactive: true });
-            const record = await commands.submit(plan.body, principal);
+            const record = await commands.submit(plan.body, principal, { requestId: request.id });
             runId = record.id;
             state = 'started';
             await frame({ type: 'runtime', language: pistonNameOf(plan.runtime), version: versions[plan.runtime.language] ?? '0.0.0' });

@@ -89,7 +89,7 @@ export const pistonRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async 
     async (request, reply) => {
       const versions = await deps.runtimeVersions.read();
       const plan = planPistonJob(request.body, { config: deps.config, catalogue: deps.catalogue, versions, interactive: false });
-      const record = await commands.submit(plan.body, request.principal);
+      const record = await commands.submit(plan.body, request.principal, { requestId: request.id });
       if (!(await deps.ends.waitForEnd(record.id, deps.config.waitMaxMs, app.closing))) {
         // No one would read its result: the run is cancelled, not left to run.
         await commands.cancel(record.id, request.principal);

@@ -1,14 +1,12 @@
-// GET /metrics: the process's counters in the Prometheus text format.
+// GET /metrics: the process's metrics in the Prometheus text format (prom-client).
 import type { FastifyPluginAsync } from 'fastify';
 import type { Metrics } from '../../lib/metrics.js';
 
 export interface MetricsRouteOptions {
-  metrics: Metrics;
-  /** Refreshes gauges read at scrape time (queue depth). */
-  beforeScrape?: () => Promise<void>;
+  metrics: Pick<Metrics, 'render' | 'contentType'>;
 }
 
-export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics, beforeScrape }) => {
+export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app, { metrics }) => {
   app.get(
     '/metrics',
     {
@@ -19,9 +17,6 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRouteOptions> = async (app
         response: { 200: { type: 'string', description: 'Prometheus text format 0.0.4' } },
       },
     },
-    async (_request, reply) => {
-      await beforeScrape?.().catch(() => undefined);
-      return reply.type('text/plain; version=0.0.4').send(metrics.render());
-    },
+    async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()),
   );
 };

@@ -41,7 +41,7 @@ export const runBatchRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = asyn
         try {
           const problem = validateRun(run);
           if (problem) throw new ApiError('invalid_request', problem);
-          const record = await commands.submit(run as RunRequestBody, request.principal);
+          const record = await commands.submit(run as RunRequestBody, request.principal, { requestId: request.id });
           results.push({ id: record.id, status: 'queued' as const });
         } catch (error) {
           // Whatever refused this run (a fault too) is its item's answer: the runs already

@@ -1,6 +1,7 @@
 // GET /runs/{id}/stream: the run's frames over WebSocket, replayed from the start (or after
 // ?from=N) and then live, ending with the record and close 1000. Client frames: stdin and
 // eof for interactive runs, cancel for any.
+import { whileUnavailable } from '../../lib/redis-connection.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { WebSocket } from 'ws';
 import type { RunRecord } from '../../domain/run-record.js';
@@ -106,7 +107,9 @@ export const runStreamRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = asy
         const encoding = request.query.encoding ?? 'utf8';
         for await (const frame of deps.events.read(id, { after: request.query.from ?? 0, signal: closed.signal })) {
           if (frame.kind === 'end') {
-            await send(socket, JSON.stringify({ type: 'end', run: await commands.find(id, request.principal) }));
+            // The record as it is now; a failover of Redis at this moment delays it, never drops it.
+            const run = await whileUnavailable(() => commands.find(id, request.principal));
+            await send(socket, JSON.stringify({ type: 'end', run }));
             close(CloseCode.normal);
             return;
           }

@@ -41,7 +41,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (ap
       },
     },
     async (request, reply) => {
-      const record = await commands.submit(request.body, request.principal);
+      const record = await commands.submit(request.body, request.principal, { requestId: request.id });
       reply.header('location', `/runs/${record.id}`);
       if (request.query.wait && (await deps.ends.waitForEnd(record.id, config.waitMaxMs, app.closing))) {
         return reply.code(200).send(await getRecord(record.id, request.principal));

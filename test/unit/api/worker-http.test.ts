@@ -2,7 +2,7 @@ import t from 'tap';
 import pino from 'pino';
 import { sha256Hex } from '../../../src/api/auth.js';
 import { loadConfig } from '../../../src/config/config.js';
-import { createRunMetrics } from '../../../src/lib/run-metrics.js';
+import { createMetrics } from '../../../src/lib/metrics.js';
 import { buildWorkerHttp } from '../../../src/api/worker-http.js';
 
 const silent = pino({ level: 'silent' });
@@ -13,7 +13,7 @@ t.test("a standalone worker's port: health open to all, metrics only for an admi
     config,
     log: silent,
     readiness: { docker: async () => undefined },
-    metrics: createRunMetrics().registry,
+    metrics: createMetrics(),
   });
   t.teardown(() => app.close());
   t.equal((await app.inject('/healthz')).statusCode, 200);
@@ -33,7 +33,7 @@ t.test('a readiness check that fails makes /readyz 503 and says which', async (t
     config: loadConfig({}),
     log: silent,
     readiness: { docker: async () => Promise.reject(new Error('no engine')) },
-    metrics: createRunMetrics().registry,
+    metrics: createMetrics(),
   });
   t.teardown(() => app.close());
   const reply = await app.inject('/readyz');

@@ -5,7 +5,7 @@ import t from 'tap';
 import type { RunRecord } from '../../../src/domain/run-record.js';
 import type { RunSpec } from '../../../src/domain/run-spec.js';
 import { findRuntime, runtimeCatalogue } from '../../../src/domain/runtimes.js';
-import { createRunMetrics } from '../../../src/lib/run-metrics.js';
+import { createMetrics } from '../../../src/lib/metrics.js';
 import { SandboxFault } from '../../../src/sandbox/container-lifecycle.js';
 import type { ExecutionResult } from '../../../src/sandbox/execution-result.js';
 import type { EventPublisher } from '../../../src/store/event-stream.js';
@@ -87,7 +87,7 @@ function setup(world: World) {
     testOutputBytes: 1000,
     killGraceMs: 100,
     log: pino({ level: 'silent' }),
-    metrics: createRunMetrics(),
+    metrics: createMetrics(),
     webhooks: { enqueue: async (id) => void webhooks.push(id) },
     inputReader: { follow: () => () => undefined } as unknown as InputReader,
     comparer: { compare: async () => true },

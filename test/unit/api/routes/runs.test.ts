@@ -11,19 +11,21 @@ import type { CancelOutcome, RunStore } from '../../../../src/store/run-store.js
 interface Fakes {
   created: { record: RunRecord; request: RunSpec }[];
   enqueued: string[];
+  /** The request id each job was queued with. */
+  requestIds: (string | undefined)[];
   removed: string[];
   records: Map<string, RunRecord>;
   cancelOutcome: CancelOutcome;
 }
 
 /** One app per configuration, shared by the tests that use it (building one takes most of a test); the stand-ins start empty for each test. */
-const apps = new Map<string, Promise<{ app: Awaited<ReturnType<typeof buildApp>>; fakes: Fakes }>>();
+const apps = new Map<string, ReturnType<typeof buildWith>>();
 t.teardown(async () => {
   for (const built of apps.values()) await (await built).app.close();
 });
 
 async function buildWith(env: Record<string, string>) {
-  const fakes: Fakes = { created: [], enqueued: [], removed: [], records: new Map(), cancelOutcome: 'missing' };
+  const fakes: Fakes = { created: [], enqueued: [], requestIds: [], removed: [], records: new Map(), cancelOutcome: 'missing' };
   const store = {
     async create(record: RunRecord, request: RunSpec) {
       fakes.created.push({ record, request });
@@ -42,22 +44,25 @@ async function buildWith(env: Record<string, string>) {
     config: loadConfig({ RATE_LIMIT_PER_MINUTE: '0', ...env }),
     store: store as unknown as RunStore,
     queue: {
-      enqueue: async (id) => void fakes.enqueued.push(id),
+      enqueue: async (id, requestId) => {
+        fakes.enqueued.push(id);
+        fakes.requestIds.push(requestId);
+      },
       remove: async (id) => void fakes.removed.push(id),
       counts: async () => ({}),
     },
     newId: () => 'run-1',
   });
-  return { app: await buildApp(deps, { docs: false }), fakes };
+  return { app: await buildApp(deps, { docs: false }), fakes, metrics: deps.metrics };
 }
 
 async function setup(_t: Test, env: Record<string, string> = {}) {
   const key = JSON.stringify(env);
   if (!apps.has(key)) apps.set(key, buildWith(env));
-  const { app, fakes } = await apps.get(key)!;
-  Object.assign(fakes, { created: [], enqueued: [], removed: [], records: new Map(), cancelOutcome: 'missing' });
+  const { app, fakes, metrics } = await apps.get(key)!;
+  Object.assign(fakes, { created: [], enqueued: [], requestIds: [], removed: [], records: new Map(), cancelOutcome: 'missing' });
   const post = (payload: unknown) => app.inject({ method: 'POST', url: '/runs', payload: payload as object });
-  return { app, fakes, post };
+  return { app, fakes, post, metrics };
 }
 
 /** Asserts the documented error shape and that nothing reached the store or the queue. */
@@ -86,6 +91,7 @@ t.test('POST /runs answers 202 with the queued record and Location, and enqueues
     limits: { timeMs: 10000, cpuTimeMs: 5000, memoryMb: 256 },
   });
   t.same(fakes.enqueued, ['run-1']);
+  t.same(fakes.requestIds, [res.headers['x-request-id']], "the job carries the request's id, for the worker's logs");
   t.equal(fakes.created.length, 1);
   t.equal(fakes.created[0].record.id, 'run-1');
   t.same(fakes.created[0].request.files, [{ name: 'main.py', content: Buffer.from('print("hi")').toString('base64') }]);
@@ -306,8 +312,9 @@ t.test('DELETE /runs/{id} returns 409 conflict for a run that has ended', async 
   t.same(fakes.removed, []);
 });
 
-t.test('DELETE /runs/{id} of a queued run drops its job and answers 202 with the record', async (t) => {
-  const { app, fakes, post } = await setup(t);
+t.test('DELETE /runs/{id} of a queued run drops its job, counts it ended, and answers 202 with the record', async (t) => {
+  // An app of its own, so that the counters hold only this test's runs.
+  const { app, fakes, post, metrics } = await setup(t, { RUN_RETENTION_S: '3601' });
   await post(valid);
   fakes.cancelOutcome = 'cancelled';
   fakes.records.set('run-1', { ...fakes.records.get('run-1')!, status: 'cancelled' });
@@ -315,4 +322,11 @@ t.test('DELETE /runs/{id} of a queued run drops its job and answers 202 with the
   t.equal(res.statusCode, 202);
   t.match(res.json(), { id: 'run-1', status: 'cancelled' });
   t.same(fakes.removed, ['run-1']);
+  const text = await metrics.render();
+  t.match(
+    text,
+    /^runbox_runs_finished_total\{language="python",status="cancelled",verdict="none"\} 1$/m,
+    'counted by the API: no worker sees it',
+  );
+  t.match(text, /^runbox_run_latency_seconds_count\{language="python",status="cancelled"\} 1$/m);
 });
