@@ -54,11 +54,13 @@ up: setup-core first-images
 	IMAGES_BUILD_MISSING=$${IMAGES_BUILD_MISSING:-true} node dist/main.js
 
 # The linters (types of src, test and scripts; ESLint; Prettier), unit and integration
-# tests, then the fault scenarios on real processes (test/faults, run
-# apart and one at a time; RUNBOX_FAULTS_DOCKER=1 lets one of them restart the Docker daemon).
+# tests, docker-compose.yml end to end (test-compose below, about a minute with its images
+# built), then the fault scenarios on real processes (test/faults, run apart and one at a
+# time; RUNBOX_FAULTS_DOCKER=1 lets one of them restart the Docker daemon). Each part runs
+# even when one before it failed; make test fails when any did.
 test: setup userns-engine test-tools
 	npm run lint
-	npx tap; status=$$?; RUNBOX_FAULTS_DOCKER=1 npm run test:faults && exit $$status
+	npx tap; status=$$?; npm run test:compose || status=1; RUNBOX_FAULTS_DOCKER=1 npm run test:faults && exit $$status
 
 test-unit: deps
 	npm run test:unit
@@ -70,7 +72,7 @@ test-faults: setup
 	npm run test:faults
 
 # docker-compose.yml end to end on this machine (scripts/test-compose.sh): images built
-# without a registry, redis + api + 2 workers, a run, scaled to 3, torn down. Not in `test`.
+# without a registry, redis + api + 2 workers, a run, scaled to 3, torn down. Part of `test`.
 test-compose: setup test-tools
 	npm run test:compose
 
