@@ -1,6 +1,6 @@
-// Sessions and snapshots under API keys: scopes (runs to open and command, read to read) and
+// Sessions and snapshots under API keys: scopes (runs to open and command, read to read),
 // ownership (another key's session, its files, terminal and snapshots are a 404; an admin key
-// sees them).
+// sees them), and the key's snapshot byte quota.
 import t from 'tap';
 import { sha256Hex } from '../../src/api/auth.js';
 import { readStream, request } from '../helpers/client.js';
@@ -16,7 +16,7 @@ const API_KEYS = [
 const as = (key: string) => ({ authorization: `Bearer ${key}` });
 
 t.test('session keys, scopes and ownership', async (t) => {
-  const { url, wsUrl } = await startService(t, { env: { API_KEYS } });
+  const { url, wsUrl } = await startService(t, { env: { API_KEYS, SNAPSHOT_KEY_MAX_BYTES: String(64 * 1024) } });
   const opened = await request(url, 'POST', '/sessions', { language: 'bash' }, as(keys.alice));
   t.equal(opened.status, 201, JSON.stringify(opened.body));
   const id = opened.body.id;
@@ -51,6 +51,17 @@ t.test('session keys, scopes and ownership', async (t) => {
   t.equal(closeCode, 4404, "bob's terminal into alice's session closes 4404");
 
   t.equal((await request(url, 'GET', `/sessions/${id}`, undefined, as(keys.root))).status, 200, 'an admin key sees it');
+  // A work folder past what the key's snapshots may hold in all (SNAPSHOT_KEY_MAX_BYTES): refused, nothing kept.
+  const put = await fetch(`${url}/sessions/${id}/files/big.bin`, {
+    method: 'PUT',
+    headers: as(keys.alice),
+    body: new Uint8Array(100 * 1024),
+  });
+  t.equal(put.status, 204);
+  const tooBig = await request(url, 'POST', `/sessions/${id}/snapshot`, {}, as(keys.alice));
+  t.equal(tooBig.status, 429, JSON.stringify(tooBig.body));
+  t.equal(tooBig.body.code, 'snapshot_quota_exceeded');
+  t.equal((await request(url, 'GET', '/snapshots', undefined, as(keys.alice))).body.snapshots.length, 1, 'only the first snapshot is kept');
   t.equal(
     (await request(url, 'POST', `/sessions/${id}/exec`, { command: 'true' }, as(keys.alice))).body.verdict,
     'ok',
