@@ -1,4 +1,5 @@
 // Wires the HTTP API from config and Redis: store, queue, app. Used by server.ts and main.ts.
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { problemStoreSettings, runQueueSettings, runStoreSettings, type Config } from './config/config.js';
@@ -19,8 +20,14 @@ import { createEndWatcher } from './store/run-ends.js';
 import { createProblemStore } from './store/problem-store.js';
 import { createRunStore } from './store/run-store.js';
 import { createRuntimeStore } from './store/runtime-store.js';
+import { createSessionChannel } from './store/session-channel.js';
+import { createSessionStore } from './store/session-store.js';
+import { createSnapshotStore } from './store/snapshot-store.js';
+import { createStreamFollower } from './store/stream-follower.js';
+import { createWorkerRegistry } from './store/worker-registry.js';
 import { buildApp } from './app.js';
 import { listenHost } from './api/listen-host.js';
+import { createSessionClient } from './api/session-client.js';
 import { loadPlaygroundAssets } from './api/playground-assets.js';
 
 /** Where `npm run build` puts the playground: dist/playground, one folder up from this file in src/ and in dist/ alike. */
@@ -57,6 +64,17 @@ export async function createApiService({ config, redis: factory, log, metrics, e
   const buildConnection = factory.producer();
   const runtimeBuilds = createRuntimeBuildQueue({ connection: buildConnection, prefix: config.keyPrefix });
   const ends = createEndWatcher({ subscriber: factory.blocking(), redis, keys });
+  // One blocking connection reads every command reply and terminal this process waits for.
+  const follower = createStreamFollower({ connect: factory.blocking, waker: redis, wakeKey: keys.followerWake(randomUUID()) });
+  const sessions = createSessionClient({
+    store: createSessionStore({ redis, keys, retentionSeconds: config.sessionRetentionSeconds }),
+    snapshots: createSnapshotStore({ redis, keys, quota: { maxCount: config.snapshotMaxPerKey, maxBytes: config.snapshotKeyMaxBytes } }),
+    registry: createWorkerRegistry({ redis, keys, heartbeatMs: config.workerHeartbeatMs }),
+    channel: createSessionChannel(redis, keys),
+    follower,
+    config,
+    log,
+  });
   const app = await buildApp({
     config,
     log,
@@ -77,6 +95,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
     runtimes: createRuntimeStore({ redis, keys, connect: factory.blocking }),
     runtimeBuilds,
     readiness: { redis: () => pingRedis(redis), ...extraReadiness },
+    sessions,
     playgroundAssets,
   });
   await warnIfEvicting(redis, log);
@@ -97,6 +116,7 @@ export async function createApiService({ config, redis: factory, log, metrics, e
       webhookConnection.disconnect();
       buildConnection.disconnect();
       ends.close();
+      follower.close();
       redis.disconnect();
     },
   };

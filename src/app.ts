@@ -25,6 +25,12 @@ import { CloseCode } from './api/stream-frames.js';
 import { runRoutes } from './api/routes/runs.js';
 import { runtimeBuildStreamRoutes } from './api/routes/runtime-build-stream.js';
 import { runtimeRoutes } from './api/routes/runtimes.js';
+import { sessionExecRoutes } from './api/routes/session-exec.js';
+import { sessionFileRoutes } from './api/routes/session-files.js';
+import { sessionShellRoutes } from './api/routes/session-shell.js';
+import { sessionRoutes } from './api/routes/sessions.js';
+import { snapshotRoutes } from './api/routes/snapshots.js';
+import { ExecRecordSchema, FileEntrySchema, SessionRecordSchema, SnapshotRecordSchema } from './api/session-schemas.js';
 import { ErrorSchema, RunRecordSchema, RuntimeSchema } from './api/schemas.js';
 import { ProblemSchema } from './api/problem-schemas.js';
 import { openapiDocument } from './api/openapi-document.js';
@@ -51,6 +57,7 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   app.addSchema(ErrorSchema);
   app.addSchema(RunRecordSchema);
   app.addSchema(RuntimeSchema);
+  for (const schema of [SessionRecordSchema, ExecRecordSchema, SnapshotRecordSchema, FileEntrySchema]) app.addSchema(schema);
   app.addSchema(ProblemSchema);
 
   await app.register(requestIdPlugin);
@@ -95,6 +102,11 @@ export async function buildApp(deps: AppDependencies, { docs = true }: BuildAppO
   await app.register(runStreamRoutes, routeDeps);
   await app.register(artifactRoutes, routeDeps);
   await app.register(runtimeBuildStreamRoutes, routeDeps);
+  await app.register(sessionRoutes, deps);
+  await app.register(sessionExecRoutes, deps);
+  await app.register(sessionFileRoutes, deps);
+  await app.register(sessionShellRoutes, deps);
+  await app.register(snapshotRoutes, deps);
   await app.register(problemRoutes, deps);
   if (deps.config.playground) {
     await app.register(playgroundRoutes, {

@@ -20,6 +20,7 @@ import type { RuntimeStore } from '../store/runtime-store.js';
 import type { EndWatcher } from '../store/run-ends.js';
 import type { ProblemStore } from '../store/problem-store.js';
 import type { RunStore } from '../store/run-store.js';
+import type { SessionClient } from './session-client.js';
 
 export interface AppDependencies {
   config: Config;
@@ -55,6 +56,8 @@ export interface AppDependencies {
   /** Named readiness checks for GET /readyz: Redis always, Docker where a worker runs here. */
   readiness: Record<string, () => Promise<unknown>>;
   newId?: () => string;
+  /** Sessions and snapshots: their records, and the commands to the workers that hold them. */
+  sessions: SessionClient;
   /** The playground's built files (served at / when PLAYGROUND is on); undefined when not built. */
   playgroundAssets?: Map<string, Asset>;
 }

@@ -29,10 +29,14 @@ export const errorCodes = {
     message: 'the runs of this key keep their whole output budget in storage',
     retryAfterSeconds: 60,
   },
+  // A session lasts minutes; one of the key's may end sooner (DELETE it).
+  too_many_sessions: { statusCode: 429, message: 'this key has as many sessions open as it may', retryAfterSeconds: 30 },
+  snapshot_quota_exceeded: { statusCode: 429, message: "this key's snapshots use its whole quota", retryAfterSeconds: 60 },
   internal_error: { statusCode: 500, message: 'the service failed; the fault is logged' },
   queue_full: { statusCode: 503, message: 'the queue is full; retry later', retryAfterSeconds: 5 },
   unavailable: { statusCode: 503, message: 'a backing service is unreachable; retry later', retryAfterSeconds: 5 },
   storage_full: { statusCode: 503, message: 'storage for runs is full; retry later', retryAfterSeconds: 60 },
+  sessions_full: { statusCode: 503, message: 'no worker has room for another session; retry later', retryAfterSeconds: 10 },
   // A runtime image takes a minute or a few to build; a client polls about twice a minute.
   runtime_not_ready: {
     statusCode: 503,

@@ -8,9 +8,12 @@
 import type { TObject } from '@sinclair/typebox';
 import { buildCloseCodes, buildFrameSchemas } from './build-frames.js';
 import { RunIdParamsSchema, RuntimeNameParamsSchema, StreamQuerySchema } from './schemas.js';
+import { SessionIdParamsSchema, shellCloseCodes, shellFrameSchemas, ShellQuerySchema } from './session-schemas.js';
 import { streamCloseCodes, streamFrameSchemas } from './stream-frames.js';
 
-const ref = (name: keyof typeof streamFrameSchemas | keyof typeof buildFrameSchemas) => ({ $ref: `#/components/schemas/${name}` });
+const ref = (name: keyof typeof streamFrameSchemas | keyof typeof buildFrameSchemas | keyof typeof shellFrameSchemas) => ({
+  $ref: `#/components/schemas/${name}`,
+});
 
 /** A route schema's properties as OpenAPI 3.0 parameters (no `const`: a union of literals becomes an enum). */
 function parameters(location: 'path' | 'query', schema: TObject) {
@@ -42,6 +45,22 @@ const streamPath = {
       101: { description: 'Switching Protocols: the WebSocket (an unknown run is then closed with 4404)' },
       400: { description: 'invalid_request: a parameter does not match its schema (the usual error body)' },
       404: { description: 'Not a WebSocket upgrade request (empty body)' },
+    },
+  },
+};
+
+const shellPath = {
+  get: {
+    summary: 'A terminal in a session (WebSocket)',
+    description: [
+      "Upgrades to a WebSocket with an interactive bash on a TTY in the session's sandbox, as its program user, in its work folder:",
+      'client frames stdin and resize, server frames stdout, then exit, then close 1000. Frame schemas: x-websocket-frames; docs/sessions.md has an xterm.js example.',
+    ].join(' '),
+    tags: ['sessions'],
+    parameters: [...parameters('path', SessionIdParamsSchema), ...parameters('query', ShellQuerySchema)],
+    responses: {
+      101: { description: 'Switching Protocols: the WebSocket (an unknown session is then closed with 4404)' },
+      400: { description: 'invalid_request: a parameter does not match its schema, or not a WebSocket upgrade request' },
     },
   },
 };
@@ -90,12 +109,14 @@ export const openapiDocument = {
       'Runs untrusted code in disposable, network-isolated containers.',
       'Errors have the shape {statusCode, error, code, message}; `code` is stable (see the README).',
       'Every 429 and every 503 carries Retry-After: the seconds to wait before trying again.',
-      'GET /runs/{id}/stream is a WebSocket: its frames are the Stream*Frame schemas, listed per path under x-websocket-frames.',
+      'GET /runs/{id}/stream and GET /sessions/{id}/shell are WebSockets: their frames are the Stream*Frame and Shell*Frame schemas, listed per path under x-websocket-frames.',
     ].join(' '),
   },
   tags: [
     { name: 'runs', description: 'Submit, read, cancel and stream runs' },
     { name: 'runtimes', description: 'Languages: the built-in catalogue and custom runtimes built from a Dockerfile' },
+    { name: 'sessions', description: 'Sandboxes kept open for commands, files and a terminal (docs/sessions.md)' },
+    { name: 'snapshots', description: "Work folders kept as images: a run's after it exited, or a session's" },
     { name: 'health', description: 'Liveness, readiness and metrics' },
     {
       name: 'judge0',
@@ -111,13 +132,18 @@ export const openapiDocument = {
   // A getter with a copy: @fastify/swagger rewrites the $refs of the schemas it is given in
   // place, and the frame schemas are what the stream route checks its frames against.
   get components() {
-    const schemas = { ...streamFrameSchemas, ...buildFrameSchemas };
+    const schemas = { ...streamFrameSchemas, ...buildFrameSchemas, ...shellFrameSchemas };
     return { schemas: JSON.parse(JSON.stringify(schemas)) as typeof schemas };
   },
   // A getter, so each app gets a fresh object: @fastify/swagger adds the other routes'
   // paths to the object it is given.
   get paths() {
-    return { '/runs/{id}/stream': streamPath, '/runtimes/{name}/build': buildPath, '/piston/api/v2/connect': pistonConnectPath };
+    return {
+      '/runs/{id}/stream': streamPath,
+      '/runtimes/{name}/build': buildPath,
+      '/sessions/{id}/shell': shellPath,
+      '/piston/api/v2/connect': pistonConnectPath,
+    };
   },
   'x-websocket-frames': {
     '/runs/{id}/stream': {
@@ -130,6 +156,16 @@ export const openapiDocument = {
       server: { oneOf: [ref('StreamStatusFrame'), ref('StreamOutputFrame'), ref('StreamEndFrame')] },
       client: { oneOf: [ref('StreamStdinFrame'), ref('StreamEofFrame'), ref('StreamCancelFrame')] },
       closeCodes: Object.fromEntries(Object.values(streamCloseCodes).map(({ code, description }) => [code, description])),
+    },
+    '/sessions/{id}/shell': {
+      description: [
+        'GET with Upgrade: websocket answers 101; frames are JSON text both ways.',
+        'stdin frames carry what is typed (UTF-8), resize frames the terminal size; stdout frames carry what the terminal shows.',
+        'When the shell exits (or the session ends) an exit frame comes, then close 1000; closing the socket hangs the shell up.',
+      ].join(' '),
+      server: { oneOf: [ref('ShellStdoutFrame'), ref('ShellExitFrame')] },
+      client: { oneOf: [ref('ShellStdinFrame'), ref('ShellResizeFrame')] },
+      closeCodes: shellCloseCodes,
     },
     '/piston/api/v2/connect': {
       description: 'Piston v2 frames, JSON text; docs/compat-piston.md has each field.',

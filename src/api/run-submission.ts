@@ -25,6 +25,23 @@ function checkWebhook(raw: string, config: Config): string {
   return target.url.toString();
 }
 
+export const envStrings = (env: Record<string, string>) => Object.entries(env).map(([k, v]) => `${k}=${v}`);
+
+/**
+ * Strings that become a program's argv and environment: each under the kernel's limit (it
+ * refuses one of 128 KiB or more, and all of them past ARG_MAX; Docker refuses a create of
+ * several MiB), all of them within ARGS_ENV_MAX_BYTES. Each is said here, not as a failed run.
+ */
+export function checkArgStrings(strings: string[], config: Config, what: string): void {
+  if (strings.some((s) => s.includes('\0'))) throw new ApiError('invalid_request', `${what} values may not contain NUL`);
+  const longest = Math.max(0, ...strings.map((s) => Buffer.byteLength(s)));
+  if (longest >= ARG_STRING_MAX_BYTES)
+    throw new ApiError('payload_too_large', `a string of ${longest} bytes in ${what}; each must be under ${ARG_STRING_MAX_BYTES}`);
+  const total = strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0);
+  if (total > config.argsEnvMaxBytes)
+    throw new ApiError('payload_too_large', `${what} add up to ${total} bytes, above the server maximum of ${config.argsEnvMaxBytes}`);
+}
+
 export interface Submission {
   record: RunRecord;
   request: RunSpec;
@@ -60,21 +77,11 @@ export function prepareSubmission(
   if (stdinBytes > config.stdinMaxBytes)
     throw new ApiError('payload_too_large', `stdin of ${stdinBytes} bytes is above the server maximum of ${config.stdinMaxBytes}`);
   const judge = prepareJudge(body, config, catalogue, problem);
+  if (judge && body.snapshot) throw new ApiError('invalid_request', 'a judged run cannot be snapshotted (snapshot: true)');
   const webhook = body.webhook === undefined ? undefined : checkWebhook(body.webhook, config);
   const args = body.args ?? [];
   const env = body.env ?? {};
-  const strings = [...args, ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
-  // The kernel refuses one string of 128 KiB or more, and all of them past ARG_MAX; Docker
-  // refuses a create of several MiB. Each is said here, not as a failed run.
-  const longest = Math.max(0, ...strings.map((s) => Buffer.byteLength(s)));
-  if (longest >= ARG_STRING_MAX_BYTES)
-    throw new ApiError(
-      'payload_too_large',
-      `an argument or environment variable of ${longest} bytes; each must be under ${ARG_STRING_MAX_BYTES}`,
-    );
-  const total = strings.reduce((sum, s) => sum + Buffer.byteLength(s) + 1, 0);
-  if (total > config.argsEnvMaxBytes)
-    throw new ApiError('payload_too_large', `args and env add up to ${total} bytes, above the server maximum of ${config.argsEnvMaxBytes}`);
+  checkArgStrings([...args, ...envStrings(env)], config, 'args and env');
 
   const record = queuedRun({
     id,
@@ -93,6 +100,7 @@ export function prepareSubmission(
     network: body.network ?? false,
     ...(body.root ? { root: true } : {}),
     ...(judge ? { judge } : {}),
+    ...(body.snapshot ? { snapshot: true } : {}),
     ...(body.artifacts ? { artifacts: checkArtifactGlobs(body.artifacts) } : {}),
   };
   return { record, request };

@@ -155,6 +155,12 @@ export const RunRequestSchema = Type.Object(
       }),
     ),
     isolateTests: Type.Optional(Type.Boolean({ description: 'judge mode: each test in a container of its own (default false)' })),
+    snapshot: Type.Optional(
+      Type.Boolean({
+        description:
+          "keep the exited sandbox's work folder as a snapshot (an image, SNAPSHOT_RETENTION_S): the record gets its id in `snapshot`; not with tests",
+      }),
+    ),
     artifacts: Type.Optional(
       artifactGlobs(
         "globs of the work folder's regular files to keep after the program (judge mode: after every test): * and ? within a segment, ** for any number of segments; listed at GET /runs/{id}/artifacts",

@@ -1,14 +1,26 @@
 // A TypeScript client of runbox's HTTP and WebSocket API: submit, wait, stream (an async
 // iterator of frames that reconnects with ?from=N), cancel, interactive stdin, judge, batch,
-// runtimes. Typed from the API's schemas (./types.ts). Needs fetch (Node 18+) and the `ws`
-// package for WebSockets.
+// runtimes; sessions, their execs, files, terminals and snapshots (session-api.ts). Typed from
+// the API's schemas (./types.ts). Needs fetch (Node 18+) and the `ws` package for WebSockets.
 //
 // Extension point: every method is a call of `request()` (HTTP) or `openSocket()` (a
-// WebSocket); a new API (sessions, say) adds methods over those two, as the ones below are.
+// WebSocket); a new API adds methods over those two, as the ones below and session-api.ts do.
 import WebSocket from 'ws';
+import { sessionApi } from './session-api.js';
 import type { BatchItem, ErrorBody, ListItem, RunRecord, RunRequest, Runtime, StreamFrame } from './types.js';
 
 export type { BatchItem, ListItem, RunRecord, RunRequest, Runtime, StreamFrame } from './types.js';
+export type {
+  CreateSessionRequest,
+  ExecFrame,
+  ExecRecord,
+  ExecRequest,
+  FileEntry,
+  SessionRecord,
+  ShellFrame,
+  SnapshotRecord,
+} from './types.js';
+export type { Page, Shell } from './session-api.js';
 
 export interface RunboxClientOptions {
   /** The server, e.g. http://127.0.0.1:8080. */
@@ -61,6 +73,21 @@ export function createRunboxClient(options: RunboxClientOptions) {
     ...extra,
   });
 
+  /** The body of an answer, parsed as JSON where it is JSON. */
+  function parseBody(text: string): unknown {
+    try {
+      return text ? JSON.parse(text) : undefined;
+    } catch {
+      return text; // not JSON
+    }
+  }
+
+  /** The RunboxError of an answer of 400 or more. */
+  function refusal(method: string, path: string, status: number, parsed: unknown): RunboxError {
+    const error = parsed as Partial<ErrorBody> | undefined;
+    return new RunboxError(status, error?.code ?? 'error', error?.message ?? `${method} ${path} answered ${status}`, parsed);
+  }
+
   /** One HTTP call; a status of 400 or more throws RunboxError. */
   async function request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; headers: Headers }> {
     const response = await fetch(base + path, {
@@ -68,23 +95,24 @@ export function createRunboxClient(options: RunboxClientOptions) {
       headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON
-    }
-    if (response.status >= 400) {
-      const error = parsed as Partial<ErrorBody> | undefined;
-      throw new RunboxError(
-        response.status,
-        error?.code ?? 'error',
-        error?.message ?? `${method} ${path} answered ${response.status}`,
-        parsed,
-      );
-    }
+    const parsed = parseBody(await response.text());
+    if (response.status >= 400) throw refusal(method, path, response.status, parsed);
     return { status: response.status, body: parsed as T, headers: response.headers };
+  }
+
+  /** One HTTP call whose bodies need not be JSON (a session's files); a status of 400 or more throws RunboxError. */
+  async function fetchRaw(
+    method: string,
+    path: string,
+    init: { body?: Uint8Array | string; contentType?: string } = {},
+  ): Promise<Response> {
+    const response = await fetch(base + path, {
+      method,
+      headers: headers(init.contentType ? { 'content-type': init.contentType } : {}),
+      body: typeof init.body === 'string' || init.body === undefined ? init.body : new Uint8Array(init.body),
+    });
+    if (response.status >= 400) throw refusal(method, path, response.status, parseBody(await response.text()));
+    return response;
   }
 
   /** A WebSocket to `path` with the client's key. */
@@ -211,7 +239,21 @@ export function createRunboxClient(options: RunboxClientOptions) {
     return (await request<Runtime[]>('GET', '/runtimes')).body;
   }
 
-  return { request, openSocket, submit, get, cancel, stream, wait, run, judge, batch, list, runtimes };
+  return {
+    request,
+    openSocket,
+    submit,
+    get,
+    cancel,
+    stream,
+    wait,
+    run,
+    judge,
+    batch,
+    list,
+    runtimes,
+    ...sessionApi({ request, openSocket, fetchRaw }),
+  };
 }
 
 export type RunboxClient = ReturnType<typeof createRunboxClient>;

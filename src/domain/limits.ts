@@ -59,3 +59,28 @@ export function resolveLimits(
   }
   return limits;
 }
+
+/** The limits one exec in a session may set; the rest are the session's, fixed by its sandbox. */
+export type ExecLimits = Pick<Limits, 'timeMs' | 'cpuTimeMs' | 'outputBytes'>;
+
+/**
+ * An exec's limits: the session's, then the exec's own timeMs and cpuTimeMs up to the maxima.
+ * Raising one raises the other where the exec names only one: a longer wall limit gives the
+ * CPU limit as much (so a computation may use it), a larger CPU limit a wall limit of twice it.
+ */
+export function resolveExecLimits(
+  session: ExecLimits,
+  requested: Partial<Pick<Limits, 'timeMs' | 'cpuTimeMs'>>,
+  maxima: Pick<Limits, 'timeMs' | 'cpuTimeMs'>,
+): ExecLimits {
+  for (const name of ['timeMs', 'cpuTimeMs'] as const) {
+    const value = requested[name];
+    if (value !== undefined && value > maxima[name]) throw new LimitExceededError(name, value, maxima[name]);
+  }
+  const { timeMs, cpuTimeMs } = requested;
+  return {
+    timeMs: timeMs ?? (cpuTimeMs !== undefined ? Math.min(Math.max(session.timeMs, 2 * cpuTimeMs), maxima.timeMs) : session.timeMs),
+    cpuTimeMs: cpuTimeMs ?? (timeMs !== undefined ? Math.min(Math.max(session.cpuTimeMs, timeMs), maxima.cpuTimeMs) : session.cpuTimeMs),
+    outputBytes: session.outputBytes,
+  };
+}

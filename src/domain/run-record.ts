@@ -119,6 +119,15 @@ export const RunRecordSchema = Type.Object(
     interactive: Type.Boolean(),
     webhook: Type.Optional(Type.String({ description: 'where the final record is POSTed' })),
     error: Type.Optional(Type.String({ description: 'why the service could not run it (status failed)' })),
+    snapshot: Type.Optional(
+      Type.String({
+        description:
+          'with snapshot: true, the id of the snapshot of the exited sandbox (its work folder as an image: POST /sessions {snapshot} opens a session on it); absent until the run ends, or when it could not be made (snapshotError)',
+      }),
+    ),
+    snapshotError: Type.Optional(
+      Type.String({ description: 'why the snapshot asked for could not be made (the run itself is not affected)' }),
+    ),
     artifacts: Type.Optional(ArtifactListingSchema),
     errorCode: Type.Optional(
       Type.Literal('judge_error', {

@@ -102,6 +102,8 @@ export const RunSpecSchema = Type.Object(
     root: Type.Optional(Type.Boolean()),
     judge: Type.Optional(JudgeSpecSchema),
     commands: Type.Optional(CommandTemplatesSchema),
+    /** Keep the exited sandbox's work folder as a snapshot. */
+    snapshot: Type.Optional(Type.Boolean()),
     /** Globs of the work folder's files to keep after the program (in judge mode, after every test). */
     artifacts: Type.Optional(Type.Array(Type.String())),
   },

@@ -47,6 +47,32 @@ export interface ContainerHandle {
   /** Removes it (killing it first if it still runs); a container already gone is fine. */
   remove(): Promise<void>;
   readonly killed: boolean;
+  /** Starts a process with a TTY in it, beside runbox-run (docker exec): a session's terminal. */
+  openTty(options: TtyOptions): Promise<TtyProcess>;
+  /** Runs a process beside runbox-run, without input or output, to its end; its exit code. */
+  execQuietly(options: Omit<TtyOptions, 'cols' | 'rows'>): Promise<number | null>;
+  /** Its file system as an image (a stopped snapshot writer); returns the image id. */
+  commit(repo: string, tag: string): Promise<string>;
+}
+
+export interface TtyOptions {
+  Cmd: string[];
+  User: string;
+  Env: string[];
+  WorkingDir: string;
+  cols: number;
+  rows: number;
+}
+
+/** How long a quiet exec (a terminal's hangup) may take. */
+const QUIET_EXEC_MS = 10_000;
+
+/** A process with a TTY: its raw stream (input in, the terminal's output out), its size, its end. */
+export interface TtyProcess {
+  stream: Duplex;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Its exit code once it has ended; null while it runs or when the engine cannot say. */
+  exitCode(): Promise<number | null>;
 }
 
 export interface ContainerLifecycleOptions {
@@ -57,9 +83,15 @@ export function createContainerLifecycle({ docker }: ContainerLifecycleOptions) 
   /** Creates, attaches and starts a container for `profile`; its stream is live when this resolves. */
   async function launch(profile: SandboxProfile, deadlineMs: number, owner: string): Promise<ContainerHandle> {
     const name = sandboxName(deadlineMs, owner, randomBytes(4).toString('hex'));
+    return launchSpec(buildContainerSpec({ profile, name }), profile);
+  }
+
+  /** Creates, attaches and starts a container from its create options (a sandbox's, a snapshot writer's). */
+  async function launchSpec(spec: Docker.ContainerCreateOptions, profile: SandboxProfile): Promise<ContainerHandle> {
+    const name = spec.name ?? '';
     let container: Docker.Container;
     try {
-      container = await docker.createContainer(buildContainerSpec({ profile, name }));
+      container = await docker.createContainer(spec);
     } catch (error) {
       const status = statusCodeOf(error);
       if (status === 404) throw new SandboxFault(`runtime image ${profile.image} is not built`, 'create', 404, { cause: error });
@@ -119,6 +151,38 @@ export function createContainerLifecycle({ docker }: ContainerLifecycleOptions) 
           if (statusCodeOf(error) !== 404) throw error;
         });
       },
+      async openTty({ cols, rows, ...options }) {
+        const exec = await container.exec({ ...options, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true });
+        const tty = (await exec.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
+        const resize = async (w: number, h: number) => {
+          await exec.resize({ w, h });
+        };
+        await resize(cols, rows).catch(() => undefined); // it may have ended already
+        return {
+          stream: tty,
+          resize,
+          async exitCode() {
+            const info = await exec.inspect().catch(() => undefined);
+            return info && !info.Running && typeof info.ExitCode === 'number' ? info.ExitCode : null;
+          },
+        };
+      },
+      async execQuietly(options) {
+        const exec = await container.exec({ ...options, AttachStdout: true, AttachStderr: true });
+        const output = (await exec.start({})) as NodeJS.ReadableStream;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, QUIET_EXEC_MS);
+          output.on('data', () => undefined);
+          output.on('end', () => (clearTimeout(timer), resolve()));
+          output.on('error', () => (clearTimeout(timer), resolve()));
+        });
+        const info = await exec.inspect().catch(() => undefined);
+        return info && !info.Running && typeof info.ExitCode === 'number' ? info.ExitCode : null;
+      },
+      async commit(repo, tag) {
+        const result = (await container.commit({ repo, tag, pause: false })) as { Id?: string };
+        return result.Id ?? `${repo}:${tag}`;
+      },
     };
   }
 
@@ -128,7 +192,7 @@ export function createContainerLifecycle({ docker }: ContainerLifecycleOptions) 
     return (info.SecurityOptions ?? []).some((option) => option.split(',').includes('name=userns'));
   }
 
-  return { launch, remapsUsers, ping: () => docker.ping() };
+  return { launch, launchSpec, remapsUsers, ping: () => docker.ping() };
 }
 
 export type ContainerLifecycle = ReturnType<typeof createContainerLifecycle>;

@@ -175,3 +175,117 @@ export function updatableLimits(limits: Pick<Limits, 'memoryMb' | 'cpus' | 'pids
     PidsLimit: runtime === 'runsc' ? limits.pids + RUNSC_PIDS_OVERHEAD : limits.pids,
   };
 }
+
+/** Where a snapshot image keeps the work folder it was made from: a folder of the image, under no tmpfs mount of a sandbox. */
+export const SNAPSHOT_PARENT_DIR = '/var/tmp';
+export const SNAPSHOT_FOLDER = 'runbox-snapshot';
+export const SNAPSHOT_WORK_DIR = `${SNAPSHOT_PARENT_DIR}/${SNAPSHOT_FOLDER}`;
+/** Labels of a snapshot image: its id, and when the reaper may remove it (ms since the epoch). */
+export const SNAPSHOT_LABEL = 'runbox.snapshot';
+export const SNAPSHOT_EXPIRES_LABEL = 'runbox.snapshot.expires';
+
+export interface SnapshotWriterSpecOptions {
+  /** The runtime image the snapshot is made on. */
+  image: string;
+  /** Container name (sandbox-names.ts): a writer a crashed worker left is reaped like any sandbox. */
+  name: string;
+  snapshotId: string;
+  expiresAtMs: number;
+}
+
+/**
+ * The container that writes a snapshot's work folder into an image: the runtime image with a
+ * writable root, runbox-run writing the files it is sent under SNAPSHOT_PARENT_DIR (1777 in
+ * Debian's images) as uid 1000, then committed. No program ever runs in it, and the host writes
+ * nothing: the files arrive as frames, as a sandbox's do. Always runc: gVisor keeps root-file-system
+ * writes in its own overlay, where a commit does not see them. Its labels are the image's.
+ */
+export function buildSnapshotWriterSpec({
+  image,
+  name,
+  snapshotId,
+  expiresAtMs,
+}: SnapshotWriterSpecOptions): Docker.ContainerCreateOptions {
+  const memoryBytes = 256 * MiB;
+  return {
+    name,
+    Image: image,
+    Cmd: ['/usr/local/bin/runbox-run', '--work', SNAPSHOT_PARENT_DIR],
+    Env: [`HOME=${WORK_DIR}`, 'LANG=C.UTF-8'],
+    WorkingDir: WORK_DIR,
+    User: SANDBOX_USER,
+    Labels: { [SANDBOX_LABEL]: 'true', [SNAPSHOT_LABEL]: snapshotId, [SNAPSHOT_EXPIRES_LABEL]: String(Math.ceil(expiresAtMs)) },
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    StdinOnce: true,
+    Tty: false,
+    NetworkDisabled: true,
+    HostConfig: {
+      NetworkMode: 'none',
+      Runtime: 'runc',
+      Memory: memoryBytes,
+      MemorySwap: memoryBytes,
+      NanoCpus: 1e9,
+      PidsLimit: 16,
+      ReadonlyRootfs: false,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      Init: false,
+      IpcMode: 'private',
+      Ulimits: [
+        { Name: 'nofile', Soft: 1024, Hard: 1024 },
+        { Name: 'core', Soft: 0, Hard: 0 },
+      ],
+      LogConfig: { Type: 'none', Config: {} },
+      Binds: [],
+      Mounts: [],
+      AutoRemove: false,
+    },
+  };
+}
+
+/** The user and fixed environment of what the engine starts beside runbox-run (a terminal, its hangup). */
+function besideRunner(profile: Pick<SandboxProfile, 'runtime' | 'root'>) {
+  return {
+    User: profile.runtime === 'runsc' || profile.root ? '0:0' : SANDBOX_USER,
+    Env: [`HOME=${WORK_DIR}`, 'LANG=C.UTF-8', 'TERM=xterm-256color'],
+    WorkingDir: WORK_DIR,
+  };
+}
+
+/**
+ * A session's terminal: `docker exec` with a TTY in the session's container (its cgroup, its
+ * network, the engine's seccomp profile), as the user runbox-run starts as. It starts as
+ * runbox-run --shell, which takes what runbox-run gives every program (uid 1000, an empty
+ * bounding set, no_new_privs, runbox's seccomp filter) before it starts bash and stays its
+ * parent. Its own environment is fixed; the session's env reaches bash through --env arguments.
+ */
+export function shellExecOptions(
+  profile: Pick<SandboxProfile, 'runtime' | 'root'>,
+  shellId: string,
+  env: Readonly<Record<string, string>>,
+) {
+  return {
+    Cmd: [
+      '/usr/local/bin/runbox-run',
+      '--shell',
+      ...(profile.root ? ['--root'] : []),
+      ...(profile.root && profile.runtime === 'runsc' ? ['--supervisor-uid', String(RUNSC_SUPERVISOR_UID)] : []),
+      '--id',
+      shellId,
+      ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+      '--',
+      '/bin/bash',
+      '-i',
+    ],
+    ...besideRunner(profile),
+  };
+}
+
+/** Ends a terminal: the engine cannot stop an exec, so runbox-run --hangup finds it by its id and hangs it up. */
+export function hangupExecOptions(profile: Pick<SandboxProfile, 'runtime' | 'root'>, shellId: string) {
+  return { Cmd: ['/usr/local/bin/runbox-run', '--hangup', shellId], ...besideRunner(profile) };
+}

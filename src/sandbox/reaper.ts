@@ -1,6 +1,7 @@
 // Removes sandboxes that outlived their deadline (read from their name, sandbox-names.ts): left
-// by a worker that crashed, or by a remove that failed. Safe with many workers on one host: it
-// only takes expired ones, and a worker that keeps a sandbox longer moves its deadline first.
+// by a worker that crashed, or by a remove that failed; and snapshot images past their expiry
+// (snapshot-images.ts). Safe with many workers on one host: it only takes expired ones, and a
+// worker that keeps a sandbox longer (a session in use) moves its deadline first.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SANDBOX_LABEL } from './container-spec.js';
@@ -10,9 +11,11 @@ export interface ReaperOptions {
   docker: Docker;
   log: Logger;
   intervalMs: number;
+  /** Snapshot images, removed past their expiry. */
+  snapshots?: { reapExpired(now: number): Promise<number> };
 }
 
-export function createReaper({ docker, log, intervalMs }: ReaperOptions) {
+export function createReaper({ docker, log, intervalMs, snapshots }: ReaperOptions) {
   let timer: NodeJS.Timeout | undefined;
 
   /** Removes every runbox sandbox whose deadline has passed; returns how many. */
@@ -29,7 +32,26 @@ export function createReaper({ docker, log, intervalMs }: ReaperOptions) {
       ),
     );
     if (expired.length > 0) log.info({ removed: expired.length }, 'reaper removed stray sandboxes');
+    // After the sandboxes: an image is only removed once no container uses it.
+    await snapshots?.reapExpired(now).catch((error) => log.warn({ err: error }, 'reaper could not list snapshot images'));
     return expired.length;
+  }
+
+  /** Removes the sandboxes of these owners (sessions found lost: their worker died), whatever their deadline. */
+  async function reapOwners(owners: readonly string[]): Promise<number> {
+    const wanted = new Set(owners);
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
+    const theirs = containers.filter((c) => wanted.has(parseSandboxName(c.Names[0] ?? '')?.owner ?? ''));
+    await Promise.all(
+      theirs.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch((error) => log.warn({ err: error, container: c.Id }, 'reaper could not remove a sandbox')),
+      ),
+    );
+    if (theirs.length > 0) log.info({ removed: theirs.length }, 'reaper removed the sandboxes of lost sessions');
+    return theirs.length;
   }
 
   function start(): void {
@@ -41,5 +63,5 @@ export function createReaper({ docker, log, intervalMs }: ReaperOptions) {
     if (timer) clearInterval(timer);
   }
 
-  return { reapOnce, start, stop };
+  return { reapOnce, reapOwners, start, stop };
 }

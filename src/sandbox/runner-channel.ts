@@ -13,6 +13,7 @@ import {
   encodeData,
   encodeExec,
   encodeFile,
+  encodeGet,
   HostFrame,
   keyFrame,
   ProtocolError,
@@ -21,11 +22,18 @@ import {
   type RunnerMessage,
   type RunnerReport,
 } from './runner-protocol.js';
-import { WorkFolder } from './work-folder.js';
+import { S_IFDIR, WorkFolder } from './work-folder.js';
 
 /** runbox-run could not do a command (a file that does not fit, a restore that failed); it said why. */
 export class RunnerCommandError extends Error {
   override name = 'RunnerCommandError';
+  constructor(
+    message: string,
+    /** The errno's name where runbox-run gave one (ENOENT, ELOOP, ENOSPC, ...). */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The stream ended before the answer: the sandbox is gone (killed, crashed, removed). */
@@ -50,6 +58,18 @@ export interface CollectOutcome {
   /** Why part of the folder could not be read, if so. */
   error?: string;
 }
+
+/** One entry of a folder: its mode with the type bits, size, and last change. */
+export interface FolderEntry {
+  name: string;
+  mode: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/** What a get found: a file's bytes (holes as zeros), or a folder's entries; `exceeded` when it is larger than the budget. */
+export type PathContent =
+  { kind: 'file'; mode: number; data: Buffer } | { kind: 'folder'; entries: FolderEntry[]; exceeded: boolean } | { kind: 'too-large' };
 
 /** Which entries of a collect to hold: each is offered once, as its header arrives. */
 export type CollectFilter = (entry: { path: string; mode: number; size: number }) => boolean;
@@ -142,14 +162,14 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
 
   /** Commands whose answer is a sync's ok, with runbox-run's errors before it: the first fails the command. */
   function synced(send: () => Promise<void>): Promise<void> {
-    const errors: string[] = [];
+    const errors: { error: string; code?: string }[] = [];
     return command<void>(send, (message, resolve, reject) => {
       if (message.type === 'error') {
-        errors.push(message.error);
+        errors.push(message);
         return false;
       }
       if (message.type !== 'ok') return unexpected(message, 'before the answer to a sync');
-      if (errors.length > 0) reject(new RunnerCommandError(errors[0]));
+      if (errors.length > 0) reject(new RunnerCommandError(errors[0].error, errors[0].code));
       else resolve();
       return true;
     });
@@ -160,9 +180,10 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
       for (const frame of frames) await write(frame);
     };
 
-  function* folderFrames(folder: WorkFolder): Generator<Buffer> {
+  function* folderFrames(folder: WorkFolder, under?: string): Generator<Buffer> {
+    if (under) yield encoder.frame(HostFrame.file, encodeFile(S_IFDIR | 0o755, 0, under));
     for (const entry of folder.entries) {
-      yield encoder.frame(HostFrame.file, encodeFile(entry.mode, entry.size, entry.path));
+      yield encoder.frame(HostFrame.file, encodeFile(entry.mode, entry.size, under ? `${under}/${entry.path}` : entry.path));
       for (const piece of entry.pieces) {
         const data = folder.read(piece);
         for (let at = 0; at < data.length; at += CHUNK_BYTES) {
@@ -182,10 +203,10 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
       });
     },
 
-    /** Writes a folder into the work folder. */
-    putFiles: (folder: WorkFolder) =>
+    /** Writes a folder into the work folder (into its folder `under`, made first, where given). */
+    putFiles: (folder: WorkFolder, under?: string) =>
       synced(async () => {
-        for (const frame of folderFrames(folder)) await write(frame);
+        for (const frame of folderFrames(folder, under)) await write(frame);
         await write(encoder.frame(HostFrame.sync));
       }),
 
@@ -270,6 +291,54 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
         throw e;
       });
     },
+
+    /**
+     * One path of the work folder ("" for the folder itself): a file's bytes or a folder's
+     * entries, up to `budgetBytes` (a file larger than that is `too-large`, nothing of it sent).
+     * Links are never followed: a link on the way is an error (ELOOP), as a missing path is (ENOENT).
+     */
+    get(path: string, budgetBytes: number): Promise<PathContent> {
+      let file: { mode: number; size: number; pieces: { offset: number; data: Buffer }[] } | undefined;
+      const entries: FolderEntry[] = [];
+      let error: { error: string; code?: string } | undefined;
+      let received = 0;
+      return command<PathContent>(sending(encoder.frame(HostFrame.get, encodeGet(budgetBytes, path))), (message, resolve, reject) => {
+        if (message.type === 'file') {
+          if (file || entries.length > 0) throw new ProtocolError('a second file in a get');
+          if (message.size > budgetBytes) throw new ProtocolError('a file larger than the budget of its get');
+          file = { mode: message.mode, size: message.size, pieces: [] };
+        } else if (message.type === 'data') {
+          if (!file) throw new ProtocolError('file data before any file');
+          if (message.offset + message.data.length > file.size) throw new ProtocolError('file data past its size');
+          received += message.data.length;
+          file.pieces.push({ offset: message.offset, data: message.data });
+        } else if (message.type === 'entry') {
+          if (file) throw new ProtocolError('a folder entry after a file');
+          received += message.name.length;
+          entries.push({ name: message.name, mode: message.mode, size: message.size, mtimeMs: message.mtimeMs });
+        } else if (message.type === 'error') {
+          error ??= message;
+        } else if (message.type === 'collected') {
+          if (error) reject(new RunnerCommandError(error.error, error.code));
+          else if (file) {
+            const data = Buffer.alloc(file.size);
+            for (const piece of file.pieces) piece.data.copy(data, piece.offset);
+            resolve({ kind: 'file', mode: file.mode, data });
+          } else if (message.collected.exceeded && entries.length === 0 && message.collected.files === 0) resolve({ kind: 'too-large' });
+          else resolve({ kind: 'folder', entries, exceeded: message.collected.exceeded });
+          return true;
+        } else unexpected(message, 'during a get');
+        if (received > budgetBytes + COLLECT_SLACK_BYTES)
+          throw new ProtocolError(`a get sent more than its budget of ${budgetBytes} bytes`);
+        return false;
+      });
+    },
+
+    /** Removes a file, link or folder (with what it holds) of the work folder; never through a link. */
+    remove: (path: string) => synced(sending(encoder.frame(HostFrame.remove, Buffer.from(path)), encoder.frame(HostFrame.sync))),
+
+    /** Copies what a folder of the image holds (a snapshot's work folder) into the work folder. */
+    load: (folder: string) => synced(sending(encoder.frame(HostFrame.load, Buffer.from(folder)), encoder.frame(HostFrame.sync))),
 
     /** Asks runbox-run to exit. */
     quit(): Promise<void> {

@@ -33,6 +33,10 @@ export const HostFrame = {
   collect: 'C',
   sync: 'Y',
   quit: 'Q',
+  /** A session's files: one file or folder listing read, a path removed, a snapshot's folder loaded. */
+  get: 'G',
+  remove: 'U',
+  load: 'L',
 } as const;
 
 /** Runner to host. */
@@ -47,6 +51,7 @@ export const RunnerFrame = {
   error: 'x',
   ok: 'k',
   bye: 'q',
+  entry: 'n',
 } as const;
 
 /** Fields of an exec frame: tag (1 byte), length (u32 big-endian), value. */
@@ -58,6 +63,7 @@ export const ExecField = {
   cpuMs: 'c',
   outputBytes: 'o',
   cgroupPeak: 'p',
+  shared: 's',
 } as const;
 
 /** How one program ended, as runbox-run measured it. */
@@ -87,7 +93,14 @@ export const CollectedSchema = Type.Object(
   { additionalProperties: false },
 );
 export type Collected = Static<typeof CollectedSchema>;
-export const RunnerErrorSchema = Type.Object({ error: Type.String({ maxLength: 2048 }) }, { additionalProperties: false });
+export const RunnerErrorSchema = Type.Object(
+  {
+    error: Type.String({ maxLength: 2048 }),
+    /** The errno's name where one says why (ENOENT, ELOOP, ENOSPC, ...). */
+    code: Type.Optional(Type.String({ pattern: '^E[A-Z0-9]{1,30}$' })),
+  },
+  { additionalProperties: false },
+);
 const EmptySchema = Type.Object({}, { additionalProperties: false });
 
 export type RunnerMessage =
@@ -97,7 +110,8 @@ export type RunnerMessage =
   | { type: 'file'; mode: number; size: number; path: string }
   | { type: 'data'; offset: number; data: Buffer }
   | { type: 'collected'; collected: Collected }
-  | { type: 'error'; error: string }
+  | { type: 'entry'; mode: number; size: number; mtimeMs: number; name: string }
+  | { type: 'error'; error: string; code?: string }
   | { type: 'ok' }
   | { type: 'bye' };
 
@@ -152,6 +166,8 @@ export interface ExecSpec {
   outputBytes: number;
   /** Measure memory by the sandbox's cgroup peak (a run's one execution). */
   cgroupPeak?: boolean;
+  /** Other processes share the sandbox (a session's terminal): stop and measure only this execution's own. */
+  shared?: boolean;
 }
 
 function field(tag: string, value: Buffer): Buffer {
@@ -176,6 +192,7 @@ export function encodeExec(spec: ExecSpec): Buffer {
     field(ExecField.cpuMs, u64(spec.cpuMs)),
     field(ExecField.outputBytes, u64(spec.outputBytes)),
     ...(spec.cgroupPeak ? [field(ExecField.cgroupPeak, Buffer.alloc(0))] : []),
+    ...(spec.shared ? [field(ExecField.shared, Buffer.alloc(0))] : []),
   ];
   return Buffer.concat(parts);
 }
@@ -194,6 +211,9 @@ export function encodeData(offset: number, data: Buffer): Buffer {
 }
 
 export const encodeBudget = (bytes: number) => u64(bytes);
+
+/** A get frame's payload: the byte budget, then the path ("" for the work folder). */
+export const encodeGet = (budgetBytes: number, path: string) => Buffer.concat([u64(budgetBytes), Buffer.from(path)]);
 
 const checkers = new Map<TSchema, ReturnType<typeof TypeCompiler.Compile>>();
 function parseJson<T extends TSchema>(schema: T, payload: Buffer, what: string): Static<T> {
@@ -236,8 +256,24 @@ function decode(type: number, payload: Buffer): RunnerMessage {
     }
     case RunnerFrame.collected:
       return { type: 'collected', collected: parseJson(CollectedSchema, payload, 'the end of a collect') };
-    case RunnerFrame.error:
-      return { type: 'error', error: parseJson(RunnerErrorSchema, payload, 'an error frame').error };
+    case RunnerFrame.entry: {
+      if (payload.length < 21) throw new ProtocolError('a short entry frame');
+      const size = payload.readBigUInt64BE(4);
+      const mtime = payload.readBigUInt64BE(12);
+      if (size > BigInt(Number.MAX_SAFE_INTEGER) || mtime > BigInt(Number.MAX_SAFE_INTEGER))
+        throw new ProtocolError('an entry out of range');
+      return {
+        type: 'entry',
+        mode: payload.readUInt32BE(0),
+        size: Number(size),
+        mtimeMs: Number(mtime),
+        name: payload.subarray(20).toString('utf8'),
+      };
+    }
+    case RunnerFrame.error: {
+      const { error, code } = parseJson(RunnerErrorSchema, payload, 'an error frame');
+      return { type: 'error', error, ...(code ? { code } : {}) };
+    }
     case RunnerFrame.ok:
       parseJson(EmptySchema, payload, 'an ok frame');
       return { type: 'ok' };

@@ -5,10 +5,18 @@
 // the limit, a cancel, the engine's account of a sandbox that died).
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
-import type { ContainerHandle } from './container-lifecycle.js';
-import { SandboxFault } from './container-lifecycle.js';
+import { hangupExecOptions, shellExecOptions } from './container-spec.js';
+import type { ContainerHandle, TtyProcess } from './container-lifecycle.js';
+import { SandboxFault, statusCodeOf } from './container-lifecycle.js';
 import { createExecutionCollector, type ExecutionResult, type OutputStream } from './execution-result.js';
-import { ChannelClosedError, RunnerCommandError, type CollectFilter, type RunnerChannel, type StdinSource } from './runner-channel.js';
+import {
+  ChannelClosedError,
+  RunnerCommandError,
+  type CollectFilter,
+  type PathContent,
+  type RunnerChannel,
+  type StdinSource,
+} from './runner-channel.js';
 import { ProtocolError, type RunnerReport } from './runner-protocol.js';
 import type { WorkFolder } from './work-folder.js';
 
@@ -26,11 +34,29 @@ export interface ExecutionRequest {
   signal?: AbortSignal;
   /** Memory as the sandbox's cgroup peak (a run's one execution) rather than the processes' peak. */
   cgroupPeak?: boolean;
+  /** Other processes share the sandbox (a session's terminal): this execution stops and measures its own alone. */
+  shared?: boolean;
 }
 
 /** A command runbox-run refused (a file that does not fit, a restore that failed): the sandbox still answers. */
 export class SandboxCommandError extends Error {
   override name = 'SandboxCommandError';
+  constructor(
+    message: string,
+    /** The errno's name where runbox-run gave one (ENOENT, ELOOP, ENOSPC, ...). */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ShellOptions {
+  /** Names the terminal, so that hangupShell can end it: letters, digits and dashes. */
+  id: string;
+  /** The session's environment, for the shell (never for runbox-run's own code). */
+  env: Readonly<Record<string, string>>;
+  cols: number;
+  rows: number;
 }
 
 export interface SandboxSessionOptions {
@@ -100,12 +126,43 @@ export class SandboxSession {
     return this.command(() => this.channel.collect(budgetBytes, keep));
   }
 
+  /** One path of the work folder: a file's bytes or a folder's entries, up to `budgetBytes`; links are never followed. */
+  async readPath(path: string, budgetBytes: number): Promise<PathContent> {
+    return this.command(() => this.channel.get(path, budgetBytes));
+  }
+
+  /** Removes a file, link or folder of the work folder. */
+  async removePath(path: string): Promise<void> {
+    await this.command(() => this.channel.remove(path));
+  }
+
+  /** Copies a folder of the image (a snapshot's work folder) into the work folder. */
+  async load(folder: string): Promise<void> {
+    await this.command(() => this.channel.load(folder));
+  }
+
+  /** A terminal in the sandbox, beside runbox-run (container-spec.ts's shellExecOptions says how it is held). */
+  async openShell({ id, env, cols, rows }: ShellOptions): Promise<TtyProcess> {
+    this.checkUsable();
+    try {
+      return await this.container.openTty({ ...shellExecOptions(this.container.profile, id, env), cols, rows });
+    } catch (error) {
+      throw new SandboxFault(`cannot open a terminal: ${(error as Error).message}`, 'running', statusCodeOf(error), { cause: error });
+    }
+  }
+
+  /** Ends a terminal (and the jobs it started) that its client left; true when there was one. */
+  async hangupShell(id: string): Promise<boolean> {
+    if (!this.usable) return false;
+    return (await this.container.execQuietly(hangupExecOptions(this.container.profile, id)).catch(() => null)) === 0;
+  }
+
   private async command<T>(run: () => Promise<T>): Promise<T> {
     this.checkUsable();
     try {
       return await run();
     } catch (error) {
-      if (error instanceof RunnerCommandError) throw new SandboxCommandError(error.message);
+      if (error instanceof RunnerCommandError) throw new SandboxCommandError(error.message, error.code);
       this.deadReason = (error as Error).message;
       if (error instanceof ProtocolError) {
         void this.container.kill();
@@ -157,6 +214,7 @@ export class SandboxSession {
           cpuMs: limits.cpuTimeMs,
           outputBytes: limits.outputBytes,
           cgroupPeak: request.cgroupPeak,
+          shared: request.shared,
         },
         request.stdin,
         (stream, data) => {

@@ -36,6 +36,8 @@ export interface OpenOptions {
   owner: string;
   /** How long it may live; the reaper removes it DEADLINE_GRACE_MS after. */
   lifetimeMs: number;
+  /** false: always a fresh start, and no pool kept for the profile (a snapshot's image, used once). */
+  pool?: boolean;
 }
 
 interface Started extends PooledItem {
@@ -155,7 +157,7 @@ export function createSandbox(options: SandboxOptions) {
 
   async function openSession(
     profile: SandboxProfile,
-    { owner, lifetimeMs }: OpenOptions,
+    { owner, lifetimeMs, pool: pooling = true }: OpenOptions,
   ): Promise<{ opened: SandboxSession; source: 'warm' | 'cold' }> {
     if (profile.root && profile.runtime !== 'runsc') {
       // Root inside under runc only on an engine that remaps users: asked here, so a wrong
@@ -174,7 +176,7 @@ export function createSandbox(options: SandboxOptions) {
       }
     }
     const deadline = Date.now() + lifetimeMs + DEADLINE_GRACE_MS;
-    const pooled = pool.take(profile);
+    const pooled = pooling ? pool.take(profile) : undefined;
     if (pooled) {
       const { limits } = pooled.profile;
       const differs =

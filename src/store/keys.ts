@@ -37,6 +37,30 @@ export function createKeys(prefix: string) {
     judge0Submissions: () => `${prefix}:judge0:index`,
     /** Runs a key has queued or running: a sorted set, score = when the entry lapses. */
     inFlight: (owner: string) => `${prefix}:inflight:${owner}`,
+    /** A session's record (a hash of plain fields). */
+    session: (id: string) => `${prefix}:session:${id}`,
+    /** Open sessions of one key (`owner`) or of all: sorted sets of ids, score = when the entry lapses. */
+    openSessions: (owner?: string) => (owner === undefined ? `${prefix}:sessions:all` : `${prefix}:sessions:key:${owner}`),
+    /** Workers that beat: a sorted set of ids, score = the last beat (ms). */
+    workers: () => `${prefix}:workers`,
+    /** One worker: a hash (its Docker engine, capacity, sessions) that lapses unless it beats. */
+    worker: (id: string) => `${prefix}:worker:${id}`,
+    /** The sessions one worker holds: a set of ids. */
+    workerSessions: (id: string) => `${prefix}:worker:${id}:sessions`,
+    /** Commands for one worker's sessions (a stream the worker reads). */
+    workerCommands: (id: string) => `${prefix}:worker:${id}:commands`,
+    /** The answer to one command: a stream of output, data and the end. */
+    reply: (id: string) => `${prefix}:reply:${id}`,
+    /** A terminal's input (stdin, resize, close) and output (stdout, exit): streams. */
+    shellInput: (id: string) => `${prefix}:shell:${id}:in`,
+    shellOutput: (id: string) => `${prefix}:shell:${id}:out`,
+    /** A snapshot's record (a hash of plain fields). */
+    snapshot: (id: string) => `${prefix}:snapshot:${id}`,
+    /** One key's snapshots: a ledger of "<id> <bytes>" scored by expiry (output-ledger.ts), and its total. */
+    snapshots: (owner: string) => `${prefix}:snapshots:key:${owner}`,
+    snapshotBytes: (owner: string) => `${prefix}:snapshots:key:${owner}:bytes`,
+    /** A reader of many streams (stream-follower.ts) is woken through this stream when one is added to its read. */
+    followerWake: (reader: string) => `${prefix}:wake:${reader}`,
     /** A problem: a hash of its record (JSON), its bundle's hash and its owner. */
     problem: (id: string) => `${prefix}:problem:${id}`,
     /** A problem bundle, by its SHA-256: a string. */

@@ -7,6 +7,7 @@ import type { Keys } from './keys.js';
 import { luaScript } from './lua-script.js';
 import { entryFields } from './stream-entry.js';
 import { STDIN_BYTES_FIELD } from './run-store.js';
+import { createStreamFollower } from './stream-follower.js';
 
 export type InputFrame = { kind: 'stdin'; data: Buffer } | { kind: 'eof' } | { kind: 'cancel' };
 
@@ -74,88 +75,22 @@ function parseFrame(raw: Buffer[]): InputFrame | undefined {
 
 /**
  * Reads the input streams of every run a worker has under way with one blocking XREAD on one
- * connection of its own, instead of a connection per run. A run added while the read blocks
- * wakes it through a stream of the reader's own, so its frames (a cancel, stdin typed early)
- * are read at once. Frames go to each run's listener in order, from its stream's first.
+ * connection of its own (stream-follower.ts), instead of a connection per run, so a run's
+ * frames (a cancel, stdin typed early) are read at once. Frames go to each run's listener in
+ * order, from its stream's first.
  */
 export function createInputReader(connect: () => Redis, waker: Redis, keys: Keys) {
-  const wakeKey = keys.inputWake(randomUUID());
-  /** By input stream key. */
-  const runs = new Map<string, { lastId: string; onFrame: (frame: InputFrame) => void }>();
-  let redis: Redis | undefined;
-  let wakeId = '0-0';
-  let running = false;
-  let stopped = false;
-
-  const wake = () => {
-    waker
-      .multi()
-      .xadd(wakeKey, 'MAXLEN', '1', '*', 'w', '1')
-      .expire(wakeKey, 60)
-      .exec()
-      .catch(() => undefined);
-  };
-
-  async function loop(): Promise<void> {
-    while (!stopped && runs.size > 0) {
-      redis ??= connect();
-      const streams = [...runs.keys()];
-      let reply: Awaited<ReturnType<Redis['xreadBuffer']>>;
-      try {
-        reply = await redis.xreadBuffer(
-          'COUNT',
-          64,
-          'BLOCK',
-          5000,
-          'STREAMS',
-          ...streams,
-          wakeKey,
-          ...streams.map((key) => runs.get(key)!.lastId),
-          wakeId,
-        );
-      } catch {
-        // Redis is away (a restart): read on from the same frames once it is back, so a
-        // client's stdin and cancel still reach a run that outlived the outage.
-        if (!stopped) await new Promise((resolve) => setTimeout(resolve, 500));
-        continue;
-      }
-      for (const [keyBuf, entries] of reply ?? []) {
-        const key = keyBuf.toString();
-        if (key === wakeKey) {
-          wakeId = entries.at(-1)![0].toString();
-          continue;
-        }
-        const run = runs.get(key);
-        if (!run) continue;
-        for (const [idBuf, raw] of entries) {
-          run.lastId = idBuf.toString();
-          const frame = parseFrame(raw);
-          if (frame) run.onFrame(frame);
-        }
-      }
-    }
-    running = false;
-  }
-
+  const follower = createStreamFollower({ connect, waker, wakeKey: keys.inputWake(randomUUID()) });
   return {
     /** Passes the run's input frames to `onFrame` until the returned function is called. */
     follow(runId: string, onFrame: (frame: InputFrame) => void): () => void {
-      const key = keys.input(runId);
-      runs.set(key, { lastId: '0-0', onFrame });
-      if (!running && !stopped) {
-        running = true;
-        void loop();
-      } else wake();
-      return () => {
-        runs.delete(key);
-      };
+      return follower.follow(keys.input(runId), ([, raw]) => {
+        const frame = parseFrame(raw);
+        if (frame) onFrame(frame);
+      });
     },
     /** Ends the reading; a read in flight is cut by closing its connection. */
-    close(): void {
-      stopped = true;
-      runs.clear();
-      redis?.disconnect();
-    },
+    close: () => follower.close(),
   };
 }
 export type InputReader = ReturnType<typeof createInputReader>;

@@ -2,6 +2,7 @@
 // runtime compiles, run, judge the outcome, publish every frame, and write the final record.
 // A program that fails is a completed run with a verdict; only the service failing is an
 // error, and this is the one place that decides whether such an error is retried.
+import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Limits } from '../domain/limits.js';
@@ -24,7 +25,8 @@ import type { ProblemCache } from './problem-cache.js';
 import type { OutputComparer } from './output-comparer.js';
 import { createOutputSink, decodeOutput as decode } from './output-sink.js';
 import { createRunInputPump } from './run-input-pump.js';
-import type { SandboxPort } from './sandbox-port.js';
+import type { SandboxPort, SessionPort } from './sandbox-port.js';
+import type { SnapshotMaker } from './snapshot-maker.js';
 import { profileFor } from './sandbox-profile.js';
 
 export interface RunProcessorOptions {
@@ -50,6 +52,8 @@ export interface RunProcessorOptions {
   inputReader: InputReader;
   /** Compares a judged run's outputs with the expected ones. */
   comparer: Pick<OutputComparer, 'compare'>;
+  /** Keeps an exited sandbox's work folder as a snapshot (runs with snapshot: true). */
+  makeSnapshot?: SnapshotMaker;
   /** Where a run's artifacts are kept, and how many. */
   artifacts: { store: Pick<ArtifactStore, 'write' | 'remove'>; limits: ArtifactLimits };
   /** Problem bundles on this worker, for runs judged against a problem. */
@@ -189,6 +193,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
       const sink = createOutputSink(events, 'run');
       const session = await sandbox.open(profile, { owner: record.id, lifetimeMs: record.limits.timeMs + options.killGraceMs });
       let result: ExecutionResult;
+      let snapshot: Partial<RunRecord> = {};
       try {
         await session.putFiles(folder);
         progress.executions++;
@@ -199,15 +204,45 @@ export function createRunProcessor(options: RunProcessorOptions) {
           cgroupPeak: true,
         });
         if (!result.cancelled) await artifacts?.collect(session, runGlobs);
+        if (request.snapshot && !result.cancelled) snapshot = await snapshotOf(record, profile.image, session, log);
       } finally {
         session.close();
       }
       sink.flush();
       if (result.cancelled) return { ...interrupted(), compile: compileResult, ...runFields(result), ...kept() };
-      return { status: RunStatus.completed, verdict: verdictOf(result), compile: compileResult, ...runFields(result), ...kept() };
+      return {
+        status: RunStatus.completed,
+        verdict: verdictOf(result),
+        compile: compileResult,
+        ...runFields(result),
+        ...kept(),
+        ...snapshot,
+      };
     } finally {
       folder.dispose();
       input.close();
+    }
+  }
+
+  /** The snapshot of an exited run's sandbox: its id, or why there is none (the run's outcome stands either way). */
+  async function snapshotOf(record: RunRecord, image: string, session: SessionPort, log: Logger): Promise<Partial<RunRecord>> {
+    try {
+      if (!options.makeSnapshot) throw new Error('this worker makes no snapshots');
+      const owner = (await store.getOwned(record.id))?.owner ?? '';
+      const outcome = await options.makeSnapshot({
+        snapshotId: randomUUID(),
+        session,
+        budgetBytes: record.limits.diskMb * 1024 * 1024,
+        language: record.language,
+        image,
+        owner,
+        label: `run ${record.id}`,
+        source: { kind: 'run', id: record.id },
+      });
+      return outcome.made ? { snapshot: outcome.record.id } : { snapshotError: outcome.error.message };
+    } catch (error) {
+      log.warn({ err: error }, 'the snapshot of a run could not be made');
+      return { snapshotError: `the snapshot could not be made: ${(error as Error).message}` };
     }
   }
 

@@ -1,5 +1,7 @@
 // A worker: takes run jobs from BullMQ and executes them in sandboxes on its Docker host.
-// Reaps stray sandboxes at start and periodically; its runtimes (images, builds) are runtime-service.ts's.
+// Reaps stray sandboxes at start and periodically; its runtimes (images, builds) are runtime-service.ts's;
+// the sessions it holds are session-host.ts's.
+import { randomUUID } from 'node:crypto';
 import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
@@ -14,6 +16,7 @@ import { runtimeBuildQueueName, type RuntimeBuildJobData } from '../queue/runtim
 import { createWebhookQueue, webhookQueueName, type WebhookJobData } from '../queue/webhook-queue.js';
 import { createSandbox } from '../sandbox/sandbox.js';
 import { createReaper } from '../sandbox/reaper.js';
+import { createSnapshotImages } from '../sandbox/snapshot-images.js';
 import { createArtifactStore } from '../store/artifact-store.js';
 import { createJudge0Submissions } from '../store/judge0-submissions.js';
 import { createEventPublisher } from '../store/event-stream.js';
@@ -21,9 +24,16 @@ import { createKeys } from '../store/keys.js';
 import { createInputReader } from '../store/run-input.js';
 import { createProblemStore } from '../store/problem-store.js';
 import { createRunStore } from '../store/run-store.js';
+import { createSessionChannel } from '../store/session-channel.js';
+import { createSessionStore } from '../store/session-store.js';
+import { createSnapshotStore } from '../store/snapshot-store.js';
+import { createStreamFollower } from '../store/stream-follower.js';
+import { createWorkerRegistry } from '../store/worker-registry.js';
 import { createOutputComparer } from './output-comparer.js';
 import { createProblemCache } from './problem-cache.js';
 import { createRunProcessor } from './run-processor.js';
+import { createSessionHost } from './session-host.js';
+import { createSnapshotMaker } from './snapshot-maker.js';
 import { startRuntimeService } from './runtime-service.js';
 import { createWebhookProcessor } from './webhook-processor.js';
 
@@ -70,7 +80,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       'USERNS_REMAP is set but this Docker engine does not run with userns-remap: root runs under runc will fail (see docs/security.md)',
     );
   }
-  const reaper = createReaper({ docker, log, intervalMs: config.reaperIntervalMs });
+  const images = createSnapshotImages({ docker, log, repo: `${config.imagePrefix}snapshot` });
+  const reaper = createReaper({ docker, log, intervalMs: config.reaperIntervalMs, snapshots: images });
   await reaper.reapOnce();
   reaper.start();
 
@@ -90,6 +101,20 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     liveSandboxes: () => sandbox.liveCount(),
   });
   const inputReader = createInputReader(factory.blocking, redis, keys);
+  const workerId = randomUUID();
+  const engine = ((await docker.info()) as { ID?: string }).ID ?? 'unknown';
+  const snapshotStore = createSnapshotStore({
+    redis,
+    keys,
+    quota: { maxCount: config.snapshotMaxPerKey, maxBytes: config.snapshotKeyMaxBytes },
+  });
+  const makeSnapshot = createSnapshotMaker({
+    images,
+    store: snapshotStore,
+    engine,
+    retentionSeconds: config.snapshotRetentionSeconds,
+    log,
+  });
   /** Judge comparisons past 64 KiB run in a thread of their own, off this loop. */
   const comparer = createOutputComparer({ thresholdBytes: 64 * 1024 });
   const runtimes = await startRuntimeService({ config, docker, sandbox, redis, subscriber: factory.blocking(), keys, log });
@@ -117,12 +142,33 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     webhooks,
     inputReader,
     comparer,
+    makeSnapshot,
     artifacts: {
       store: createArtifactStore({ redis, keys, retentionSeconds: config.retentionSeconds }),
       limits: { maxFiles: config.artifactsMaxFiles, maxBytes: config.artifactsMaxBytes },
     },
     problems,
   });
+  const sessionFollower = createStreamFollower({ connect: factory.blocking, waker: redis, wakeKey: keys.followerWake(workerId) });
+  const sessions = createSessionHost({
+    workerId,
+    engine,
+    capacity: config.sessionMaxPerWorker,
+    heartbeatMs: config.workerHeartbeatMs,
+    sandbox,
+    images,
+    reapOwners: reaper.reapOwners,
+    store: createSessionStore({ redis, keys, retentionSeconds: config.sessionRetentionSeconds }),
+    registry: createWorkerRegistry({ redis, keys, heartbeatMs: config.workerHeartbeatMs }),
+    channel: createSessionChannel(redis, keys),
+    follower: sessionFollower,
+    makeSnapshot,
+    runtimes: runtimes.custom,
+    profile: { imagePrefix: config.imagePrefix, defaultRuntime: config.sandboxRuntime },
+    settings: { fileMaxBytes: config.sessionFileMaxBytes, shellsMax: config.sessionShellsMax },
+    log,
+  });
+  await sessions.start();
   const workerConnection = factory.bullmq();
   const worker = new Worker<RunJobData>(
     runQueueName(config.keyPrefix),
@@ -165,12 +211,14 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   webhookWorker.on('error', (error) => log.error({ err: error }, 'webhook worker error'));
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
   worker.on('failed', (job, error) => log.warn({ runId: job?.id, err: error }, 'job attempt failed'));
-  log.info({ concurrency: config.workerConcurrency, runtime: config.sandboxRuntime }, 'worker started');
+  log.info({ concurrency: config.workerConcurrency, runtime: config.sandboxRuntime, workerId, engine }, 'worker started');
 
   return {
     readiness: { redis: () => pingRedis(redis), docker: () => sandbox.ping() },
     /** Takes no new job; lets running ones finish within SHUTDOWN_GRACE_MS, then kills and records them. */
     async close(): Promise<void> {
+      // Sessions have no grace: each ends now, saying its worker shut down.
+      const sessionsClosed = sessions.close();
       await runtimes.stop();
       const closing = Promise.all([worker.close(), webhookWorker.close(), buildWorker.close()]);
       let graceTimer: NodeJS.Timeout | undefined;
@@ -180,6 +228,8 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
         processor.abortAll();
       }
       await closing;
+      await sessionsClosed;
+      sessionFollower.close();
       clearTimeout(graceTimer);
       await comparer.close();
       inputReader.close();

@@ -50,6 +50,7 @@ export function inertDependencies(overrides: Partial<AppDependencies> = {}): App
     runtimes: { ...inert<AppDependencies['runtimes']>('runtimes'), snapshot: async () => ({ versions: {}, states: {}, customs: [] }) },
     runtimeBuilds: inert('runtimeBuilds'),
     readiness: { redis: async () => inert<{ ping(): unknown }>('redis').ping() },
+    sessions: inert('sessions'),
     ...overrides,
   };
 }

@@ -92,6 +92,8 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
     SANDBOX_RUNTIME: sandboxRuntime(),
     POOL_SIZE: process.env.RUNBOX_TEST_POOL_SIZE ?? '1',
     POOL_WARM_LANGUAGES: '',
+    // Images built under another prefix (scripts/build-images.sh with RUNTIME_IMAGE_PREFIX), to try a runbox-run of one's own.
+    ...(process.env.RUNBOX_TEST_IMAGE_PREFIX ? { RUNTIME_IMAGE_PREFIX: process.env.RUNBOX_TEST_IMAGE_PREFIX } : {}),
     ...options.env,
   });
   const factory = createRedisFactory(redisUrl);

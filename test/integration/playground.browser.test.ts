@@ -202,7 +202,26 @@ t.test('the playground without API keys (loopback)', async (t) => {
 
   t.same(foreign, [], 'nothing was asked of another origin');
   t.same(problems, [], 'no console error, no CSP violation');
-  t.equal(await page.locator('#tab-terminal').isHidden(), true, 'no terminal tab: this server has no sessions');
+});
+
+t.test("the terminal tab: xterm.js on a session's shell, typed into, its sandbox gone when closed", async (t) => {
+  const service = await startService(t);
+  const { page, foreign, problems } = await openPage(t, service.url);
+  const opened = page.waitForResponse((r) => r.url().endsWith('/sessions') && r.request().method() === 'POST');
+  await page.click('#tab-terminal');
+  await page.selectOption('#language', 'bash');
+  await page.click('#open-shell');
+  const session = (await (await opened).json()) as { id: string; status: string };
+  t.equal(session.status, 'ready');
+  await page.locator('#terminal .xterm-rows').waitFor();
+  await page.locator('#terminal .xterm-rows', { hasText: '$' }).waitFor();
+  await page.keyboard.type('echo $((6*7))-answer\n');
+  await page.locator('#terminal .xterm-rows', { hasText: '42-answer' }).waitFor();
+  await shot(page, 'terminal');
+  await page.click('#close-shell');
+  t.same(await containersLeftBy(session.id), [], "the session's sandbox is gone");
+  t.same(foreign, [], 'nothing was asked of another origin');
+  t.same(problems, [], 'no console error, no CSP violation');
 });
 
 t.test('with API keys: the page asks for one, keeps it in the browser, and runs with it', async (t) => {

@@ -70,16 +70,29 @@ size_t json_string(char *out, size_t room, const char *s) {
   return n < room ? n : room - 1;
 }
 
-void channel_send_error(const char *fmt, ...) {
-  char message[512], json[1200];
-  va_list ap;
-  va_start(ap, fmt);
+static void send_error(int err, const char *fmt, va_list ap) {
+  char message[512], json[1300];
   vsnprintf(message, sizeof message, fmt, ap);
-  va_end(ap);
   size_t n = (size_t)snprintf(json, sizeof json, "{\"error\":");
-  n += json_string(json + n, sizeof json - n - 2, message);
+  n += json_string(json + n, sizeof json - n - 64, message);
+  const char *name = err ? strerrorname_np(err) : NULL;
+  if (name) n += (size_t)snprintf(json + n, sizeof json - n, ",\"code\":\"%s\"", name);
   json[n++] = '}';
   channel_send(FRAME_ERROR, json, n);
+}
+
+void channel_send_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  send_error(0, fmt, ap);
+  va_end(ap);
+}
+
+void channel_send_errno(int err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  send_error(err, fmt, ap);
+  va_end(ap);
 }
 
 static void reserve(size_t need) {

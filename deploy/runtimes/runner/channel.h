@@ -16,6 +16,8 @@ int channel_read_key(void);
 void channel_send(char type, const void *payload, size_t len);
 /* Sends a FRAME_ERROR with a message (JSON-escaped here). */
 void channel_send_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same with the error's name (errno), so the worker can tell "no such file" from "too large". */
+void channel_send_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* One read() of what stdin has; 1 read something, 0 end of input, -1 nothing now (EAGAIN/EINTR). */
 int channel_fill(void);
 /* Takes the next whole frame from what has been read: 1 taken, 0 none yet. A frame that fails its

@@ -98,16 +98,19 @@ static int64_t children_cpu_ms(void) {
   return (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
 }
 
-/* Without a cgroup: the CPU time of every live process but us (with what each reaped), from /proc. */
-static int64_t live_cpu_ms(void) {
-  static long ticks;
-  if (!ticks) ticks = sysconf(_SC_CLK_TCK);
+/* ---- the processes of the sandbox, from /proc ---- */
+
+struct proc { pid_t pid, ppid; char state; long long ticks; };
+
+/* Every process but us: pid, parent, state, CPU ticks (with what each reaped). Returns how many
+   (at most `max`). */
+static size_t scan_processes(struct proc *out, size_t max) {
   DIR *d = opendir("/proc");
   if (!d) return 0;
-  long long total = 0;
+  size_t count = 0;
   struct dirent *e;
   pid_t self = getpid();
-  while ((e = readdir(d))) {
+  while (count < max && (e = readdir(d))) {
     pid_t pid = (pid_t)atoi(e->d_name);
     if (pid <= 0 || pid == self) continue;
     char path[64], buf[1024];
@@ -119,12 +122,62 @@ static int64_t live_cpu_ms(void) {
     if (n <= 0) continue;
     buf[n] = 0;
     char *p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+    char state;
+    int ppid;
     unsigned long long utime, stime, cutime, cstime;
-    if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &utime, &stime, &cutime, &cstime) == 4)
-      total += (long long)(utime + stime + cutime + cstime);
+    if (p && sscanf(p + 2, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &state, &ppid, &utime, &stime, &cutime, &cstime) == 6)
+      out[count++] = (struct proc){pid, (pid_t)ppid, state, (long long)(utime + stime + cutime + cstime)};
   }
   closedir(d);
+  return count;
+}
+
+/* Whether the process at `i` descends from us: its parents lead to us, not to the engine (ppid 0
+   in our namespace, as a session's terminal started with docker exec). Orphans of what we started
+   come to us (we are init and a subreaper), so nothing of an execution escapes this. */
+static int descends_from_us(const struct proc *procs, size_t count, size_t i) {
+  pid_t self = getpid();
+  for (size_t depth = 0; depth <= count; depth++) {
+    pid_t parent = procs[i].ppid;
+    if (parent == self) return 1;
+    size_t j = 0;
+    while (j < count && procs[j].pid != parent) j++;
+    if (j == count) return 0;
+    i = j;
+  }
+  return 0;
+}
+
+#define MAX_PROCS 16384
+static struct proc procs[MAX_PROCS];
+
+/* Without a cgroup: the CPU time of every live process but us (with what each reaped), or of our
+   descendants alone (a shared sandbox). */
+static int64_t live_cpu_ms(int ours_only) {
+  static long ticks;
+  if (!ticks) ticks = sysconf(_SC_CLK_TCK);
+  size_t count = scan_processes(procs, MAX_PROCS);
+  long long total = 0;
+  for (size_t i = 0; i < count; i++)
+    if (!ours_only || descends_from_us(procs, count, i)) total += procs[i].ticks;
   return (int64_t)(total * 1000 / ticks);
+}
+
+/* SIGKILL to every live process that descends from us, again until none is left (one forked
+   between a scan and its kill is found by the next scan). */
+static void kill_descendants(void) {
+  for (int round = 0; round < 1000; round++) {
+    size_t count = scan_processes(procs, MAX_PROCS), killed = 0;
+    for (size_t i = 0; i < count; i++)
+      if (procs[i].state != 'Z' && procs[i].state != 'X' && descends_from_us(procs, count, i) && kill(procs[i].pid, SIGKILL) == 0) killed++;
+    if (killed == 0) return;
+  }
+}
+
+/* Stops every process of the execution: in a sandbox of its own, everything but us. */
+static void kill_execution(const struct exec_spec *spec) {
+  if (spec->shared) kill_descendants();
+  else kill(-1, SIGKILL);
 }
 
 /* ---- the spec ---- */
@@ -177,6 +230,10 @@ const char *exec_parse(const unsigned char *payload, size_t len, struct exec_spe
       spec->cgroup_peak = 1;
       continue;
     }
+    if (tag == FIELD_SHARED) {
+      spec->shared = 1;
+      continue;
+    }
     if (memchr(value, 0, n)) return "a string field with a NUL";
     char *text = strndup((const char *)value, n);
     if (!text) return "no memory for the spec";
@@ -193,8 +250,7 @@ const char *exec_parse(const unsigned char *payload, size_t len, struct exec_spe
 
 /* ---- starting the program ---- */
 
-/* Our environment with the spec's NAME=value over it. */
-static char **program_environment(char **over) {
+char **program_environment(char **over) {
   extern char **environ;
   size_t own = 0, extra = 0;
   while (environ[own]) own++;
@@ -227,6 +283,7 @@ static void start_program(const struct exec_spec *spec, int work_fd, int in_fd, 
   sigprocmask(SIG_SETMASK, &none, NULL);
   signal(SIGPIPE, SIG_DFL);
   signal(SIGCHLD, SIG_DFL);
+  signal(SIGXFSZ, SIG_DFL);
   if (fchdir(work_fd) < 0 || (spec->cwd && chdir(spec->cwd) < 0)) {
     dprintf(2, "runbox-run: cannot enter the working folder %s: %s\n", spec->cwd ? spec->cwd : ".", strerror(errno));
     _exit(126);
@@ -250,9 +307,9 @@ static void start_program(const struct exec_spec *spec, int work_fd, int in_fd, 
   _exit(errno == ENOENT ? 127 : 126);
 }
 
-/* Kills every process we may signal but us, and reaps until none is left. */
-static void kill_leftovers(long long *max_rss_kb) {
-  kill(-1, SIGKILL);
+/* Kills every process of the execution, and reaps until none is left. */
+static void kill_leftovers(const struct exec_spec *spec, long long *max_rss_kb) {
+  kill_execution(spec);
   for (;;) {
     struct rusage ru;
     pid_t pid = wait4(-1, NULL, 0, &ru);
@@ -320,7 +377,8 @@ int execute(const struct exec_spec *spec, int work_fd, struct report *r) {
   r->exceeded = -1;
   long long oom_before = cgroup_oom_kills();
   int64_t cpu_children_before = children_cpu_ms();
-  int64_t cpu_cgroup_before = cgroup_cpu_ms();
+  /* A shared sandbox's cgroup counts the terminal's processes too: measured from /proc instead. */
+  int64_t cpu_cgroup_before = spec->shared ? -1 : cgroup_cpu_ms();
   long long max_rss_kb = 0;
   /* The cgroup (or /proc) gives the CPU time of every process, polled below; RLIMIT_CPU is per
      process and in whole seconds: a backstop a second late. */
@@ -361,7 +419,7 @@ int execute(const struct exec_spec *spec, int work_fd, struct report *r) {
         exited = 1;
         ended = now_ms();
         /* Whatever the program left running dies with it; its pipes then reach their end. */
-        kill(-1, SIGKILL);
+        kill_execution(spec);
         stdin_close(&in_state);
       }
     }
@@ -372,11 +430,11 @@ int execute(const struct exec_spec *spec, int work_fd, struct report *r) {
     if (!exited && !r->timed_out && !r->cpu_exceeded) {
       if (spec->time_ms > 0 && now - started >= spec->time_ms) {
         r->timed_out = 1;
-        kill(-1, SIGKILL);
+        kill_execution(spec);
       } else if (spec->cpu_ms > 0 && (cpu_cgroup_before >= 0 ? cgroup_cpu_ms() - cpu_cgroup_before
-                                                               : children_cpu_ms() - cpu_children_before + live_cpu_ms()) >= spec->cpu_ms) {
+                                                               : children_cpu_ms() - cpu_children_before + live_cpu_ms(spec->shared)) >= spec->cpu_ms) {
         r->cpu_exceeded = 1;
-        kill(-1, SIGKILL);
+        kill_execution(spec);
       } else {
         if (spec->time_ms > 0) timeout = started + spec->time_ms - now;
         if (spec->cpu_ms > 0 && (timeout < 0 || timeout > CPU_POLL_MS)) timeout = CPU_POLL_MS;
@@ -428,7 +486,7 @@ int execute(const struct exec_spec *spec, int work_fd, struct report *r) {
       if (spec->output_bytes > 0 && sent[k] + got_bytes > spec->output_bytes) {
         keep = (size_t)(spec->output_bytes - sent[k]);
         if (r->exceeded < 0) r->exceeded = k;
-        kill(-1, SIGKILL);
+        kill_execution(spec);
       }
       if (keep) channel_send(types[k], buf, keep);
       sent[k] += (long long)keep;
@@ -437,7 +495,7 @@ int execute(const struct exec_spec *spec, int work_fd, struct report *r) {
   for (int k = 0; k < 2; k++) if (outputs[k] >= 0) close(outputs[k]);
   stdin_close(&in_state);
   free(in_state.buf);
-  kill_leftovers(&max_rss_kb);
+  kill_leftovers(spec, &max_rss_kb);
   work_as_program(1);
   fcntl(0, F_SETFL, fcntl(0, F_GETFL) & ~O_NONBLOCK);
 

@@ -11,6 +11,7 @@ struct exec_spec {
   int64_t time_ms, cpu_ms;
   long long output_bytes;
   int cgroup_peak; /* FIELD_CGROUP_PEAK */
+  int shared;      /* FIELD_SHARED: stop and measure only this execution's own processes */
 };
 
 struct report {
@@ -28,4 +29,6 @@ const char *exec_parse(const unsigned char *payload, size_t len, struct exec_spe
    was read (else the caller still owes the protocol to read it). */
 int execute(const struct exec_spec *spec, int work_fd, struct report *r);
 void send_report(const struct report *r);
+/* Our environment with `over` (NAME=value, NULL-terminated) over it: what a program gets. */
+char **program_environment(char **over);
 #endif

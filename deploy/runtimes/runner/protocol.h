@@ -33,6 +33,10 @@
 #define FRAME_COLLECT 'C'    /* u64 byte budget: send the work folder back */
 #define FRAME_SYNC 'Y'       /* answer FRAME_OK; ends the refusal that follows a failed command */
 #define FRAME_QUIT 'Q'       /* answer FRAME_BYE and exit */
+#define FRAME_GET 'G'        /* u64 byte budget, path (empty: the work folder): a file's FRAME_FILE and
+                                FRAME_DATA frames, or a folder's FRAME_ENTRY frames, then FRAME_COLLECTED */
+#define FRAME_REMOVE 'U'     /* path: remove a file, link or folder (with what it holds) */
+#define FRAME_LOAD 'L'       /* absolute path of a folder in the image: copy what it holds into the work folder */
 
 /* Runner to host. */
 #define FRAME_READY 'y'      /* JSON {"protocol","uid"}: the key is in place, commands may come */
@@ -40,10 +44,12 @@
 #define FRAME_STDERR 'e'
 #define FRAME_REPORT 'r'     /* JSON: how the program ended (src/sandbox/runner-protocol.ts) */
 #define FRAME_COLLECTED 'c'  /* JSON {"files","bytes","exceeded"}: the end of a collect */
-#define FRAME_ERROR 'x'      /* JSON {"error"}: a command failed; every later one is refused (each with
+#define FRAME_ERROR 'x'      /* JSON {"error", "code"?: the errno's name}: a command failed; every later one is refused (each with
                                 its own FRAME_ERROR) until a FRAME_SYNC */
 #define FRAME_OK 'k'         /* the answer to FRAME_SYNC */
 #define FRAME_BYE 'q'
+#define FRAME_ENTRY 'n'      /* u32 mode (with its type bits), u64 size, u64 mtime (ms), name: one entry of a
+                                folder a FRAME_GET asked for */
 /* A collect sends the work folder as FRAME_FILE and FRAME_DATA frames, as the host does. */
 
 /* Fields of FRAME_EXEC: tag (1 byte), length (4 bytes, big-endian), value. */
@@ -55,5 +61,7 @@
 #define FIELD_OUTPUT_BYTES 'o' /* u64: cap on stdout and on stderr, each */
 #define FIELD_CGROUP_PEAK 'p' /* empty: report the sandbox's cgroup memory peak (a run's one
                                 execution), not the peak resident set of this execution's processes */
+#define FIELD_SHARED 's'     /* empty: the sandbox is shared with processes the engine started beside us (a
+                                session's terminal): stop and measure only this execution's own processes */
 
 #endif

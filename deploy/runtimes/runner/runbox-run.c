@@ -19,12 +19,15 @@
  * the program: privileges.c.
  *
  *   runbox-run --work DIR [--wipe DIR]... [--cgroup DIR] [--root [--supervisor-uid N]]
+ *   runbox-run --shell [--root [--supervisor-uid N]] --id ID [--env NAME=value]... -- PROGRAM [ARG]...  (shell.c)
+ *   runbox-run --hangup ID
  */
 #define _GNU_SOURCE
 #include "channel.h"
 #include "execute.h"
 #include "privileges.h"
 #include "protocol.h"
+#include "shell.h"
 #include "util.h"
 #include "workdir.h"
 #include <errno.h>
@@ -39,6 +42,8 @@
 static void on_child(int sig) { (void)sig; }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--shell")) shell_main(argc - 2, argv + 2);
+  if (argc > 1 && !strcmp(argv[1], "--hangup")) hangup_main(argc - 2, argv + 2);
   const char *work = NULL, *cgroup = "/sys/fs/cgroup";
   const char *wipe[8];
   int wipes = 0, root = 0, supervisor_uid = 0;
@@ -57,6 +62,9 @@ int main(int argc, char **argv) {
   execute_set_cgroup(cgroup); /* before anything of the program's could stand in for its files */
   privileges_init(root, supervisor_uid);
   signal(SIGPIPE, SIG_IGN);
+  /* A file past the fsize ulimit (a session's file written larger than its work folder) is EFBIG
+     for us, not the end of the sandbox; every program gets the default back (execute.c). */
+  signal(SIGXFSZ, SIG_IGN);
   /* SIGCHLD stays blocked but while we wait (ppoll), so an exit is never missed nor raced. */
   struct sigaction sa = {0};
   sa.sa_handler = on_child;
@@ -116,6 +124,17 @@ int main(int argc, char **argv) {
       case FRAME_RESTORE:
         if (failed) channel_send_error("not restored: an earlier command failed");
         else if (workdir_restore() < 0) failed = 1;
+        break;
+      case FRAME_GET:
+        workdir_get(f.payload, f.len, failed);
+        break;
+      case FRAME_REMOVE:
+        if (failed) channel_send_error("not removed: an earlier command failed");
+        else if (workdir_remove(f.payload, f.len) < 0) failed = 1;
+        break;
+      case FRAME_LOAD:
+        if (failed) channel_send_error("not loaded: an earlier command failed");
+        else if (workdir_load(f.payload, f.len) < 0) failed = 1;
         break;
       case FRAME_COLLECT:
         if (failed) channel_send_error("not collected: an earlier command failed");

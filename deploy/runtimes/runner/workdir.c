@@ -49,6 +49,27 @@ void workdir_open(const char *work, const char *const *scratch, int count) {
 
 /* ---- paths ---- */
 
+/* openat that never follows a link, also where the kernel would: gVisor follows a link named
+   with O_DIRECTORY | O_NOFOLLOW. A name that is a link is ELOOP, and what was opened must be the
+   entry that was looked at (the same device and inode), else ELOOP too: a name swapped for a link
+   meanwhile leads nowhere. A name made here (O_CREAT) is made with O_EXCL, which never follows. */
+static int openat_nofollow(int dir, const char *name, int flags, mode_t mode) {
+  struct stat before, after;
+  if (fstatat(dir, name, &before, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno != ENOENT || !(flags & O_CREAT)) return -1;
+    return openat(dir, name, flags | O_EXCL | O_NOFOLLOW, mode);
+  }
+  if (S_ISLNK(before.st_mode)) { errno = ELOOP; return -1; }
+  int fd = openat(dir, name, (flags & ~O_CREAT) | O_NOFOLLOW, mode);
+  if (fd < 0) return -1;
+  if (fstat(fd, &after) < 0 || after.st_dev != before.st_dev || after.st_ino != before.st_ino) {
+    close(fd);
+    errno = ELOOP;
+    return -1;
+  }
+  return fd;
+}
+
 /* Checks a relative path: no empty, "." or ".." component, no leading "/", no NUL. */
 static int path_ok(const char *path, size_t len) {
   if (len == 0 || len >= PATH_MAX || path[0] == '/' || memchr(path, 0, len)) return 0;
@@ -71,7 +92,7 @@ static int open_parent(char *path, char **leaf, int create) {
   for (char *slash; (slash = strchr(p, '/')); p = slash + 1) {
     *slash = 0;
     if (create && mkdirat(dir, p, 0755) < 0 && errno != EEXIST) { int e = errno; close(dir); *slash = '/'; errno = e; return -1; }
-    int next = openat(dir, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int next = openat_nofollow(dir, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     int e = errno;
     close(dir);
     *slash = '/';
@@ -93,11 +114,13 @@ static struct {
   char target[PATH_MAX]; /* a link's */
   size_t target_len;
   char error[300];
+  int err; /* errno of the failure, when one said why */
 } in;
 
 static void file_fail(const char *what) {
   if (in.failed) return;
   in.failed = 1;
+  in.err = errno;
   snprintf(in.error, sizeof in.error, "%s %.200s: %s", what, in.path, strerror(errno));
 }
 
@@ -120,14 +143,18 @@ void workdir_file_begin(const unsigned char *payload, size_t len) {
   mode_t perms = in.mode & 0777; /* never setuid, setgid or sticky */
   if (S_ISDIR(in.mode)) {
     if (mkdirat(in.dir, in.leaf, perms | 0700) < 0 && errno != EEXIST) return file_fail("cannot make");
-    int fd = openat(in.dir, in.leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat_nofollow(in.dir, in.leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) return file_fail("cannot open");
     fchmod(fd, perms | 0700);
     close(fd);
   } else if (S_ISREG(in.mode)) {
-    in.fd = openat(in.dir, in.leaf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    /* O_NONBLOCK: a FIFO the program left at that name must not hold us (it is refused below). */
+    in.fd = openat_nofollow(in.dir, in.leaf, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0600);
     if (in.fd < 0) return file_fail("cannot write");
-    if (fchmod(in.fd, perms) < 0 || ftruncate(in.fd, (off_t)in.size) < 0) return file_fail("cannot write");
+    struct stat st;
+    if (fstat(in.fd, &st) < 0) return file_fail("cannot write");
+    if (!S_ISREG(st.st_mode)) { errno = EINVAL; return file_fail("not a regular file:"); }
+    if (fchmod(in.fd, perms) < 0 || ftruncate(in.fd, 0) < 0 || ftruncate(in.fd, (off_t)in.size) < 0) return file_fail("cannot write");
   } else if (!S_ISLNK(in.mode) || in.size >= PATH_MAX) {
     in.failed = 1;
     snprintf(in.error, sizeof in.error, "%.200s: only files, folders and links are sent", in.path);
@@ -173,7 +200,7 @@ int workdir_file_end(void) {
   if (in.fd >= 0) close(in.fd);
   if (in.dir >= 0) close(in.dir);
   if (!in.failed) return 0;
-  channel_send_error("%s", in.error);
+  channel_send_errno(in.err, "%s", in.error);
   return -1;
 }
 
@@ -203,8 +230,8 @@ static int walk(int dir, char *path, size_t path_len, int depth, visit_fn visit,
     size_t len = path_len + (path_len ? 1 : 0) + n;
     result = visit(dir, e->d_name, path, &st, ctx);
     if (result == 0 && S_ISDIR(st.st_mode)) {
-      int sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sub < 0 && errno == EACCES) { fchmodat(dir, e->d_name, st.st_mode | 0700, 0); sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); }
+      int sub = openat_nofollow(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      if (sub < 0 && errno == EACCES) { fchmodat(dir, e->d_name, st.st_mode | 0700, 0); sub = openat_nofollow(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0); }
       if (sub < 0) result = -1;
       else { result = walk(sub, path, len, depth + 1, visit, ctx); close(sub); }
     }
@@ -216,8 +243,16 @@ static int walk(int dir, char *path, size_t path_len, int depth, visit_fn visit,
 
 /* Opens a regular file to read it, making it readable first if it is not (it is ours). */
 static int open_for_reading(int parent, const char *name, const struct stat *st) {
-  int fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno == EACCES && fchmodat(parent, name, st->st_mode | 0400, 0) == 0) fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  /* O_NONBLOCK, and a regular file only: the name may have been swapped for a FIFO meanwhile. */
+  const int flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC;
+  int fd = openat_nofollow(parent, name, flags, 0);
+  if (fd < 0 && errno == EACCES && fchmodat(parent, name, st->st_mode | 0400, 0) == 0) fd = openat_nofollow(parent, name, flags, 0);
+  struct stat now;
+  if (fd >= 0 && (fstat(fd, &now) < 0 || !S_ISREG(now.st_mode))) {
+    close(fd);
+    errno = EINVAL;
+    return -1;
+  }
   return fd;
 }
 
@@ -347,8 +382,8 @@ static int empty_folder(int top, int dir, int depth, int *moved) {
       if (renameat(dir, e->d_name, top, name) < 0) result = -1;
       continue;
     }
-    int sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (sub < 0) { fchmodat(dir, e->d_name, 0700, 0); sub = openat(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC); }
+    int sub = openat_nofollow(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (sub < 0) { fchmodat(dir, e->d_name, 0700, 0); sub = openat_nofollow(dir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0); }
     if (sub < 0) { result = -1; continue; }
     if (empty_folder(top, sub, depth + 1, moved) < 0) result = -1;
     close(sub);
@@ -499,4 +534,195 @@ void workdir_collect(uint64_t budget) {
                    c.exceeded ? "true" : "false");
   if (result < 0 && !c.exceeded) channel_send_error("cannot read the work folder (%s)", strerror(errno));
   channel_send(FRAME_COLLECTED, json, (size_t)n);
+}
+
+/* ---- one path: read, list, remove (a session's files) ---- */
+
+/* A client's path, checked; "" is the work folder itself. 0 fine, -1 with errno EINVAL. */
+static int client_path(const unsigned char *payload, size_t len, char path[PATH_MAX]) {
+  if (len == 0) { path[0] = 0; return 0; }
+  if (!path_ok((const char *)payload, len)) { errno = EINVAL; return -1; }
+  memcpy(path, payload, len);
+  path[len] = 0;
+  return 0;
+}
+
+/* Opens the folder holding `path` without creating or following anything; a component that is
+   a link says ELOOP (links are never followed), one that is missing ENOENT. */
+static int open_parent_nofollow(char *path, char **leaf) {
+  int dir = open_parent(path, leaf, 0);
+  if (dir >= 0 || errno != ENOTDIR) return dir;
+  /* Which component failed: a link (ELOOP) or a file (ENOTDIR)? */
+  int e = ENOTDIR, at = dup(work_fd);
+  for (char *p = path, *slash; at >= 0 && (slash = strchr(p, '/')); p = slash + 1) {
+    *slash = 0;
+    struct stat st;
+    int found = fstatat(at, p, &st, AT_SYMLINK_NOFOLLOW);
+    int next = found == 0 && S_ISDIR(st.st_mode) ? openat_nofollow(at, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) : -1;
+    *slash = '/';
+    if (found == 0 && S_ISLNK(st.st_mode)) e = ELOOP;
+    close(at);
+    at = next;
+  }
+  if (at >= 0) close(at);
+  errno = e;
+  return -1;
+}
+
+static void send_entry_frame(const char *name, const struct stat *st) {
+  unsigned char head[20 + NAME_MAX + 1];
+  size_t n = strlen(name);
+  put_u32(head, (uint32_t)st->st_mode);
+  put_u64(head + 4, S_ISDIR(st->st_mode) ? 0 : (uint64_t)st->st_size);
+  put_u64(head + 12, (uint64_t)st->st_mtim.tv_sec * 1000 + (uint64_t)st->st_mtim.tv_nsec / 1000000);
+  memcpy(head + 20, name, n);
+  channel_send(FRAME_ENTRY, head, 20 + n);
+}
+
+/* A folder's entries (not what they hold): each costs its name and ENTRY_OVERHEAD / 8. */
+static void list_folder(int fd, struct collect *c) {
+  DIR *d = fdopendir(fd);
+  if (!d) { close(fd); channel_send_errno(errno, "cannot list the folder"); return; }
+  rewinddir(d); /* a dup of the work folder shares its offset with it */
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    struct stat st;
+    if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) continue; /* gone meanwhile */
+    uint64_t cost = ENTRY_OVERHEAD / 8 + strlen(e->d_name);
+    if (c->used + cost > c->budget) { c->exceeded = 1; break; }
+    c->used += cost;
+    c->files++;
+    send_entry_frame(e->d_name, &st);
+  }
+  closedir(d);
+}
+
+void workdir_get(const unsigned char *payload, size_t len, int refused) {
+  struct collect c = {0, 0, 0, 0, 0};
+  char path[PATH_MAX], *leaf = NULL;
+  int dir = -1;
+  if (refused) { channel_send_error("not read: an earlier command failed"); goto done; }
+  if (len < 8) { channel_send_error("a get frame without its budget"); goto done; }
+  c.budget = get_u64(payload);
+  c.scan_left = c.budget * SCAN_PER_BUDGET;
+  if (client_path(payload + 8, len - 8, path) < 0) { channel_send_errno(errno, "a bad path"); goto done; }
+  if (!path[0]) { list_folder(dup(work_fd), &c); goto done; }
+  dir = open_parent_nofollow(path, &leaf);
+  struct stat st;
+  if (dir < 0 || fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) { channel_send_errno(errno, "cannot read %.200s", path); goto done; }
+  if (S_ISLNK(st.st_mode)) { channel_send_errno(ELOOP, "%.200s is a link; links are not followed", path); goto done; }
+  if (S_ISDIR(st.st_mode)) {
+    int fd = openat_nofollow(dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0 && errno == EACCES && fchmodat(dir, leaf, st.st_mode | 0700, 0) == 0) fd = openat_nofollow(dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0) channel_send_errno(errno, "cannot list %.200s", path);
+    else list_folder(fd, &c);
+    goto done;
+  }
+  if (!S_ISREG(st.st_mode)) { channel_send_errno(EINVAL, "%.200s is not a regular file or a folder", path); goto done; }
+  /* Its size as stored (holes included) must fit: the host hands on every byte of it. */
+  if ((uint64_t)st.st_size > c.budget) { c.exceeded = 1; goto done; }
+  int fd = open_for_reading(dir, leaf, &st);
+  if (fd < 0) { channel_send_errno(errno, "cannot read %.200s", path); goto done; }
+  fstat(fd, &st);
+  unsigned char head[12 + PATH_MAX];
+  put_u32(head, (uint32_t)st.st_mode);
+  put_u64(head + 4, (uint64_t)st.st_size);
+  memcpy(head + 12, path, strlen(path));
+  channel_send(FRAME_FILE, head, 12 + strlen(path));
+  c.files = 1;
+  /* Data only up to the size announced: a file that grows meanwhile is cut there. */
+  if (read_pieces(fd, (uint64_t)st.st_size, send_piece, &c, &c.scan_left) < 0 && !c.exceeded)
+    channel_send_errno(errno, "cannot read %.200s", path);
+  close(fd);
+done:
+  if (dir >= 0) close(dir);
+  char json[160];
+  int n = snprintf(json, sizeof json, "{\"files\":%u,\"bytes\":%llu,\"exceeded\":%s}", c.files, (unsigned long long)c.used,
+                   c.exceeded ? "true" : "false");
+  channel_send(FRAME_COLLECTED, json, (size_t)n);
+}
+
+int workdir_remove(const unsigned char *payload, size_t len) {
+  char path[PATH_MAX], *leaf = NULL;
+  if (len == 0 || client_path(payload, len, path) < 0) { channel_send_errno(EINVAL, "a bad path"); return -1; }
+  int dir = open_parent_nofollow(path, &leaf);
+  struct stat st;
+  if (dir < 0 || fstatat(dir, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    channel_send_errno(errno, "cannot remove %.200s", path);
+    if (dir >= 0) close(dir);
+    return -1;
+  }
+  int result = 0;
+  if (S_ISDIR(st.st_mode)) {
+    int sub = openat_nofollow(dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (sub < 0 && fchmodat(dir, leaf, 0700, 0) == 0) sub = openat_nofollow(dir, leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    result = sub < 0 || empty_tree(sub) < 0 || unlinkat(dir, leaf, AT_REMOVEDIR) < 0 ? -1 : 0;
+    if (sub >= 0) close(sub);
+  } else {
+    result = unlinkat(dir, leaf, 0);
+  }
+  if (result < 0) channel_send_errno(errno, "cannot remove %.200s", path);
+  close(dir);
+  return result;
+}
+
+/* ---- load: a snapshot's work folder, kept in the image, copied into the work folder ---- */
+
+static int copy_piece(uint64_t offset, const unsigned char *data, size_t len, void *ctx) {
+  int fd = *(int *)ctx;
+  for (size_t done = 0; done < len;) {
+    ssize_t w = pwrite(fd, data + done, len - done, (off_t)(offset + done));
+    if (w < 0) { if (errno == EINTR) continue; return -1; }
+    done += (size_t)w;
+  }
+  return 0;
+}
+
+static uint64_t load_scan_left;
+
+static int copy_entry(int parent, const char *name, const char *path, const struct stat *st, void *ctx) {
+  (void)ctx;
+  char target_path[PATH_MAX], *leaf;
+  snprintf(target_path, sizeof target_path, "%s", path);
+  int dir = open_parent(target_path, &leaf, 1);
+  if (dir < 0) return -1;
+  int result = 0;
+  mode_t perms = st->st_mode & 0777;
+  if (S_ISDIR(st->st_mode)) {
+    result = mkdirat(dir, leaf, perms | 0700) < 0 && errno != EEXIST ? -1 : 0;
+    if (result == 0) fchmodat(dir, leaf, perms | 0700, 0);
+  } else if (S_ISLNK(st->st_mode)) {
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(parent, name, target, sizeof target - 1);
+    if (n < 0) result = -1;
+    else { target[n] = 0; result = symlinkat(target, dir, leaf); }
+  } else if (S_ISREG(st->st_mode)) {
+    int in_fd = open_for_reading(parent, name, st);
+    int out_fd = in_fd < 0 ? -1 : openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (out_fd < 0 || fchmod(out_fd, perms) < 0 || ftruncate(out_fd, st->st_size) < 0 ||
+        read_pieces(in_fd, (uint64_t)st->st_size, copy_piece, &out_fd, &load_scan_left) < 0)
+      result = -1;
+    if (in_fd >= 0) close(in_fd);
+    if (out_fd >= 0) close(out_fd);
+  }
+  int e = errno;
+  close(dir);
+  errno = e;
+  return result;
+}
+
+int workdir_load(const unsigned char *payload, size_t len) {
+  char from[PATH_MAX];
+  if (len == 0 || len >= PATH_MAX || payload[0] != '/' || memchr(payload, 0, len)) { channel_send_errno(EINVAL, "a bad folder to load"); return -1; }
+  memcpy(from, payload, len);
+  from[len] = 0;
+  int src = open(from, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (src < 0) { channel_send_errno(errno, "cannot open %.200s", from); return -1; }
+  load_scan_left = SNAPSHOT_SCAN_BYTES;
+  char path[PATH_MAX] = "";
+  int result = walk(src, path, 0, 0, copy_entry, NULL);
+  if (result < 0) channel_send_errno(errno, "cannot load %.200s into the work folder", from);
+  close(src);
+  return result;
 }

@@ -19,4 +19,13 @@ int workdir_snapshot(void);
 int workdir_restore(void);
 /* FRAME_COLLECT: sends the work folder as FRAME_FILE/FRAME_DATA frames, then FRAME_COLLECTED. */
 void workdir_collect(uint64_t budget);
+
+/* FRAME_GET: one file (FRAME_FILE, FRAME_DATA) or one folder's entries (FRAME_ENTRY), within a byte
+   budget, then FRAME_COLLECTED; a link is never followed (an error, as a missing path). `refused`:
+   an earlier command failed, so only the error and the end are sent. */
+void workdir_get(const unsigned char *payload, size_t len, int refused);
+/* FRAME_REMOVE: a file, link or folder with what it holds; 0 fine, -1 failed (FRAME_ERROR sent). */
+int workdir_remove(const unsigned char *payload, size_t len);
+/* FRAME_LOAD: copies what the folder at the (absolute) path holds into the work folder; 0 / -1. */
+int workdir_load(const unsigned char *payload, size_t len);
 #endif

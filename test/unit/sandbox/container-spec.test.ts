@@ -1,11 +1,18 @@
 import t from 'tap';
 import {
   buildContainerSpec,
+  buildSnapshotWriterSpec,
+  hangupExecOptions,
   ROOT_CAPABILITIES,
   RUNSC_PIDS_OVERHEAD,
   RUNSC_SUPERVISOR_UID,
   runnerCommand,
   SANDBOX_LABEL,
+  shellExecOptions,
+  SNAPSHOT_EXPIRES_LABEL,
+  SNAPSHOT_LABEL,
+  SNAPSHOT_PARENT_DIR,
+  SNAPSHOT_WORK_DIR,
   updatableLimits,
   type SandboxProfile,
 } from '../../../src/sandbox/container-spec.js';
@@ -235,3 +242,69 @@ t.test('the limits `docker update` may change on a running sandbox are memory (n
   });
   t.equal(updatableLimits({ memoryMb: 64, cpus: 0.5, pids: 16 }, 'runsc').PidsLimit, 16 + RUNSC_PIDS_OVERHEAD);
 });
+
+t.test("a session's terminal starts as runbox-run --shell, as the sandbox's user, with a fixed environment", async (t) => {
+  const runc = shellExecOptions(profile(), 'sh-1', { GREETING: 'hi', PATH: '/evil' });
+  t.same(runc.Cmd, [
+    '/usr/local/bin/runbox-run',
+    '--shell',
+    '--id',
+    'sh-1',
+    '--env',
+    'GREETING=hi',
+    '--env',
+    'PATH=/evil',
+    '--',
+    '/bin/bash',
+    '-i',
+  ]);
+  t.equal(runc.User, '1000:1000');
+  t.same(runc.Env, ['HOME=/work', 'LANG=C.UTF-8', 'TERM=xterm-256color'], "the session's env is no part of runbox-run's own");
+  t.equal(runc.WorkingDir, '/work');
+  t.equal(
+    shellExecOptions(profile({ runtime: 'runsc' }), 'sh-1', {}).User,
+    '0:0',
+    'under gVisor it starts as root, as runbox-run does, and drops',
+  );
+  t.match(hangupExecOptions(profile(), 'sh-1'), {
+    Cmd: ['/usr/local/bin/runbox-run', '--hangup', 'sh-1'],
+    User: '1000:1000',
+    Env: runc.Env,
+  });
+});
+
+t.test(
+  'a snapshot writer: the runtime image with a writable root, runc, no network, no capabilities, labelled for the reaper',
+  async (t) => {
+    const s = buildSnapshotWriterSpec({
+      image: 'runbox/python:latest',
+      name: 'runbox-1893456000000-snapshot-0a1b2c3d',
+      snapshotId: 'snap-1',
+      expiresAtMs: 1893456000123,
+    });
+    t.equal(s.Image, 'runbox/python:latest');
+    t.same(s.Cmd, ['/usr/local/bin/runbox-run', '--work', SNAPSHOT_PARENT_DIR]);
+    t.equal(s.User, '1000:1000');
+    t.same(s.Labels, { [SANDBOX_LABEL]: 'true', [SNAPSHOT_LABEL]: 'snap-1', [SNAPSHOT_EXPIRES_LABEL]: '1893456000123' });
+    t.match(s.HostConfig, {
+      Runtime: 'runc',
+      NetworkMode: 'none',
+      ReadonlyRootfs: false,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      Binds: [],
+      Mounts: [],
+    });
+    t.equal(s.NetworkDisabled, true);
+    t.equal(SNAPSHOT_WORK_DIR, `${SNAPSHOT_PARENT_DIR}/runbox-snapshot`);
+    t.notOk(
+      Object.keys(s.HostConfig?.Tmpfs ?? {}).some((dir) => SNAPSHOT_WORK_DIR.startsWith(dir)),
+      'no tmpfs over where the files go',
+    );
+    t.notOk(
+      Object.keys(spec().HostConfig?.Tmpfs ?? {}).some((dir) => SNAPSHOT_WORK_DIR.startsWith(dir)),
+      'nor over it in a sandbox: a session loads it from the image',
+    );
+  },
+);
