@@ -44,6 +44,12 @@ export interface HostedSessionOptions {
   runtime: Runtime;
   request: OpenSessionRequest;
   profile: SandboxProfile;
+  /**
+   * The runtime's own image, which a snapshot of this session is made from (with the work
+   * folder as it is): never the image of the snapshot the session opened on, whose layers
+   * (files deleted since included) would otherwise pile up, snapshot on snapshot.
+   */
+  baseImage: string;
   sandbox: KeptSandboxPort;
   store: Pick<SessionStore, 'markReady' | 'touch' | 'end'>;
   channel: Pick<SessionChannel, 'followShellInput' | 'sendShellOutput' | 'shellBacklog'>;
@@ -342,7 +348,7 @@ export class HostedSession {
       session: this.session,
       budgetBytes: this.options.request.limits.diskMb * MiB,
       language: this.options.runtime.language,
-      image: this.options.profile.image,
+      image: this.options.baseImage,
       owner: command.owner,
       label: command.label,
       source: { kind: 'session', id: this.id },

@@ -96,6 +96,7 @@ export function createSessionHost(options: SessionHostOptions) {
       runtime,
       request,
       profile: request.snapshot ? { ...profile, image: request.snapshot.image } : profile,
+      baseImage: profile.image,
       sandbox: options.sandbox,
       store,
       channel,
