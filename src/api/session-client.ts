@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { CommandError, SessionCommand, SessionCommandResults } from '../domain/session-command.js';
 import { SessionStatus } from '../domain/session-record.js';
-import type { SessionChannel } from '../store/session-channel.js';
+import { COMMANDS_BACKLOG_MAX, type SessionChannel } from '../store/session-channel.js';
 import type { SessionStore, StoredSession } from '../store/session-store.js';
 import type { SnapshotStore } from '../store/snapshot-store.js';
 import type { StreamFollower } from '../store/stream-follower.js';
@@ -131,7 +131,14 @@ export function createSessionClient({ store, snapshots, registry, channel, follo
       );
       const onAbort = () => settle(() => reject(new ApiError('conflict', 'the client went away')));
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      channel.send(worker, { replyTo: replyId, command }, options.data).catch((error) => settle(() => reject(error)));
+      channel.send(worker, { replyTo: replyId, command }, options.data).then(
+        (sent) =>
+          sent ||
+          settle(() =>
+            reject(new ApiError('unavailable', `the session's worker has ${COMMANDS_BACKLOG_MAX} commands waiting; retry shortly`)),
+          ),
+        (error) => settle(() => reject(error)),
+      );
     });
   }
 

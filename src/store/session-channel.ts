@@ -2,7 +2,11 @@
 // worker (the API appends, the worker reads), a reply stream per command (output, data, then
 // the end or an error), and two streams per terminal (input from the API, output from the
 // worker). Every stream is short-lived: replies and terminal streams expire a minute after their
-// last entry, and a reader deletes a reply once it has it all.
+// last entry, and a reader deletes a reply once it has it all. A command or a terminal's input
+// is deleted as soon as the worker has taken it, so those streams hold only what is unread,
+// and the senders bound that: a worker with COMMANDS_BACKLOG_MAX commands unread takes no
+// more (a file's bytes travel in its command), a terminal's input waits while its backlog is
+// long (the API stops reading the client's socket).
 import type { Redis } from 'ioredis';
 import type { CommandError, SessionCommand } from '../domain/session-command.js';
 import type { Keys } from './keys.js';
@@ -12,6 +16,8 @@ import { fieldsOf, type StreamFollower } from './stream-follower.js';
 const STREAM_TTL_SECONDS = 60;
 /** A worker's command stream keeps at most about this many entries (each is read within milliseconds). */
 const COMMANDS_MAXLEN = 1000;
+/** Unread commands past which a worker takes no more for now (each may carry a file of up to SESSION_FILE_MAX_BYTES). */
+export const COMMANDS_BACKLOG_MAX = 16;
 /** Pieces of data (a file, output) are at most this large per entry. */
 export const REPLY_CHUNK_BYTES = 256 * 1024;
 
@@ -89,19 +95,27 @@ export function createSessionChannel(redis: Redis, keys: Keys) {
   };
 
   return {
-    /** Appends a command to a worker's stream; `data` (a file's bytes) travels beside it. */
-    async send(worker: string, envelope: CommandEnvelope, data?: Buffer): Promise<void> {
+    /**
+     * Appends a command to a worker's stream; `data` (a file's bytes) travels beside it. False,
+     * and nothing appended, when the worker has COMMANDS_BACKLOG_MAX commands unread.
+     */
+    async send(worker: string, envelope: CommandEnvelope, data?: Buffer): Promise<boolean> {
       const key = keys.workerCommands(worker);
+      if ((await redis.xlen(key)) >= COMMANDS_BACKLOG_MAX) return false;
       await redis
         .multi()
         .xadd(key, 'MAXLEN', '~', COMMANDS_MAXLEN, '*', 'j', JSON.stringify(envelope), ...(data ? ['d', data] : []))
         .expire(key, 3600)
         .exec();
+      return true;
     },
 
     /** A worker's commands (its id is new with each process, so its stream holds only its own), until the returned function is called. */
     followCommands(follower: StreamFollower, worker: string, onCommand: (envelope: CommandEnvelope, data?: Buffer) => void): () => void {
-      return follower.follow(keys.workerCommands(worker), ([, raw]) => {
+      const key = keys.workerCommands(worker);
+      return follower.follow(key, ([id, raw]) => {
+        // Taken: a command (and a file in it) no longer waits in Redis.
+        void redis.xdel(key, id).catch(() => undefined);
         const fields = fieldsOf(raw);
         const json = fields.get('j');
         if (json) onCommand(JSON.parse(json.toString()) as CommandEnvelope, fields.get('d'));
@@ -148,11 +162,30 @@ export function createSessionChannel(redis: Redis, keys: Keys) {
       else await append(key, 't', 'c');
     },
 
-    followShellInput(follower: StreamFollower, shellId: string, onInput: (input: ShellInput) => void): () => void {
-      return follower.follow(keys.shellInput(shellId), ([, raw]) => {
-        const input = parseShellInput(raw);
-        if (input) onInput(input);
-      });
+    /** Input entries of a terminal the worker has not taken yet. */
+    shellInputBacklog: (shellId: string) => redis.xlen(keys.shellInput(shellId)),
+
+    /**
+     * The worker reads a terminal's input after `from` (an entry id; default: all); each entry
+     * is deleted once passed to `onInput`, with its id, so that reading can stop and go on
+     * after it (a terminal that takes no more input for now).
+     */
+    followShellInput(
+      follower: StreamFollower,
+      shellId: string,
+      onInput: (input: ShellInput, id: string) => void,
+      from?: string,
+    ): () => void {
+      const key = keys.shellInput(shellId);
+      return follower.follow(
+        key,
+        ([id, raw]) => {
+          void redis.xdel(key, id).catch(() => undefined);
+          const input = parseShellInput(raw);
+          if (input) onInput(input, id);
+        },
+        from,
+      );
     },
 
     /** A terminal's output, from the worker; resolves with how many entries the API has not read yet (for flow control). */

@@ -72,6 +72,9 @@ export function createStreamFollower({ connect, waker, wakeKey }: StreamFollower
         const stream = streams.get(key);
         if (!stream) continue;
         for (const [idBuf, raw] of entries) {
+          // A listener that stopped (or followed anew from elsewhere) while its entries were
+          // passed on gets none of the rest: they stay in the stream for a later follow.
+          if (streams.get(key) !== stream) break;
           stream.lastId = idBuf.toString();
           stream.onEntry([stream.lastId, raw]);
         }

@@ -1,7 +1,10 @@
 // Joins a terminal in a session's sandbox (a process with a TTY, beside runbox-run) to the API
 // process that holds the client's WebSocket, through Redis: input (stdin, resize, close) from
 // the terminal's input stream, output to its output stream. Output the API has not read yet is
-// bounded: past a high-water mark the terminal is paused until the API catches up.
+// bounded: past a high-water mark the terminal is paused until the API catches up. Input is
+// bounded the other way: while the terminal takes no more (its pty's buffer is full), its input
+// is not read, so it waits in Redis, where the API sees the backlog and stops reading the
+// client. A flood of resizes makes at most one resize call at a time, of the latest size.
 import type { Logger } from 'pino';
 import type { TtyProcess } from '../sandbox/container-lifecycle.js';
 import type { SessionChannel } from '../store/session-channel.js';
@@ -56,12 +59,42 @@ export function bridgeShell({ shellId, tty, channel, follower, log, hangup, onEn
       .catch((error) => log.warn({ err: error, shellId }, 'could not pass terminal output on'));
   });
 
-  const stopInput = channel.followShellInput(follower, shellId, (input) => {
-    if (ended) return;
-    if (input.kind === 'stdin') tty.stream.write(input.data);
-    else if (input.kind === 'resize') tty.resize(clamp(input.cols), clamp(input.rows)).catch(() => undefined);
-    else void hangup().catch(() => undefined);
-  });
+  let wantedSize: { cols: number; rows: number } | undefined;
+  let resizing = false;
+  const resize = async () => {
+    if (resizing) return;
+    resizing = true;
+    while (wantedSize && !ended) {
+      const { cols, rows } = wantedSize;
+      wantedSize = undefined;
+      await tty.resize(cols, rows).catch(() => undefined);
+    }
+    resizing = false;
+  };
+
+  let stopInput = () => {};
+  const readInput = (from?: string) => {
+    stopInput = channel.followShellInput(
+      follower,
+      shellId,
+      (input, id) => {
+        if (ended) return;
+        if (input.kind === 'stdin') {
+          if (tty.stream.write(input.data)) return;
+          // The terminal takes no more for now: read on after this entry once it has drained.
+          stopInput();
+          tty.stream.once('drain', () => {
+            if (!ended) readInput(id);
+          });
+        } else if (input.kind === 'resize') {
+          wantedSize = { cols: clamp(input.cols), rows: clamp(input.rows) };
+          void resize();
+        } else void hangup().catch(() => undefined);
+      },
+      from,
+    );
+  };
+  readInput();
 
   const finish = async () => {
     if (ended) return;

@@ -15,6 +15,17 @@ import { SessionIdParamsSchema, ShellClientFrameSchema, ShellQuerySchema, type S
 
 const clientFrame = TypeCompiler.Compile(ShellClientFrameSchema);
 
+/**
+ * Input flow control. Bytes of client frames this process holds (waiting for the terminal to
+ * start, or for the worker to take earlier input) past which it stops reading the socket (TCP
+ * then holds the client back); input entries the worker has not taken past which the frame
+ * after waits until they are down to the low mark.
+ */
+const INPUT_HELD_MAX_BYTES = 1024 * 1024;
+const INPUT_BACKLOG_HIGH = 64;
+const INPUT_BACKLOG_LOW = 16;
+const INPUT_BACKLOG_POLL_MS = 50;
+
 /** Close codes of a terminal, besides the run stream's: the session is not ready (ended, lost, starting, or out of terminals). */
 export const ShellCloseCode = { ...CloseCode, conflict: 4409, unavailable: 4503 } as const;
 
@@ -58,12 +69,28 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
       let ready!: (worker: string | undefined) => void;
       const started = new Promise<string | undefined>((resolve) => (ready = resolve));
       let passing: Promise<unknown> = started;
-      socket.on('message', (raw) => {
+      let heldBytes = 0;
+      let paused = false;
+      /** Waits while the worker has more than the high mark of this terminal's input untaken. */
+      const untilTaken = async () => {
+        if ((await sessions.channel.shellInputBacklog(shellId)) <= INPUT_BACKLOG_HIGH) return;
+        while (!closed && (await sessions.channel.shellInputBacklog(shellId)) > INPUT_BACKLOG_LOW) {
+          await new Promise((resolve) => setTimeout(resolve, INPUT_BACKLOG_POLL_MS));
+        }
+      };
+      socket.on('message', (raw: Buffer) => {
         const frame = parse(raw.toString());
         if (!frame) return close(ShellCloseCode.badFrame, 'not a stdin or resize frame');
+        heldBytes += raw.length;
+        if (heldBytes > INPUT_HELD_MAX_BYTES && !paused) {
+          paused = true;
+          socket.pause();
+        }
         passing = passing
           .then(async () => {
             if ((await started) === undefined || closed) return;
+            await untilTaken();
+            if (closed) return;
             await sessions.channel.sendShellInput(
               shellId,
               frame.type === 'stdin'
@@ -71,7 +98,14 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
                 : { kind: 'resize', cols: frame.cols, rows: frame.rows },
             );
           })
-          .catch((error) => log.warn({ err: error }, 'could not pass terminal input on'));
+          .catch((error) => log.warn({ err: error }, 'could not pass terminal input on'))
+          .finally(() => {
+            heldBytes -= raw.length;
+            if (paused && heldBytes <= INPUT_HELD_MAX_BYTES / 2) {
+              paused = false;
+              socket.resume();
+            }
+          });
       });
       socket.on('close', () => {
         release();
