@@ -53,9 +53,15 @@ export function createSessionClient({ store, snapshots, registry, channel, follo
     return new ApiError(code, error.message, error.retryAfterSeconds);
   }
 
-  /** The live worker with the most room for a session (on `engine` where given). */
-  async function pickWorker(engine?: string): Promise<WorkerInfo | undefined> {
-    const candidates = (await registry.live()).filter((w) => (engine === undefined || w.engine === engine) && w.sessions < w.capacity);
+  /**
+   * The live worker with the most room for a session (on `engine` where given); with
+   * `needsRoom: false` (work on the engine that opens no session, e.g. removing an image) a
+   * full one will do too.
+   */
+  async function pickWorker(engine?: string, { needsRoom = true } = {}): Promise<WorkerInfo | undefined> {
+    const candidates = (await registry.live()).filter(
+      (w) => (engine === undefined || w.engine === engine) && (!needsRoom || w.sessions < w.capacity),
+    );
     candidates.sort((a, b) => b.capacity - b.sessions - (a.capacity - a.sessions) || (Math.random() < 0.5 ? -1 : 1));
     return candidates[0];
   }

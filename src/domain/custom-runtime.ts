@@ -56,6 +56,10 @@ export function dockerfileProblem(text: string): string | undefined {
     }
     if (keyword === 'COPY' && /(^|\s)--from[=\s]/i.test(line))
       return 'uses COPY --from, which would bring in another image; COPY the build files instead';
+    // runbox.* labels are the service's: they find a build's layers, tell a runtime's
+    // definition, and mark snapshots for the reaper.
+    if (keyword === 'LABEL' && /(^|[\s"'])runbox\./i.test(line.slice('LABEL'.length)))
+      return 'sets a runbox.* label, which only the service sets';
   }
   return undefined;
 }

@@ -67,7 +67,7 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async 
     async (request, reply) => {
       const stored = await find(request.params.id, request.principal);
       await sessions.snapshots.remove(stored.record.id, stored.owner);
-      const worker = await sessions.pickWorker(stored.engine).catch(() => undefined);
+      const worker = await sessions.pickWorker(stored.engine, { needsRoom: false }).catch(() => undefined);
       if (worker) {
         await sessions
           .call(worker.id, { kind: 'removeSnapshot', snapshotId: stored.record.id }, { timeoutMs: 10_000 })
