@@ -4,6 +4,7 @@
 // status frame to the run's event stream in the same step, so a stream never disagrees
 // with its record.
 import type { Redis } from 'ioredis';
+import { pipelineReplies } from './pipeline-replies.js';
 import { RunSpecSchema, type RunSpec } from '../domain/run-spec.js';
 import { keptOutputBytes, omitOutput, RunRecordSchema, RunStatus, type RunRecord } from '../domain/run-record.js';
 import type { Keys } from './keys.js';
@@ -284,12 +285,12 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
   async function getOwnedSummary(id: string): Promise<{ record: RunRecord; owner: string | undefined; outputBytes: number } | undefined> {
     const pipeline = redis.pipeline().hmget(keys.run(id), OWNER_FIELD, ...SUMMARY_FIELDS);
     for (const field of OUTPUT_FIELDS) pipeline.hstrlen(keys.run(id), field);
-    const [[, values], ...lengths] = (await pipeline.exec()) as [Error | null, unknown][];
+    const [values, ...lengths] = await pipelineReplies(pipeline);
     const [owner, ...summary] = values as (string | null)[];
     const fields = Object.fromEntries(SUMMARY_FIELDS.flatMap((field, i) => (summary[i] === null ? [] : [[field, summary[i]!]])));
     if (!fields.status) return undefined;
     const record = omitOutput(codec.decode({ ...fields, stdout: '', stderr: '' })!);
-    return { record, owner: owner ?? undefined, outputBytes: lengths.reduce((sum, [, length]) => sum + Number(length), 0) };
+    return { record, owner: owner ?? undefined, outputBytes: lengths.reduce((sum: number, length) => sum + Number(length), 0) };
   }
 
   async function get(id: string): Promise<RunRecord | undefined> {

@@ -5,6 +5,7 @@
 // Lua script; a state change names the definition's hash, so a build of an older definition
 // never writes over a newer one.
 import type { Redis } from 'ioredis';
+import { pipelineReplies } from './pipeline-replies.js';
 import type { CustomRuntime, CustomRuntimeSource } from '../domain/custom-runtime.js';
 import type { RuntimeState } from '../domain/runtime-status.js';
 import type { Keys } from './keys.js';
@@ -83,12 +84,9 @@ export function createRuntimeStore({ redis, keys, connect }: RuntimeStoreOptions
   const versionStore = createRuntimeVersionStore({ redis, keys });
   /** Everything the API needs to list runtimes or admit a run, in one round trip. */
   async function snapshot(): Promise<RuntimeSnapshot> {
-    const [[, versions], [, states], [, customs]] = (await redis
-      .pipeline()
-      .hgetall(keys.runtimeVersions())
-      .hgetall(keys.runtimeStates())
-      .hgetall(keys.customRuntimes())
-      .exec()) as [Error | null, Record<string, string>][];
+    const [versions, states, customs] = (await pipelineReplies(
+      redis.pipeline().hgetall(keys.runtimeVersions()).hgetall(keys.runtimeStates()).hgetall(keys.customRuntimes()),
+    )) as Record<string, string>[];
     return {
       versions,
       states: Object.fromEntries(Object.entries(states).map(([language, raw]) => [language, JSON.parse(raw) as RuntimeState])),

@@ -3,6 +3,7 @@
 // workers' set says when it last beat. The API picks a session's worker here, and any worker
 // finds the ones that died, whose sessions are then recorded lost (session-store.ts).
 import type { Redis } from 'ioredis';
+import { pipelineReplies } from './pipeline-replies.js';
 import type { Keys } from './keys.js';
 
 export interface WorkerInfo {
@@ -16,6 +17,8 @@ export interface WorkerInfo {
 
 /** Beats missed before a worker counts as gone. */
 export const MISSED_BEATS = 3;
+/** How long the workers' set outlives the last beat of any worker. */
+const WORKERS_SET_TTL_MS = 60 * 60 * 1000;
 
 export interface WorkerRegistryOptions {
   redis: Redis;
@@ -37,6 +40,8 @@ export function createWorkerRegistry({ redis, keys, heartbeatMs }: WorkerRegistr
       })
       .pexpire(keys.worker(worker.id), lapseMs)
       .zadd(keys.workers(), Date.now(), worker.id)
+      // Renewed by every beat: the set goes an hour after the last worker stopped beating.
+      .pexpire(keys.workers(), WORKERS_SET_TTL_MS)
       .exec();
   }
 
@@ -51,9 +56,9 @@ export function createWorkerRegistry({ redis, keys, heartbeatMs }: WorkerRegistr
     if (ids.length === 0) return [];
     const pipeline = redis.pipeline();
     for (const id of ids) pipeline.hgetall(keys.worker(id));
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await pipelineReplies(pipeline);
     return ids.flatMap((id, i) => {
-      const fields = replies[i]?.[1] as Record<string, string> | undefined;
+      const fields = replies[i] as Record<string, string> | undefined;
       if (!fields?.engine) return [];
       return [{ id, engine: fields.engine, sessions: Number(fields.sessions), capacity: Number(fields.capacity) }];
     });

@@ -48,7 +48,7 @@ t.test('every key of a run expires after RUN_RETENTION_S; BullMQ keeps no finish
   const forever = ttls.filter(([, ttl]) => ttl === -1).map(([key]) => key);
   t.comment(`keys without expiry: ${forever.join(', ')}`);
   // What may stay: the runtime versions, and BullMQ's own fixed bookkeeping for each queue.
-  const allowed = /^(runbox:runtimes|bull:runbox-(runs|webhooks):(meta|id|events|stalled-check|marker))$/;
+  const allowed = /^(runbox:runtimes|bull:runbox-(runs|webhooks|runtime-builds):(meta|id|events|stalled-check|marker))$/;
   t.same(
     forever.filter((key) => !allowed.test(key)),
     [],
