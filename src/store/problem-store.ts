@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Problem } from '../domain/problem.js';
 import type { Keys } from './keys.js';
 import { luaScript } from './lua-script.js';
+import { pipelineReplies } from './pipeline-replies.js';
 
 /** How long a bundle no problem names is kept for the runs queued against it. */
 export const BUNDLE_GRACE_S = 3600;
@@ -112,12 +113,12 @@ export function createProblemStore({ redis, keys, keyQuotaBytes, totalQuotaBytes
     try {
       // In pieces, so that no single command holds Redis for the whole bundle.
       for (let at = 0; at < blob.length; at += BUNDLE_CHUNK_BYTES) {
-        const [[error]] = (await redis
-          .pipeline()
-          .append(upload, blob.subarray(at, at + BUNDLE_CHUNK_BYTES))
-          .expire(upload, UPLOAD_TTL_S)
-          .exec())!;
-        if (error) throw error;
+        await pipelineReplies(
+          redis
+            .pipeline()
+            .append(upload, blob.subarray(at, at + BUNDLE_CHUNK_BYTES))
+            .expire(upload, UPLOAD_TTL_S),
+        );
       }
       for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
         const before = await current(problem.id);

@@ -10,6 +10,7 @@
 import type { Redis } from 'ioredis';
 import type { CommandError, SessionCommand } from '../domain/session-command.js';
 import type { Keys } from './keys.js';
+import { pipelineReplies } from './pipeline-replies.js';
 import { fieldsOf, type StreamFollower } from './stream-follower.js';
 
 /** A reply or terminal stream lives this long after its last entry (its reader may be gone). */
@@ -86,12 +87,16 @@ function parseShellOutput(raw: Buffer[]): ShellOutput | undefined {
 }
 
 export function createSessionChannel(redis: Redis, keys: Keys) {
-  const append = async (key: string, ...fields: (string | Buffer)[]) => {
-    await redis
-      .multi()
-      .xadd(key, '*', ...fields)
-      .expire(key, STREAM_TTL_SECONDS)
-      .exec();
+  /** Appends an entry to a short-lived stream; resolves with the stream's length after it (its backlog, once its reader deletes what it took). */
+  const append = async (key: string, ...fields: (string | Buffer)[]): Promise<number> => {
+    const replies = await pipelineReplies(
+      redis
+        .multi()
+        .xadd(key, '*', ...fields)
+        .expire(key, STREAM_TTL_SECONDS)
+        .xlen(key),
+    );
+    return Number(replies[2]);
   };
 
   return {
@@ -154,12 +159,12 @@ export function createSessionChannel(redis: Redis, keys: Keys) {
       await redis.del(keys.reply(replyId));
     },
 
-    /** A terminal's input, from the API. */
-    async sendShellInput(shellId: string, input: ShellInput): Promise<void> {
+    /** A terminal's input, from the API; resolves with how many input entries the worker has not taken yet (for flow control). */
+    async sendShellInput(shellId: string, input: ShellInput): Promise<number> {
       const key = keys.shellInput(shellId);
-      if (input.kind === 'stdin') await append(key, 't', 'i', 'd', input.data);
-      else if (input.kind === 'resize') await append(key, 't', 'r', 'j', JSON.stringify({ cols: input.cols, rows: input.rows }));
-      else await append(key, 't', 'c');
+      if (input.kind === 'stdin') return append(key, 't', 'i', 'd', input.data);
+      if (input.kind === 'resize') return append(key, 't', 'r', 'j', JSON.stringify({ cols: input.cols, rows: input.rows }));
+      return append(key, 't', 'c');
     },
 
     /** Input entries of a terminal the worker has not taken yet. */
@@ -191,19 +196,9 @@ export function createSessionChannel(redis: Redis, keys: Keys) {
     /** A terminal's output, from the worker; resolves with how many entries the API has not read yet (for flow control). */
     async sendShellOutput(shellId: string, output: ShellOutput): Promise<number> {
       const key = keys.shellOutput(shellId);
-      const fields: (string | Buffer)[] =
-        output.kind === 'stdout'
-          ? ['t', 'o', 'd', output.data]
-          : output.kind === 'exit'
-            ? ['t', 'x', 'j', JSON.stringify({ exitCode: output.exitCode })]
-            : ['t', 'e', 'm', output.message];
-      const replies = await redis
-        .multi()
-        .xadd(key, '*', ...fields)
-        .expire(key, STREAM_TTL_SECONDS)
-        .xlen(key)
-        .exec();
-      return Number(replies?.[2]?.[1] ?? 0);
+      if (output.kind === 'stdout') return append(key, 't', 'o', 'd', output.data);
+      if (output.kind === 'exit') return append(key, 't', 'x', 'j', JSON.stringify({ exitCode: output.exitCode }));
+      return append(key, 't', 'e', 'm', output.message);
     },
 
     /** Output entries of a terminal the API has not read yet. */

@@ -71,9 +71,9 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
       let passing: Promise<unknown> = started;
       let heldBytes = 0;
       let paused = false;
-      /** Waits while the worker has more than the high mark of this terminal's input untaken. */
-      const untilTaken = async () => {
-        if ((await sessions.channel.shellInputBacklog(shellId)) <= INPUT_BACKLOG_HIGH) return;
+      /** Past the high mark of input the worker has not taken, waits until it is down to the low mark. */
+      const untilTaken = async (backlog: number) => {
+        if (backlog <= INPUT_BACKLOG_HIGH) return;
         while (!closed && (await sessions.channel.shellInputBacklog(shellId)) > INPUT_BACKLOG_LOW) {
           await new Promise((resolve) => setTimeout(resolve, INPUT_BACKLOG_POLL_MS));
         }
@@ -89,14 +89,13 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
         passing = passing
           .then(async () => {
             if ((await started) === undefined || closed) return;
-            await untilTaken();
-            if (closed) return;
-            await sessions.channel.sendShellInput(
+            const backlog = await sessions.channel.sendShellInput(
               shellId,
               frame.type === 'stdin'
                 ? { kind: 'stdin', data: Buffer.from(frame.data, 'utf8') }
                 : { kind: 'resize', cols: frame.cols, rows: frame.rows },
             );
+            await untilTaken(backlog);
           })
           .catch((error) => log.warn({ err: error }, 'could not pass terminal input on'))
           .finally(() => {
