@@ -146,6 +146,26 @@ export async function containersLeftBy(runId: string, engine: Docker = docker, w
   }
 }
 
+/** Whether an image is on `engine`. */
+export const imageExists = (name: string, engine: Docker = docker): Promise<boolean> =>
+  engine
+    .getImage(name)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+
+/** Waits up to `waitMs` for an image to go (its removal may come after the request that asked for it); whether it went. */
+export async function imageGone(name: string, waitMs: number, engine: Docker = docker): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  while (await imageExists(name, engine)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return true;
+}
+
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -5,7 +5,15 @@
 import { spawn } from 'node:child_process';
 import t from 'tap';
 import { request } from '../helpers/client.js';
-import { containersLeftBy, containersOf, docker, sandboxRuntime, startService, startTestRedis } from '../helpers/service.js';
+import {
+  containersLeftBy,
+  containersOf,
+  imageExists,
+  imageGone,
+  sandboxRuntime,
+  startService,
+  startTestRedis,
+} from '../helpers/service.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const HEARTBEAT_MS = '500';
@@ -86,30 +94,9 @@ t.test('sessions across workers and API processes', async (t) => {
   t.test('an expired snapshot: its record gone, its image removed by the reaper', async (t) => {
     const taken = await request(apiA.url, 'POST', `/sessions/${second.id}/snapshot`, {});
     t.equal(taken.status, 201, JSON.stringify(taken.body));
-    const image = docker.getImage(`${apiB.config.imagePrefix}snapshot:${taken.body.snapshot}`);
-    t.ok(
-      await image.inspect().then(
-        () => true,
-        () => false,
-      ),
-      'the image is there',
-    );
-    const deadline = Date.now() + 20_000;
-    while (
-      (await image.inspect().then(
-        () => true,
-        () => false,
-      )) &&
-      Date.now() < deadline
-    )
-      await sleep(500);
-    t.notOk(
-      await image.inspect().then(
-        () => true,
-        () => false,
-      ),
-      'the image is gone',
-    );
+    const image = `${apiB.config.imagePrefix}snapshot:${taken.body.snapshot}`;
+    t.ok(await imageExists(image), 'the image is there');
+    t.ok(await imageGone(image, 20_000), 'the image is gone');
     t.equal((await request(apiA.url, 'GET', `/snapshots/${taken.body.snapshot}`)).status, 404);
   });
 

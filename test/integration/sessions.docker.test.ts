@@ -7,7 +7,7 @@ import t from 'tap';
 import WebSocket from 'ws';
 import { createRunboxClient } from '../../src/client/runbox-client.js';
 import { request, runToEnd } from '../helpers/client.js';
-import { containersLeftBy, containersOf, docker, sandboxRuntime, startService } from '../helpers/service.js';
+import { containersLeftBy, containersOf, imageGone, sandboxRuntime, startService } from '../helpers/service.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -223,23 +223,7 @@ t.test('sessions', async (t) => {
     t.equal((await request(url, 'GET', `/snapshots/${taken.body.snapshot}`)).status, 404);
     t.equal((await request(url, 'DELETE', `/snapshots/${run.snapshot}`)).status, 204);
     // Its image was in use by the session just deleted: the worker removes it once that sandbox is gone.
-    const image = docker.getImage(`${service.config.imagePrefix}snapshot:${run.snapshot}`);
-    const deadline = Date.now() + 30_000;
-    while (
-      (await image.inspect().then(
-        () => true,
-        () => false,
-      )) &&
-      Date.now() < deadline
-    )
-      await sleep(500);
-    t.notOk(
-      await image.inspect().then(
-        () => true,
-        () => false,
-      ),
-      "a deleted snapshot's image is removed",
-    );
+    t.ok(await imageGone(`${service.config.imagePrefix}snapshot:${run.snapshot}`, 30_000), "a deleted snapshot's image is removed");
   });
 
   t.test('GET /sessions lists the open ones, a page at a time', async (t) => {
