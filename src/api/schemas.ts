@@ -20,6 +20,17 @@ export const ErrorSchema = Type.Object(
   { $id: 'Error' },
 );
 
+/** The error answers a route that creates something may give (bad input, scope, ownership, state, size, rate, room). */
+export const CreateErrorResponses = {
+  400: ErrorSchema,
+  403: ErrorSchema,
+  404: ErrorSchema,
+  409: ErrorSchema,
+  413: ErrorSchema,
+  429: ErrorSchema,
+  503: ErrorSchema,
+};
+
 export const FileSchema = Type.Object(
   {
     name: Type.String({ description: 'relative path in the work folder; sub-folders allowed (rules: docs/sandbox.md)' }),

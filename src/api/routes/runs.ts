@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { RouteDependencies } from '../run-commands.js';
 import type { Principal } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { ErrorSchema, RunIdParamsSchema, RunRecordSchema, RunRequestSchema, SubmitQuerySchema } from '../schemas.js';
+import { CreateErrorResponses, ErrorSchema, RunIdParamsSchema, RunRecordSchema, RunRequestSchema, SubmitQuerySchema } from '../schemas.js';
 
 /** How long DELETE waits for a running run's worker to confirm the kill. */
 const CANCEL_CONFIRM_MS = 3000;
@@ -11,15 +11,6 @@ const CANCEL_CONFIRM_MS = 3000;
 export const runRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (app, deps) => {
   const { config } = deps;
   const { commands } = deps;
-  const errors = {
-    400: ErrorSchema,
-    403: ErrorSchema,
-    404: ErrorSchema,
-    409: ErrorSchema,
-    413: ErrorSchema,
-    429: ErrorSchema,
-    503: ErrorSchema,
-  };
 
   const getRecord = async (id: string, principal: Principal) => {
     const record = await commands.find(id, principal);
@@ -37,7 +28,7 @@ export const runRoutes: FastifyPluginAsyncTypebox<RouteDependencies> = async (ap
         tags: ['runs'],
         body: RunRequestSchema,
         querystring: SubmitQuerySchema,
-        response: { 200: RunRecordSchema, 202: RunRecordSchema, ...errors },
+        response: { 200: RunRecordSchema, 202: RunRecordSchema, ...CreateErrorResponses },
       },
     },
     async (request, reply) => {

@@ -8,7 +8,7 @@ import { canSee } from '../auth.js';
 import type { AppDependencies } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { page } from '../pages.js';
-import { ErrorSchema } from '../schemas.js';
+import { CreateErrorResponses, ErrorSchema } from '../schemas.js';
 import {
   CreateSessionRequestSchema,
   PageQuerySchema,
@@ -24,15 +24,6 @@ import { prepareSession, type SessionBase } from '../session-submission.js';
 export const sessionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (app, deps) => {
   const { config, sessions } = deps;
   const newId = deps.newId ?? randomUUID;
-  const errors = {
-    400: ErrorSchema,
-    403: ErrorSchema,
-    404: ErrorSchema,
-    409: ErrorSchema,
-    413: ErrorSchema,
-    429: ErrorSchema,
-    503: ErrorSchema,
-  };
 
   app.post(
     '/sessions',
@@ -44,7 +35,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (
           'Starts a sandbox that stays open for commands (exec, files, a terminal) until DELETE, its idle timeout, or its maximum lifetime; with snapshot, on the work folder of a snapshot of this key. Answers once it is ready.',
         tags: ['sessions'],
         body: CreateSessionRequestSchema,
-        response: { 201: SessionRecordSchema, ...errors, 500: ErrorSchema },
+        response: { 201: SessionRecordSchema, ...CreateErrorResponses, 500: ErrorSchema },
       },
     },
     async (request, reply) => {
@@ -196,7 +187,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async (
         tags: ['sessions', 'snapshots'],
         params: SessionIdParamsSchema,
         body: SnapshotRequestSchema,
-        response: { 201: SnapshotCreatedSchema, ...errors, 500: ErrorSchema },
+        response: { 201: SnapshotCreatedSchema, ...CreateErrorResponses, 500: ErrorSchema },
       },
     },
     async (request, reply) => {
