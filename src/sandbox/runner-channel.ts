@@ -114,10 +114,13 @@ export function createRunnerChannel(stream: Duplex, key: Buffer) {
     }
   });
   const ended = new Promise<void>((resolve) => {
+    // end, close and error each come: the first says why, the others make no error of their own.
     const end = () => {
-      breakWith(
-        decoder.partialBytes > 0 ? new ProtocolError('the stream ended inside a frame') : new ChannelClosedError('the sandbox ended'),
-      );
+      if (!broken) {
+        breakWith(
+          decoder.partialBytes > 0 ? new ProtocolError('the stream ended inside a frame') : new ChannelClosedError('the sandbox ended'),
+        );
+      }
       resolve();
     };
     stream.once('end', end);
