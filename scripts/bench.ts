@@ -5,12 +5,17 @@
 //                       sandbox, from the same image, running the same program (no runbox)
 //   runbox pool off     POST /runs?wait=true of a python hello, every sandbox started cold
 //   runbox pool on      the same with the warm pool (the default)
+//   sandbox module      runbox's sandbox layer alone, in this process, pool on: open a
+//                       session, write the file, run the hello, close (no HTTP, queue, Redis)
 //
 // For each: latency one at a time (p50, p95, p99 of SEQUENTIAL requests) and throughput
 // (runs/s of THROUGHPUT_RUNS hellos from CLIENTS concurrent clients; raw Docker at several
 // concurrencies, its best). Then, pool on: a burst of 20 at once, how soon a chunk the program
 // writes reaches a WebSocket client, the API + worker's resident memory idle and under load,
 // and judge mode (C++ A+B, 50 tests). Then the same under gVisor (runsc), fewer runs.
+// Every throughput load also says the CPU it cost per run: the whole machine's (/proc/stat),
+// and for runbox its own process's and its Redis's, so the table shows what runbox adds to
+// the daemon's work.
 //
 // runbox runs as `node dist/main.js` children on free loopback ports with their own Redis
 // (npm run bench builds dist/ first). Needs the python and cpp images (make up builds them)
@@ -18,17 +23,22 @@
 // FILE they are also written as JSON.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import pino from 'pino';
 import { createRunboxClient, type RunRecord, type RunRequest } from '../src/client/runbox-client.js';
-import { buildContainerSpec } from '../src/sandbox/container-spec.js';
+import { limitsFromConfig, loadConfig } from '../src/config/config.js';
+import { buildContainerSpec, type SandboxProfile } from '../src/sandbox/container-spec.js';
+import { createSandbox } from '../src/sandbox/sandbox.js';
 import { freePort } from '../src/lib/free-port.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 40);
 const THROUGHPUT_RUNS = Number(process.env.BENCH_RUNS ?? 500);
 const CLIENTS = 16;
+/** WORKER_CONCURRENCY's default: runs a worker runs at once. */
+const WORKER_SLOTS = loadConfig({}).workerConcurrency;
 const hello = { language: 'python', source: 'print("hello")' };
 const docker = new Docker();
 
@@ -48,10 +58,32 @@ const latencyOf = (xs: number[]): Latency => ({ p50: percentile(xs, 50), p95: pe
 const ms = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(x < 10 ? 1 : 0)} ms`);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
-/** Runs `task` `total` times from `width` concurrent loops; the rate and each task's time. */
-async function load(total: number, width: number, task: () => Promise<void>): Promise<{ rate: number; times: number[] }> {
+/** USER_HZ: the unit of /proc's CPU times (100 on Linux). */
+const CLOCK_TICKS = 100;
+/** CPU time the whole machine has spent busy, ms (/proc/stat: user, nice, system, irq, softirq, steal). */
+function machineCpuMs(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  return ((f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 1000) / CLOCK_TICKS;
+}
+/** CPU time of one process (user + system, its threads included), ms; 0 once it is gone. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+/** Runs `task` `total` times from `width` concurrent loops; the rate, each task's time, and the machine's CPU per run. */
+async function load(
+  total: number,
+  width: number,
+  task: () => Promise<void>,
+): Promise<{ rate: number; times: number[]; machineMs: number }> {
   let next = 0;
   const times: number[] = [];
+  const cpu0 = machineCpuMs();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: width }, async () => {
@@ -63,7 +95,7 @@ async function load(total: number, width: number, task: () => Promise<void>): Pr
       }
     }),
   );
-  return { rate: total / ((performance.now() - started) / 1000), times };
+  return { rate: total / ((performance.now() - started) / 1000), times, machineMs: (machineCpuMs() - cpu0) / total };
 }
 
 async function sequential(n: number, task: () => Promise<void>, gapMs = 0): Promise<number[]> {
@@ -123,8 +155,17 @@ async function rawDocker(runtime: string): Promise<void> {
 interface Service {
   url: string;
   pid: number;
+  /** CPU time of the process and of its Redis (a child), ms. */
+  cpuMs(): { runbox: number; redis: number };
   stop(): Promise<void>;
 }
+
+/** The child processes of `pid` (every thread's). */
+function childrenOf(pid: number): number[] {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+}
+const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
 
 /** node dist/main.js with its own Redis and data folder, on a free port; resolves once it serves. */
 async function startRunbox(env: Record<string, string>): Promise<Service> {
@@ -153,9 +194,12 @@ async function startRunbox(env: Record<string, string>): Promise<Service> {
     if (i > 300) throw new Error('runbox did not get ready');
     await sleep(100);
   }
+  const redisPid = childrenOf(child.pid!).find((pid) => commandOf(pid).includes('redis-server'));
+  if (!redisPid) throw new Error('runbox started no redis-server child');
   return {
     url,
     pid: child.pid!,
+    cpuMs: () => ({ runbox: processCpuMs(child.pid!), redis: processCpuMs(redisPid) }),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -219,6 +263,54 @@ interface Row {
   note?: string;
   /** The raw Docker rate measured around this row's load, its throughput's yardstick. */
   rawAround?: number;
+  /** CPU per run under the throughput load, ms: the whole machine's, runbox's own process's and its Redis's. */
+  cpu?: { machine: number; runbox?: number; redis?: number };
+}
+
+/** A python hello through runbox's sandbox module alone, in this process: no HTTP, queue or Redis. */
+function sandboxModule(runtime: string) {
+  const config = loadConfig({ SANDBOX_RUNTIME: runtime });
+  const { memoryMb, cpus, pids, diskMb, timeMs, cpuTimeMs, outputBytes } = limitsFromConfig(config).defaults;
+  const sandbox = createSandbox({
+    docker,
+    log: pino({ level: 'warn' }),
+    pool: {
+      size: config.poolSize,
+      maxSize: config.poolSizeMax,
+      maxContainers: config.poolMaxContainers,
+      memoryBudgetMb: config.poolMemoryMb,
+      idleMs: config.poolIdleMs,
+      maxAgeMs: config.poolMaxAgeMs,
+      fillConcurrency: config.poolFillConcurrency,
+    },
+  });
+  const profile: SandboxProfile = {
+    image: 'runbox/python:latest',
+    runtime,
+    limits: { memoryMb, cpus, pids, diskMb },
+    network: false,
+    root: false,
+  };
+  sandbox.warm([profile]);
+  let n = 0;
+  return {
+    async run(): Promise<void> {
+      const session = await sandbox.open(profile, { owner: `bench-${n++}`, lifetimeMs: 10_000 });
+      let out = '';
+      try {
+        await session.execute({
+          command: ['python3', '-c', 'print("hello")'],
+          env: {},
+          limits: { timeMs, cpuTimeMs, outputBytes },
+          onOutput: (_stream, data) => (out += data.toString()),
+        });
+      } finally {
+        session.close();
+      }
+      if (out !== 'hello\n') throw new Error(`the sandbox module printed ${JSON.stringify(out)}`);
+    },
+    close: () => sandbox.close(),
+  };
 }
 
 async function measure(runtime: string, runs: number, sequentialRuns: number) {
@@ -236,7 +328,12 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
     const { rate } = await load(Math.max(30, Math.round(runs / 8)), w, () => rawDocker(runtime));
     if (rate > probeBest) [probeBest, width] = [rate, w];
   }
-  const rawRate = async () => (await load(runs, width, () => rawDocker(runtime))).rate;
+  const rawCpu: number[] = [];
+  const rawRate = async () => {
+    const { rate, machineMs } = await load(runs, width, () => rawDocker(runtime));
+    rawCpu.push(machineMs);
+    return rate;
+  };
   const rawRates = [await rawRate()];
 
   for (const pool of ['off', 'on'] as const) {
@@ -252,7 +349,9 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
       await settle();
       let peakRss = idleRss;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(service.pid))), 100);
-      const { rate } = await load(runs, CLIENTS, () => submit(service.url).then(() => undefined));
+      const own0 = service.cpuMs();
+      const { rate, machineMs } = await load(runs, CLIENTS, () => submit(service.url).then(() => undefined));
+      const own1 = service.cpuMs();
       clearInterval(sampler);
       await settle();
       rawRates.push(await rawRate());
@@ -263,6 +362,7 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
         rate,
         note: `${runs} runs, ${CLIENTS} clients, every output checked; raw around it ${around.toFixed(1)}/s`,
         rawAround: around,
+        cpu: { machine: machineMs, runbox: (own1.runbox - own0.runbox) / runs, redis: (own1.redis - own0.redis) / runs },
       });
       if (pool === 'on') {
         const burst = await load(20, 20, () => submit(service.url).then(() => undefined));
@@ -277,6 +377,32 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
       await service.stop();
     }
   }
+  // The sandbox layer alone (what the worker does per run, without HTTP, queue or Redis), at
+  // the worker's own concurrency: where runbox's share of the gap to raw Docker lies.
+  console.error(`[bench] ${runtime}: sandbox module alone`);
+  const layer = sandboxModule(runtime);
+  try {
+    await settle();
+    await layer.run();
+    await settle();
+    const selfCpu = () => (process.cpuUsage().user + process.cpuUsage().system) / 1000;
+    const self0 = selfCpu();
+    const { rate, times, machineMs } = await load(runs, WORKER_SLOTS, layer.run);
+    const selfMs = (selfCpu() - self0) / runs;
+    await settle();
+    rawRates.push(await rawRate());
+    const around = (rawRates.at(-2)! + rawRates.at(-1)!) / 2;
+    rows.push({
+      name: 'sandbox module alone',
+      latency: latencyOf(times),
+      rate,
+      note: `${runs} runs, ${WORKER_SLOTS} at once (the worker's slots), pool on, in the bench process; raw around it ${around.toFixed(1)}/s`,
+      rawAround: around,
+      cpu: { machine: machineMs, runbox: selfMs },
+    });
+  } finally {
+    await layer.close();
+  }
   const rawMean = rawRates.reduce((a, b) => a + b, 0) / rawRates.length;
   rows.unshift({
     name: 'raw Docker API cold path',
@@ -284,19 +410,31 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
     rate: rawMean,
     note: `${width} at once (the best of 4, 8, 16); ${rawRates.map((r) => r.toFixed(1)).join(', ')}/s over the run`,
     rawAround: rawMean,
+    cpu: { machine: rawCpu.reduce((a, b) => a + b, 0) / rawCpu.length },
   });
   return { rows, extra };
+}
+
+/** The machine's CPU per run under the load, and runbox's own process's and Redis's where measured. */
+function cpuOf(row: Row): string {
+  if (!row.cpu) return '-';
+  const parts = [
+    row.cpu.runbox !== undefined && `runbox ${ms(row.cpu.runbox)}`,
+    row.cpu.redis !== undefined && `Redis ${ms(row.cpu.redis)}`,
+  ];
+  const own = parts.filter(Boolean).join(', ');
+  return `${ms(row.cpu.machine)}${own ? ` (${own})` : ''}`;
 }
 
 function print(runtime: string, host: Row | undefined, result: Awaited<ReturnType<typeof measure>>) {
   const raw = result.rows[0];
   const all = host ? [host, ...result.rows] : result.rows;
   console.log(`\n## ${runtime}\n`);
-  console.log('| contender | p50 | p95 | p99 | runs/s | p50 / raw Docker | runs/s / raw Docker | how |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| contender | p50 | p95 | p99 | runs/s | p50 / raw Docker | runs/s / raw Docker | CPU per run | how |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of all) {
     console.log(
-      `| ${row.name} | ${ms(row.latency.p50)} | ${ms(row.latency.p95)} | ${ms(row.latency.p99)} | ${row.rate.toFixed(1)} | ${(row.latency.p50 / raw.latency.p50).toFixed(2)}x | ${(row.rate / (row.rawAround ?? raw.rate)).toFixed(2)}x | ${row.note ?? ''} |`,
+      `| ${row.name} | ${ms(row.latency.p50)} | ${ms(row.latency.p95)} | ${ms(row.latency.p99)} | ${row.rate.toFixed(1)} | ${(row.latency.p50 / raw.latency.p50).toFixed(2)}x | ${(row.rate / (row.rawAround ?? raw.rate)).toFixed(2)}x | ${cpuOf(row)} | ${row.note ?? ''} |`,
     );
   }
   const x = result.extra as {
@@ -320,8 +458,14 @@ const jsonAt = process.argv.indexOf('--json');
 const report: Record<string, unknown> = { date: new Date().toISOString() };
 console.error('[bench] bare host process');
 const hostLatency = latencyOf(await sequential(SEQUENTIAL, hostProcess));
-const hostRate = (await load(THROUGHPUT_RUNS, CLIENTS, hostProcess)).rate;
-const host: Row = { name: 'bare host process', latency: hostLatency, rate: hostRate, note: 'python3 spawned on the host, no isolation' };
+const hostLoad = await load(THROUGHPUT_RUNS, CLIENTS, hostProcess);
+const host: Row = {
+  name: 'bare host process',
+  latency: hostLatency,
+  rate: hostLoad.rate,
+  cpu: { machine: hostLoad.machineMs },
+  note: 'python3 spawned on the host, no isolation',
+};
 const runc = await measure('runc', THROUGHPUT_RUNS, SEQUENTIAL);
 print('runc', host, runc);
 report.runc = { host, ...runc };
