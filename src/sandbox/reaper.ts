@@ -1,11 +1,20 @@
 // Removes sandboxes that outlived their deadline (read from their name, sandbox-names.ts): left
-// by a worker that crashed, or by a remove that failed; and snapshot images past their expiry
-// (snapshot-images.ts). Safe with many workers on one host: it only takes expired ones, and a
-// worker that keeps a sandbox longer (a session in use) moves its deadline first.
+// by a worker that crashed, or by a remove that failed; pooled sandboxes that have exited (their
+// runbox-run is gone, so no worker can use them: a worker that died without draining its pool
+// leaves them, and their pool deadline is up to POOL_MAX_AGE_MS away); and snapshot images
+// past their expiry (snapshot-images.ts). Safe with many workers on one host: it only takes
+// expired or dead ones, and a worker that keeps a sandbox longer (a session in use) moves its
+// deadline first.
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { SANDBOX_LABEL } from './container-spec.js';
-import { parseSandboxName } from './sandbox-names.js';
+import { parseSandboxName, POOL_OWNER } from './sandbox-names.js';
+
+/**
+ * How long a pooled sandbox must have been exited before the reaper takes it: a run that took
+ * it and ended at once may still be renaming it to its own id, and may inspect its end.
+ */
+export const EXITED_POOL_GRACE_MS = 30_000;
 
 export interface ReaperOptions {
   docker: Docker;
@@ -23,18 +32,39 @@ export function createReaper({ docker, log, intervalMs, snapshots }: ReaperOptio
     const containers = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
     // A sandbox whose name carries no deadline was made by something else under our label: gone at once.
     const expired = containers.filter((c) => (parseSandboxName(c.Names[0] ?? '')?.deadlineMs ?? 0) < now);
+    const stray = [...expired, ...(await deadPooled(containers, now))];
     await Promise.all(
-      expired.map((c) =>
+      stray.map((c) =>
         docker
           .getContainer(c.Id)
           .remove({ force: true, v: true })
           .catch((error) => log.warn({ err: error, container: c.Id }, 'reaper could not remove a sandbox')),
       ),
     );
-    if (expired.length > 0) log.info({ removed: expired.length }, 'reaper removed stray sandboxes');
+    if (stray.length > 0) log.info({ removed: stray.length }, 'reaper removed stray sandboxes');
     // After the sandboxes: an image is only removed once no container uses it.
     await snapshots?.reapExpired(now).catch((error) => log.warn({ err: error }, 'reaper could not list snapshot images'));
-    return expired.length;
+    return stray.length;
+  }
+
+  /** Pooled sandboxes, still within their deadline, that exited more than EXITED_POOL_GRACE_MS ago. */
+  async function deadPooled(containers: Docker.ContainerInfo[], now: number): Promise<Docker.ContainerInfo[]> {
+    const exited = containers.filter((c) => {
+      const name = parseSandboxName(c.Names[0] ?? '');
+      return c.State === 'exited' && name?.owner === POOL_OWNER && name.deadlineMs >= now;
+    });
+    const finished = await Promise.all(
+      exited.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .inspect()
+          .then(
+            (info) => Date.parse(info.State.FinishedAt),
+            () => undefined,
+          ),
+      ),
+    );
+    return exited.filter((_, i) => finished[i] !== undefined && now - finished[i]! > EXITED_POOL_GRACE_MS);
   }
 
   /** Removes the sandboxes of these owners (sessions found lost: their worker died), whatever their deadline. */

@@ -4,6 +4,8 @@
 // its run's id when a run takes it. The reaper reads the deadline back from the name.
 
 const PREFIX = 'runbox-';
+/** The owner of a sandbox waiting in a warm pool, until a run takes it (and renames it). */
+export const POOL_OWNER = 'pool';
 /** An owner is a run id, a session id or `pool`: letters, digits and dashes. */
 const OWNER = /^[A-Za-z0-9-]{1,80}$/;
 const NAME = /^\/?runbox-(\d{13,})-([A-Za-z0-9-]+)-([0-9a-f]{8})$/;

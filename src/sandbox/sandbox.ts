@@ -11,6 +11,7 @@ import { createContainerLifecycle, SandboxFault, type ContainerHandle } from './
 import { createRunnerChannel, type RunnerChannel } from './runner-channel.js';
 import { KEY_BYTES } from './runner-protocol.js';
 import { SandboxSession } from './sandbox-session.js';
+import { POOL_OWNER } from './sandbox-names.js';
 import { createWarmPool, poolKey, type PooledItem, type WarmPoolOptions } from './warm-pool.js';
 
 /** How long past its own lifetime a sandbox may live before the reaper removes it. */
@@ -130,7 +131,7 @@ export function createSandbox(options: SandboxOptions) {
   const pool = createWarmPool<Started>({
     ...poolSettings,
     log,
-    launch: (profile) => start(profile, Date.now() + poolSettings.maxAgeMs + DEADLINE_GRACE_MS, 'pool'),
+    launch: (profile) => start(profile, Date.now() + poolSettings.maxAgeMs + DEADLINE_GRACE_MS, POOL_OWNER),
     gate,
   });
   pool.start();
