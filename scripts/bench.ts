@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { createRunboxClient, type RunRecord, type RunRequest } from '../src/client/runbox-client.js';
-import { limitsFromConfig, loadConfig } from '../src/config/config.js';
+import { limitsFromConfig, loadConfig, poolSettings } from '../src/config/config.js';
 import { buildContainerSpec, type SandboxProfile } from '../src/sandbox/container-spec.js';
 import { createSandbox } from '../src/sandbox/sandbox.js';
 import { freePort } from '../src/lib/free-port.js';
@@ -274,15 +274,7 @@ function sandboxModule(runtime: string) {
   const sandbox = createSandbox({
     docker,
     log: pino({ level: 'warn' }),
-    pool: {
-      size: config.poolSize,
-      maxSize: config.poolSizeMax,
-      maxContainers: config.poolMaxContainers,
-      memoryBudgetMb: config.poolMemoryMb,
-      idleMs: config.poolIdleMs,
-      maxAgeMs: config.poolMaxAgeMs,
-      fillConcurrency: config.poolFillConcurrency,
-    },
+    pool: poolSettings(config),
   });
   const profile: SandboxProfile = {
     image: 'runbox/python:latest',

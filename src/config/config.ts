@@ -733,6 +733,19 @@ export function runQueueSettings(config: Config) {
   return { prefix: config.keyPrefix, attempts: config.jobAttempts, backoffMs: config.jobBackoffMs };
 }
 
+/** The warm pool's settings (PoolSettings in src/sandbox/sandbox.ts) but the per-language floors (POOL_SIZES). */
+export function poolSettings(config: Config) {
+  return {
+    size: config.poolSize,
+    maxSize: config.poolSizeMax,
+    maxContainers: config.poolMaxContainers,
+    memoryBudgetMb: config.poolMemoryMb,
+    idleMs: config.poolIdleMs,
+    maxAgeMs: config.poolMaxAgeMs,
+    fillConcurrency: config.poolFillConcurrency,
+  };
+}
+
 /** The problem store's settings (ProblemStoreOptions in src/store/problem-store.ts). */
 export function problemStoreSettings(config: Config) {
   return { keyQuotaBytes: config.problemKeyQuotaBytes, totalQuotaBytes: config.problemsQuotaBytes };

@@ -6,7 +6,7 @@ import { Worker } from 'bullmq';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { join } from 'node:path';
-import { languageCounts, problemStoreSettings, runQueueSettings, runStoreSettings, type Config } from '../config/config.js';
+import { languageCounts, poolSettings, problemStoreSettings, runQueueSettings, runStoreSettings, type Config } from '../config/config.js';
 import { imageOf, runtimeCatalogue } from '../domain/runtimes.js';
 import { pingRedis, refuseCluster, warnIfEvicting, type RedisFactory } from '../lib/redis-connection.js';
 import type { Metrics } from '../lib/metrics.js';
@@ -63,15 +63,9 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
     log,
     killGraceMs: KILL_GRACE_MS,
     pool: {
-      size: config.poolSize,
+      ...poolSettings(config),
       sizeOf: (profile) =>
         poolSizes[runtimeCatalogue.find((r) => imageOf(config.imagePrefix, r) === profile.image)?.language ?? ''] ?? config.poolSize,
-      maxSize: config.poolSizeMax,
-      maxContainers: config.poolMaxContainers,
-      memoryBudgetMb: config.poolMemoryMb,
-      idleMs: config.poolIdleMs,
-      maxAgeMs: config.poolMaxAgeMs,
-      fillConcurrency: config.poolFillConcurrency,
     },
     onOpened: (source, seconds) => metrics.sandboxStarted(source, seconds),
   });
