@@ -263,6 +263,8 @@ interface Row {
   note?: string;
   /** The raw Docker rate measured around this row's load, its throughput's yardstick. */
   rawAround?: number;
+  /** Its latencies are those of the throughput load (many at once), not of one at a time: no ratio to raw's. */
+  latencyUnderLoad?: boolean;
   /** CPU per run under the throughput load, ms: the whole machine's, runbox's own process's and its Redis's. */
   cpu?: { machine: number; runbox?: number; redis?: number };
 }
@@ -387,8 +389,9 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
     rows.push({
       name: 'sandbox module alone',
       latency: latencyOf(times),
+      latencyUnderLoad: true,
       rate,
-      note: `${runs} runs, ${WORKER_SLOTS} at once (the worker's slots), pool on, in the bench process; raw around it ${around.toFixed(1)}/s`,
+      note: `${runs} runs, ${WORKER_SLOTS} at once (the worker's slots; latencies under that load), pool on, in the bench process; raw around it ${around.toFixed(1)}/s`,
       rawAround: around,
       cpu: { machine: machineMs, runbox: selfMs },
     });
@@ -426,7 +429,7 @@ function print(runtime: string, host: Row | undefined, result: Awaited<ReturnTyp
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of all) {
     console.log(
-      `| ${row.name} | ${ms(row.latency.p50)} | ${ms(row.latency.p95)} | ${ms(row.latency.p99)} | ${row.rate.toFixed(1)} | ${(row.latency.p50 / raw.latency.p50).toFixed(2)}x | ${(row.rate / (row.rawAround ?? raw.rate)).toFixed(2)}x | ${cpuOf(row)} | ${row.note ?? ''} |`,
+      `| ${row.name} | ${ms(row.latency.p50)} | ${ms(row.latency.p95)} | ${ms(row.latency.p99)} | ${row.rate.toFixed(1)} | ${row.latencyUnderLoad ? '-' : `${(row.latency.p50 / raw.latency.p50).toFixed(2)}x`} | ${(row.rate / (row.rawAround ?? raw.rate)).toFixed(2)}x | ${cpuOf(row)} | ${row.note ?? ''} |`,
     );
   }
   const x = result.extra as {
