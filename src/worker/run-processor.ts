@@ -10,6 +10,7 @@ import { RunStatus, Verdict, type CompileResult, type RunRecord } from '../domai
 import { expandCommand, withCommands, type Runtime } from '../domain/runtimes.js';
 import { isFailure, verdictOf } from '../domain/verdict.js';
 import type { Metrics } from '../lib/metrics.js';
+import { whileUnavailable } from '../lib/redis-connection.js';
 import type { ExecutionResult } from '../sandbox/execution-result.js';
 import { WorkFolder } from '../sandbox/work-folder.js';
 import type { ArtifactStore } from '../store/artifact-store.js';
@@ -252,7 +253,10 @@ export function createRunProcessor(options: RunProcessorOptions) {
    */
   async function recordLost(record: RunRecord, log: Logger): Promise<void> {
     const finishedAt = new Date().toISOString();
-    if (!(await store.failLost(record.id, 'the worker running this run was lost; it was not run again', finishedAt))) return;
+    if (
+      !(await whileUnavailable(() => store.failLost(record.id, 'the worker running this run was lost; it was not run again', finishedAt)))
+    )
+      return;
     log.warn('run was left running by a lost worker; recorded as failed');
     options.metrics.runEnded({ language: record.language, status: RunStatus.failed, createdAt: record.createdAt, finishedAt });
     if (record.webhook) await options.webhooks.enqueue(record.id);
@@ -264,7 +268,10 @@ export function createRunProcessor(options: RunProcessorOptions) {
    */
   async function process(runId: string, attempt: JobAttempt, requestId?: string): Promise<void> {
     const log = baseLog.child(requestId ? { runId, reqId: requestId } : { runId });
-    const [record, request] = await Promise.all([store.get(runId), store.getRequest(runId)]);
+    // Redis away (a restart, a Sentinel failover) is waited out here rather than thrown: a throw
+    // spends one of the job's attempts in moments, and a job out of attempts is removed while
+    // its record stays queued or running.
+    const [record, request] = await whileUnavailable(() => Promise.all([store.get(runId), store.getRequest(runId)]));
     if (!record || !request) {
       log.warn('run record is gone (expired or never written); dropping the job');
       return;
@@ -309,7 +316,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     }
     await events.flush().catch((error) => log.error({ err: error }, 'lost output frames'));
     const finishedAt = new Date().toISOString();
-    if (!(await store.finish(runId, { ...final, finishedAt }, events.lastSeq))) {
+    if (!(await whileUnavailable(() => store.finish(runId, { ...final, finishedAt }, events.lastSeq)))) {
       // Another worker recorded it as lost meanwhile (this one's job lock had lapsed): that record stands.
       log.warn({ status: final.status }, 'run had already been recorded as ended; this result is dropped');
       if (final.artifacts)

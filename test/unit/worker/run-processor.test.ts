@@ -29,6 +29,8 @@ interface World {
   markRunning?: boolean;
   requeue?: boolean;
   finishes?: boolean;
+  /** Reading the record and finishing it each fail this many times first, as with Redis away (a failover). */
+  redisAway?: number;
   /** What the sandbox does: answer with a result, or throw. */
   sandbox: () => ExecutionResult | Error;
 }
@@ -38,13 +40,20 @@ function setup(world: World) {
   const finished: Partial<RunRecord>[] = [];
   const webhooks: string[] = [];
   const executions: { command: readonly string[]; env: Record<string, string>; stdin: string }[] = [];
+  const away = { get: world.redisAway ?? 0, finish: world.redisAway ?? 0 };
+  const unavailable = (step: 'get' | 'finish') => {
+    if (away[step] <= 0) return;
+    away[step]--;
+    calls.push(`${step}: Connection is closed.`);
+    throw new Error('Connection is closed.');
+  };
   const store = {
-    get: async () => world.record,
+    get: async () => (unavailable('get'), world.record),
     getRequest: async () => (world.record ? spec : undefined),
     markRunning: async () => (calls.push('markRunning'), world.markRunning ?? true),
     markQueuedAgain: async () => (calls.push('markQueuedAgain'), world.requeue ?? true),
     failLost: async (_id: string, error: string) => (calls.push(`failLost: ${error}`), true),
-    finish: async (_id: string, final: Partial<RunRecord>) => (finished.push(final), world.finishes ?? true),
+    finish: async (_id: string, final: Partial<RunRecord>) => (unavailable('finish'), finished.push(final), world.finishes ?? true),
   } as unknown as RunStore;
   const sandbox: SandboxPort = {
     async open() {
@@ -110,6 +119,24 @@ t.test('a queued run is taken, run with its files, args, env and stdin, and fini
   t.same(w.frames, ['stdout:hi\n'], 'output is published as it comes');
   t.match(w.finished, [{ status: 'completed', verdict: 'ok', exitCode: 0, stdout: 'hi\n', finishedAt: /T/ }]);
   t.same(w.webhooks, ['r1'], 'a run with a webhook hands it on once it has ended');
+});
+
+t.test('Redis away while the run is read and finished (a restart, a failover) is waited out, not spent as a try', async (t) => {
+  // Thrown, each would cost the job one of its tries in moments; out of tries, BullMQ drops the
+  // job and the record would stay queued (seen in a Sentinel failover under load).
+  const w = setup({ record: queuedRecord('r9'), redisAway: 2, sandbox: () => executionResult('hi\n') });
+  await w.processor.process('r9', firstTry);
+  t.same(w.calls, [
+    'get: Connection is closed.',
+    'get: Connection is closed.',
+    'markRunning',
+    'open',
+    'putFiles',
+    'close',
+    'finish: Connection is closed.',
+    'finish: Connection is closed.',
+  ]);
+  t.match(w.finished, [{ status: 'completed', verdict: 'ok', stdout: 'hi\n' }], 'the run ends completed once Redis answers');
 });
 
 t.test('a program that fails is a completed run with its verdict, not a failed one', async (t) => {
