@@ -248,13 +248,32 @@ export function createRunProcessor(options: RunProcessorOptions) {
   }
 
   /**
+   * Writes a run's end (`write` answers whether it was the one that ended the run), waiting out
+   * Redis while it is away. A write retried after its connection dropped may have landed the
+   * first time: the retry then finds the run ended, and the record's finishedAt says whether
+   * by this write, so that this worker's end is never taken for another's (whose artifacts it
+   * would drop, and whose webhook it would not send).
+   */
+  async function endedBy(runId: string, finishedAt: string, write: () => Promise<boolean>): Promise<boolean> {
+    let tries = 0;
+    const ended = await whileUnavailable(() => {
+      tries++;
+      return write();
+    });
+    if (ended || tries === 1) return ended;
+    return (await whileUnavailable(() => store.get(runId)))?.finishedAt === finishedAt;
+  }
+
+  /**
    * Ends a run left `running` by a worker that died as failed, with its end frame and
    * webhook; does nothing to a run in any other state.
    */
   async function recordLost(record: RunRecord, log: Logger): Promise<void> {
     const finishedAt = new Date().toISOString();
     if (
-      !(await whileUnavailable(() => store.failLost(record.id, 'the worker running this run was lost; it was not run again', finishedAt)))
+      !(await endedBy(record.id, finishedAt, () =>
+        store.failLost(record.id, 'the worker running this run was lost; it was not run again', finishedAt),
+      ))
     )
       return;
     log.warn('run was left running by a lost worker; recorded as failed');
@@ -316,7 +335,7 @@ export function createRunProcessor(options: RunProcessorOptions) {
     }
     await events.flush().catch((error) => log.error({ err: error }, 'lost output frames'));
     const finishedAt = new Date().toISOString();
-    if (!(await whileUnavailable(() => store.finish(runId, { ...final, finishedAt }, events.lastSeq)))) {
+    if (!(await endedBy(runId, finishedAt, () => store.finish(runId, { ...final, finishedAt }, events.lastSeq)))) {
       // Another worker recorded it as lost meanwhile (this one's job lock had lapsed): that record stands.
       log.warn({ status: final.status }, 'run had already been recorded as ended; this result is dropped');
       if (final.artifacts)

@@ -31,6 +31,8 @@ interface World {
   finishes?: boolean;
   /** Reading the record and finishing it each fail this many times first, as with Redis away (a failover). */
   redisAway?: number;
+  /** The run's finish lands, and the connection drops before its answer: the retry finds the run ended. */
+  finishAnswerLost?: boolean;
   /** What the sandbox does: answer with a result, or throw. */
   sandbox: () => ExecutionResult | Error;
 }
@@ -39,6 +41,7 @@ function setup(world: World) {
   const calls: string[] = [];
   const finished: Partial<RunRecord>[] = [];
   const webhooks: string[] = [];
+  let answerLost = false;
   const executions: { command: readonly string[]; env: Record<string, string>; stdin: string }[] = [];
   const away = { get: world.redisAway ?? 0, finish: world.redisAway ?? 0 };
   const unavailable = (step: 'get' | 'finish') => {
@@ -53,7 +56,19 @@ function setup(world: World) {
     markRunning: async () => (calls.push('markRunning'), world.markRunning ?? true),
     markQueuedAgain: async () => (calls.push('markQueuedAgain'), world.requeue ?? true),
     failLost: async (_id: string, error: string) => (calls.push(`failLost: ${error}`), true),
-    finish: async (_id: string, final: Partial<RunRecord>) => (unavailable('finish'), finished.push(final), world.finishes ?? true),
+    finish: async (_id: string, final: Partial<RunRecord>) => {
+      unavailable('finish');
+      if (world.finishAnswerLost) {
+        if (answerLost) return false;
+        answerLost = true;
+        finished.push(final);
+        world.record = { ...world.record, ...final } as RunRecord;
+        calls.push('finish: landed, Connection is closed.');
+        throw new Error('Connection is closed.');
+      }
+      finished.push(final);
+      return world.finishes ?? true;
+    },
   } as unknown as RunStore;
   const sandbox: SandboxPort = {
     async open() {
@@ -137,6 +152,19 @@ t.test('Redis away while the run is read and finished (a restart, a failover) is
     'finish: Connection is closed.',
   ]);
   t.match(w.finished, [{ status: 'completed', verdict: 'ok', stdout: 'hi\n' }], 'the run ends completed once Redis answers');
+});
+
+t.test("a finish that landed before its answer was lost is this worker's end, not another's", async (t) => {
+  // Retried, the finish finds the run ended; the record's finishedAt says it was this one.
+  const w = setup({
+    record: queuedRecord('r12', { webhook: 'https://example.test/h' }),
+    finishAnswerLost: true,
+    sandbox: () => executionResult('hi\n'),
+  });
+  await w.processor.process('r12', firstTry);
+  t.ok(w.calls.includes('finish: landed, Connection is closed.'));
+  t.match(w.finished, [{ status: 'completed', verdict: 'ok' }], 'finished once');
+  t.same(w.webhooks, ['r12'], 'its webhook goes out, as for any run it ended');
 });
 
 t.test('a program that fails is a completed run with its verdict, not a failed one', async (t) => {
