@@ -22,6 +22,8 @@ const clientFrame = TypeCompiler.Compile(ShellClientFrameSchema);
  * after waits until they are down to the low mark.
  */
 const INPUT_HELD_MAX_BYTES = 1024 * 1024;
+/** Client frames held past which it stops reading too: a flood of tiny frames costs a closure each, not only its bytes. */
+const INPUT_HELD_MAX_FRAMES = 1024;
 const INPUT_BACKLOG_HIGH = 64;
 const INPUT_BACKLOG_LOW = 16;
 const INPUT_BACKLOG_POLL_MS = 50;
@@ -70,6 +72,7 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
       const started = new Promise<string | undefined>((resolve) => (ready = resolve));
       let passing: Promise<unknown> = started;
       let heldBytes = 0;
+      let heldFrames = 0;
       let paused = false;
       /** Past the high mark of input the worker has not taken, waits until it is down to the low mark. */
       const untilTaken = async (backlog: number) => {
@@ -82,7 +85,8 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
         const frame = parse(raw.toString());
         if (!frame) return close(ShellCloseCode.badFrame, 'not a stdin or resize frame');
         heldBytes += raw.length;
-        if (heldBytes > INPUT_HELD_MAX_BYTES && !paused) {
+        heldFrames++;
+        if ((heldBytes > INPUT_HELD_MAX_BYTES || heldFrames > INPUT_HELD_MAX_FRAMES) && !paused) {
           paused = true;
           socket.pause();
         }
@@ -100,7 +104,8 @@ export const sessionShellRoutes: FastifyPluginAsyncTypebox<AppDependencies> = as
           .catch((error) => log.warn({ err: error }, 'could not pass terminal input on'))
           .finally(() => {
             heldBytes -= raw.length;
-            if (paused && heldBytes <= INPUT_HELD_MAX_BYTES / 2) {
+            heldFrames--;
+            if (paused && heldBytes <= INPUT_HELD_MAX_BYTES / 2 && heldFrames <= INPUT_HELD_MAX_FRAMES / 2) {
               paused = false;
               socket.resume();
             }
