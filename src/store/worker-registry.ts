@@ -3,7 +3,7 @@
 // workers' set says when it last beat. The API picks a session's worker here, and any worker
 // finds the ones that died, whose sessions are then recorded lost (session-store.ts).
 import type { Redis } from 'ioredis';
-import { pipelineReplies } from './pipeline-replies.js';
+import { readHashes } from './hashes.js';
 import type { Keys } from './keys.js';
 
 export interface WorkerInfo {
@@ -53,13 +53,13 @@ export function createWorkerRegistry({ redis, keys, heartbeatMs }: WorkerRegistr
   /** The workers that beat within the lapse. */
   async function live(): Promise<WorkerInfo[]> {
     const ids = await redis.zrangebyscore(keys.workers(), Date.now() - lapseMs, '+inf');
-    if (ids.length === 0) return [];
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hgetall(keys.worker(id));
-    const replies = await pipelineReplies(pipeline);
+    const hashes = await readHashes(
+      redis,
+      ids.map((id) => keys.worker(id)),
+    );
     return ids.flatMap((id, i) => {
-      const fields = replies[i] as Record<string, string> | undefined;
-      if (!fields?.engine) return [];
+      const fields = hashes[i];
+      if (!fields.engine) return [];
       return [{ id, engine: fields.engine, sessions: Number(fields.sessions), capacity: Number(fields.capacity) }];
     });
   }
