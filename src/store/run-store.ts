@@ -108,11 +108,13 @@ elseif status == 'running' then
 end
 return status`;
 
-// ARGV: finishedAt, error, retention seconds, run id
-// A run left `running` by a worker that died: it ends failed, after its last frame.
+// ARGV: finishedAt, error, retention seconds, '1' if a queued run ends too, run id
+// A run left `running` by a worker that died (or, with the flag, a run whose job the queue
+// gave up on, queued or running): it ends failed, after its last frame.
 const FAIL_LOST = `
 ${END_RUN}
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'running' and not (status == 'queued' and ARGV[4] == '1') then return 0 end
 redis.call('HSET', KEYS[1], 'status', 'failed', 'finishedAt', ARGV[1], 'error', ARGV[2])
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 local seq = '0'
@@ -312,9 +314,12 @@ export function createRunStore({ redis, keys, retentionSeconds, largeOutput, out
     return (await scripts.requeue(redis, [keys.run(id), keys.events(id)])) === 1;
   }
 
-  /** Ends a run whose worker was lost mid-run as failed; false when it was not running. */
-  async function failLost(id: string, error: string, finishedAt: string): Promise<boolean> {
-    const done = await scripts.failLost(redis, runKeys(id), finishedAt, error, retentionSeconds, id);
+  /**
+   * Ends a run whose worker was lost mid-run as failed; false when it was not running. With
+   * `queuedToo`, a queued run ends too (its job was given up before any worker marked it).
+   */
+  async function failLost(id: string, error: string, finishedAt: string, { queuedToo = false } = {}): Promise<boolean> {
+    const done = await scripts.failLost(redis, runKeys(id), finishedAt, error, retentionSeconds, queuedToo ? '1' : '0', id);
     return done === 1;
   }
 

@@ -265,20 +265,34 @@ export function createRunProcessor(options: RunProcessorOptions) {
   }
 
   /**
-   * Ends a run left `running` by a worker that died as failed, with its end frame and
-   * webhook; does nothing to a run in any other state.
+   * Ends a run as failed with `error`, its end frame and webhook, if it is running (or, with
+   * `queuedToo`, queued); false, and nothing done, in any other state.
    */
-  async function recordLost(record: RunRecord, log: Logger): Promise<void> {
+  async function endFailed(record: RunRecord, error: string, queuedToo: boolean): Promise<boolean> {
     const finishedAt = new Date().toISOString();
-    if (
-      !(await endedBy(record.id, finishedAt, () =>
-        store.failLost(record.id, 'the worker running this run was lost; it was not run again', finishedAt),
-      ))
-    )
-      return;
-    log.warn('run was left running by a lost worker; recorded as failed');
+    if (!(await endedBy(record.id, finishedAt, () => store.failLost(record.id, error, finishedAt, { queuedToo })))) return false;
     options.metrics.runEnded({ language: record.language, status: RunStatus.failed, createdAt: record.createdAt, finishedAt });
     if (record.webhook) await options.webhooks.enqueue(record.id);
+    return true;
+  }
+
+  /** Ends a run left `running` by a worker that died as failed; does nothing to a run in any other state. */
+  async function recordLost(record: RunRecord, log: Logger): Promise<void> {
+    if (await endFailed(record, 'the worker running this run was lost; it was not run again', false))
+      log.warn('run was left running by a lost worker; recorded as failed');
+  }
+
+  /**
+   * The queue gave up on a run's job (its tries spent on faults the processor did not end the
+   * run for: Redis away longer than it waits, a job stalled past its limit): a run still
+   * queued or running ends failed, saying why, rather than staying so until it expires.
+   */
+  async function recordGivenUp(runId: string, reason: string): Promise<void> {
+    const log = baseLog.child({ runId });
+    const record = await whileUnavailable(() => store.get(runId));
+    if (!record || (record.status !== RunStatus.queued && record.status !== RunStatus.running)) return;
+    if (await endFailed(record, `the service gave up on this run: ${reason}`, true))
+      log.error({ reason }, 'run job given up by the queue; recorded as failed');
   }
 
   /**
@@ -359,5 +373,5 @@ export function createRunProcessor(options: RunProcessorOptions) {
     shutdown.abort();
   }
 
-  return { process, abortAll };
+  return { process, recordGivenUp, abortAll };
 }

@@ -204,7 +204,14 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
   buildWorker.on('error', (error) => log.error({ err: error }, 'runtime build worker error'));
   webhookWorker.on('error', (error) => log.error({ err: error }, 'webhook worker error'));
   worker.on('error', (error) => log.error({ err: error }, 'worker error'));
-  worker.on('failed', (job, error) => log.warn({ runId: job?.id, err: error }, 'job attempt failed'));
+  worker.on('failed', (job, error) => {
+    log.warn({ runId: job?.id, err: error }, 'job attempt failed');
+    // A job BullMQ will not try again has its finishedOn set (a retry leaves it unset).
+    if (job?.finishedOn !== undefined)
+      processor
+        .recordGivenUp(job.data.runId, error.message)
+        .catch((cause) => log.error({ runId: job.data.runId, err: cause }, 'could not end a run whose job was given up'));
+  });
   log.info({ concurrency: config.workerConcurrency, runtime: config.sandboxRuntime, workerId, engine }, 'worker started');
 
   return {

@@ -71,6 +71,16 @@ t.test('run store', async (t) => {
     await ended(t, 'b2');
   });
 
+  t.test('given up by the queue while queued', async (t) => {
+    await store.create(record('b6'), request, 'bob');
+    t.equal(await store.failLost('b6', 'lost', new Date().toISOString()), false, 'a queued run is not a lost one');
+    t.match(await store.get('b6'), { status: 'queued' });
+    t.equal(await store.failLost('b6', 'given up', new Date().toISOString(), { queuedToo: true }), true);
+    t.match(await store.get('b6'), { status: 'failed', error: 'given up' });
+    t.equal(await store.markRunning('b6', new Date().toISOString()), false, 'an ended run is never started');
+    await ended(t, 'b6');
+  });
+
   t.test('finished', async (t) => {
     await store.create(record('b3'), request, 'bob');
     await store.markRunning('b3', new Date().toISOString());

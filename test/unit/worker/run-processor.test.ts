@@ -55,7 +55,10 @@ function setup(world: World) {
     getRequest: async () => (world.record ? spec : undefined),
     markRunning: async () => (calls.push('markRunning'), world.markRunning ?? true),
     markQueuedAgain: async () => (calls.push('markQueuedAgain'), world.requeue ?? true),
-    failLost: async (_id: string, error: string) => (calls.push(`failLost: ${error}`), true),
+    failLost: async (_id: string, error: string, _at: string, { queuedToo = false } = {}) => {
+      calls.push(`failLost${queuedToo ? ' (queued too)' : ''}: ${error}`);
+      return world.record?.status === 'running' || (queuedToo && world.record?.status === 'queued');
+    },
     finish: async (_id: string, final: Partial<RunRecord>) => {
       unavailable('finish');
       if (world.finishAnswerLost) {
@@ -235,4 +238,26 @@ t.test('a run another worker already ended keeps that end: no webhook for this o
   await w.processor.process('r11', firstTry);
   t.equal(w.finished.length, 1);
   t.same(w.webhooks, []);
+});
+
+t.test('a job the queue gave up on ends its run failed if still queued or running, saying why', async (t) => {
+  for (const status of ['queued', 'running'] as const) {
+    const w = setup({
+      record: queuedRecord(`g-${status}`, { status, webhook: 'https://example.test/h' }),
+      sandbox: () => executionResult(''),
+    });
+    await w.processor.recordGivenUp(`g-${status}`, 'Connection is closed.');
+    t.same(w.calls, ['failLost (queued too): the service gave up on this run: Connection is closed.'], status);
+    t.same(w.webhooks, [`g-${status}`], `${status}: its webhook is sent`);
+  }
+  const done = setup({
+    record: queuedRecord('g-done', { status: 'completed', webhook: 'https://example.test/h' }),
+    sandbox: () => executionResult(''),
+  });
+  await done.processor.recordGivenUp('g-done', 'Connection is closed.');
+  t.same(done.calls, [], 'an ended run keeps its end');
+  t.same(done.webhooks, []);
+  const gone = setup({ sandbox: () => executionResult('') });
+  await gone.processor.recordGivenUp('g-gone', 'Connection is closed.');
+  t.same(gone.calls, [], 'a run that expired is left alone');
 });
