@@ -1,7 +1,8 @@
 // Removes sandboxes that outlived their deadline (read from their name, sandbox-names.ts): left
 // by a worker that crashed, or by a remove that failed; pooled sandboxes that have exited (their
 // runbox-run is gone, so no worker can use them: a worker that died without draining its pool
-// leaves them, and their pool deadline is up to POOL_MAX_AGE_MS away); and snapshot images
+// leaves them, and their pool deadline is up to POOL_MAX_AGE_MS away) or were never started
+// (a launch cut short after its create); and snapshot images
 // past their expiry (snapshot-images.ts). Safe with many workers on one host: it only takes
 // expired or dead ones, and a worker that keeps a sandbox longer (a session in use) moves its
 // deadline first.
@@ -47,12 +48,18 @@ export function createReaper({ docker, log, intervalMs, snapshots }: ReaperOptio
     return stray.length;
   }
 
-  /** Pooled sandboxes, still within their deadline, that exited more than EXITED_POOL_GRACE_MS ago. */
+  /**
+   * Pooled sandboxes, still within their deadline, that exited more than EXITED_POOL_GRACE_MS
+   * ago, or were created that long ago and never started (a launch that failed after the
+   * create, with the engine going away: the pool only keeps started ones).
+   */
   async function deadPooled(containers: Docker.ContainerInfo[], now: number): Promise<Docker.ContainerInfo[]> {
-    const exited = containers.filter((c) => {
+    const pooled = containers.filter((c) => {
       const name = parseSandboxName(c.Names[0] ?? '');
-      return c.State === 'exited' && name?.owner === POOL_OWNER && name.deadlineMs >= now;
+      return name?.owner === POOL_OWNER && name.deadlineMs >= now;
     });
+    const neverStarted = pooled.filter((c) => c.State === 'created' && now - c.Created * 1000 > EXITED_POOL_GRACE_MS);
+    const exited = pooled.filter((c) => c.State === 'exited');
     const finished = await Promise.all(
       exited.map((c) =>
         docker
@@ -64,7 +71,7 @@ export function createReaper({ docker, log, intervalMs, snapshots }: ReaperOptio
           ),
       ),
     );
-    return exited.filter((_, i) => finished[i] !== undefined && now - finished[i]! > EXITED_POOL_GRACE_MS);
+    return [...neverStarted, ...exited.filter((_, i) => finished[i] !== undefined && now - finished[i]! > EXITED_POOL_GRACE_MS)];
   }
 
   /** Removes the sandboxes of these owners (sessions found lost: their worker died), whatever their deadline. */

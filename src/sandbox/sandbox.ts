@@ -55,6 +55,13 @@ interface Started extends PooledItem {
 const REMOVE_CONCURRENCY = 8;
 /** How long a removal waits for a sandbox asked to quit to exit by itself, before it is killed. */
 const EXIT_WAIT_MS = 2000;
+/**
+ * A removal the engine refused (it is restarting, say) is tried again this often, this many
+ * times (two minutes), before the sandbox is left to the reaper: a pooled one's deadline is
+ * POOL_MAX_AGE_MS away, and live-restore keeps it running across the restart meanwhile.
+ */
+const REMOVE_RETRY_MS = 5000;
+const REMOVE_TRIES = 24;
 /** Background work (pool launches, removals) goes once no run has been under way for this long... */
 const BACKGROUND_QUIET_MS = 20;
 /** ...or this long after it was first held, at the latest. */
@@ -65,7 +72,7 @@ export function createSandbox(options: SandboxOptions) {
   const killGraceMs = options.killGraceMs ?? 2000;
   const lifecycle = createContainerLifecycle({ docker });
   const removals = new Set<Promise<void>>();
-  const removeQueue: { container: ContainerHandle; quit?: () => Promise<void> }[] = [];
+  const removeQueue: { container: ContainerHandle; quit?: () => Promise<void>; tries: number }[] = [];
   let removing = 0;
   /** Containers launched and not yet removed (or handed to the reaper). */
   let live = 0;
@@ -76,24 +83,30 @@ export function createSandbox(options: SandboxOptions) {
 
   function removeNow(): void {
     while (removing < REMOVE_CONCURRENCY && removeQueue.length > 0) {
-      const { container, quit } = removeQueue.shift()!;
+      const { container, quit, tries } = removeQueue.shift()!;
       removing++;
+      let again = false;
       // One that still answers is asked to quit and waited for a moment, then removed.
       const removal = (quit ? Promise.race([quit(), new Promise<void>((r) => setTimeout(r, EXIT_WAIT_MS).unref())]) : Promise.resolve())
         .then(() => container.remove())
-        .catch((error) => log.error({ err: error, container: container.id }, 'could not remove a sandbox; the reaper will'))
+        .catch((error) => {
+          again = tries + 1 < REMOVE_TRIES;
+          if (!again) log.error({ err: error, container: container.id }, 'could not remove a sandbox; the reaper will');
+          else if (tries === 0) log.warn({ err: error, container: container.id }, 'could not remove a sandbox; trying again');
+        })
         .finally(() => {
           removing--;
-          live--;
           removals.delete(removal);
+          if (again) setTimeout(() => dispose(container, undefined, tries + 1), REMOVE_RETRY_MS).unref();
+          else live--;
           removeNow();
         });
       removals.add(removal);
     }
   }
 
-  const dispose = (container: ContainerHandle, quit?: () => Promise<void>) => {
-    removeQueue.push({ container, quit });
+  const dispose = (container: ContainerHandle, quit?: () => Promise<void>, tries = 0) => {
+    removeQueue.push({ container, quit, tries });
     pumpRemovals();
   };
 

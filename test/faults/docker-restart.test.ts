@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { call, followStream, terminal, waitFor, waitForStatus } from './helpers/client.js';
 import { startCluster } from './helpers/cluster.js';
-import { containersOf, docker } from './helpers/docker.js';
+import { containersOf, docker, pooledCreatedBetween } from './helpers/docker.js';
 import { root, sleep } from './helpers/processes.js';
 
 const enabled = process.env.RUNBOX_FAULTS_DOCKER === '1';
@@ -57,6 +57,7 @@ t.test(
       )
         await ensureDocker();
     });
+    const clusterAt = Date.now();
     const cluster = await startCluster(t, { workers: 1, env: { JOB_ATTEMPTS: '6', JOB_BACKOFF_MS: '1000' } });
     const [worker] = cluster.workers;
     const { api } = cluster;
@@ -127,5 +128,16 @@ t.test(
       2_000,
     );
     t.pass('no sandbox of the in-flight runs is left');
+
+    // The worker's warm sandboxes from before the restart lost their channels with the daemon
+    // (live-restore kept them running): it removes them, trying again while the daemon is away,
+    // rather than leaving them to the reaper at their pool deadline (POOL_MAX_AGE_MS away).
+    await waitFor(
+      'the pooled sandboxes made before the restart to be gone',
+      90_000,
+      async () => ((await pooledCreatedBetween(clusterAt, stoppedAt)).length === 0 ? true : undefined),
+      2_000,
+    );
+    t.pass('no pooled sandbox from before the restart is left');
   },
 );

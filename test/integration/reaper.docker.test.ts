@@ -61,3 +61,27 @@ t.test('a pooled sandbox that has exited is removed before its deadline, once it
   t.notOk(await exists(dead.id), 'removed once it has been exited longer than the grace');
   t.ok(await exists(waiting.id), 'a pooled sandbox still running stays');
 });
+
+t.test('a pooled sandbox created and never started (its launch cut short) is removed once it is old', async (t) => {
+  const name = sandboxName(Date.now() + 15 * 60_000, POOL_OWNER, Math.random().toString(16).slice(2, 10).padEnd(8, '0'));
+  const orphan = await docker.createContainer({
+    name,
+    Image: 'runbox/bash:latest',
+    Cmd: ['sleep', '60'],
+    Labels: { [SANDBOX_LABEL]: 'true' },
+    HostConfig: { NetworkMode: 'none', AutoRemove: false },
+  });
+  t.teardown(() => orphan.remove({ force: true }).catch(() => undefined));
+  const exists = () =>
+    orphan.inspect().then(
+      () => true,
+      () => false,
+    );
+  await reaper.reapOnce();
+  t.ok(await exists(), 'kept while new: a launch may be starting it');
+  // Waited out for real: a reaper pass with a clock moved ahead would also take the pooled
+  // sandboxes other suites on this engine are starting at this moment.
+  await new Promise((resolve) => setTimeout(resolve, EXITED_POOL_GRACE_MS + 2000));
+  await reaper.reapOnce();
+  t.notOk(await exists(), 'removed once older than the grace');
+});

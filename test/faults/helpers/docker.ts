@@ -3,7 +3,7 @@
 // a run's containers still exist. A sandbox's name says whose it is (sandbox-names.ts).
 import Docker from 'dockerode';
 import { SANDBOX_LABEL } from '../../../src/sandbox/container-spec.js';
-import { parseSandboxName } from '../../../src/sandbox/sandbox-names.js';
+import { parseSandboxName, POOL_OWNER } from '../../../src/sandbox/sandbox-names.js';
 
 export const docker = new Docker();
 
@@ -15,6 +15,16 @@ export async function containersOf(runIds: Iterable<string>): Promise<{ id: stri
     const runId = parseSandboxName(c.Names[0] ?? '')?.owner;
     return runId && wanted.has(runId) ? [{ id: c.Id, runId, state: c.State }] : [];
   });
+}
+
+/** Sandboxes still waiting in a warm pool (never taken by a run) that were created between these times (ms). */
+export async function pooledCreatedBetween(fromMs: number, toMs: number): Promise<{ id: string; state: string }[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
+  return list.flatMap((c) =>
+    parseSandboxName(c.Names[0] ?? '')?.owner === POOL_OWNER && c.Created * 1000 >= fromMs - 1000 && c.Created * 1000 <= toMs
+      ? [{ id: c.Id, state: c.State }]
+      : [],
+  );
 }
 
 /** Removes whatever containers of these runs are left (test cleanup). */
