@@ -10,6 +10,7 @@
 import type { Redis } from 'ioredis';
 import type { CommandError, SessionCommand } from '../domain/session-command.js';
 import type { Keys } from './keys.js';
+import { luaScript } from './lua-script.js';
 import { pipelineReplies } from './pipeline-replies.js';
 import { fieldsOf, type StreamFollower } from './stream-follower.js';
 
@@ -19,6 +20,16 @@ const STREAM_TTL_SECONDS = 60;
 const COMMANDS_MAXLEN = 1000;
 /** Unread commands past which a worker takes no more for now (each may carry a file of up to SESSION_FILE_MAX_BYTES). */
 export const COMMANDS_BACKLOG_MAX = 16;
+/** A command appended in one step with its backlog check, so that senders at once never pass the cap. */
+const SEND = luaScript(`
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+if ARGV[4] then
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'j', ARGV[3], 'd', ARGV[4])
+else
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'j', ARGV[3])
+end
+redis.call('EXPIRE', KEYS[1], 3600)
+return 1`);
 /** Pieces of data (a file, output) are at most this large per entry. */
 export const REPLY_CHUNK_BYTES = 256 * 1024;
 
@@ -105,14 +116,8 @@ export function createSessionChannel(redis: Redis, keys: Keys) {
      * and nothing appended, when the worker has COMMANDS_BACKLOG_MAX commands unread.
      */
     async send(worker: string, envelope: CommandEnvelope, data?: Buffer): Promise<boolean> {
-      const key = keys.workerCommands(worker);
-      if ((await redis.xlen(key)) >= COMMANDS_BACKLOG_MAX) return false;
-      await redis
-        .multi()
-        .xadd(key, 'MAXLEN', '~', COMMANDS_MAXLEN, '*', 'j', JSON.stringify(envelope), ...(data ? ['d', data] : []))
-        .expire(key, 3600)
-        .exec();
-      return true;
+      const args = [COMMANDS_BACKLOG_MAX, COMMANDS_MAXLEN, JSON.stringify(envelope), ...(data ? [data] : [])];
+      return (await SEND(redis, [keys.workerCommands(worker)], ...args)) === 1;
     },
 
     /** A worker's commands (its id is new with each process, so its stream holds only its own), until the returned function is called. */
