@@ -66,6 +66,9 @@ export type JobAttempt = Attempt;
 /** A judge test's own artifacts globs (a problem's tests have none). */
 const testGlobs = (test: JudgeTestSpec): string[] => ('artifacts' in test ? (test.artifacts ?? []) : []);
 
+/** Characters of a given-up job's error kept in its run's record. */
+const GIVEN_UP_REASON_MAX = 500;
+
 export function createRunProcessor(options: RunProcessorOptions) {
   const { store, sandbox, log: baseLog } = options;
   /** Aborted when the worker's shutdown grace period is over: what still runs is killed. */
@@ -291,7 +294,8 @@ export function createRunProcessor(options: RunProcessorOptions) {
     const log = baseLog.child({ runId });
     const record = await whileUnavailable(() => store.get(runId));
     if (!record || (record.status !== RunStatus.queued && record.status !== RunStatus.running)) return;
-    if (await endFailed(record, `the service gave up on this run: ${reason}`, true))
+    // Whatever threw said it: kept to a line's worth in the record.
+    if (await endFailed(record, `the service gave up on this run: ${reason.slice(0, GIVEN_UP_REASON_MAX)}`, true))
       log.error({ reason }, 'run job given up by the queue; recorded as failed');
   }
 
