@@ -7,23 +7,22 @@ import { parseSandboxName, POOL_OWNER } from '../../../src/sandbox/sandbox-names
 
 export const docker = new Docker();
 
+/** Every runbox sandbox on the engine (running or not), with the owner and creation time its name and listing give. */
+async function sandboxes(): Promise<{ id: string; owner: string | undefined; state: string; createdMs: number }[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
+  return list.map((c) => ({ id: c.Id, owner: parseSandboxName(c.Names[0] ?? '')?.owner, state: c.State, createdMs: c.Created * 1000 }));
+}
+
 /** Containers (running or not) of the given runs. */
 export async function containersOf(runIds: Iterable<string>): Promise<{ id: string; runId: string; state: string }[]> {
   const wanted = new Set(runIds);
-  const list = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
-  return list.flatMap((c) => {
-    const runId = parseSandboxName(c.Names[0] ?? '')?.owner;
-    return runId && wanted.has(runId) ? [{ id: c.Id, runId, state: c.State }] : [];
-  });
+  return (await sandboxes()).flatMap(({ id, owner, state }) => (owner && wanted.has(owner) ? [{ id, runId: owner, state }] : []));
 }
 
 /** Sandboxes still waiting in a warm pool (never taken by a run) that were created between these times (ms). */
 export async function pooledCreatedBetween(fromMs: number, toMs: number): Promise<{ id: string; state: string }[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=true`] } });
-  return list.flatMap((c) =>
-    parseSandboxName(c.Names[0] ?? '')?.owner === POOL_OWNER && c.Created * 1000 >= fromMs - 1000 && c.Created * 1000 <= toMs
-      ? [{ id: c.Id, state: c.State }]
-      : [],
+  return (await sandboxes()).flatMap(({ id, owner, state, createdMs }) =>
+    owner === POOL_OWNER && createdMs >= fromMs - 1000 && createdMs <= toMs ? [{ id, state }] : [],
   );
 }
 

@@ -123,11 +123,14 @@ function setup(world: World) {
   return { processor, calls, finished, webhooks, executions, frames };
 }
 
+/** A queued run (or in `fields`' state) that has a webhook. */
+const hooked = (id: string, fields: Partial<RunRecord> = {}) => queuedRecord(id, { webhook: 'https://example.test/h', ...fields });
+
 const firstTry = { attemptsMade: 0, attempts: 3 };
 const lastTry = { attemptsMade: 2, attempts: 3 };
 
 t.test('a queued run is taken, run with its files, args, env and stdin, and finished completed with its output', async (t) => {
-  const w = setup({ record: queuedRecord('r1', { webhook: 'https://example.test/h' }), sandbox: () => executionResult('hi\n') });
+  const w = setup({ record: hooked('r1'), sandbox: () => executionResult('hi\n') });
   await w.processor.process('r1', firstTry);
   t.same(w.calls, ['markRunning', 'open', 'putFiles', 'close']);
   t.equal(w.executions.length, 1);
@@ -160,7 +163,7 @@ t.test('Redis away while the run is read and finished (a restart, a failover) is
 t.test("a finish that landed before its answer was lost is this worker's end, not another's", async (t) => {
   // Retried, the finish finds the run ended; the record's finishedAt says it was this one.
   const w = setup({
-    record: queuedRecord('r12', { webhook: 'https://example.test/h' }),
+    record: hooked('r12'),
     finishAnswerLost: true,
     sandbox: () => executionResult('hi\n'),
   });
@@ -194,7 +197,7 @@ t.test('a run that is gone, cancelled or taken by another worker is not run', as
 
 t.test('a job handed out again for a run left running is recorded lost, never run twice', async (t) => {
   const w = setup({
-    record: queuedRecord('r5', { status: 'running', webhook: 'https://example.test/h' }),
+    record: hooked('r5', { status: 'running' }),
     sandbox: () => executionResult(''),
   });
   await w.processor.process('r5', firstTry);
@@ -231,7 +234,7 @@ t.test('a fault after the program started ends the run failed at once: it is nev
 
 t.test('a run another worker already ended keeps that end: no webhook for this one', async (t) => {
   const w = setup({
-    record: queuedRecord('r11', { webhook: 'https://example.test/h' }),
+    record: hooked('r11'),
     finishes: false,
     sandbox: () => executionResult(''),
   });
@@ -243,7 +246,7 @@ t.test('a run another worker already ended keeps that end: no webhook for this o
 t.test('a job the queue gave up on ends its run failed if still queued or running, saying why', async (t) => {
   for (const status of ['queued', 'running'] as const) {
     const w = setup({
-      record: queuedRecord(`g-${status}`, { status, webhook: 'https://example.test/h' }),
+      record: hooked(`g-${status}`, { status }),
       sandbox: () => executionResult(''),
     });
     await w.processor.recordGivenUp(`g-${status}`, 'Connection is closed.');
@@ -251,7 +254,7 @@ t.test('a job the queue gave up on ends its run failed if still queued or runnin
     t.same(w.webhooks, [`g-${status}`], `${status}: its webhook is sent`);
   }
   const done = setup({
-    record: queuedRecord('g-done', { status: 'completed', webhook: 'https://example.test/h' }),
+    record: hooked('g-done', { status: 'completed' }),
     sandbox: () => executionResult(''),
   });
   await done.processor.recordGivenUp('g-done', 'Connection is closed.');
@@ -260,4 +263,7 @@ t.test('a job the queue gave up on ends its run failed if still queued or runnin
   const gone = setup({ sandbox: () => executionResult('') });
   await gone.processor.recordGivenUp('g-gone', 'Connection is closed.');
   t.same(gone.calls, [], 'a run that expired is left alone');
+  const long = setup({ record: queuedRecord('g-long'), sandbox: () => executionResult('') });
+  await long.processor.recordGivenUp('g-long', 'x'.repeat(100_000));
+  t.ok(long.calls[0].length < 600, 'a long error is cut to a line in the record');
 });
