@@ -81,14 +81,68 @@ function processCpuMs(pid: number): number {
     return 0;
   }
 }
-/** Runs `task` `total` times from `width` concurrent loops; the rate, each task's time, and the machine's CPU per run. */
+/** The first process whose command name is `name`, or undefined. */
+function pidNamed(name: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+/** CPU time spent inside every container (their cgroups' parent: v1 cpuacct, or v2 with the cgroupfs driver), ms; undefined where neither is found. */
+function containersCpuMs(): number | undefined {
+  try {
+    return Number(readFileSync('/sys/fs/cgroup/cpuacct/docker/cpuacct.usage', 'utf8')) / 1e6;
+  } catch {
+    const stat = existsSync('/sys/fs/cgroup/docker/cpu.stat') ? readFileSync('/sys/fs/cgroup/docker/cpu.stat', 'utf8') : '';
+    const usec = /usage_usec (\d+)/.exec(stat)?.[1];
+    return usec === undefined ? undefined : Number(usec) / 1000;
+  }
+}
+/**
+ * Where a load's CPU went on the engine's side, ms per run: dockerd, containerd, inside the
+ * containers (runbox-run and the program, or the program alone), and this process (the raw
+ * path's Docker client, runbox's HTTP clients, or the sandbox layer). The rest of the
+ * machine's is the shims, runc, the kernel's own work and whatever else ran.
+ */
+interface EngineCpu {
+  dockerd?: number;
+  containerd?: number;
+  containers?: number;
+  client: number;
+}
+const enginePids = { dockerd: pidNamed('dockerd'), containerd: pidNamed('containerd') };
+function engineCpuMs(): EngineCpu {
+  const { user, system } = process.cpuUsage();
+  return {
+    dockerd: enginePids.dockerd === undefined ? undefined : processCpuMs(enginePids.dockerd),
+    containerd: enginePids.containerd === undefined ? undefined : processCpuMs(enginePids.containerd),
+    containers: containersCpuMs(),
+    client: (user + system) / 1000,
+  };
+}
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Each part's mean over several loads (undefined where a load could not read it). */
+function meanEngine(loads: EngineCpu[]): EngineCpu {
+  const part = (key: keyof EngineCpu) => (loads.every((l) => l[key] !== undefined) ? mean(loads.map((l) => l[key]!)) : undefined);
+  return { dockerd: part('dockerd'), containerd: part('containerd'), containers: part('containers'), client: part('client')! };
+}
+const perRun = (a: number | undefined, b: number | undefined, runs: number) =>
+  a === undefined || b === undefined ? undefined : (b - a) / runs;
+
+/** Runs `task` `total` times from `width` concurrent loops; the rate, each task's time, and the machine's and the engine's CPU per run. */
 async function load(
   total: number,
   width: number,
   task: () => Promise<void>,
-): Promise<{ rate: number; times: number[]; machineMs: number }> {
+): Promise<{ rate: number; times: number[]; machineMs: number; engine: EngineCpu }> {
   let next = 0;
   const times: number[] = [];
+  const engine0 = engineCpuMs();
   const cpu0 = machineCpuMs();
   const started = performance.now();
   await Promise.all(
@@ -101,7 +155,15 @@ async function load(
       }
     }),
   );
-  return { rate: total / ((performance.now() - started) / 1000), times, machineMs: (machineCpuMs() - cpu0) / total };
+  const machineMs = (machineCpuMs() - cpu0) / total;
+  const engine1 = engineCpuMs();
+  const engine: EngineCpu = {
+    dockerd: perRun(engine0.dockerd, engine1.dockerd, total),
+    containerd: perRun(engine0.containerd, engine1.containerd, total),
+    containers: perRun(engine0.containers, engine1.containers, total),
+    client: perRun(engine0.client, engine1.client, total)!,
+  };
+  return { rate: total / ((performance.now() - started) / 1000), times, machineMs, engine };
 }
 
 async function sequential(n: number, task: () => Promise<void>, gapMs = 0): Promise<number[]> {
@@ -271,8 +333,8 @@ interface Row {
   rawAround?: number;
   /** Its latencies are those of the throughput load (many at once), not of one at a time: no ratio to raw's. */
   latencyUnderLoad?: boolean;
-  /** CPU per run under the throughput load, ms: the whole machine's, runbox's own process's and its Redis's. */
-  cpu?: { machine: number; runbox?: number; redis?: number };
+  /** CPU per run under the throughput load, ms: the whole machine's, runbox's own process's and its Redis's, and the engine's side. */
+  cpu?: { machine: number; runbox?: number; redis?: number; engine?: EngineCpu };
 }
 
 /** A python hello through runbox's sandbox module alone, in this process: no HTTP, queue or Redis. */
@@ -329,9 +391,11 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
     if (rate > probeBest) [probeBest, width] = [rate, w];
   }
   const rawCpu: number[] = [];
+  const rawEngine: EngineCpu[] = [];
   const rawRate = async () => {
-    const { rate, machineMs } = await load(runs, width, () => rawDocker(runtime));
+    const { rate, machineMs, engine } = await load(runs, width, () => rawDocker(runtime));
     rawCpu.push(machineMs);
+    rawEngine.push(engine);
     return rate;
   };
   const rawRates = [await rawRate()];
@@ -352,7 +416,7 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
       let peakRss = idleRss;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(service.pid))), 100);
       const own0 = service.cpuMs();
-      const { rate, machineMs } = await load(runs, CLIENTS, () => submit(service.url).then(() => undefined));
+      const { rate, machineMs, engine } = await load(runs, CLIENTS, () => submit(service.url).then(() => undefined));
       const own1 = service.cpuMs();
       clearInterval(sampler);
       await settle();
@@ -364,7 +428,7 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
         rate,
         note: `${runs} runs, ${CLIENTS} clients, every output checked; raw around it ${around.toFixed(1)}/s`,
         rawAround: around,
-        cpu: { machine: machineMs, runbox: (own1.runbox - own0.runbox) / runs, redis: (own1.redis - own0.redis) / runs },
+        cpu: { machine: machineMs, runbox: (own1.runbox - own0.runbox) / runs, redis: (own1.redis - own0.redis) / runs, engine },
       });
       if (pool === 'on') {
         const burst = await load(20, 20, () => submit(service.url).then(() => undefined));
@@ -387,10 +451,7 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
     await settle();
     await load(warmupRuns(runs), WORKER_SLOTS, layer.run);
     await settle();
-    const selfCpu = () => (process.cpuUsage().user + process.cpuUsage().system) / 1000;
-    const self0 = selfCpu();
-    const { rate, times, machineMs } = await load(runs, WORKER_SLOTS, layer.run);
-    const selfMs = (selfCpu() - self0) / runs;
+    const { rate, times, machineMs, engine } = await load(runs, WORKER_SLOTS, layer.run);
     await settle();
     rawRates.push(await rawRate());
     const around = (rawRates.at(-2)! + rawRates.at(-1)!) / 2;
@@ -401,30 +462,41 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
       rate,
       note: `${runs} runs, ${WORKER_SLOTS} at once (the worker's slots; latencies under that load), pool on, in the bench process; raw around it ${around.toFixed(1)}/s`,
       rawAround: around,
-      cpu: { machine: machineMs, runbox: selfMs },
+      cpu: { machine: machineMs, runbox: engine.client, engine },
     });
   } finally {
     await layer.close();
   }
-  const rawMean = rawRates.reduce((a, b) => a + b, 0) / rawRates.length;
+  const rawMean = mean(rawRates);
   rows.unshift({
     name: 'raw Docker API cold path',
     latency: rawLatency,
     rate: rawMean,
     note: `${width} at once (the best of 4, 8, 16); ${rawRates.map((r) => r.toFixed(1)).join(', ')}/s over the run`,
     rawAround: rawMean,
-    cpu: { machine: rawCpu.reduce((a, b) => a + b, 0) / rawCpu.length },
+    cpu: { machine: mean(rawCpu), engine: meanEngine(rawEngine) },
   });
   return { rows, extra };
 }
 
-/** The machine's CPU per run under the load, and runbox's own process's and Redis's where measured. */
+/**
+ * The machine's CPU per run under the load; runbox's own process's and Redis's where measured;
+ * then the engine's side: dockerd, containerd, inside the containers, and the load's client
+ * (the bench process: the raw path's Docker client or runbox's HTTP clients).
+ */
 function cpuOf(row: Row): string {
   if (!row.cpu) return '-';
-  const parts = [
-    row.cpu.runbox !== undefined && `runbox ${ms(row.cpu.runbox)}`,
-    row.cpu.redis !== undefined && `Redis ${ms(row.cpu.redis)}`,
-  ];
+  const { runbox, redis, engine } = row.cpu;
+  const parts = [runbox !== undefined && `runbox ${ms(runbox)}`, redis !== undefined && `Redis ${ms(redis)}`];
+  if (engine) {
+    parts.push(
+      engine.dockerd !== undefined && `dockerd ${ms(engine.dockerd)}`,
+      engine.containerd !== undefined && `containerd ${ms(engine.containerd)}`,
+      engine.containers !== undefined && `in containers ${ms(engine.containers)}`,
+      // The sandbox module's row: its client is the layer itself, already given as runbox.
+      runbox !== engine.client && `client ${ms(engine.client)}`,
+    );
+  }
   const own = parts.filter(Boolean).join(', ');
   return `${ms(row.cpu.machine)}${own ? ` (${own})` : ''}`;
 }
