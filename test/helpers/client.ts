@@ -38,11 +38,21 @@ export async function request<T = any>(
   return { status: response.status, headers: response.headers, body: parsed };
 }
 
+/**
+ * How long runToEnd follows a run the server's ?wait=true gave back unended (WAIT_MAX_MS, a
+ * minute by default, passes on a slow host while runs queue behind the worker's slots, under
+ * gVisor most of all), before it fails the test.
+ */
+const FOLLOW_MAX_MS = 240_000;
+
 /** POST /runs?wait=true through the runbox client and return the final record (fails the test when it has not ended). */
 export async function runToEnd(base: string, run: Record<string, unknown>): Promise<any> {
-  const record = await createRunboxClient({ url: base }).submit(run as RunRequest, { wait: true });
-  if (record.status === 'queued' || record.status === 'running') throw new Error(`run did not end: ${JSON.stringify(record)}`);
-  return record;
+  const client = createRunboxClient({ url: base });
+  const record = await client.submit(run as RunRequest, { wait: true });
+  if (record.status !== 'queued' && record.status !== 'running') return record;
+  return client.wait(record.id, AbortSignal.timeout(FOLLOW_MAX_MS)).catch(() => {
+    throw new Error(`run did not end: ${JSON.stringify(record)}`);
+  });
 }
 
 export interface StreamResult {
