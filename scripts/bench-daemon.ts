@@ -9,13 +9,13 @@
 //               through PID 1, which reaps them), per container, from /proc
 //
 // Usage: node --import tsx scripts/bench-daemon.ts   (needs the python image)
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { buildContainerSpec, type SandboxProfile } from '../src/sandbox/container-spec.js';
 import { createSandbox } from '../src/sandbox/sandbox.js';
 import { WorkFolder } from '../src/sandbox/work-folder.js';
+import { engineCpu, enginePerRun } from './engine-cpu.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 30);
 const docker = new Docker();
@@ -27,30 +27,6 @@ const profile = (runtime: string): SandboxProfile => ({
   network: false,
   root: false,
 });
-const TICK_MS = 1000 / 100;
-
-/** CPU time so far of the daemon's processes, ms, by role. */
-function daemonCpu(): Record<string, number> {
-  const roles: Record<string, number> = { dockerd: 0, containerd: 0, 'shims and runc': 0 };
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const own = (Number(f[11]) + Number(f[12])) * TICK_MS;
-    const reaped = (Number(f[13]) + Number(f[14])) * TICK_MS;
-    if (name === 'dockerd') roles.dockerd += own;
-    else if (name === 'containerd') roles.containerd += own;
-    else if (name.startsWith('containerd-shim') || name === 'runc' || name === 'crun') roles['shims and runc'] += own + reaped;
-    else if (pid === '1') roles['shims and runc'] += reaped; // exited shims (and what they reaped) end up here
-  }
-  return roles;
-}
-
 interface Variant {
   name: string;
   run: () => Promise<void>;
@@ -92,7 +68,7 @@ const minimal: Docker.ContainerCreateOptions = {
 
 async function measure(variant: Variant) {
   await variant.run(); // warm-up
-  const before = daemonCpu();
+  const before = engineCpu();
   const times: number[] = [];
   for (let i = 0; i < SEQUENTIAL; i++) {
     const t0 = performance.now();
@@ -100,8 +76,7 @@ async function measure(variant: Variant) {
     times.push(performance.now() - t0);
   }
   await new Promise((r) => setTimeout(r, 500)); // the last shim's exit
-  const after = daemonCpu();
-  const cpu = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] - before[k]) / SEQUENTIAL]));
+  const cpu = enginePerRun(before, engineCpu(), SEQUENTIAL);
   return { name: variant.name, p50: median(times), cpu };
 }
 

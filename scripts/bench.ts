@@ -33,6 +33,7 @@ import { limitsFromConfig, loadConfig, poolSettings } from '../src/config/config
 import { buildContainerSpec, type SandboxProfile } from '../src/sandbox/container-spec.js';
 import { createSandbox } from '../src/sandbox/sandbox.js';
 import { freePort } from '../src/lib/free-port.js';
+import { engineCpu, enginePerRun, type EngineCpu } from './engine-cpu.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 40);
 const THROUGHPUT_RUNS = Number(process.env.BENCH_RUNS ?? 500);
@@ -81,68 +82,33 @@ function processCpuMs(pid: number): number {
     return 0;
   }
 }
-/** The first process whose command name is `name`, or undefined. */
-function pidNamed(name: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-/** CPU time spent inside every container (their cgroups' parent: v1 cpuacct, or v2 with the cgroupfs driver), ms; undefined where neither is found. */
-function containersCpuMs(): number | undefined {
-  try {
-    return Number(readFileSync('/sys/fs/cgroup/cpuacct/docker/cpuacct.usage', 'utf8')) / 1e6;
-  } catch {
-    const stat = existsSync('/sys/fs/cgroup/docker/cpu.stat') ? readFileSync('/sys/fs/cgroup/docker/cpu.stat', 'utf8') : '';
-    const usec = /usage_usec (\d+)/.exec(stat)?.[1];
-    return usec === undefined ? undefined : Number(usec) / 1000;
-  }
-}
-/**
- * Where a load's CPU went on the engine's side, ms per run: dockerd, containerd, inside the
- * containers (runbox-run and the program, or the program alone), and this process (the raw
- * path's Docker client, runbox's HTTP clients, or the sandbox layer). The rest of the
- * machine's is the shims, runc, the kernel's own work and whatever else ran.
- */
-interface EngineCpu {
-  dockerd?: number;
-  containerd?: number;
-  containers?: number;
-  client: number;
-}
-const enginePids = { dockerd: pidNamed('dockerd'), containerd: pidNamed('containerd') };
-function engineCpuMs(): EngineCpu {
-  const { user, system } = process.cpuUsage();
-  return {
-    dockerd: enginePids.dockerd === undefined ? undefined : processCpuMs(enginePids.dockerd),
-    containerd: enginePids.containerd === undefined ? undefined : processCpuMs(enginePids.containerd),
-    containers: containersCpuMs(),
-    client: (user + system) / 1000,
-  };
-}
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-/** Each part's mean over several loads (undefined where a load could not read it). */
+/** Each part's mean over several loads. */
 function meanEngine(loads: EngineCpu[]): EngineCpu {
   const part = (key: keyof EngineCpu) => (loads.every((l) => l[key] !== undefined) ? mean(loads.map((l) => l[key]!)) : undefined);
-  return { dockerd: part('dockerd'), containerd: part('containerd'), containers: part('containers'), client: part('client')! };
+  return {
+    dockerd: part('dockerd')!,
+    containerd: part('containerd')!,
+    'shims and runc': part('shims and runc')!,
+    containers: part('containers'),
+  };
 }
-const perRun = (a: number | undefined, b: number | undefined, runs: number) =>
-  a === undefined || b === undefined ? undefined : (b - a) / runs;
+/** This process's CPU time so far, ms: the load's client (the raw path's Docker client, runbox's HTTP clients, or the sandbox layer). */
+const clientCpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
 
 /** Runs `task` `total` times from `width` concurrent loops; the rate, each task's time, and the machine's and the engine's CPU per run. */
 async function load(
   total: number,
   width: number,
   task: () => Promise<void>,
-): Promise<{ rate: number; times: number[]; machineMs: number; engine: EngineCpu }> {
+): Promise<{ rate: number; times: number[]; machineMs: number; engine: EngineCpu; clientMs: number }> {
   let next = 0;
   const times: number[] = [];
-  const engine0 = engineCpuMs();
+  const engine0 = engineCpu();
+  const client0 = clientCpuMs();
   const cpu0 = machineCpuMs();
   const started = performance.now();
   await Promise.all(
@@ -156,14 +122,9 @@ async function load(
     }),
   );
   const machineMs = (machineCpuMs() - cpu0) / total;
-  const engine1 = engineCpuMs();
-  const engine: EngineCpu = {
-    dockerd: perRun(engine0.dockerd, engine1.dockerd, total),
-    containerd: perRun(engine0.containerd, engine1.containerd, total),
-    containers: perRun(engine0.containers, engine1.containers, total),
-    client: perRun(engine0.client, engine1.client, total)!,
-  };
-  return { rate: total / ((performance.now() - started) / 1000), times, machineMs, engine };
+  const engine = enginePerRun(engine0, engineCpu(), total);
+  const clientMs = (clientCpuMs() - client0) / total;
+  return { rate: total / ((performance.now() - started) / 1000), times, machineMs, engine, clientMs };
 }
 
 async function sequential(n: number, task: () => Promise<void>, gapMs = 0): Promise<number[]> {
@@ -333,8 +294,11 @@ interface Row {
   rawAround?: number;
   /** Its latencies are those of the throughput load (many at once), not of one at a time: no ratio to raw's. */
   latencyUnderLoad?: boolean;
-  /** CPU per run under the throughput load, ms: the whole machine's, runbox's own process's and its Redis's, and the engine's side. */
-  cpu?: { machine: number; runbox?: number; redis?: number; engine?: EngineCpu };
+  /**
+   * CPU per run under the throughput load, ms: the whole machine's, runbox's own process's and
+   * its Redis's, the engine's side, and the load's client (this process).
+   */
+  cpu?: { machine: number; runbox?: number; redis?: number; engine?: EngineCpu; client?: number };
 }
 
 /** A python hello through runbox's sandbox module alone, in this process: no HTTP, queue or Redis. */
@@ -392,10 +356,12 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
   }
   const rawCpu: number[] = [];
   const rawEngine: EngineCpu[] = [];
+  const rawClient: number[] = [];
   const rawRate = async () => {
-    const { rate, machineMs, engine } = await load(runs, width, () => rawDocker(runtime));
+    const { rate, machineMs, engine, clientMs } = await load(runs, width, () => rawDocker(runtime));
     rawCpu.push(machineMs);
     rawEngine.push(engine);
+    rawClient.push(clientMs);
     return rate;
   };
   const rawRates = [await rawRate()];
@@ -416,7 +382,7 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
       let peakRss = idleRss;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(service.pid))), 100);
       const own0 = service.cpuMs();
-      const { rate, machineMs, engine } = await load(runs, CLIENTS, () => submit(service.url).then(() => undefined));
+      const { rate, machineMs, engine, clientMs } = await load(runs, CLIENTS, () => submit(service.url).then(() => undefined));
       const own1 = service.cpuMs();
       clearInterval(sampler);
       await settle();
@@ -428,7 +394,13 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
         rate,
         note: `${runs} runs, ${CLIENTS} clients, every output checked; raw around it ${around.toFixed(1)}/s`,
         rawAround: around,
-        cpu: { machine: machineMs, runbox: (own1.runbox - own0.runbox) / runs, redis: (own1.redis - own0.redis) / runs, engine },
+        cpu: {
+          machine: machineMs,
+          runbox: (own1.runbox - own0.runbox) / runs,
+          redis: (own1.redis - own0.redis) / runs,
+          engine,
+          client: clientMs,
+        },
       });
       if (pool === 'on') {
         const burst = await load(20, 20, () => submit(service.url).then(() => undefined));
@@ -451,7 +423,7 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
     await settle();
     await load(warmupRuns(runs), WORKER_SLOTS, layer.run);
     await settle();
-    const { rate, times, machineMs, engine } = await load(runs, WORKER_SLOTS, layer.run);
+    const { rate, times, machineMs, engine, clientMs } = await load(runs, WORKER_SLOTS, layer.run);
     await settle();
     rawRates.push(await rawRate());
     const around = (rawRates.at(-2)! + rawRates.at(-1)!) / 2;
@@ -462,7 +434,8 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
       rate,
       note: `${runs} runs, ${WORKER_SLOTS} at once (the worker's slots; latencies under that load), pool on, in the bench process; raw around it ${around.toFixed(1)}/s`,
       rawAround: around,
-      cpu: { machine: machineMs, runbox: engine.client, engine },
+      // Its client is the sandbox layer itself: runbox's own CPU here.
+      cpu: { machine: machineMs, runbox: clientMs, engine },
     });
   } finally {
     await layer.close();
@@ -474,7 +447,7 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
     rate: rawMean,
     note: `${width} at once (the best of 4, 8, 16); ${rawRates.map((r) => r.toFixed(1)).join(', ')}/s over the run`,
     rawAround: rawMean,
-    cpu: { machine: mean(rawCpu), engine: meanEngine(rawEngine) },
+    cpu: { machine: mean(rawCpu), engine: meanEngine(rawEngine), client: mean(rawClient) },
   });
   return { rows, extra };
 }
@@ -486,17 +459,19 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
  */
 function cpuOf(row: Row): string {
   if (!row.cpu) return '-';
-  const { runbox, redis, engine } = row.cpu;
-  const parts = [runbox !== undefined && `runbox ${ms(runbox)}`, redis !== undefined && `Redis ${ms(redis)}`];
-  if (engine) {
-    parts.push(
-      engine.dockerd !== undefined && `dockerd ${ms(engine.dockerd)}`,
-      engine.containerd !== undefined && `containerd ${ms(engine.containerd)}`,
-      engine.containers !== undefined && `in containers ${ms(engine.containers)}`,
-      // The sandbox module's row: its client is the layer itself, already given as runbox.
-      runbox !== engine.client && `client ${ms(engine.client)}`,
-    );
-  }
+  const { runbox, redis, engine, client } = row.cpu;
+  const parts = [
+    runbox !== undefined && `runbox ${ms(runbox)}`,
+    redis !== undefined && `Redis ${ms(redis)}`,
+    engine && `dockerd ${ms(engine.dockerd)}, containerd ${ms(engine.containerd)}`,
+    // A shim reaps its container's processes, so their CPU is counted with the shims'; the
+    // cgroups' figure says how much of it ran inside the containers.
+    engine &&
+      `shims, runc and the containers' processes ${ms(engine['shims and runc'])}${
+        engine.containers === undefined ? '' : ` (in containers ${ms(engine.containers)})`
+      }`,
+    client !== undefined && `client ${ms(client)}`,
+  ];
   const own = parts.filter(Boolean).join(', ');
   return `${ms(row.cpu.machine)}${own ? ` (${own})` : ''}`;
 }
