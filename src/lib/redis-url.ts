@@ -42,8 +42,12 @@ export function redisTarget(url: string): RedisTarget {
       ...(db ? { db: Number(db) } : {}),
       ...(params.get('sentinelPassword') ? { sentinelPassword: params.get('sentinelPassword')! } : {}),
       ...(scheme === 'rediss+sentinel' ? { tls: {}, enableTLSForSentinelMode: params.get('sentinelTls') === 'true' } : {}),
-      // Reconnect as soon as the sentinels announce a new primary, not at the next failed command.
-      failoverDetector: true,
+      // No failoverDetector: its disconnect on the sentinels' +switch-master, when it lands while
+      // a connection is between reconnect attempts asking a sentinel for the primary, ends that
+      // connection for good (ioredis 5-6: the connect promise rejects "Connection is closed" and
+      // the status goes to `end`, never retried). A connection to a primary that failed or was
+      // demoted is closed by it (Redis drops its clients on a role change), and each attempt
+      // after that asks the sentinels anew, which is how a failover is followed without it.
     },
   };
 }

@@ -20,7 +20,6 @@ t.test('redis+sentinel:// names the sentinels, the primary, its password and db'
       password: 's3cret',
       db: 3,
       sentinelPassword: 'other',
-      failoverDetector: true,
     },
   });
   t.match(redisTarget('redis+sentinel://app:pw@sentinel:26379/mymaster'), {
