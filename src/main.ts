@@ -16,7 +16,7 @@ if (!config.redisUrl) {
   localRedis = await startLocalRedis(config.dataDir);
   log.info({ url: localRedis.url, dataDir: config.dataDir }, 'started the embedded redis-server');
 }
-const redis = createRedisFactory(config.redisUrl || localRedis!.url);
+const redis = createRedisFactory(config.redisUrl || localRedis!.url, log);
 const metrics = createMetrics();
 const worker = await startWorkerService({ config, redis, log, metrics });
 const api = await createApiService({

@@ -12,6 +12,6 @@ if (!config.redisUrl) {
   log.fatal('REDIS_URL is required for the API process (the all-in-one `npm start` can start its own Redis)');
   process.exit(2);
 }
-const api = await createApiService({ config, redis: createRedisFactory(config.redisUrl), log, metrics: createMetrics() });
+const api = await createApiService({ config, redis: createRedisFactory(config.redisUrl, log), log, metrics: createMetrics() });
 handleProcessLifecycle(log, () => api.close());
 await api.listen();

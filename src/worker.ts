@@ -16,7 +16,7 @@ if (!config.redisUrl) {
   process.exit(2);
 }
 const metrics = createMetrics();
-const redis = createRedisFactory(config.redisUrl);
+const redis = createRedisFactory(config.redisUrl, log);
 const worker = await startWorkerService({ config, redis, log, metrics });
 // Its own fail-fast connection: a request to the port never waits for Redis to come back.
 const httpRedis = redis.commands();

@@ -85,18 +85,47 @@ export async function refuseCluster(redis: Redis): Promise<void> {
   if (/^cluster_enabled:1/m.test(info)) throw new RedisUrlError(CLUSTER_REFUSED);
 }
 
-/** Connections to REDIS_URL: one server, or the primary a Sentinel set names (redis+sentinel://). */
-export function createRedisFactory(url: string): RedisFactory {
+/** How often one connection says it cannot reach Redis while it keeps trying again. */
+export const CONNECTION_ERROR_LOG_INTERVAL_MS = 10_000;
+
+interface WarningLog {
+  warn(obj: object, msg: string): void;
+}
+
+/**
+ * A connection's failed attempts as log lines, at most one per interval per connection: without
+ * a listener ioredis prints each one with its stack to stderr, past the structured log, every
+ * retry of every connection for as long as Redis is away.
+ */
+export function logConnectionErrors(redis: Redis, role: string, log: WarningLog, intervalMs = CONNECTION_ERROR_LOG_INTERVAL_MS): Redis {
+  let loggedAt = -Infinity;
+  redis.on('error', (error: Error) => {
+    const now = Date.now();
+    if (now - loggedAt < intervalMs) return;
+    loggedAt = now;
+    log.warn({ role, error: error.message }, 'cannot reach Redis; trying again');
+  });
+  return redis;
+}
+
+/**
+ * Connections to REDIS_URL: one server, or the primary a Sentinel set names (redis+sentinel://).
+ * With `log`, each connection's errors go to it (logConnectionErrors).
+ */
+export function createRedisFactory(url: string, log?: WarningLog): RedisFactory {
   const target = redisTarget(url);
-  const make = (options: RedisOptions) =>
-    'url' in target
-      ? new Redis(target.url, { lazyConnect: false, ...options })
-      : new Redis({ ...target.options, lazyConnect: false, ...options });
+  const make = (role: keyof RedisFactory, options: RedisOptions) => {
+    const redis =
+      'url' in target
+        ? new Redis(target.url, { lazyConnect: false, ...options })
+        : new Redis({ ...target.options, lazyConnect: false, ...options });
+    return log ? logConnectionErrors(redis, role, log) : redis;
+  };
   return {
-    commands: () => failFast(make({ maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS })),
-    producer: () => failFast(make({ maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS })),
-    durable: () => make({ maxRetriesPerRequest: null }),
-    blocking: () => make({ maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS }),
-    bullmq: () => make({ maxRetriesPerRequest: null }),
+    commands: () => failFast(make('commands', { maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS })),
+    producer: () => failFast(make('producer', { maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS })),
+    durable: () => make('durable', { maxRetriesPerRequest: null }),
+    blocking: () => make('blocking', { maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS }),
+    bullmq: () => make('bullmq', { maxRetriesPerRequest: null }),
   };
 }

@@ -96,7 +96,7 @@ export async function startService(t: Teardown, options: ServiceOptions = {}): P
     ...(process.env.RUNBOX_TEST_IMAGE_PREFIX ? { RUNTIME_IMAGE_PREFIX: process.env.RUNBOX_TEST_IMAGE_PREFIX } : {}),
     ...options.env,
   });
-  const factory = createRedisFactory(redisUrl);
+  const factory = createRedisFactory(redisUrl, silent);
   const metrics = options.metrics ?? createMetrics();
   const worker =
     options.worker === false
