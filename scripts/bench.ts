@@ -33,7 +33,7 @@ import { limitsFromConfig, loadConfig, poolSettings } from '../src/config/config
 import { buildContainerSpec, type SandboxProfile } from '../src/sandbox/container-spec.js';
 import { createSandbox } from '../src/sandbox/sandbox.js';
 import { freePort } from '../src/lib/free-port.js';
-import { engineCpu, enginePerRun, type EngineCpu } from './engine-cpu.js';
+import { engineCpu, enginePerRun, processCpu, type EngineCpu } from './engine-cpu.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 40);
 const THROUGHPUT_RUNS = Number(process.env.BENCH_RUNS ?? 500);
@@ -73,24 +73,16 @@ function machineCpuMs(): number {
   return ((f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 1000) / CLOCK_TICKS;
 }
 /** CPU time of one process (user + system, its threads included), ms; 0 once it is gone. */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
+const processCpuMs = (pid: number) => processCpu(pid)?.own ?? 0;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Each part's mean over several loads. */
 function meanEngine(loads: EngineCpu[]): EngineCpu {
-  const part = (key: keyof EngineCpu) => (loads.every((l) => l[key] !== undefined) ? mean(loads.map((l) => l[key]!)) : undefined);
+  const containers = loads.map((l) => l.containers);
   return {
-    dockerd: part('dockerd')!,
-    containerd: part('containerd')!,
-    'shims and runc': part('shims and runc')!,
-    containers: part('containers'),
+    dockerd: mean(loads.map((l) => l.dockerd)),
+    containerd: mean(loads.map((l) => l.containerd)),
+    'shims and runc': mean(loads.map((l) => l['shims and runc'])),
+    containers: containers.every((x): x is number => x !== undefined) ? mean(containers) : undefined,
   };
 }
 /** This process's CPU time so far, ms: the load's client (the raw path's Docker client, runbox's HTTP clients, or the sandbox layer). */

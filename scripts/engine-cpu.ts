@@ -23,20 +23,29 @@ function containersCpuMs(): number | undefined {
   return usec === undefined ? undefined : Number(usec) / 1000;
 }
 
+/** One process's name and CPU time from /proc, ms: its own (user + system, its threads included) and its reaped children's; undefined once it is gone. */
+export function processCpu(pid: number | string): { name: string; own: number; reaped: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    own: (Number(f[11]) + Number(f[12])) * TICK_MS,
+    reaped: (Number(f[13]) + Number(f[14])) * TICK_MS,
+  };
+}
+
 /** CPU time so far of the engine's processes, ms, by role. */
 export function engineCpu(): EngineCpu {
   const roles: EngineCpu = { dockerd: 0, containerd: 0, 'shims and runc': 0, containers: containersCpuMs() };
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const own = (Number(f[11]) + Number(f[12])) * TICK_MS;
-    const reaped = (Number(f[13]) + Number(f[14])) * TICK_MS;
+    const cpu = processCpu(pid);
+    if (!cpu) continue;
+    const { name, own, reaped } = cpu;
     if (name === 'dockerd') roles.dockerd += own;
     else if (name === 'containerd') roles.containerd += own;
     else if (name.startsWith('containerd-shim') || name === 'runc' || name === 'crun') roles['shims and runc'] += own + reaped;
