@@ -50,8 +50,8 @@ export async function runToEnd(base: string, run: Record<string, unknown>): Prom
   const client = createRunboxClient({ url: base });
   const record = await client.submit(run as RunRequest, { wait: true });
   if (record.status !== 'queued' && record.status !== 'running') return record;
-  return client.wait(record.id, AbortSignal.timeout(FOLLOW_MAX_MS)).catch(() => {
-    throw new Error(`run did not end: ${JSON.stringify(record)}`);
+  return client.wait(record.id, AbortSignal.timeout(FOLLOW_MAX_MS)).catch((error: Error) => {
+    throw new Error(`run did not end (${error.message}): ${JSON.stringify(record)}`);
   });
 }
 
