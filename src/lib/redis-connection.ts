@@ -110,16 +110,16 @@ export function logConnectionErrors(redis: Redis, role: string, log: WarningLog,
 
 /**
  * Connections to REDIS_URL: one server, or the primary a Sentinel set names (redis+sentinel://).
- * With `log`, each connection's errors go to it (logConnectionErrors).
+ * Each connection's errors go to `log` (logConnectionErrors).
  */
-export function createRedisFactory(url: string, log?: WarningLog): RedisFactory {
+export function createRedisFactory(url: string, log: WarningLog): RedisFactory {
   const target = redisTarget(url);
   const make = (role: keyof RedisFactory, options: RedisOptions) => {
     const redis =
       'url' in target
         ? new Redis(target.url, { lazyConnect: false, ...options })
         : new Redis({ ...target.options, lazyConnect: false, ...options });
-    return log ? logConnectionErrors(redis, role, log) : redis;
+    return logConnectionErrors(redis, role, log);
   };
   return {
     commands: () => failFast(make('commands', { maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS })),

@@ -257,7 +257,7 @@ t.test('judge depth', async (t) => {
         POOL_SIZE: '0',
         PROBLEM_CACHE_DIR: join(cacheDir, 'worker-2'),
       }),
-      redis: createRedisFactory(config.redisUrl),
+      redis: createRedisFactory(config.redisUrl, pino({ level: 'silent' })),
       log: pino({ level: 'silent' }),
       metrics: secondMetrics,
       docker,

@@ -20,7 +20,7 @@ async function startLoggedApi(t: Test, env: Record<string, string>) {
   const config = loadConfig({ REDIS_URL: redis.url, PORT: '0', LOG_LEVEL: 'info', ...env });
   const api = await createApiService({
     config,
-    redis: createRedisFactory(redis.url),
+    redis: createRedisFactory(redis.url, createLogger('silent', 'runbox-api')),
     log: createLogger('info', 'runbox-api', sink),
     metrics: createMetrics(),
   });

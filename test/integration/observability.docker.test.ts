@@ -33,7 +33,7 @@ t.test('metrics and request ids across an API and a worker', async (t) => {
     POOL_SIZE: '0',
     POOL_WARM_LANGUAGES: '',
   });
-  const factory = createRedisFactory(redis.url);
+  const factory = createRedisFactory(redis.url, pino({ level: 'silent' }));
   const workerMetrics = createMetrics();
   const worker = await startWorkerService({
     config,

@@ -37,14 +37,14 @@ t.test('a cluster node is refused at start by the API and by a worker', async (t
   t.match(await probe.info('cluster'), /cluster_enabled:1/, 'a cluster node');
 
   const config = loadConfig({ REDIS_URL: url });
-  await t.rejects(createApiService({ config, redis: createRedisFactory(url), log: silent, metrics: createMetrics() }), {
+  await t.rejects(createApiService({ config, redis: createRedisFactory(url, silent), log: silent, metrics: createMetrics() }), {
     message: REFUSAL,
   });
-  await t.rejects(startWorkerService({ config, redis: createRedisFactory(url), log: silent, metrics: createMetrics(), docker }), {
+  await t.rejects(startWorkerService({ config, redis: createRedisFactory(url, silent), log: silent, metrics: createMetrics(), docker }), {
     message: REFUSAL,
   });
 });
 
 t.test('a redis+cluster:// URL is refused before connecting', async (t) => {
-  t.throws(() => createRedisFactory('redis+cluster://127.0.0.1:7000,127.0.0.1:7001'), { message: REFUSAL });
+  t.throws(() => createRedisFactory('redis+cluster://127.0.0.1:7000,127.0.0.1:7001', silent), { message: REFUSAL });
 });
