@@ -512,11 +512,13 @@ const runc = await measure('runc', THROUGHPUT_RUNS, SEQUENTIAL);
 print('runc', host, runc);
 report.runc = { host, ...runc };
 const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
-if (info.Runtimes?.runsc && process.env.BENCH_GVISOR !== '0') {
+const gvisorLeftOut =
+  process.env.BENCH_GVISOR === '0' ? 'BENCH_GVISOR=0' : info.Runtimes?.runsc ? undefined : 'no runsc runtime on this engine';
+if (gvisorLeftOut) {
+  console.log(`\n(${gvisorLeftOut}: the gVisor table is left out)`);
+} else {
   const runsc = await measure('runsc', Math.round(THROUGHPUT_RUNS / 5), Math.round(SEQUENTIAL / 2));
   print('runsc (gVisor)', undefined, runsc);
   report.runsc = runsc;
-} else {
-  console.log('\n(no runsc runtime on this engine: the gVisor table is left out)');
 }
 if (jsonAt > 0) writeFileSync(process.argv[jsonAt + 1], JSON.stringify(report, null, 2));
