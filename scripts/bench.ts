@@ -511,9 +511,9 @@ const host: Row = {
 const runc = await measure('runc', THROUGHPUT_RUNS, SEQUENTIAL);
 print('runc', host, runc);
 report.runc = { host, ...runc };
-const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
+const engineHasRunsc = async () => Boolean(((await docker.info()) as { Runtimes?: Record<string, unknown> }).Runtimes?.runsc);
 const gvisorLeftOut =
-  process.env.BENCH_GVISOR === '0' ? 'BENCH_GVISOR=0' : info.Runtimes?.runsc ? undefined : 'no runsc runtime on this engine';
+  process.env.BENCH_GVISOR === '0' ? 'BENCH_GVISOR=0' : (await engineHasRunsc()) ? undefined : 'no runsc runtime on this engine';
 if (gvisorLeftOut) {
   console.log(`\n(${gvisorLeftOut}: the gVisor table is left out)`);
 } else {
