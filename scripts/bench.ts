@@ -21,19 +21,17 @@
 // (npm run bench builds dist/ first). Needs the python and cpp images (make up builds them)
 // and, for the gVisor part, runsc registered with Docker. Figures go to stdout; with --json
 // FILE they are also written as JSON.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import pino from 'pino';
-import { createRunboxClient, type RunRecord, type RunRequest } from '../src/client/runbox-client.js';
+import { createRunboxClient } from '../src/client/runbox-client.js';
 import { limitsFromConfig, loadConfig, poolSettings } from '../src/config/config.js';
 import { buildContainerSpec, type SandboxProfile } from '../src/sandbox/container-spec.js';
 import { createSandbox } from '../src/sandbox/sandbox.js';
-import { freePort } from '../src/lib/free-port.js';
-import { engineCpu, enginePerRun, processCpu, type EngineCpu } from './engine-cpu.js';
+import { load, settle, sleep, startRunbox, submit } from './bench-service.js';
+import type { EngineCpu } from './engine-cpu.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 40);
 const THROUGHPUT_RUNS = Number(process.env.BENCH_RUNS ?? 500);
@@ -46,7 +44,6 @@ const warmupRuns = (runs: number) => Math.round(runs / 5);
 const CLIENTS = 16;
 /** WORKER_CONCURRENCY's default: runs a worker runs at once. */
 const WORKER_SLOTS = loadConfig({}).workerConcurrency;
-const hello = { language: 'python', source: 'print("hello")' };
 const docker = new Docker();
 
 // ---- statistics ----
@@ -63,17 +60,7 @@ interface Latency {
 }
 const latencyOf = (xs: number[]): Latency => ({ p50: percentile(xs, 50), p95: percentile(xs, 95), p99: percentile(xs, 99) });
 const ms = (x: number | undefined) => (x === undefined ? '-' : `${x.toFixed(x < 10 ? 1 : 0)} ms`);
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
-/** USER_HZ: the unit of /proc's CPU times (100 on Linux). */
-const CLOCK_TICKS = 100;
-/** CPU time the whole machine has spent busy, ms (/proc/stat: user, nice, system, irq, softirq, steal). */
-function machineCpuMs(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
-  return ((f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) * 1000) / CLOCK_TICKS;
-}
-/** CPU time of one process (user + system, its threads included), ms; 0 once it is gone. */
-const processCpuMs = (pid: number) => processCpu(pid)?.own ?? 0;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /** Each part's mean over several loads. */
 function meanEngine(loads: EngineCpu[]): EngineCpu {
@@ -85,40 +72,6 @@ function meanEngine(loads: EngineCpu[]): EngineCpu {
     containers: containers.every((x): x is number => x !== undefined) ? mean(containers) : undefined,
   };
 }
-/** This process's CPU time so far, ms: the load's client (the raw path's Docker client, runbox's HTTP clients, or the sandbox layer). */
-const clientCpuMs = () => {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
-
-/** Runs `task` `total` times from `width` concurrent loops; the rate, each task's time, and the machine's and the engine's CPU per run. */
-async function load(
-  total: number,
-  width: number,
-  task: () => Promise<void>,
-): Promise<{ rate: number; times: number[]; machineMs: number; engine: EngineCpu; clientMs: number }> {
-  let next = 0;
-  const times: number[] = [];
-  const engine0 = engineCpu();
-  const client0 = clientCpuMs();
-  const cpu0 = machineCpuMs();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < total) {
-        next++;
-        const t0 = performance.now();
-        await task();
-        times.push(performance.now() - t0);
-      }
-    }),
-  );
-  const machineMs = (machineCpuMs() - cpu0) / total;
-  const engine = enginePerRun(engine0, engineCpu(), total);
-  const clientMs = (clientCpuMs() - client0) / total;
-  return { rate: total / ((performance.now() - started) / 1000), times, machineMs, engine, clientMs };
-}
-
 async function sequential(n: number, task: () => Promise<void>, gapMs = 0): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -173,83 +126,8 @@ async function rawDocker(runtime: string): Promise<void> {
   if (StatusCode !== 0) throw new Error(`raw container exited ${StatusCode}`);
 }
 
-interface Service {
-  url: string;
-  pid: number;
-  /** CPU time of the process and of its Redis (a child), ms. */
-  cpuMs(): { runbox: number; redis: number };
-  stop(): Promise<void>;
-}
-
-/** The child processes of `pid` (every thread's). */
-function childrenOf(pid: number): number[] {
-  const tasks = readdirSync(`/proc/${pid}/task`);
-  return tasks.flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
-}
-const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
-
-/** node dist/main.js with its own Redis and data folder, on a free port; resolves once it serves. */
-async function startRunbox(env: Record<string, string>): Promise<Service> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'runbox-bench-'));
-  const child: ChildProcess = spawn(process.execPath, ['dist/main.js'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_MINUTE: '0',
-      KEY_MAX_IN_FLIGHT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error('runbox exited at start');
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (i > 300) throw new Error('runbox did not get ready');
-    await sleep(100);
-  }
-  const redisPid = childrenOf(child.pid!).find((pid) => commandOf(pid).includes('redis-server'));
-  if (!redisPid) throw new Error('runbox started no redis-server child');
-  return {
-    url,
-    pid: child.pid!,
-    cpuMs: () => ({ runbox: processCpuMs(child.pid!), redis: processCpuMs(redisPid) }),
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function submit(url: string, body: RunRequest = hello, expect = 'hello\n'): Promise<RunRecord> {
-  const record = await createRunboxClient({ url }).submit(body, { wait: true });
-  if (record.status !== 'completed' || (expect && record.stdout !== expect)) {
-    throw new Error(`a run did not end as expected: ${JSON.stringify(record).slice(0, 400)}`);
-  }
-  return record;
-}
-
 /** Resident set of a process, bytes. */
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-
-/** Waits until the pools of a fresh service have filled (no more containers appearing). */
-async function settle(): Promise<void> {
-  let last = -1;
-  for (let i = 0; i < 60; i++) {
-    const n = (await docker.listContainers({ filters: { label: ['runbox.sandbox=true'] } })).length;
-    if (n === last) return;
-    last = n;
-    await sleep(1000);
-  }
-}
 
 /** How long a chunk the program writes takes to reach a WebSocket client: the program prints the wall clock. */
 async function streamingLatency(url: string): Promise<number[]> {
