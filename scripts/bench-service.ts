@@ -10,7 +10,7 @@ import { createRunboxClient, type RunRecord, type RunRequest } from '../src/clie
 import { freePort } from '../src/lib/free-port.js';
 import { engineCpu, enginePerRun, processCpu, type EngineCpu } from './engine-cpu.js';
 
-export const hello = { language: 'python', source: 'print("hello")' };
+const hello = { language: 'python', source: 'print("hello")' };
 export const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const docker = new Docker();
 
