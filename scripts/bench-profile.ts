@@ -10,16 +10,16 @@
 // V8's own profiler (node --cpu-prof) samples wall time: on a host the containers saturate,
 // a thread preempted in a socket write is charged to the write. perf samples only on CPU.
 // Needs perf (Debian: apt-get install linux-perf) and the python image (make images).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePerfScript, profileShares } from './perf-samples.js';
-import { load, settle, sleep, startRunbox, submit } from './bench-service.js';
+import { CLIENTS, helloTask, load, settle, sleep, startRunbox } from './bench-service.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
-const CLIENTS = 16;
 const SHOWN = 15;
 
 if (spawnSync('perf', ['--version']).status !== 0) {
@@ -27,25 +27,34 @@ if (spawnSync('perf', ['--version']).status !== 0) {
   process.exit(2);
 }
 
-const service = await startRunbox({ NODE_OPTIONS: '--perf-basic-prof' });
+// Interpreted frames get a native frame of their own, so perf sees their functions too.
+const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --perf-basic-prof --interpreted-frames-native-stack`.trim();
+const service = await startRunbox({ NODE_OPTIONS: nodeOptions });
 const folder = mkdtempSync(join(tmpdir(), 'runbox-profile-'));
 const data = join(folder, 'perf.data');
+let recorder: ChildProcess | undefined;
+let recorded: Promise<unknown> | undefined;
 try {
   await settle();
   console.error(`[profile] warm-up: ${WARMUP} hellos from ${CLIENTS} clients`);
-  await load(WARMUP, CLIENTS, () => submit(service.url).then(() => undefined));
+  await load(WARMUP, CLIENTS, helloTask(service.url));
   await settle();
-  const recorder = spawn('perf', ['record', '-F', '499', '-g', '-o', data, '-p', String(service.pid)], { stdio: 'ignore' });
+  recorder = spawn('perf', ['record', '-F', '499', '-g', '-o', data, '-p', String(service.pid)], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  recorded = once(recorder, 'exit');
   await sleep(1000);
+  // perf ends at once where it may not watch the process (perf_event_paranoid, no CAP_PERFMON).
+  if (recorder.exitCode !== null) throw new Error(`perf record ended at once (exit ${recorder.exitCode}); see its message above`);
   console.error(`[profile] recording ${RUNS} hellos from ${CLIENTS} clients`);
   const cpu0 = service.cpuMs();
-  const { rate } = await load(RUNS, CLIENTS, () => submit(service.url).then(() => undefined));
+  const { rate } = await load(RUNS, CLIENTS, helloTask(service.url));
   const cpu1 = service.cpuMs();
   recorder.kill('SIGINT');
-  await new Promise((resolve) => recorder.once('exit', resolve));
+  await recorded;
   const script = spawnSync('perf', ['script', '-i', data, '-F', 'comm,tid,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`);
-  const profile = profileShares(parsePerfScript(script.stdout), process.cwd());
+  const profile = profileShares(parsePerfScript(script.stdout), realpathSync(process.cwd()));
 
   const perRun = (cpu1.runbox - cpu0.runbox) / RUNS;
   console.log(`${RUNS} python hellos from ${CLIENTS} clients after ${WARMUP} of warm-up: ${rate.toFixed(1)} runs/s`);
@@ -61,6 +70,10 @@ try {
   table('library (innermost frame that names one)', profile.libraries);
   table('function (innermost frame)', profile.functions);
 } finally {
+  if (recorder && recorder.exitCode === null && recorder.signalCode === null) {
+    recorder.kill('SIGINT');
+    await recorded;
+  }
   await service.stop();
   rmSync(folder, { recursive: true, force: true });
   // node --perf-basic-prof writes its symbol map here.

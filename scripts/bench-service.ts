@@ -11,6 +11,8 @@ import { freePort } from '../src/lib/free-port.js';
 import { engineCpu, enginePerRun, processCpu, type EngineCpu } from './engine-cpu.js';
 
 const hello = { language: 'python', source: 'print("hello")' };
+/** Clients at once in the benchmarks' loads through the service. */
+export const CLIENTS = 16;
 export const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const docker = new Docker();
 
@@ -89,30 +91,39 @@ export async function startRunbox(env: Record<string, string>): Promise<Service>
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (child.exitCode !== null) throw new Error('runbox exited at start');
-    const ready = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (i > 300) throw new Error('runbox did not get ready');
-    await sleep(100);
-  }
-  const redisPid = childrenOf(child.pid!).find((pid) => commandOf(pid).includes('redis-server'));
-  if (!redisPid) throw new Error('runbox started no redis-server child');
-  return {
-    url,
-    pid: child.pid!,
-    cpuMs: () => ({ runbox: processCpuMs(child.pid!), redis: processCpuMs(redisPid) }),
-    async stop() {
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    }
+    rmSync(dataDir, { recursive: true, force: true });
   };
+  try {
+    for (let i = 0; ; i++) {
+      if (child.exitCode !== null) throw new Error('runbox exited at start');
+      const ready = await fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) break;
+      if (i > 300) throw new Error('runbox did not get ready');
+      await sleep(100);
+    }
+    const redisPid = childrenOf(child.pid!).find((pid) => commandOf(pid).includes('redis-server'));
+    if (!redisPid) throw new Error('runbox started no redis-server child');
+    return {
+      url,
+      pid: child.pid!,
+      cpuMs: () => ({ runbox: processCpuMs(child.pid!), redis: processCpuMs(redisPid) }),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
+/** POST /runs?wait=true of `body` (a python hello); throws unless the run completed with the output expected. */
 export async function submit(url: string, body: RunRequest = hello, expect = 'hello\n'): Promise<RunRecord> {
   const record = await createRunboxClient({ url }).submit(body, { wait: true });
   if (record.status !== 'completed' || (expect && record.stdout !== expect)) {
@@ -120,6 +131,9 @@ export async function submit(url: string, body: RunRequest = hello, expect = 'he
   }
   return record;
 }
+
+/** A load's task: one hello through the service at `url`. */
+export const helloTask = (url: string) => () => submit(url).then(() => undefined);
 
 /** Waits until the pools of a fresh service have filled (no more containers appearing). */
 export async function settle(): Promise<void> {

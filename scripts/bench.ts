@@ -30,7 +30,7 @@ import { createRunboxClient } from '../src/client/runbox-client.js';
 import { limitsFromConfig, loadConfig, poolSettings } from '../src/config/config.js';
 import { buildContainerSpec, type SandboxProfile } from '../src/sandbox/container-spec.js';
 import { createSandbox } from '../src/sandbox/sandbox.js';
-import { load, settle, sleep, startRunbox, submit } from './bench-service.js';
+import { CLIENTS, helloTask, load, settle, sleep, startRunbox, submit } from './bench-service.js';
 import type { EngineCpu } from './engine-cpu.js';
 
 const SEQUENTIAL = Number(process.env.BENCH_SEQUENTIAL ?? 40);
@@ -41,7 +41,6 @@ const THROUGHPUT_RUNS = Number(process.env.BENCH_RUNS ?? 500);
  * path's client is already warm from its probes by then. A fifth of the measured load.
  */
 const warmupRuns = (runs: number) => Math.round(runs / 5);
-const CLIENTS = 16;
 /** WORKER_CONCURRENCY's default: runs a worker runs at once. */
 const WORKER_SLOTS = loadConfig({}).workerConcurrency;
 const docker = new Docker();
@@ -245,14 +244,14 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
       await settle();
       const idleRss = rssOf(service.pid);
       // One at a time, with a pause between, as a person at a playground clicks Run.
-      const latency = latencyOf(await sequential(sequentialRuns, () => submit(service.url).then(() => undefined), 200));
+      const latency = latencyOf(await sequential(sequentialRuns, helloTask(service.url), 200));
       await settle();
-      await load(warmupRuns(runs), CLIENTS, () => submit(service.url).then(() => undefined));
+      await load(warmupRuns(runs), CLIENTS, helloTask(service.url));
       await settle();
       let peakRss = idleRss;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(service.pid))), 100);
       const own0 = service.cpuMs();
-      const { rate, machineMs, engine, clientMs } = await load(runs, CLIENTS, () => submit(service.url).then(() => undefined));
+      const { rate, machineMs, engine, clientMs } = await load(runs, CLIENTS, helloTask(service.url));
       const own1 = service.cpuMs();
       clearInterval(sampler);
       await settle();
@@ -273,7 +272,7 @@ async function measure(runtime: string, runs: number, sequentialRuns: number) {
         },
       });
       if (pool === 'on') {
-        const burst = await load(20, 20, () => submit(service.url).then(() => undefined));
+        const burst = await load(20, 20, helloTask(service.url));
         await settle();
         extra.burst = latencyOf(burst.times);
         extra.streaming = latencyOf(await streamingLatency(service.url));

@@ -25,7 +25,7 @@ export interface ProfileShares {
 export function parsePerfScript(text: string): Frame[][] {
   const samples: Frame[][] = [];
   let current: Frame[] | undefined;
-  for (const line of text.split('\n')) {
+  for (const line of text.split(/\r?\n/)) {
     if (!line.trim()) {
       if (current) samples.push(current);
       current = undefined;
@@ -42,29 +42,33 @@ export function parsePerfScript(text: string): Frame[][] {
   return samples;
 }
 
-const GC = /Scaveng|MarkCompact|ConcurrentMarking|MinorMark|Sweeper|Heap::|GCTracer|MarkingVisitor/;
-const COMPILER = /compiler::|[Mm]aglev|Turbofan|OptimizedCompilationJob|Compiler::Compile|BaselineBatchCompiler/;
+const GC =
+  /Scavenger|MarkCompactCollector|MinorMarkCompact|MinorMarkSweep|ConcurrentMarking|MarkingVisitor|Sweeper::|Heap::CollectGarbage|Heap::PerformGarbageCollection|GCTracer/;
+const COMPILER = /compiler::|[Mm]aglev|Turbofan|OptimizedCompilationJob|Compiler::Compile|BaselineCompiler|BaselineBatchCompiler/;
+const JS_FRAME = /^(?:JS|LazyCompile):/;
 const NODE_CORE = 'node core';
-const isKernel = (frame: Frame) => frame.dso.includes('kernel');
+/** The kernel and its modules ([kernel.kallsyms], [nf_conntrack]); not [vdso], [unknown] or a JIT map. */
+const isKernel = (frame: Frame) => /^\[(?!vdso\]|unknown\]|JIT\])/.test(frame.dso);
 
-/** What kind of work a sample was doing. */
+/** What kind of work a sample was doing: the kernel where the CPU was in it, else what the stack was for. */
 function kindOf(stack: Frame[]): string {
+  if (stack.length > 0 && isKernel(stack[0]))
+    return stack.some((f) => !isKernel(f)) ? 'kernel, called from the process' : 'kernel, no user frame';
   if (stack.some((f) => GC.test(f.symbol))) return 'garbage collection';
   if (stack.some((f) => COMPILER.test(f.symbol))) return 'V8 compiling';
-  if (stack.some((f) => f.symbol.startsWith('JS:') || f.symbol.startsWith('LazyCompile:'))) return 'JavaScript';
-  if (stack.length > 0 && stack.every(isKernel)) return 'kernel, no user frame';
-  if (stack.length > 0 && isKernel(stack[0])) return 'kernel, from native code';
+  if (stack.some((f) => JS_FRAME.test(f.symbol))) return 'JavaScript';
   return 'native (node, libuv, libc)';
 }
 
 /** The library a JavaScript frame belongs to, or undefined for a frame that is not JavaScript. */
 export function libraryOf(symbol: string, projectRoot: string): string | undefined {
-  if (!symbol.startsWith('JS:') && !symbol.startsWith('LazyCompile:')) return undefined;
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(symbol);
-  if (pkg) return pkg[1];
-  const own = new RegExp(`${projectRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(?:dist|src)/(\\S+?)\\.[jt]s`).exec(symbol);
+  if (!JS_FRAME.test(symbol)) return undefined;
+  // The last node_modules names the package itself, not one that depends on it (or pnpm's .pnpm).
+  const packages = [...symbol.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)];
+  if (packages.length > 0) return packages[packages.length - 1][1];
+  const own = new RegExp(`(?:^|\\s)${projectRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(?:dist|src)/(\\S+?)\\.[cm]?[jt]s:`).exec(symbol);
   if (own) return `runbox ${own[1]}`;
-  if (/ node:/.test(symbol)) return NODE_CORE;
+  if (/\snode:/.test(symbol)) return NODE_CORE;
   return undefined;
 }
 
@@ -86,7 +90,7 @@ export function profileShares(samples: Frame[][], projectRoot: string): ProfileS
     // arriving) starts a stack of its own, which stays node core's.
     const owners = stack.map((f) => libraryOf(f.symbol, projectRoot)).filter((l) => l !== undefined);
     bump(libraries, owners.find((l) => l !== NODE_CORE) ?? owners[0] ?? `(no JavaScript frame: ${kind})`);
-    bump(functions, stack[0]?.symbol.replace(/^JS:\*?\s*/, '') ?? '[unknown]');
+    bump(functions, stack[0]?.symbol.replace(/^(?:JS|LazyCompile):[*~^+]?\s*/, '') ?? '[unknown]');
   }
   const total = Math.max(1, samples.length);
   return { samples: samples.length, kinds: shares(kinds, total), libraries: shares(libraries, total), functions: shares(functions, total) };
