@@ -45,7 +45,7 @@ export function parsePerfScript(text: string): Frame[][] {
 const GC =
   /Scavenger|MarkCompactCollector|MinorMarkCompact|MinorMarkSweep|ConcurrentMarking|MarkingVisitor|Sweeper::|Heap::CollectGarbage|Heap::PerformGarbageCollection|GCTracer/;
 const COMPILER = /compiler::|[Mm]aglev|Turbofan|OptimizedCompilationJob|Compiler::Compile|BaselineCompiler|BaselineBatchCompiler/;
-const JS_FRAME = /^(?:JS|LazyCompile):/;
+const JS_FRAME = /^(?:JS|LazyCompile|Script):/;
 const NODE_CORE = 'node core';
 /** The kernel and its modules ([kernel.kallsyms], [nf_conntrack]); not [vdso], [unknown] or a JIT map. */
 const isKernel = (frame: Frame) => /^\[(?!vdso\]|unknown\]|JIT\])/.test(frame.dso);
@@ -66,7 +66,9 @@ export function libraryOf(symbol: string, projectRoot: string): string | undefin
   // The last node_modules names the package itself, not one that depends on it (or pnpm's .pnpm).
   const packages = [...symbol.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)];
   if (packages.length > 0) return packages[packages.length - 1][1];
-  const own = new RegExp(`(?:^|\\s)${projectRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(?:dist|src)/(\\S+?)\\.[cm]?[jt]s:`).exec(symbol);
+  const own = new RegExp(`(?:\\s|file://)${projectRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(?:dist|src)/(\\S+?)\\.[cm]?[jt]s:`).exec(
+    symbol,
+  );
   if (own) return `runbox ${own[1]}`;
   if (/\snode:/.test(symbol)) return NODE_CORE;
   return undefined;
@@ -90,7 +92,7 @@ export function profileShares(samples: Frame[][], projectRoot: string): ProfileS
     // arriving) starts a stack of its own, which stays node core's.
     const owners = stack.map((f) => libraryOf(f.symbol, projectRoot)).filter((l) => l !== undefined);
     bump(libraries, owners.find((l) => l !== NODE_CORE) ?? owners[0] ?? `(no JavaScript frame: ${kind})`);
-    bump(functions, stack[0]?.symbol.replace(/^(?:JS|LazyCompile):[*~^+]?\s*/, '') ?? '[unknown]');
+    bump(functions, stack[0]?.symbol.replace(/^(?:JS|LazyCompile|Script):[*~^+]?\s*/, '') ?? '[unknown]');
   }
   const total = Math.max(1, samples.length);
   return { samples: samples.length, kinds: shares(kinds, total), libraries: shares(libraries, total), functions: shares(functions, total) };

@@ -11,7 +11,7 @@ const text = [
   // 0: ioredis called from a runbox module.
   ...sample(
     `JS:*sendCommand /work/main/node_modules/ioredis/built/Redis.js:353:16 ${MAP}`,
-    `JS:~execute /work/main/dist/sandbox/runner-channel.js:92:5 ${MAP}`,
+    `JS:~execute file:///work/main/dist/sandbox/runner-channel.js:92:5 ${MAP}`,
     'Builtins_JSEntry (/usr/bin/node)',
   ),
   // 1: node core under a package: the package's.
@@ -31,7 +31,7 @@ const text = [
     'nf_hook_slow ([nf_conntrack])',
     'do_syscall_64 ([kernel.kallsyms])',
     '__GI___libc_write (/usr/lib/x86_64-linux-gnu/libc.so.6)',
-    `JS:^write /work/main/dist/store/run-store.js:10:3 ${MAP}`,
+    `JS:^write file:///work/main/dist/store/run-store.js:10:3 ${MAP}`,
   ),
   // 6: TurboFan at a safepoint: compiling, not garbage collection.
   ...sample('v8::internal::LocalHeap::Safepoint (/usr/bin/node)', 'v8::internal::compiler::GraphReducer::ReduceTop (/usr/bin/node)'),
@@ -58,9 +58,16 @@ t.test('a JavaScript frame is charged to its package, a runbox module or node co
   );
   t.equal(libraryOf('JS:*h /work/main/node_modules/msgpackr/index.mjs:1:1', ROOT), 'msgpackr');
   t.equal(libraryOf('JS:*execute /work/main/dist/sandbox/runner-channel.js:92:5', ROOT), 'runbox sandbox/runner-channel');
+  t.equal(
+    libraryOf('JS:*execute file:///work/main/dist/sandbox/runner-channel.js:92:5', ROOT),
+    'runbox sandbox/runner-channel',
+    'an ES module, named by its URL',
+  );
+  t.equal(libraryOf('Script:~ file:///work/main/dist/main.js:1:1', ROOT), 'runbox main', "a module's top level");
   t.equal(libraryOf('JS:*execute /a.b+c/dist/x.js:1:1', '/a.b+c'), 'runbox x', 'a root with regular-expression characters');
   t.equal(libraryOf('JS:*execute /aXb+c/dist/x.js:1:1', '/a.b+c'), undefined, "the root's characters are literal");
   t.equal(libraryOf('JS:*execute /work/main2/dist/x.js:1:1', ROOT), undefined, 'another folder that starts the same');
+  t.equal(libraryOf('JS:*execute file:///work/main2/dist/x.js:1:1', ROOT), undefined, 'the same, as a URL');
   t.equal(libraryOf('JS:*socketOnData node:_http_client:537:22', ROOT), 'node core');
   t.equal(libraryOf('Builtins_LoadIC', ROOT), undefined, 'a V8 builtin is not a library');
 });
