@@ -49,27 +49,28 @@ t.test('every sample is read with its frames, innermost first, and each frame it
 });
 
 t.test('a JavaScript frame is charged to its package, a runbox module or node core', async (t) => {
-  t.equal(libraryOf('JS:*f /work/main/node_modules/ioredis/built/Redis.js:1:1', ROOT), 'ioredis');
-  t.equal(libraryOf('JS:* /work/main/node_modules/@fastify/websocket/index.js:1:1', ROOT), '@fastify/websocket');
-  t.equal(
-    libraryOf('JS:~g /work/main/node_modules/bullmq/node_modules/ioredis/built/x.js:1:1', ROOT),
-    'ioredis',
-    'the package itself, not its dependant',
-  );
-  t.equal(libraryOf('JS:*h /work/main/node_modules/msgpackr/index.mjs:1:1', ROOT), 'msgpackr');
-  t.equal(libraryOf('JS:*execute /work/main/dist/sandbox/runner-channel.js:92:5', ROOT), 'runbox sandbox/runner-channel');
-  t.equal(
-    libraryOf('JS:*execute file:///work/main/dist/sandbox/runner-channel.js:92:5', ROOT),
-    'runbox sandbox/runner-channel',
-    'an ES module, named by its URL',
-  );
-  t.equal(libraryOf('Script:~ file:///work/main/dist/main.js:1:1', ROOT), 'runbox main', "a module's top level");
-  t.equal(libraryOf('JS:*execute /a.b+c/dist/x.js:1:1', '/a.b+c'), 'runbox x', 'a root with regular-expression characters');
-  t.equal(libraryOf('JS:*execute /aXb+c/dist/x.js:1:1', '/a.b+c'), undefined, "the root's characters are literal");
-  t.equal(libraryOf('JS:*execute /work/main2/dist/x.js:1:1', ROOT), undefined, 'another folder that starts the same');
-  t.equal(libraryOf('JS:*execute file:///work/main2/dist/x.js:1:1', ROOT), undefined, 'the same, as a URL');
-  t.equal(libraryOf('JS:*socketOnData node:_http_client:537:22', ROOT), 'node core');
-  t.equal(libraryOf('Builtins_LoadIC', ROOT), undefined, 'a V8 builtin is not a library');
+  // [symbol, project root, library, what the case is]
+  const cases: [string, string, string | undefined, string][] = [
+    ['JS:*f /work/main/node_modules/ioredis/built/Redis.js:1:1', ROOT, 'ioredis', 'a package'],
+    ['JS:* /work/main/node_modules/@fastify/websocket/index.js:1:1', ROOT, '@fastify/websocket', 'a scoped package'],
+    ['JS:~g /work/main/node_modules/bullmq/node_modules/ioredis/built/x.js:1:1', ROOT, 'ioredis', 'the package itself, not its dependant'],
+    ['JS:*h /work/main/node_modules/msgpackr/index.mjs:1:1', ROOT, 'msgpackr', 'an .mjs file'],
+    ['JS:*execute /work/main/dist/sandbox/runner-channel.js:92:5', ROOT, 'runbox sandbox/runner-channel', 'a runbox module by its path'],
+    [
+      'JS:*execute file:///work/main/dist/sandbox/runner-channel.js:92:5',
+      ROOT,
+      'runbox sandbox/runner-channel',
+      'an ES module, by its URL',
+    ],
+    ['Script:~ file:///work/main/dist/main.js:1:1', ROOT, 'runbox main', "a module's top level"],
+    ['JS:*execute /a.b+c/dist/x.js:1:1', '/a.b+c', 'runbox x', 'a root with regular-expression characters'],
+    ['JS:*execute /aXb+c/dist/x.js:1:1', '/a.b+c', undefined, "the root's characters are literal"],
+    ['JS:*execute /work/main2/dist/x.js:1:1', ROOT, undefined, 'another folder that starts the same'],
+    ['JS:*execute file:///work/main2/dist/x.js:1:1', ROOT, undefined, 'the same, as a URL'],
+    ['JS:*socketOnData node:_http_client:537:22', ROOT, 'node core', "node's core"],
+    ['Builtins_LoadIC', ROOT, undefined, 'a V8 builtin is not a library'],
+  ];
+  for (const [symbol, root, library, what] of cases) t.equal(libraryOf(symbol, root), library, what);
 });
 
 t.test('the shares: the innermost library, the kind of work, the innermost function', async (t) => {
