@@ -12,7 +12,7 @@
 // Needs perf (Debian: apt-get install linux-perf) and the python image (make images).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parsePerfScript, profileShares } from './perf-samples.js';
@@ -54,7 +54,7 @@ try {
   await recorded;
   const script = spawnSync('perf', ['script', '-i', data, '-F', 'comm,tid,ip,sym,dso'], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`);
-  const profile = profileShares(parsePerfScript(script.stdout), realpathSync(process.cwd()));
+  const profile = profileShares(parsePerfScript(script.stdout), process.cwd());
 
   const perRun = (cpu1.runbox - cpu0.runbox) / RUNS;
   console.log(`${RUNS} python hellos from ${CLIENTS} clients after ${WARMUP} of warm-up: ${rate.toFixed(1)} runs/s`);

@@ -60,15 +60,24 @@ function kindOf(stack: Frame[]): string {
   return 'native (node, libuv, libc)';
 }
 
+/** A runbox module's path or file:// URL under `projectRoot`, one pattern per root (a profile reads thousands of frames). */
+const ownModules = new Map<string, RegExp>();
+function ownModule(projectRoot: string): RegExp {
+  let pattern = ownModules.get(projectRoot);
+  if (!pattern) {
+    const root = projectRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    ownModules.set(projectRoot, (pattern = new RegExp(`(?:\\s|file://)${root}/(?:dist|src)/(\\S+?)\\.[cm]?[jt]s:`)));
+  }
+  return pattern;
+}
+
 /** The library a JavaScript frame belongs to, or undefined for a frame that is not JavaScript. */
 export function libraryOf(symbol: string, projectRoot: string): string | undefined {
   if (!JS_FRAME.test(symbol)) return undefined;
   // The last node_modules names the package itself, not one that depends on it (or pnpm's .pnpm).
   const packages = [...symbol.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)];
   if (packages.length > 0) return packages[packages.length - 1][1];
-  const own = new RegExp(`(?:\\s|file://)${projectRoot.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(?:dist|src)/(\\S+?)\\.[cm]?[jt]s:`).exec(
-    symbol,
-  );
+  const own = ownModule(projectRoot).exec(symbol);
   if (own) return `runbox ${own[1]}`;
   if (/\snode:/.test(symbol)) return NODE_CORE;
   return undefined;
