@@ -116,7 +116,14 @@ t.test('judge mode', async (t) => {
     );
     const spin = record.tests[0];
     t.ok(spin.cpuTimeMs >= 450 && spin.timeMs < 1500, `spin stopped by CPU: cpu ${spin.cpuTimeMs} ms, wall ${spin.timeMs} ms`);
-    t.ok(record.tests[1].timeMs >= 1500 && record.tests[1].cpuTimeMs < 200, 'sleep stopped by the wall clock');
+    // Stopped by the wall clock, with its CPU well inside the 500 ms it may use. Under gVisor
+    // the cgroup also counts the Sentry's work for the interpreter's start: well over 100 ms on
+    // a loaded host.
+    const sleep = record.tests[1];
+    t.ok(
+      sleep.timeMs >= 1500 && sleep.cpuTimeMs < 400,
+      `sleep stopped by the wall clock: cpu ${sleep.cpuTimeMs} ms, wall ${sleep.timeMs} ms`,
+    );
     t.equal(record.tests[4].exitCode, 4);
     t.equal(record.verdict, 'time_limit_exceeded');
   });

@@ -11,16 +11,34 @@ import { containersLeftBy, containersOf, docker, startService, USERNS_DOCKER_SOC
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The host uid and uid map of a run's container, read from the host while the run sleeps. */
+/** A container's host pid; 0 while it has none (not started yet, or gone). */
+async function pidOf(engine: Docker, id: string): Promise<number> {
+  const info = await engine
+    .getContainer(id)
+    .inspect()
+    .catch(() => undefined);
+  return info?.State.Pid ?? 0;
+}
+
+/**
+ * The host uid and uid map of a run's container, read from the host while the run sleeps (4 s:
+ * on a loaded host a 2 s sleep has ended, and its container gone, before the reading). A
+ * container or process that goes between the listing and the reading is looked for again;
+ * none found is `{}`, which the callers' assertions report.
+ */
 async function hostView(engine: Docker, runId: string): Promise<{ uid?: string; uidMap?: string }> {
   for (let i = 0; i < 100; i++) {
     const [id] = await containersOf(runId, engine);
-    const pid = id ? (await engine.getContainer(id).inspect()).State.Pid : 0;
-    if (pid > 0) {
-      return {
-        uid: /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1],
-        uidMap: readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' '),
-      };
+    const pid = id ? await pidOf(engine, id) : 0;
+    try {
+      if (pid > 0) {
+        return {
+          uid: /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1],
+          uidMap: readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' '),
+        };
+      }
+    } catch {
+      // The process ended meanwhile.
     }
     await sleep(50);
   }
@@ -51,7 +69,7 @@ t.test('under gVisor a root run is uid 0 inside and an unprivileged uid on the h
   const { url, wsUrl } = await startService(t, { env: { SANDBOX_RUNTIME: 'runsc' } });
   const { body: run } = await request(url, 'POST', '/runs', {
     language: 'bash',
-    source: 'id -u; echo written > /work/owned && cat /work/owned; sleep 2',
+    source: 'id -u; echo written > /work/owned && cat /work/owned; sleep 4',
     root: true,
   });
   const { uid } = await hostView(docker, run.id);
@@ -70,7 +88,7 @@ t.test('under userns-remap a root run is uid 0 with root powers inside and an un
   const engine = new Docker({ socketPath: USERNS_DOCKER_SOCKET });
   const { url, wsUrl } = await startService(t, { docker: engine, env: { SANDBOX_RUNTIME: 'runc', USERNS_REMAP: 'true' } });
   // chown needs CAP_CHOWN: root inside has its powers over the container's own files.
-  const source = 'id -u; touch /work/f && chown 4242:4242 /work/f && stat -c %u /work/f; sleep 2';
+  const source = 'id -u; touch /work/f && chown 4242:4242 /work/f && stat -c %u /work/f; sleep 4';
   const { body: run } = await request(url, 'POST', '/runs', { language: 'bash', source, root: true });
   const { uid, uidMap } = await hostView(engine, run.id);
   t.ok(uid !== undefined && Number(uid) >= 65536, `container root is host uid ${uid}, a subordinate uid, not root`);
