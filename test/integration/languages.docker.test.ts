@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { runtimeCatalogue, type Runtime } from '../../src/domain/runtimes.js';
-import { request, runToEnd } from '../helpers/client.js';
+import { request, runFigures, runToEnd } from '../helpers/client.js';
 import { containersLeftBy, startService } from '../helpers/service.js';
 
 /**
@@ -37,8 +37,12 @@ interface LanguageOutcomes {
 
 t.test('every language in the catalogue', async (t) => {
   // Four compiles at once on a 2-core machine, under gVisor too: kotlinc alone can pass the
-  // default 20 s compile limit there. This suite checks that each language works, not limits.
-  const { url } = await startService(t, { env: { WORKER_CONCURRENCY: '4', COMPILE_TIME_LIMIT_MS: '90000' } });
+  // default 20 s compile limit there. This suite checks that each language works, not limits:
+  // runs get 30 s of wall time too (a CI host has stalled a hello past the default 10 s; a
+  // program that never ends still fails, with its figures in the message).
+  const { url } = await startService(t, {
+    env: { WORKER_CONCURRENCY: '4', COMPILE_TIME_LIMIT_MS: '90000', RUN_TIME_LIMIT_MS: '30000' },
+  });
 
   const settle = async (body: Record<string, unknown>): Promise<Outcome> => {
     try {
@@ -111,7 +115,7 @@ t.test('every language in the catalogue', async (t) => {
         t.test('hello with stdin "world" prints "hello, world"', async (t) => {
           const record = recordOf(t, runs.hello);
           if (!record) return;
-          t.match(record, { status: 'completed', verdict: 'ok', exitCode: 0 }, `stderr: ${record.stderr}`);
+          t.match(record, { status: 'completed', verdict: 'ok', exitCode: 0 }, `${runFigures(record)}; stderr: ${record.stderr}`);
           t.equal(record.stdout, 'hello, world\n');
           if (compiled) t.match(record.compile, { exitCode: 0 }, `compiled: ${record.compile?.stderr}`);
           else t.equal(record.compile, null, 'no compile step');

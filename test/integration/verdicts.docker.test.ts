@@ -1,7 +1,7 @@
 // Every verdict from real programs in real containers, the five languages, and no container
 // left behind by any of them.
 import t from 'tap';
-import { runToEnd } from '../helpers/client.js';
+import { runFigures, runToEnd } from '../helpers/client.js';
 import { containersLeftBy, sandboxRuntime, startService } from '../helpers/service.js';
 
 t.test('verdicts and languages', async (t) => {
@@ -20,10 +20,16 @@ t.test('verdicts and languages', async (t) => {
       cpp: '#include <iostream>\n#include <string>\nint main(){std::string s;std::cin>>s;std::cout<<"hello, "<<s<<"\\n";}',
       bash: 'read name; echo "hello, $name"',
     };
+    // Not a limits check: 30 s of wall time (a loaded CI host has stalled one past the default
+    // 10 s; a program that never ends still fails, with its figures in the message).
     await Promise.all(
       Object.entries(programs).map(async ([language, source]) => {
-        const record = await run({ language, source, stdin: 'world\n' });
-        t.match(record, { status: 'completed', verdict: 'ok', stdout: 'hello, world\n', exitCode: 0 }, language);
+        const record = await run({ language, source, stdin: 'world\n', limits: { timeMs: 30_000 } });
+        t.match(
+          record,
+          { status: 'completed', verdict: 'ok', stdout: 'hello, world\n', exitCode: 0 },
+          `${language}: ${runFigures(record)}`,
+        );
         if (language === 'c' || language === 'cpp') t.match(record.compile, { exitCode: 0 }, `${language} compiled`);
         else t.equal(record.compile, null, `${language} has no compile step`);
       }),
