@@ -1,5 +1,6 @@
 // HTTP and WebSocket helpers for integration tests: raw answers (status, headers, body) and raw
-// frames with close codes, for tests that assert on them; runToEnd goes through the runbox client.
+// frames with close codes, for tests that assert on them; runToEnd goes through the runbox client,
+// and runFigures says how a run ended, for assertion messages.
 import WebSocket from 'ws';
 import { createRunboxClient, type RunRequest } from '../../src/client/runbox-client.js';
 

@@ -11,20 +11,23 @@ import { containersLeftBy, containersOf, docker, startService, USERNS_DOCKER_SOC
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A container's host pid; 0 while it has none (not started yet, or gone). */
+/** A container's host pid; 0 while it has none (not started yet, or gone: a 404). */
 async function pidOf(engine: Docker, id: string): Promise<number> {
   const info = await engine
     .getContainer(id)
     .inspect()
-    .catch(() => undefined);
+    .catch((error: { statusCode?: number }) => {
+      if (error.statusCode === 404) return undefined;
+      throw error;
+    });
   return info?.State.Pid ?? 0;
 }
 
 /**
  * The host uid and uid map of a run's container, read from the host while the run sleeps (4 s:
  * on a loaded host a 2 s sleep has ended, and its container gone, before the reading). A
- * container or process that goes between the listing and the reading is looked for again;
- * none found is `{}`, which the callers' assertions report.
+ * container or process gone by the time it is read counts as not found, and is looked for
+ * again; none found is `{}`, which the callers' assertions report.
  */
 async function hostView(engine: Docker, runId: string): Promise<{ uid?: string; uidMap?: string }> {
   for (let i = 0; i < 100; i++) {
@@ -37,8 +40,8 @@ async function hostView(engine: Docker, runId: string): Promise<{ uid?: string; 
           uidMap: readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/).join(' '),
         };
       }
-    } catch {
-      // The process ended meanwhile.
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
     }
     await sleep(50);
   }
