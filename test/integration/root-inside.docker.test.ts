@@ -30,7 +30,8 @@ async function pidOf(engine: Docker, id: string): Promise<number> {
  * again; none found is `{}`, which the callers' assertions report.
  */
 async function hostView(engine: Docker, runId: string): Promise<{ uid?: string; uidMap?: string }> {
-  for (let i = 0; i < 100; i++) {
+  // Until a deadline, not a count of tries: a loaded host can take seconds to start the container.
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
     const [id] = await containersOf(runId, engine);
     const pid = id ? await pidOf(engine, id) : 0;
     try {
