@@ -42,7 +42,8 @@ async function hostView(engine: Docker, runId: string): Promise<{ uid?: string; 
         };
       }
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      const { code } = error as NodeJS.ErrnoException;
+      if (code !== 'ENOENT' && code !== 'ESRCH') throw error;
     }
     await sleep(50);
   }

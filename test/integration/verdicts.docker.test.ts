@@ -20,10 +20,9 @@ t.test('verdicts and languages', async (t) => {
       cpp: '#include <iostream>\n#include <string>\nint main(){std::string s;std::cin>>s;std::cout<<"hello, "<<s<<"\\n";}',
       bash: 'read name; echo "hello, $name"',
     };
-    // Not a limits check: 30 s of wall time and of CPU time. In one CI run node's hello ended
-    // at the default 10 s with no output, where every other language that reads stdin to its
-    // end passed; a stall of the loaded host is suspected, and the figures in the message will
-    // tell. A program that never ends still fails.
+    // Not a limits check: 30 s of wall and CPU time, as in the languages suite and for its
+    // reasons (node's hello has stalled past 10 s of wall time under runc, and passed 5 s of CPU
+    // under gVisor, on a loaded host). A program that never ends still fails.
     await Promise.all(
       Object.entries(programs).map(async ([language, source]) => {
         const record = await run({ language, source, stdin: 'world\n', limits: { timeMs: 30_000, cpuTimeMs: 30_000 } });
