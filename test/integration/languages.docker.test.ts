@@ -39,10 +39,11 @@ t.test('every language in the catalogue', async (t) => {
   // Four compiles at once on a 2-core machine, under gVisor too: kotlinc alone can pass the
   // default 20 s compile limit there. This suite checks that each language works, not limits:
   // runs get 30 s of wall time and of CPU time too. In one CI run node's hello ended at the
-  // default 10 s wall limit with no output, where every other language reading stdin to its
-  // end passed; in another, under gVisor, at the 5 s CPU limit (gVisor's own work under a
-  // loaded host is charged to the program). A stall of the loaded host is suspected, and the
-  // figures in the message will tell. A program that never ends still fails.
+  // default 10 s wall limit with no output; in another, under gVisor, at the 5 s CPU limit
+  // (gVisor's own work is charged to the program). The cause is the host: this VM pages out
+  // file pages left untouched for a minute, so a runtime not run for a minute starts from its
+  // disk, and node's start then takes 11-13 s (docs/performance.md, "Cold runtimes"). A
+  // program that never ends still fails.
   const { url } = await startService(t, {
     env: { WORKER_CONCURRENCY: '4', COMPILE_TIME_LIMIT_MS: '90000', RUN_TIME_LIMIT_MS: '30000', RUN_CPU_TIME_LIMIT_MS: '30000' },
   });
