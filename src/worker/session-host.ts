@@ -177,6 +177,12 @@ export function createSessionHost(options: SessionHostOptions) {
       );
       await registry.leave(workerId).catch(() => undefined);
     },
+    /**
+     * Tries once more to remove the images of snapshots deleted while a sandbox used them: called
+     * once the worker's sandboxes are gone, so a delete just before a shutdown is not left to the
+     * reaper at the snapshot's expiry.
+     */
+    removeDeletedSnapshots: retryRemovals,
   };
 }
 

@@ -237,6 +237,7 @@ export async function startWorkerService({ config, redis: factory, log, metrics,
       await Promise.all([webhooks.close(), runQueue.close()]);
       // The warm pool drained and every used sandbox removed before the process goes.
       await sandbox.close();
+      await sessions.removeDeletedSnapshots();
       reaper.stop();
       // BullMQ leaves connections it was given open.
       for (const connection of [workerConnection, webhookWorkerConnection, webhookConnection, buildWorkerConnection, countsConnection])

@@ -5,7 +5,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
 import { request, runToEnd } from '../helpers/client.js';
-import { containersLeftBy, docker, startService } from '../helpers/service.js';
+import { containersLeftBy, docker, imageGone, startService } from '../helpers/service.js';
 
 const interfaces = 'python3 -c "import socket; print(*sorted(n for _, n in socket.if_nameindex()))"';
 
@@ -46,7 +46,7 @@ t.test('SESSION_MAX_TOTAL: past it 503 sessions_full with Retry-After; a place f
 t.test(
   "a snapshot of a session opened on a snapshot holds the folder as it is, on the runtime's image, not on the snapshot's",
   async (t) => {
-    const { url, config } = await startService(t);
+    const { url, config, stopWorker } = await startService(t);
     const run = await runToEnd(url, { language: 'bash', source: 'echo a > a.txt; echo b > b.txt', snapshot: true });
     t.match(run, { status: 'completed', snapshot: String }, JSON.stringify(run));
     const first = (await request(url, 'POST', '/sessions', { snapshot: run.snapshot })).body;
@@ -60,6 +60,14 @@ t.test(
     t.equal(await layers(taken.body.snapshot), await layers(run.snapshot), 'no layer of the first snapshot under the second');
     for (const id of [first.id, second.id]) await request(url, 'DELETE', `/sessions/${id}`);
     for (const id of [run.snapshot, taken.body.snapshot]) t.equal((await request(url, 'DELETE', `/snapshots/${id}`)).status, 204);
+    // Their images were in use by the sessions just deleted; a worker that stops now still removes them.
+    await stopWorker();
+    for (const id of [run.snapshot, taken.body.snapshot]) {
+      t.ok(
+        await imageGone(`${config.imagePrefix}snapshot:${id}`, 0),
+        `the image of deleted snapshot ${id} is gone once the worker stopped`,
+      );
+    }
   },
 );
 

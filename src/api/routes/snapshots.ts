@@ -58,7 +58,7 @@ export const snapshotRoutes: FastifyPluginAsyncTypebox<AppDependencies> = async 
       schema: {
         summary: 'Delete a snapshot',
         description:
-          "Frees its place in the key's quota at once; its image is removed by a worker on its Docker engine (one that a sandbox still uses is retried at each worker heartbeat once that sandbox is gone, else the reaper takes it at its expiry).",
+          "Frees its place in the key's quota at once; its image is removed by a worker on its Docker engine (one that a sandbox still uses is retried at each worker heartbeat once that sandbox is gone, and once more when the worker stops, after its sandboxes are removed; else the reaper takes it at its expiry).",
         tags: ['snapshots'],
         params: SessionIdParamsSchema,
         response: { 204: { type: 'null', description: 'deleted' }, 404: ErrorSchema },
