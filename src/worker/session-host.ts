@@ -42,6 +42,8 @@ export interface SessionHostOptions {
 
 /** How long the removal of a deleted snapshot's image that a sandbox still uses is retried (then the reaper takes it at its expiry). */
 const UNREMOVED_RETRY_MS = 10 * 60_000;
+/** The most a worker's stop spends on those removals (one Docker call each); what is left goes to the reaper. */
+const FINAL_REMOVALS_MS = 10_000;
 
 export function createSessionHost(options: SessionHostOptions) {
   const { workerId, store, registry, channel, log } = options;
@@ -58,8 +60,10 @@ export function createSessionHost(options: SessionHostOptions) {
   /** Deleted snapshots whose image was in use, by id: until when their removal is retried. */
   const unremoved = new Map<string, number>();
 
-  async function retryRemovals(): Promise<void> {
+  /** Tries each deleted snapshot's image again, until `stopAt` (epoch ms); the rest wait for the next try. */
+  async function retryRemovals(stopAt = Infinity): Promise<void> {
     for (const [snapshotId, until] of unremoved) {
+      if (Date.now() > stopAt) return;
       const removed = await options.images.remove(snapshotId).catch(() => false);
       if (removed || Date.now() > until) unremoved.delete(snapshotId);
     }
@@ -157,7 +161,7 @@ export function createSessionHost(options: SessionHostOptions) {
         () =>
           void beat()
             .then(sweepLapsed)
-            .then(retryRemovals)
+            .then(() => retryRemovals())
             .catch((error) => log.warn({ err: error }, 'worker heartbeat failed')),
         options.heartbeatMs,
       );
@@ -180,9 +184,9 @@ export function createSessionHost(options: SessionHostOptions) {
     /**
      * Tries once more to remove the images of snapshots deleted while a sandbox used them: called
      * once the worker's sandboxes are gone, so a delete just before a shutdown is not left to the
-     * reaper at the snapshot's expiry.
+     * reaper at the snapshot's expiry. Bounded by FINAL_REMOVALS_MS.
      */
-    removeDeletedSnapshots: retryRemovals,
+    removeDeletedSnapshots: () => retryRemovals(Date.now() + FINAL_REMOVALS_MS),
   };
 }
 

@@ -38,12 +38,13 @@ interface LanguageOutcomes {
 t.test('every language in the catalogue', async (t) => {
   // Four compiles at once on a 2-core machine, under gVisor too: kotlinc alone can pass the
   // default 20 s compile limit there. This suite checks that each language works, not limits:
-  // runs get 30 s of wall time and of CPU time too. In one CI run node's hello ended at the
-  // default 10 s wall limit with no output; in another, under gVisor, at the 5 s CPU limit
-  // (gVisor's own work is charged to the program). The cause is the host: this VM pages out
-  // file pages left untouched for a minute, so a runtime not run for a minute starts from its
-  // disk, and node's start then takes 11-13 s (docs/performance.md, "Cold runtimes"). A
-  // program that never ends still fails.
+  // runs get 30 s of wall time and of CPU time too. In CI runs node's hello has ended at the
+  // default 10 s wall limit with no output, waiting: this VM pages out file cache left
+  // untouched for a minute, so a runtime not run for a minute starts from its disk, up to 13 s
+  // for node with the disk busy (docs/performance.md, "Cold runtimes"). Under gVisor it once
+  // ended at the 5 s CPU limit instead, with the CPU spent (gVisor's own work is charged to the
+  // program; why it grew so on a loaded host is not known). A program that never ends still
+  // fails.
   const { url } = await startService(t, {
     env: { WORKER_CONCURRENCY: '4', COMPILE_TIME_LIMIT_MS: '90000', RUN_TIME_LIMIT_MS: '30000', RUN_CPU_TIME_LIMIT_MS: '30000' },
   });

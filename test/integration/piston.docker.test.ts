@@ -50,9 +50,9 @@ t.test('Piston facade', async (t) => {
   });
 
   t.test('POST /api/v2/execute: the documented example', async (t) => {
-    // The example's body as documented, but for run_timeout: documented as 3000 ms, here 30 s.
-    // This checks the request and answer shapes, not a limit (the limits test below does), and
-    // node's start alone has taken 11-13 s here when its binary's pages had been evicted from
+    // The body of Piston's README example, but for run_timeout: 3000 ms there, 30 s here. This
+    // checks the request and answer shapes, not a limit (the limits test below does), and
+    // node's start alone has taken up to 13 s here when its files' pages had been evicted from
     // the page cache (docs/performance.md, "Cold runtimes").
     const reply = await request(base, 'POST', '/piston/api/v2/execute', {
       language: 'js',
