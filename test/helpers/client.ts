@@ -56,8 +56,8 @@ export async function runToEnd(base: string, run: Record<string, unknown>): Prom
   });
 }
 
-/** How a run ended, for an assertion's message: the figures that tell a stalled program from one stopped early. */
-export const runFigures = (record: any) =>
+/** How a run or one of its tests ended, for an assertion's message: the figures that tell a stalled program from one stopped early. */
+export const runFigures = (record: Record<'verdict' | 'timeMs' | 'cpuTimeMs' | 'exitCode' | 'signal', unknown>) =>
   `${record.verdict}: wall ${record.timeMs} ms, cpu ${record.cpuTimeMs} ms, exit ${record.exitCode}, signal ${record.signal}`;
 
 export interface StreamResult {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import Docker from 'dockerode';
 import t from 'tap';
+import { statusCodeOf } from '../../src/sandbox/container-lifecycle.js';
 import { readStream, request, runToEnd } from '../helpers/client.js';
 import { containersLeftBy, containersOf, docker, startService, USERNS_DOCKER_SOCKET } from '../helpers/service.js';
 
@@ -16,8 +17,8 @@ async function pidOf(engine: Docker, id: string): Promise<number> {
   const info = await engine
     .getContainer(id)
     .inspect()
-    .catch((error: { statusCode?: number }) => {
-      if (error.statusCode === 404) return undefined;
+    .catch((error: unknown) => {
+      if (statusCodeOf(error) === 404) return undefined;
       throw error;
     });
   return info?.State.Pid ?? 0;
